@@ -1,0 +1,103 @@
+/**
+ * The backend interface. Backends (js, onnxruntime, llm, ensemble) implement it and import only
+ * this folder and the core's data types; the core drives them through it and never imports a
+ * concrete backend (the composition root `create-server.ts` registers them by name).
+ */
+import type { Logger } from 'pino';
+import type { ModelConfig } from '../core/config/model-config.js';
+import type { InferenceError } from '../core/errors.js';
+import type { Parameters, Tensor } from '../core/types.js';
+
+/** Everything a backend needs to load one model version. */
+export interface BackendModelContext {
+  /** Model name. */
+  readonly name: string;
+  /** Version number being loaded. */
+  readonly version: number;
+  /** The normalized config (already auto-completed). */
+  readonly config: ModelConfig;
+  /** `<repository>/<model>` */
+  readonly modelPath: string;
+  /** `<repository>/<model>/<version>` */
+  readonly versionPath: string;
+  /** The model repository root. */
+  readonly repositoryPath: string;
+  /** A child logger bound to the model. */
+  readonly logger: Logger;
+}
+
+/** A request as a backend sees it: validated against the config, outputs resolved. */
+export interface ExecutionRequest {
+  /** Client request id ('' if none). */
+  readonly id: string;
+  /** Input tensors, shapes including the batch dimension when the model batches. */
+  readonly inputs: readonly Tensor[];
+  /** Names of the outputs to produce (never empty: all outputs when the client named none). */
+  readonly requestedOutputs: readonly string[];
+  /** Request parameters. */
+  readonly parameters: Parameters;
+  /** Leading batch dimension (1 when the model does not batch). */
+  readonly batchSize: number;
+  /** Where responses go. */
+  readonly sender: ResponseSender;
+  /** Aborted when the client cancels or disconnects. */
+  readonly signal: AbortSignal;
+}
+
+/** One response from a backend. */
+export interface BackendResponse {
+  readonly outputs: readonly Tensor[];
+  readonly parameters?: Parameters;
+  /** Set when the model failed this request; outputs are then ignored. */
+  readonly error?: InferenceError;
+}
+
+/**
+ * Sends responses for one request. Non-decoupled models call it exactly once with
+ * `final: true`; decoupled models call it any number of times and end with `final: true`
+ * (possibly with no response: a bare final flag).
+ */
+export interface ResponseSender {
+  send(response: BackendResponse | undefined, flags: { final: boolean }): void;
+}
+
+/** Time spent in one execution, nanoseconds, for statistics. */
+export interface ExecutionTimings {
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
+}
+
+/** One model instance (one worker). Executes one batch at a time. */
+export interface ModelInstance {
+  /** e.g. `simple_0_0` as Triton names instances. */
+  readonly name: string;
+  /**
+   * Executes a batch. Resolves when the execution is over (for non-decoupled models, once every
+   * request has had its final response). A backend failure that affects the whole batch rejects
+   * with an InferenceError; the core then fails the requests that have no final response yet.
+   */
+  execute(batch: readonly ExecutionRequest[]): Promise<ExecutionTimings>;
+}
+
+/** A loaded model version. */
+export interface BackendModel {
+  readonly instances: readonly ModelInstance[];
+  /** Finalizes the model and stops its workers. */
+  unload(): Promise<void>;
+}
+
+/** A backend: a factory of loaded models. */
+export interface Backend {
+  /** Name used in config `backend:` (e.g. `js`). */
+  readonly name: string;
+  /** Config `platform:` values this backend also serves (e.g. `onnxruntime_onnx`). */
+  readonly platforms?: readonly string[];
+  /**
+   * Fills what the config leaves out from the model files (inputs, outputs, max_batch_size).
+   * Called before normalization when auto-complete is on.
+   */
+  autoCompleteConfig?(ctx: Omit<BackendModelContext, 'config'> & { config: Partial<ModelConfig> }): Promise<Partial<ModelConfig>>;
+  /** Loads a model version and starts its instances. */
+  loadModel(ctx: BackendModelContext): Promise<BackendModel>;
+}
