@@ -1,1 +1,2 @@
 export * from './datatypes.js';
+export * from './proto-root.js';
