@@ -1,0 +1,151 @@
+/**
+ * The core facade: the one implementation of {@link InferenceCore} that every frontend uses.
+ * It resolves model versions through the model manager, validates requests, and runs them.
+ */
+import type { ModelConfig } from './config/model-config.js';
+import { InferenceError, unsupported } from './errors.js';
+import type { InferenceCore, LoadOptions, UnloadOptions } from './inference-core.js';
+import type { InferenceObserver } from './observer.js';
+import { ObserverHub } from './observer-hub.js';
+import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ServerMetadata } from './protocol-shapes.js';
+import type { ModelManager } from './repository/model-manager.js';
+import { runInference } from './run-inference.js';
+import type { InferRequest, InferResponse, RequestContext } from './types.js';
+import { validateRequest } from './validate-request.js';
+
+/** The protocol extensions tensorgate implements (reported by `GET /v2` and ServerMetadata). */
+export const SERVER_EXTENSIONS: readonly string[] = [
+  'model_repository',
+  'model_repository(unload_dependents)',
+  'model_configuration',
+  'binary_tensor_data',
+  'parameters',
+  'statistics',
+];
+
+/** Construction options of an {@link InferenceServer}. */
+export interface InferenceServerOptions {
+  manager: ModelManager;
+  observers: ObserverHub;
+  version: string;
+  strictReadiness: boolean;
+}
+
+/**
+ * @example
+ * ```ts
+ * const core = new InferenceServer({ manager, observers: new ObserverHub(), version: '0.1.0', strictReadiness: true });
+ * core.markStarted();
+ * ```
+ */
+export class InferenceServer implements InferenceCore {
+  private started = false;
+  private stopping = false;
+
+  constructor(private readonly opts: InferenceServerOptions) {}
+
+  /** Called once the startup models were attempted. */
+  markStarted(): void {
+    this.started = true;
+  }
+
+  /** Called when shutdown begins: readiness goes false, liveness stays until exit. */
+  markStopping(): void {
+    this.stopping = true;
+  }
+
+  isLive(): boolean {
+    return true;
+  }
+
+  isReady(): boolean {
+    if (!this.started || this.stopping) return false;
+    return !this.opts.strictReadiness || this.opts.manager.allReady();
+  }
+
+  serverMetadata(): ServerMetadata {
+    return { name: 'tensorgate', version: this.opts.version, extensions: [...SERVER_EXTENSIONS] };
+  }
+
+  isModelReady(name: string, version = ''): boolean {
+    try {
+      return this.opts.manager.resolve(name, version).state === 'READY';
+    } catch {
+      return false;
+    }
+  }
+
+  modelMetadata(name: string, version = ''): ModelMetadata {
+    const v = this.opts.manager.resolve(name, version);
+    const versions = this.opts.manager.servingVersions(name).map((s) => String(s.version));
+    return v.metadata(versions);
+  }
+
+  modelConfig(name: string, version = ''): ModelConfig {
+    return this.opts.manager.resolve(name, version).config;
+  }
+
+  modelStatistics(name = '', version = ''): ModelStatistics[] {
+    if (name === '') {
+      return this.opts.manager.servingVersions().map((s) => s.stats.snapshot(s.name, String(s.version)));
+    }
+    if (version !== '') {
+      const s = this.opts.manager.resolve(name, version);
+      return [s.stats.snapshot(s.name, String(s.version))];
+    }
+    this.opts.manager.resolve(name, '');
+    return this.opts.manager.servingVersions(name).map((s) => s.stats.snapshot(s.name, String(s.version)));
+  }
+
+  repositoryIndex(readyOnly = false): Promise<RepositoryIndexEntry[]> {
+    return this.opts.manager.index(readyOnly);
+  }
+
+  private requireExplicit(what: string): void {
+    const mode = this.opts.manager.controlMode;
+    if (mode !== 'explicit') {
+      throw unsupported(`explicit model ${what} is not allowed in model control mode '${mode}' (start the server with --model-control-mode=explicit)`);
+    }
+  }
+
+  async loadModel(name: string, options: LoadOptions = {}): Promise<void> {
+    this.requireExplicit('load');
+    await this.opts.manager.load(name, options.config);
+  }
+
+  async unloadModel(name: string, _options: UnloadOptions = {}): Promise<void> {
+    this.requireExplicit('unload');
+    await this.opts.manager.unload(name);
+  }
+
+  addObserver(observer: InferenceObserver): void {
+    this.opts.observers.add(observer);
+  }
+
+  infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse> {
+    return this.run(request, ctx);
+  }
+
+  private async *run(request: InferRequest, ctx: RequestContext): AsyncGenerator<InferResponse, void, undefined> {
+    if (this.stopping) throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
+    const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
+    if (version.decoupled && !ctx.allowDecoupled) {
+      throw unsupported(
+        `model '${version.name}' is decoupled (it may send any number of responses): use gRPC ModelStreamInfer ` +
+          `or the generate_stream endpoint instead of a unary inference call`,
+      );
+    }
+    let validated;
+    try {
+      validated = validateRequest(request, version.config);
+    } catch (e) {
+      version.stats.recordFailure(0);
+      this.opts.observers.onRequest({
+        model: version.name, version: String(version.version), success: false, reason: 'OTHER', batchSize: 0,
+        requestNs: 0, queueNs: 0, computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0,
+      });
+      throw e;
+    }
+    yield* runInference(version, request, validated, ctx, this.opts.observers);
+  }
+}

@@ -1,0 +1,324 @@
+/**
+ * The model registry and its control modes. It owns which model versions are loaded and serving,
+ * their states (LOADING / READY / UNLOADING / UNAVAILABLE with a reason), loading and unloading
+ * (explicit mode), and repository polling (poll mode). A model that fails to load never takes the
+ * server down: it is reported UNAVAILABLE with the reason, and the versions that were serving keep
+ * serving. A replaced version finishes its in-flight requests before it is unloaded.
+ */
+import type { Logger } from 'pino';
+import type { Backend, BackendModel } from '../../backend-api/backend.js';
+import type { Clock } from '../clock.js';
+import type { ModelConfig } from '../config/model-config.js';
+import { InferenceError, invalidArg, notFound, unavailable } from '../errors.js';
+import type { InferenceObserver } from '../observer.js';
+import type { ModelState, RepositoryIndexEntry } from '../protocol-shapes.js';
+import { ServingVersion } from '../serving-version.js';
+import type { ModelRepository } from './model-repository.js';
+import { selectVersions } from './version-policy.js';
+import { resolveModelConfig } from './resolve-config.js';
+
+/** How models get loaded: Triton's `--model-control-mode`. */
+export type ControlMode = 'none' | 'poll' | 'explicit';
+
+/** Construction options of a {@link ModelManager}. */
+export interface ModelManagerOptions {
+  repository: ModelRepository;
+  controlMode: ControlMode;
+  /** Models to load at start in explicit mode (`*` = all). */
+  startupModels: readonly string[];
+  /** Poll interval in poll mode. */
+  pollSecs: number;
+  /** Fill missing config from model files when the backend can. */
+  autoComplete: boolean;
+  backends: readonly Backend[];
+  logger: Logger;
+  clock: Clock;
+  observer: InferenceObserver;
+}
+
+interface VersionStatus {
+  state: ModelState;
+  reason: string;
+}
+
+interface ModelEntry {
+  readonly name: string;
+  serving: Map<number, ServingVersion>;
+  status: Map<number, VersionStatus>;
+  /** A model-level failure (bad config, no versions) of the last load. */
+  failure: string;
+  fingerprint: string;
+  /** Serializes load/unload of this model. */
+  lock: Promise<void>;
+}
+
+/**
+ * @example
+ * ```ts
+ * const manager = new ModelManager({ repository, controlMode: 'none', ... });
+ * await manager.start();
+ * const version = manager.resolve('simple', '');
+ * ```
+ */
+export class ModelManager {
+  private readonly entries = new Map<string, ModelEntry>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(private readonly opts: ModelManagerOptions) {}
+
+  /** The control mode in force. */
+  get controlMode(): ControlMode {
+    return this.opts.controlMode;
+  }
+
+  /** Loads the startup models and, in poll mode, starts polling. */
+  async start(): Promise<void> {
+    const { controlMode, startupModels, repository } = this.opts;
+    let names: string[];
+    if (controlMode === 'explicit') {
+      names = startupModels.includes('*') ? await repository.listModels() : [...new Set(startupModels)];
+    } else {
+      names = await repository.listModels();
+    }
+    for (const name of names) await this.loadLogged(name);
+    if (controlMode === 'poll') {
+      this.pollTimer = setInterval(() => void this.poll(), Math.max(1, this.opts.pollSecs) * 1000);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** Stops polling and unloads everything, letting in-flight requests finish. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    await this.polling;
+    await Promise.all([...this.entries.keys()].map((n) => this.unload(n).catch(() => {})));
+  }
+
+  /** Rescans the repository once (poll mode): loads new, reloads changed, unloads removed models. */
+  poll(): Promise<void> {
+    if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
+    const run = async (): Promise<void> => {
+      const { repository, logger } = this.opts;
+      let names: string[];
+      try {
+        names = await repository.listModels();
+      } catch (e) {
+        logger.warn({ err: e }, 'repository poll failed');
+        return;
+      }
+      const present = new Set(names);
+      for (const name of names) {
+        const fp = await repository.fingerprint(name);
+        const entry = this.entries.get(name);
+        if (!entry || entry.fingerprint !== fp) {
+          logger.info({ model: name }, entry ? 'model changed, reloading' : 'new model, loading');
+          await this.loadLogged(name);
+        }
+      }
+      for (const name of [...this.entries.keys()]) {
+        if (!present.has(name)) {
+          logger.info({ model: name }, 'model removed, unloading');
+          await this.unload(name).catch((e: unknown) => logger.warn({ err: e, model: name }, 'unload failed'));
+          this.entries.delete(name);
+        }
+      }
+    };
+    this.polling = run().finally(() => {
+      this.polling = undefined;
+    });
+    return this.polling;
+  }
+
+  private async loadLogged(name: string): Promise<void> {
+    try {
+      await this.load(name);
+    } catch (e) {
+      this.opts.logger.error({ model: name, reason: (e as Error).message }, 'failed to load model');
+    }
+  }
+
+  private entry(name: string): ModelEntry {
+    let e = this.entries.get(name);
+    if (!e) {
+      e = { name, serving: new Map(), status: new Map(), failure: '', fingerprint: '', lock: Promise.resolve() };
+      this.entries.set(name, e);
+    }
+    return e;
+  }
+
+  private exclusive<T>(entry: ModelEntry, fn: () => Promise<T>): Promise<T> {
+    const run = entry.lock.then(fn, fn);
+    entry.lock = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+
+  /**
+   * Loads (or reloads) a model from the repository, or from `configJson` (a JSON ModelConfig)
+   * instead of its config.pbtxt. New versions start before old ones stop; on failure the old
+   * versions keep serving and the error is thrown and recorded as the model's reason.
+   */
+  async load(name: string, configJson?: string): Promise<void> {
+    const { repository } = this.opts;
+    const modelPath = repository.modelPath(name);
+    if (!(await repository.hasModel(name))) {
+      throw notFound(`failed to load '${name}', failed to poll from model repository`);
+    }
+    const entry = this.entry(name);
+    await this.exclusive(entry, async () => {
+      entry.fingerprint = await repository.fingerprint(name);
+      let config: ModelConfig;
+      let backend: Backend;
+      let versions: number[];
+      try {
+        ({ config, backend } = await resolveModelConfig({
+          name, modelPath, repositoryPath: repository.root, configJson,
+          backends: this.opts.backends, autoComplete: this.opts.autoComplete, logger: this.opts.logger,
+        }));
+        versions = selectVersions(await repository.listVersions(name), config.version_policy);
+        if (versions.length === 0) {
+          throw invalidArg(`at least one version must be available under the version policy of model '${name}'`);
+        }
+      } catch (e) {
+        const err = InferenceError.from(e);
+        entry.failure = err.message;
+        throw err;
+      }
+      const fresh = new Map<number, ServingVersion>();
+      for (const v of versions) entry.status.set(v, { state: 'LOADING', reason: '' });
+      try {
+        for (const v of versions) {
+          const model: BackendModel = await backend.loadModel({
+            name, version: v, config, modelPath, versionPath: `${modelPath}/${v}`,
+            repositoryPath: repository.root, logger: this.opts.logger.child({ model: name, version: v }),
+          });
+          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer));
+        }
+      } catch (e) {
+        const err = InferenceError.from(e);
+        await Promise.all([...fresh.values()].map((s) => s.model.unload().catch(() => {})));
+        for (const v of versions) {
+          if (!entry.serving.has(v)) entry.status.set(v, { state: 'UNAVAILABLE', reason: err.message });
+          else entry.status.set(v, { state: 'READY', reason: '' });
+        }
+        entry.failure = err.message;
+        throw err;
+      }
+      const old = entry.serving;
+      entry.serving = fresh;
+      entry.failure = '';
+      for (const v of versions) entry.status.set(v, { state: 'READY', reason: '' });
+      this.opts.logger.info({ model: name, versions }, 'model ready');
+      await Promise.all(
+        [...old.entries()].map(async ([v, s]) => {
+          const replaced = fresh.has(v);
+          s.state = 'UNLOADING';
+          if (!replaced) entry.status.set(v, { state: 'UNLOADING', reason: '' });
+          await this.retire(s);
+          if (!replaced) entry.status.set(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+        }),
+      );
+    });
+  }
+
+  private async retire(s: ServingVersion): Promise<void> {
+    await s.drain();
+    s.scheduler.close(unavailable(`model '${s.name}' version ${s.version} is unloading`));
+    await s.model.unload().catch((e: unknown) => this.opts.logger.warn({ err: e, model: s.name }, 'unload failed'));
+    s.state = 'UNAVAILABLE';
+  }
+
+  /** Unloads every version of a model after its in-flight requests finish. */
+  async unload(name: string): Promise<void> {
+    this.opts.repository.modelPath(name);
+    const entry = this.entries.get(name);
+    if (!entry) return;
+    await this.exclusive(entry, async () => {
+      const old = entry.serving;
+      entry.serving = new Map();
+      for (const [v, s] of old) {
+        s.state = 'UNLOADING';
+        entry.status.set(v, { state: 'UNLOADING', reason: '' });
+      }
+      await Promise.all(
+        [...old.entries()].map(async ([v, s]) => {
+          await this.retire(s);
+          entry.status.set(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+        }),
+      );
+    });
+  }
+
+  /** The serving version for a request; '' picks the highest ready version. */
+  resolve(name: string, version: string): ServingVersion {
+    const entry = this.entries.get(name);
+    if (version !== '' && !/^[0-9]+$/.test(version)) {
+      throw invalidArg(`invalid model version ${JSON.stringify(version)} for model '${name}': expected a positive integer`);
+    }
+    if (!entry || (entry.serving.size === 0 && entry.status.size === 0 && !entry.failure)) {
+      throw notFound(`Request for unknown model: '${name}' is not found`);
+    }
+    if (version === '') {
+      let best: ServingVersion | undefined;
+      for (const s of entry.serving.values()) if (!best || s.version > best.version) best = s;
+      if (!best) {
+        const why = entry.failure || [...entry.status.values()].map((s) => s.reason).find((r) => r) || 'not loaded';
+        throw unavailable(`Request for unknown model: '${name}' has no available versions: ${why}`);
+      }
+      return best;
+    }
+    const s = entry.serving.get(Number(version));
+    if (!s) {
+      const st = entry.status.get(Number(version));
+      if (st) throw unavailable(`Request for unknown model: '${name}' version ${version} is not at ready state (${st.state}${st.reason ? `: ${st.reason}` : ''})`);
+      throw notFound(`Request for unknown model: '${name}' version ${version} is not found`);
+    }
+    return s;
+  }
+
+  /** Serving versions of a model, ascending ('' name = every model). */
+  servingVersions(name?: string): ServingVersion[] {
+    const out: ServingVersion[] = [];
+    for (const e of this.entries.values()) {
+      if (name && e.name !== name) continue;
+      out.push(...[...e.serving.values()].sort((a, b) => a.version - b.version));
+    }
+    return out;
+  }
+
+  /** True when every model the server is meant to serve has all its versions ready. */
+  allReady(): boolean {
+    for (const e of this.entries.values()) {
+      if (e.failure) return false;
+      for (const st of e.status.values()) if (st.state === 'LOADING' || (st.state === 'UNAVAILABLE' && st.reason !== 'unloaded')) return false;
+    }
+    return true;
+  }
+
+  /** The repository index: every model folder plus every model known to the registry. */
+  async index(readyOnly: boolean): Promise<RepositoryIndexEntry[]> {
+    const names = new Set([...(await this.opts.repository.listModels()), ...this.entries.keys()]);
+    const rows: RepositoryIndexEntry[] = [];
+    for (const name of [...names].sort()) {
+      const e = this.entries.get(name);
+      if (!e || (e.status.size === 0 && !e.failure)) {
+        if (!readyOnly) rows.push({ name, version: '', state: '', reason: '' });
+        continue;
+      }
+      if (e.status.size === 0) {
+        if (!readyOnly) rows.push({ name, version: '', state: 'UNAVAILABLE', reason: e.failure });
+        continue;
+      }
+      for (const [v, st] of [...e.status.entries()].sort((a, b) => a[0] - b[0])) {
+        if (readyOnly && st.state !== 'READY') continue;
+        rows.push({ name, version: String(v), state: st.state, reason: st.reason });
+      }
+    }
+    return rows;
+  }
+}

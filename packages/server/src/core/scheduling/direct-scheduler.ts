@@ -1,0 +1,116 @@
+/**
+ * Triton's default scheduler: no batching across requests. Requests wait in one FIFO queue shared by
+ * all instances of the version; each free instance takes the next request. A request cancelled
+ * while queued leaves the queue at once and never executes.
+ */
+import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import type { Clock } from '../clock.js';
+import { InferenceError } from '../errors.js';
+import type { Scheduler, SchedulerJob } from './scheduler.js';
+
+/** Called after every execution, for statistics. */
+export type ExecutionListener = (batchSize: number, timings: ExecutionTimings) => void;
+
+interface Entry {
+  job: SchedulerJob;
+  done: boolean;
+  unlisten: () => void;
+}
+
+/**
+ * @example
+ * ```ts
+ * const s = new DirectScheduler(model.instances, systemClock, (n, t) => stats.recordExecution(n, t));
+ * s.enqueue(job);
+ * ```
+ */
+export class DirectScheduler implements Scheduler {
+  private queue: Entry[] = [];
+  private head = 0;
+  private readonly idle: ModelInstance[];
+  private closedWith: InferenceError | undefined;
+
+  constructor(
+    instances: readonly ModelInstance[],
+    private readonly clock: Clock,
+    private readonly onExecution: ExecutionListener,
+  ) {
+    this.idle = [...instances].reverse();
+  }
+
+  get queued(): number {
+    let n = 0;
+    for (let i = this.head; i < this.queue.length; i++) if (!this.queue[i]!.done) n++;
+    return n;
+  }
+
+  enqueue(job: SchedulerJob): void {
+    if (this.closedWith) {
+      job.onDropped(this.closedWith);
+      return;
+    }
+    const signal = job.request.signal;
+    if (signal.aborted) {
+      job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
+      return;
+    }
+    const entry: Entry = { job, done: false, unlisten: () => {} };
+    const onAbort = (): void => {
+      if (entry.done) return;
+      entry.done = true;
+      job.onDropped(new InferenceError('CANCELLED', 'request cancelled while waiting in the queue'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    entry.unlisten = () => signal.removeEventListener('abort', onAbort);
+    this.queue.push(entry);
+    this.pump();
+  }
+
+  close(error: InferenceError): void {
+    this.closedWith = error;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const e = this.queue[i]!;
+      if (!e.done) {
+        e.done = true;
+        e.unlisten();
+        e.job.onDropped(error);
+      }
+    }
+    this.queue = [];
+    this.head = 0;
+  }
+
+  private next(): Entry | undefined {
+    while (this.head < this.queue.length) {
+      const e = this.queue[this.head++]!;
+      if (!e.done) return e;
+    }
+    this.queue = [];
+    this.head = 0;
+    return undefined;
+  }
+
+  private pump(): void {
+    while (this.idle.length > 0) {
+      const entry = this.next();
+      if (!entry) return;
+      entry.done = true;
+      entry.unlisten();
+      this.run(this.idle.pop()!, entry.job);
+    }
+  }
+
+  private run(instance: ModelInstance, job: SchedulerJob): void {
+    job.onStart(this.clock.nowNs());
+    instance.execute([job.request]).then(
+      (timings) => {
+        this.onExecution(job.batchSize, timings);
+        job.onExecuted({ timings });
+      },
+      (err: unknown) => job.onExecuted({ error: InferenceError.from(err) }),
+    ).finally(() => {
+      this.idle.push(instance);
+      this.pump();
+    });
+  }
+}

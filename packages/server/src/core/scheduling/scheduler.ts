@@ -1,0 +1,31 @@
+/**
+ * The scheduler interface: the core hands validated requests to a model version's scheduler, which
+ * decides when and on which instance they execute. The default scheduler runs one request per
+ * execution on the first free instance; the dynamic batcher (config `dynamic_batching`) plugs in here.
+ */
+import type { ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
+import type { InferenceError } from '../errors.js';
+
+/** One request waiting for (or in) execution, with the callbacks the core uses for bookkeeping. */
+export interface SchedulerJob {
+  /** What the backend receives. */
+  readonly request: ExecutionRequest;
+  /** Leading batch dimension of the request. */
+  readonly batchSize: number;
+  /** Called once when the job leaves the queue for an instance. */
+  onStart(startNs: number): void;
+  /** Called once when the execution that included this job settled. */
+  onExecuted(result: { timings: ExecutionTimings } | { error: InferenceError }): void;
+  /** Called once when the job leaves the queue without executing (cancelled, timed out, closed). */
+  onDropped(error: InferenceError): void;
+}
+
+/** A scheduler of one model version. */
+export interface Scheduler {
+  /** Queues a job; it executes later, or is dropped. */
+  enqueue(job: SchedulerJob): void;
+  /** Jobs waiting in the queue (not executing). */
+  readonly queued: number;
+  /** Drops every queued job with the given error and accepts no more. */
+  close(error: InferenceError): void;
+}

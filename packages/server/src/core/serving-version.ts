@@ -1,0 +1,94 @@
+/**
+ * A loaded, servable model version: its config, the backend's instances behind a scheduler, its
+ * statistics, and a count of requests in flight so an unload or replacement can wait for them.
+ */
+import { fromConfigDataType, type DataType } from '@tensorgate/protocol';
+import type { BackendModel } from '../backend-api/backend.js';
+import type { Clock } from './clock.js';
+import type { ModelConfig } from './config/model-config.js';
+import type { ModelMetadata, ModelState, TensorMetadata } from './protocol-shapes.js';
+import { DirectScheduler } from './scheduling/direct-scheduler.js';
+import type { Scheduler } from './scheduling/scheduler.js';
+import { ModelStats } from './stats/model-stats.js';
+import type { InferenceObserver } from './observer.js';
+
+/**
+ * @example
+ * ```ts
+ * const v = new ServingVersion('simple', 1, config, backendModel, systemClock, observer);
+ * v.scheduler.enqueue(job);
+ * await v.drain(); await v.model.unload();
+ * ```
+ */
+export class ServingVersion {
+  readonly scheduler: Scheduler;
+  readonly stats: ModelStats;
+  state: ModelState = 'READY';
+  private inflight = 0;
+  private idle: Array<() => void> = [];
+
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly config: ModelConfig,
+    readonly model: BackendModel,
+    readonly clock: Clock,
+    private readonly observer: InferenceObserver,
+  ) {
+    this.stats = new ModelStats(clock.wallMs);
+    this.scheduler = new DirectScheduler(model.instances, clock, (batchSize, timings) => {
+      this.stats.recordExecution(batchSize, timings);
+      observer.onExecution?.({ model: name, version: String(version), batchSize });
+    });
+  }
+
+  /** True when the model may send zero or many responses per request. */
+  get decoupled(): boolean {
+    return this.config.model_transaction_policy.decoupled;
+  }
+
+  /** Number of requests queued or executing. */
+  get pending(): number {
+    return this.inflight;
+  }
+
+  /** A request entered the version. */
+  begin(): void {
+    this.inflight++;
+    this.observer.onPending?.(this.name, String(this.version), this.inflight);
+  }
+
+  /** A request left the version (success or failure). */
+  end(): void {
+    this.inflight--;
+    this.observer.onPending?.(this.name, String(this.version), this.inflight);
+    if (this.inflight === 0) {
+      const waiters = this.idle;
+      this.idle = [];
+      for (const w of waiters) w();
+    }
+  }
+
+  /** Resolves once no request is in flight. */
+  drain(): Promise<void> {
+    if (this.inflight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.push(resolve));
+  }
+
+  /** Tensor metadata of the version, shapes with a leading -1 when the model batches. */
+  metadata(versions: string[]): ModelMetadata {
+    const batch = this.config.max_batch_size > 0;
+    const tensor = (t: { name: string; data_type: string; dims: number[] }): TensorMetadata => ({
+      name: t.name,
+      datatype: (fromConfigDataType(t.data_type) ?? 'BYTES') as DataType,
+      shape: batch ? [-1, ...t.dims] : [...t.dims],
+    });
+    return {
+      name: this.name,
+      versions,
+      platform: this.config.platform || this.config.backend,
+      inputs: this.config.input.map(tensor),
+      outputs: this.config.output.map(tensor),
+    };
+  }
+}

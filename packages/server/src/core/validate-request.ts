@@ -1,0 +1,173 @@
+/**
+ * Validates a decoded request against a model's config: input names, datatypes, shapes (batch
+ * dimension and -1 wildcards), byte sizes, BYTES framing, requested outputs and the reserved
+ * parameters. One implementation for every protocol; messages follow Triton's wording where
+ * clients or users may match on it.
+ */
+import {
+  DATATYPES,
+  countBytesElements,
+  elementCount,
+  fromConfigDataType,
+  TensorCodecError,
+} from '@tensorgate/protocol';
+import type { ModelConfig, ModelInputConfig } from './config/model-config.js';
+import { invalidArg } from './errors.js';
+import type { InferRequest, Tensor } from './types.js';
+
+/** What validation produces for the backend. */
+export interface ValidatedRequest {
+  /** Inputs with the shapes the model sees (config reshape applied). */
+  inputs: Tensor[];
+  /** Outputs to produce, never empty. */
+  requestedOutputs: string[];
+  /** Leading batch dimension, 1 when the model does not batch. */
+  batchSize: number;
+}
+
+const fmt = (shape: readonly number[]): string => `[${shape.join(',')}]`;
+
+function shapeMatches(actual: readonly number[], expected: readonly number[]): boolean {
+  if (actual.length !== expected.length) return false;
+  for (let i = 0; i < expected.length; i++) {
+    if (expected[i] !== -1 && expected[i] !== actual[i]) return false;
+  }
+  return true;
+}
+
+function checkParameters(req: InferRequest, model: string): void {
+  const p = req.parameters;
+  const intParam = (key: string, min: number): void => {
+    const v = p[key];
+    if (v === undefined) return;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+      throw invalidArg(`parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    }
+  };
+  intParam('priority', 0);
+  intParam('timeout', 0);
+  for (const key of ['sequence_start', 'sequence_end'] as const) {
+    const v = p[key];
+    if (v !== undefined && typeof v !== 'boolean') {
+      throw invalidArg(`parameter '${key}' of a request for model '${model}' must be a boolean, got ${JSON.stringify(v)}`);
+    }
+  }
+  const seq = p['sequence_id'];
+  if (seq !== undefined && typeof seq !== 'string' && !(typeof seq === 'number' && Number.isInteger(seq) && seq >= 0)) {
+    throw invalidArg(`parameter 'sequence_id' of a request for model '${model}' must be a non-negative integer or a string`);
+  }
+}
+
+function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): number | undefined {
+  const model = config.name;
+  const expectedType = fromConfigDataType(cfg.data_type);
+  if (t.datatype !== expectedType) {
+    throw invalidArg(
+      `inference input '${t.name}' data-type is '${t.datatype}', but model '${model}' expects '${expectedType ?? cfg.data_type}'`,
+    );
+  }
+  for (const d of t.shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw invalidArg(`inference input '${t.name}' for model '${model}' has an invalid shape ${fmt(t.shape)}: dims must be non-negative integers`);
+    }
+  }
+  const batching = config.max_batch_size > 0;
+  const expected = batching ? [-1, ...cfg.dims] : cfg.dims;
+  if (!shapeMatches(t.shape, expected)) {
+    throw invalidArg(`unexpected shape for input '${t.name}' for model '${model}'. Expected ${fmt(expected)}, got ${fmt(t.shape)}`);
+  }
+  let batch: number | undefined;
+  if (batching) {
+    batch = t.shape[0]!;
+    if (batch < 1 || batch > config.max_batch_size) {
+      throw invalidArg(
+        `inference request batch-size must be <= ${config.max_batch_size} for '${model}'` +
+          (batch < 1 ? ` and >= 1, got ${batch}` : `, got ${batch}`),
+      );
+    }
+  }
+  const count = elementCount(t.shape);
+  const size = DATATYPES[t.datatype].byteSize;
+  if (size > 0) {
+    if (t.data.byteLength !== count * size) {
+      throw invalidArg(
+        `input byte size mismatch for input '${t.name}' for model '${model}'. Expected ${count * size}, got ${t.data.byteLength}`,
+      );
+    }
+  } else {
+    let n: number;
+    try {
+      n = countBytesElements(t.data);
+    } catch (e) {
+      const why = e instanceof TensorCodecError ? e.message : String(e);
+      throw invalidArg(`input '${t.name}' for model '${model}' has malformed BYTES data: ${why}`);
+    }
+    if (n !== count) {
+      throw invalidArg(`expected ${count} string elements for inference input '${t.name}' for model '${model}', got ${n}`);
+    }
+  }
+  return batch;
+}
+
+/** Applies a config `reshape` to the shape the model receives. */
+function reshaped(t: Tensor, cfg: ModelInputConfig, batching: boolean): Tensor {
+  if (!cfg.reshape) return t;
+  const shape = batching ? [t.shape[0]!, ...cfg.reshape.shape] : [...cfg.reshape.shape];
+  const known = shape.reduce((a, d) => (d === -1 ? a : a * d), 1);
+  const wild = shape.indexOf(-1);
+  if (wild >= 0) shape[wild] = known === 0 ? 0 : elementCount(t.shape) / known;
+  return { ...t, shape };
+}
+
+/**
+ * Validates `req` against `config`. Throws INVALID_ARG with a precise message on the first problem.
+ */
+export function validateRequest(req: InferRequest, config: ModelConfig): ValidatedRequest {
+  const model = config.name;
+  checkParameters(req, model);
+  const byName = new Map(config.input.map((i) => [i.name, i]));
+  const seen = new Set<string>();
+  const inputs: Tensor[] = [];
+  let batchSize: number | undefined;
+  for (const t of req.inputs) {
+    const cfg = byName.get(t.name);
+    if (!cfg) throw invalidArg(`unexpected inference input '${t.name}' for model '${model}'`);
+    if (seen.has(t.name)) throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);
+    seen.add(t.name);
+    const b = checkInput(t, cfg, config);
+    if (b !== undefined) {
+      if (batchSize !== undefined && b !== batchSize) {
+        throw invalidArg(`inputs of a request for model '${model}' must have equal batch size: '${t.name}' has ${b}, others ${batchSize}`);
+      }
+      batchSize = b;
+    }
+    inputs.push(reshaped(t, cfg, config.max_batch_size > 0));
+  }
+  const missing = config.input.filter((i) => !i.optional && !seen.has(i.name)).map((i) => i.name);
+  if (missing.length > 0) {
+    const required = config.input.filter((i) => !i.optional).length;
+    throw invalidArg(
+      `expected ${required} inputs but got ${req.inputs.length} inputs for model '${model}'. ` +
+        `Got input(s) [${[...seen].map((n) => `'${n}'`).join(', ')}], but missing required input(s) ` +
+        `[${missing.map((n) => `'${n}'`).join(', ')}]. Please provide all required input(s).`,
+    );
+  }
+  const outputNames = new Set(config.output.map((o) => o.name));
+  const requestedOutputs: string[] = [];
+  for (const o of req.outputs) {
+    if (!outputNames.has(o.name)) throw invalidArg(`unexpected inference output '${o.name}' for model '${model}'`);
+    if (requestedOutputs.includes(o.name)) throw invalidArg(`output '${o.name}' is requested more than once for model '${model}'`);
+    const cls = o.parameters['classification'];
+    if (cls !== undefined) {
+      if (typeof cls !== 'number' || !Number.isInteger(cls) || cls < 1) {
+        throw invalidArg(`output parameter 'classification' for '${o.name}' must be a positive integer, got ${JSON.stringify(cls)}`);
+      }
+    }
+    requestedOutputs.push(o.name);
+  }
+  return {
+    inputs,
+    requestedOutputs: requestedOutputs.length > 0 ? requestedOutputs : config.output.map((o) => o.name),
+    batchSize: batchSize ?? 1,
+  };
+}

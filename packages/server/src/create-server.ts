@@ -1,0 +1,117 @@
+/**
+ * The composition root: builds the core from settings, registers the backends, starts the
+ * frontends, and returns a handle whose `shutdown` drains in-flight requests before exiting.
+ * It is the only module that knows every layer.
+ */
+import { createRequire } from 'node:module';
+import { pino, type Logger } from 'pino';
+import type { Backend } from './backend-api/backend.js';
+import { createJsBackend } from './backends/js/index.js';
+import type { ServerSettings } from './cli/settings.js';
+import { systemClock } from './core/clock.js';
+import { InferenceServer } from './core/inference-server.js';
+import { ObserverHub } from './core/observer-hub.js';
+import { ModelManager } from './core/repository/model-manager.js';
+import { ModelRepository } from './core/repository/model-repository.js';
+import { createGrpcFrontend } from './frontends/grpc/index.js';
+import { createHttpFrontend } from './frontends/http/index.js';
+import { createMetricsFrontend } from './frontends/metrics/index.js';
+
+/** The server package version, reported by ServerMetadata. */
+export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+
+/** A started server. */
+export interface RunningServer {
+  /** Ports actually bound (useful with port 0), absent when the protocol is disabled. */
+  readonly ports: { http?: number; grpc?: number; metrics?: number };
+  /** The core, for embedding and tests. */
+  readonly core: InferenceServer;
+  /**
+   * Stops accepting requests, waits for in-flight ones up to the exit timeout, unloads the models
+   * and closes every listener. Safe to call more than once.
+   */
+  shutdown(reason?: string): Promise<void>;
+}
+
+/** Extra dependencies, mainly for tests and embedding. */
+export interface ServerDeps {
+  logger?: Logger;
+  /** Backends to register instead of the built-in set. */
+  backends?: readonly Backend[];
+}
+
+/** The built-in backends. */
+export function defaultBackends(): Backend[] {
+  return [createJsBackend()];
+}
+
+/**
+ * Starts tensorgate.
+ *
+ * @example
+ * ```ts
+ * const server = await createServer(parseSettings(['--model-repository', 'models', '--http-port', '0'], {}));
+ * console.log(server.ports.http);
+ * await server.shutdown();
+ * ```
+ */
+export async function createServer(settings: ServerSettings, deps: ServerDeps = {}): Promise<RunningServer> {
+  const logger = deps.logger ?? pino({ level: settings.logLevel });
+  const observers = new ObserverHub();
+  const repository = new ModelRepository(settings.modelRepository);
+  await repository.listModels();
+  const manager = new ModelManager({
+    repository,
+    controlMode: settings.modelControlMode,
+    startupModels: settings.loadModel,
+    pollSecs: settings.repositoryPollSecs,
+    autoComplete: !settings.disableAutoCompleteConfig && !settings.strictModelConfig,
+    backends: deps.backends ?? defaultBackends(),
+    logger,
+    clock: systemClock,
+    observer: observers,
+  });
+  const core = new InferenceServer({ manager, observers, version: SERVER_VERSION, strictReadiness: settings.strictReadiness });
+
+  const closers: Array<() => Promise<void>> = [];
+  const ports: { http?: number; grpc?: number; metrics?: number } = {};
+  try {
+    if (settings.allowMetrics) {
+      const metrics = createMetricsFrontend(core, { logger });
+      ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
+      closers.push(() => metrics.close());
+    }
+    await manager.start();
+    core.markStarted();
+    if (settings.allowGrpc) {
+      const grpc = createGrpcFrontend(core, { logger, maxMessageBytes: settings.grpcMaxMessageBytes });
+      ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
+      closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
+    }
+    if (settings.allowHttp) {
+      const http = createHttpFrontend(core, { logger, bodyLimitBytes: settings.httpMaxBodyBytes });
+      ports.http = await http.listen(settings.httpPort, settings.host);
+      closers.push(() => http.close());
+    }
+  } catch (e) {
+    await Promise.allSettled(closers.map((c) => c()));
+    await manager.stop().catch(() => {});
+    throw e;
+  }
+  logger.info({ ports, repository: repository.root, mode: settings.modelControlMode }, 'tensorgate started');
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason = 'shutdown'): Promise<void> => {
+    shuttingDown ??= (async () => {
+      logger.info({ reason }, 'shutting down: draining in-flight requests');
+      core.markStopping();
+      const deadline = new Promise<void>((r) => setTimeout(r, settings.exitTimeoutSecs * 1000).unref());
+      // Frontends stop accepting first (gRPC and HTTP close wait for in-flight calls), then models unload.
+      await Promise.race([Promise.allSettled(closers.reverse().map((c) => c())), deadline]);
+      await Promise.race([manager.stop(), deadline]);
+      logger.info('tensorgate stopped');
+    })();
+    return shuttingDown;
+  };
+  return { ports, core, shutdown };
+}

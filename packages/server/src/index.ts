@@ -1,0 +1,15 @@
+/**
+ * tensorgate's public API for embedding the server and writing backends.
+ */
+export { createServer, defaultBackends, SERVER_VERSION } from './create-server.js';
+export type { RunningServer, ServerDeps } from './create-server.js';
+export { parseSettings } from './cli/settings.js';
+export type { ServerSettings } from './cli/settings.js';
+export { InferenceError, ERROR_CODES } from './core/errors.js';
+export type { ErrorCode } from './core/errors.js';
+export type * from './core/types.js';
+export type * from './core/protocol-shapes.js';
+export type * from './core/inference-core.js';
+export type * from './core/observer.js';
+export type * from './core/config/model-config.js';
+export type * from './backend-api/backend.js';
