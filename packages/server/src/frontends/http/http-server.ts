@@ -1,0 +1,139 @@
+/**
+ * The HTTP/REST frontend (KServe v2 + Triton extensions) on fastify: builds the instance, accepts
+ * any body of any Content-Type (decompressing gzip/deflate), registers the route table, answers
+ * wrong methods with 405 and every failure with `{"error": "..."}`.
+ */
+import type { AddressInfo } from 'node:net';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { InferenceCore } from '../../core/inference-core.js';
+import { decodeRequestBody } from './compression.js';
+import { installErrorHandling } from './error-handler.js';
+import { inferHandler } from './infer-handler.js';
+import { modelHandlers } from './model-handlers.js';
+import { repositoryHandlers } from './repository-handlers.js';
+import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
+import { serverHandlers } from './server-handlers.js';
+
+/**
+ * Default request body limit: just under 2 GiB, so large binary tensors fit while the body still
+ * fits in one Buffer. Raise or lower it with `bodyLimitBytes`.
+ */
+export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 2 ** 31 - 1;
+
+/** Options of {@link createHttpFrontend}. */
+export interface HttpFrontendOptions {
+  /** Server logger; the frontend logs failures, not every request. */
+  logger: Logger;
+  /** Largest accepted request body, before and after decompression (default ~2 GiB). */
+  bodyLimitBytes?: number | undefined;
+}
+
+/** A created (not yet listening) HTTP frontend. */
+export interface HttpFrontend {
+  /** Starts listening; resolves to the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>;
+  /** Stops accepting connections and closes idle ones. */
+  close(): Promise<void>;
+  /** The fastify instance, for `inject()` in tests and for adding routes at composition time. */
+  server: FastifyInstance;
+}
+
+type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
+
+function bindHandlers(core: InferenceCore): Record<HandlerName, Handler> {
+  const server = serverHandlers(core);
+  const models = modelHandlers(core);
+  const repo = repositoryHandlers(core);
+  return {
+    live: server.live,
+    ready: server.ready,
+    serverMetadata: server.metadata,
+    modelMetadata: models.metadata,
+    modelReady: models.ready,
+    modelConfig: models.config,
+    modelStats: models.stats,
+    allModelStats: models.allStats,
+    infer: inferHandler(core),
+    repositoryIndex: repo.index,
+    repositoryLoad: repo.load,
+    repositoryUnload: repo.unload,
+    namedRepository: repo.namedRepository,
+  };
+}
+
+function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Handler>): void {
+  const allowedByUrl = new Map<string, Set<string>>();
+  for (const route of ROUTES) {
+    app.route({ method: route.method, url: route.url, handler: handlers[route.handler] });
+    const allowed = allowedByUrl.get(route.url) ?? new Set<string>();
+    allowed.add(route.method);
+    // fastify adds HEAD for every GET route itself.
+    if (route.method === 'GET') allowed.add('HEAD');
+    allowedByUrl.set(route.url, allowed);
+  }
+  for (const [url, allowed] of allowedByUrl) {
+    const others = OTHER_METHODS.filter((m) => !allowed.has(m));
+    const allow = [...allowed].join(', ');
+    app.route({
+      method: others,
+      url,
+      handler: async (request, reply) => {
+        await reply
+          .code(405)
+          .header('allow', allow)
+          .type('application/json')
+          .send(JSON.stringify({ error: `Method Not Allowed: ${request.method} is not supported on this path (allowed: ${allow})` }));
+      },
+    });
+  }
+}
+
+/**
+ * Creates the HTTP/REST frontend over a core.
+ *
+ * @example
+ * ```ts
+ * const http = createHttpFrontend(core, { logger });
+ * const port = await http.listen(8000, '0.0.0.0');
+ * // ... later
+ * await http.close();
+ * ```
+ */
+export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOptions): HttpFrontend {
+  const bodyLimit = options.bodyLimitBytes ?? DEFAULT_HTTP_BODY_LIMIT_BYTES;
+  // Typed as the default instance: the pino Logger generic fastify infers would otherwise leak
+  // into every helper's signature for no gain.
+  const app = Fastify({
+    loggerInstance: options.logger,
+    // One log line per request would dominate the cost of small inferences; failures are logged.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    // Model names longer than find-my-way's default of 100 characters must still route.
+    routerOptions: { maxParamLength: 1024 },
+  }) as unknown as FastifyInstance;
+
+  // One parser for every Content-Type (and none): the infer body is JSON or JSON + binary, and
+  // Triton's clients do not always label it. Decompression happens here so every route sees
+  // plain bytes.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, async (request: FastifyRequest, body: Buffer | string) => {
+    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    const encoding = request.headers['content-encoding'];
+    return decodeRequestBody(bytes, Array.isArray(encoding) ? encoding[0] : encoding, bodyLimit);
+  });
+
+  installErrorHandling(app, options.logger, bodyLimit);
+  registerRoutes(app, bindHandlers(core));
+
+  return {
+    server: app,
+    async listen(port: number, host = '0.0.0.0'): Promise<number> {
+      await app.listen({ port, host });
+      return (app.server.address() as AddressInfo).port;
+    },
+    async close(): Promise<void> {
+      await app.close();
+    },
+  };
+}

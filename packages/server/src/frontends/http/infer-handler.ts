@@ -1,0 +1,81 @@
+/**
+ * `POST /v2/models/{m}[/versions/{v}]/infer`: decode the body (JSON plus binary tensor data, or a
+ * raw binary body when `Inference-Header-Content-Length` is 0),
+ * run one inference through the core, encode the single final response, compress it when the
+ * client asked. The request is cancelled (AbortSignal) when the client disconnects first.
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { internal } from '../../core/errors.js';
+import type { InferenceCore } from '../../core/inference-core.js';
+import type { InferRequest, InferResponse } from '../../core/types.js';
+import { assembleBinaryBody, INFER_HEADER_LENGTH_HEADER, parseHeaderLength } from './binary-extension.js';
+import { chooseResponseCoding, encodeResponseBody } from './compression.js';
+import { decodeInferRequest, encodeInferResponse } from './infer-json-codec.js';
+import { decodeRawBinaryRequest } from './raw-binary-request.js';
+import { bodyBytes, modelPath } from './request-helpers.js';
+
+/**
+ * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
+ * told `allowDecoupled: false` (it rejects decoupled models with UNSUPPORTED); should more than one
+ * response arrive anyway, the last one with outputs wins.
+ */
+async function finalResponse(core: InferenceCore, request: InferRequest, signal: AbortSignal): Promise<InferResponse> {
+  let last: InferResponse | undefined;
+  for await (const response of core.infer(request, { signal, protocol: 'http', allowDecoupled: false })) {
+    if (!response.emptyFinal) last = response;
+    if (response.final) break;
+  }
+  if (last === undefined) throw internal(`model '${request.modelName}' produced no response`);
+  return last;
+}
+
+/**
+ * Builds the infer handler.
+ *
+ * @example
+ * ```ts
+ * fastify.post('/v2/models/:model/infer', inferHandler(core));
+ * ```
+ */
+export function inferHandler(core: InferenceCore): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+  return async (request, reply) => {
+    const { model, version } = modelPath(request);
+    const body = bodyBytes(request);
+    const headerLength = parseHeaderLength(request.headers[INFER_HEADER_LENGTH_HEADER], body.byteLength);
+    const target = { modelName: model, modelVersion: version ?? '' };
+    const decoded =
+      headerLength === 0
+        ? decodeRawBinaryRequest(body, core.modelConfig(model, version), target)
+        : decodeInferRequest(body, headerLength, target);
+
+    const controller = new AbortController();
+    const res = reply.raw;
+    const onClose = (): void => {
+      if (!res.writableFinished) controller.abort();
+    };
+    res.once('close', onClose);
+    let response: InferResponse;
+    try {
+      response = await finalResponse(core, decoded.request, controller.signal);
+    } finally {
+      if (!controller.signal.aborted) res.off('close', onClose);
+    }
+
+    const encoded = encodeInferResponse(response, decoded.outputEncoding);
+    let payload: Buffer;
+    if (encoded.hasBinary) {
+      const { body: out, headerLength: jsonLength } = assembleBinaryBody(encoded.json, encoded.binaryChunks);
+      payload = out;
+      reply.type('application/octet-stream').header('Inference-Header-Content-Length', String(jsonLength));
+    } else {
+      payload = Buffer.from(encoded.json, 'utf8');
+      reply.type('application/json');
+    }
+    const coding = chooseResponseCoding(request.headers['accept-encoding']);
+    if (coding !== undefined) {
+      payload = await encodeResponseBody(payload, coding);
+      reply.header('Content-Encoding', coding);
+    }
+    await reply.code(200).send(payload);
+  };
+}

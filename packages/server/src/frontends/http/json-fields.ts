@@ -1,0 +1,114 @@
+/**
+ * Small readers for fields of parsed JSON request bodies, each throwing INVALID_ARG with a message
+ * that names the field and what was found. Hand-written rather than a JSON-schema validator
+ * because the infer body is on the hot path and its error messages must name tensors and
+ * elements precisely.
+ */
+import { invalidArg } from '../../core/errors.js';
+import type { Parameters } from '../../core/types.js';
+import { locateJsonError } from './json-error-position.js';
+
+/** A parsed JSON object. */
+export type JsonObject = Record<string, unknown>;
+
+/** Describes a JSON value's kind for error messages ("a string", "null", "an array"). */
+export function jsonKind(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${JSON.stringify(v)})`;
+}
+
+/** True for a plain JSON object (not null, not an array). */
+export function isJsonObject(v: unknown): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Parses a UTF-8 JSON document, saying where it is broken when it is.
+ *
+ * @param what names the document in messages, e.g. "inference request JSON".
+ */
+export function parseJsonBytes(bytes: Uint8Array, what: string): unknown {
+  let text: string;
+  try {
+    text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  } catch {
+    // V8 caps strings at ~512 MiB; a JSON document that large must send its tensors as binary.
+    throw invalidArg(
+      `the ${what} is too large to parse (${bytes.byteLength} bytes); send large tensors with the binary data extension`,
+    );
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    const detail = err instanceof Error ? err.message : String(err);
+    const at = locateJsonError(text);
+    const where = at === undefined ? '' : ` at position ${at.position} (line ${at.line}, column ${at.column})`;
+    throw invalidArg(`failed to parse the ${what}${where}: ${detail}`);
+  }
+}
+
+/** Reads a required string member. */
+export function requireString(obj: JsonObject, key: string, where: string): string {
+  const v = obj[key];
+  if (typeof v !== 'string') {
+    throw invalidArg(
+      v === undefined ? `${where}: missing required field '${key}'` : `${where}: '${key}' must be a string, got ${jsonKind(v)}`,
+    );
+  }
+  return v;
+}
+
+/** Reads a required array member. */
+export function requireArray(obj: JsonObject, key: string, where: string): unknown[] {
+  const v = obj[key];
+  if (!Array.isArray(v)) {
+    throw invalidArg(
+      v === undefined ? `${where}: missing required field '${key}'` : `${where}: '${key}' must be an array, got ${jsonKind(v)}`,
+    );
+  }
+  return v;
+}
+
+/** Reads an optional object member (undefined when absent). */
+export function optionalObject(obj: JsonObject, key: string, where: string): JsonObject | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (!isJsonObject(v)) throw invalidArg(`${where}: '${key}' must be an object, got ${jsonKind(v)}`);
+  return v;
+}
+
+/** Checks a value is a non-negative integer (a size, a count, a dimension). */
+export function requireNonNegativeInteger(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+    throw invalidArg(`${what} must be a non-negative integer, got ${jsonKind(v)}`);
+  }
+  return v;
+}
+
+/** Reads a tensor shape: an array of non-negative integers. */
+export function requireShape(obj: JsonObject, where: string): number[] {
+  const raw = requireArray(obj, 'shape', where);
+  return raw.map((d, i) => requireNonNegativeInteger(d, `${where}: shape[${i}]`));
+}
+
+/**
+ * Converts a JSON `parameters` object to core {@link Parameters}: every value must be a string,
+ * number or boolean (Triton's InferParameter oneof). Keys in `skip` are left out (they are
+ * consumed by the HTTP frontend itself). Built with `Object.fromEntries` so a `__proto__` key
+ * stays an ordinary own property.
+ */
+export function toParameters(obj: JsonObject | undefined, where: string, skip: ReadonlySet<string> = new Set()): Parameters {
+  if (obj === undefined) return {};
+  const entries: Array<[string, string | number | boolean]> = [];
+  for (const [key, v] of Object.entries(obj)) {
+    if (skip.has(key)) continue;
+    if (typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v))) {
+      entries.push([key, v]);
+    } else {
+      throw invalidArg(`${where}: parameter '${key}' must be a string, number or boolean, got ${jsonKind(v)}`);
+    }
+  }
+  return Object.fromEntries(entries) as Parameters;
+}

@@ -1,0 +1,68 @@
+/**
+ * The route table of the HTTP/REST frontend: every path it serves, in one place. Paths follow the
+ * KServe v2 (Open Inference Protocol) REST API and Triton's extensions (model repository,
+ * statistics, model configuration). The server registers each row and answers any other method
+ * on a listed path with 405; unknown paths get 404.
+ */
+
+/** Names of the handlers a route can point to (bound to a core in `http-server.ts`). */
+export type HandlerName =
+  | 'live'
+  | 'ready'
+  | 'serverMetadata'
+  | 'modelMetadata'
+  | 'modelReady'
+  | 'modelConfig'
+  | 'modelStats'
+  | 'allModelStats'
+  | 'infer'
+  | 'repositoryIndex'
+  | 'repositoryLoad'
+  | 'repositoryUnload'
+  | 'namedRepository';
+
+/** One row of the route table. */
+export interface RouteSpec {
+  readonly method: 'GET' | 'POST';
+  /** A find-my-way path: `:model` and `:version` are path parameters. */
+  readonly url: string;
+  readonly handler: HandlerName;
+}
+
+const MODEL = '/v2/models/:model';
+const VERSIONED = '/v2/models/:model/versions/:version';
+
+/**
+ * Every route. `/v2/models/stats` is static and so wins over `/v2/models/:model` (as in Triton, a
+ * model named "stats" cannot be read through the unversioned metadata path).
+ *
+ * @example
+ * ```ts
+ * ROUTES.find((r) => r.handler === 'infer')?.url // '/v2/models/:model/infer'
+ * ```
+ */
+export const ROUTES: readonly RouteSpec[] = [
+  { method: 'GET', url: '/v2', handler: 'serverMetadata' },
+  { method: 'GET', url: '/v2/health/live', handler: 'live' },
+  { method: 'GET', url: '/v2/health/ready', handler: 'ready' },
+  { method: 'GET', url: '/v2/models/stats', handler: 'allModelStats' },
+  { method: 'GET', url: MODEL, handler: 'modelMetadata' },
+  { method: 'GET', url: VERSIONED, handler: 'modelMetadata' },
+  { method: 'GET', url: `${MODEL}/ready`, handler: 'modelReady' },
+  { method: 'GET', url: `${VERSIONED}/ready`, handler: 'modelReady' },
+  { method: 'GET', url: `${MODEL}/config`, handler: 'modelConfig' },
+  { method: 'GET', url: `${VERSIONED}/config`, handler: 'modelConfig' },
+  { method: 'GET', url: `${MODEL}/stats`, handler: 'modelStats' },
+  { method: 'GET', url: `${VERSIONED}/stats`, handler: 'modelStats' },
+  { method: 'POST', url: `${MODEL}/infer`, handler: 'infer' },
+  { method: 'POST', url: `${VERSIONED}/infer`, handler: 'infer' },
+  { method: 'POST', url: '/v2/repository/index', handler: 'repositoryIndex' },
+  { method: 'POST', url: '/v2/repository/models/:model/load', handler: 'repositoryLoad' },
+  { method: 'POST', url: '/v2/repository/models/:model/unload', handler: 'repositoryUnload' },
+  { method: 'POST', url: '/v2/repository/:repository/index', handler: 'namedRepository' },
+  { method: 'POST', url: '/v2/repository/:repository/models/:model/load', handler: 'namedRepository' },
+  { method: 'POST', url: '/v2/repository/:repository/models/:model/unload', handler: 'namedRepository' },
+];
+
+/** Methods answered with 405 on a listed path they are not registered for. */
+export const OTHER_METHODS: readonly string[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
