@@ -93,7 +93,8 @@ export function viewAs(datatype: DataType, raw: Uint8Array): TypedArray {
       `${raw.byteLength} byte(s) is not a whole number of ${datatype} elements (${info.byteSize} bytes each)`,
     );
   }
-  const src = raw.byteOffset % info.byteSize === 0 ? raw : raw.slice();
+  // Uint8Array.prototype.slice copies; a Buffer's own slice() would return another unaligned view.
+  const src = raw.byteOffset % info.byteSize === 0 ? raw : Uint8Array.prototype.slice.call(raw);
   return new Ctor(src.buffer as ArrayBuffer, src.byteOffset, src.byteLength / info.byteSize);
 }
 

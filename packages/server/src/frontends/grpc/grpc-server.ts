@@ -1,0 +1,128 @@
+/**
+ * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService` and
+ * `grpc.health.v1.Health` on one grpc-js server, over the protocol-neutral InferenceCore.
+ */
+import {
+  Server,
+  ServerCredentials,
+  type ServerOptions,
+  type ServerUnaryCall,
+  type sendUnaryData,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from '@tensorgate/protocol';
+import type { Logger } from 'pino';
+import type { InferenceCore } from '../../core/inference-core.js';
+import { createHealthService } from './health-service.js';
+import { LogSettingsStore } from './log-settings.js';
+import { modelHandlers } from './model-handlers.js';
+import { runModelInfer } from './model-infer-handler.js';
+import { repositoryHandlers } from './repository-handlers.js';
+import { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from './service-definition.js';
+import { settingsHandlers } from './settings-handlers.js';
+import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
+import { TraceSettingsStore } from './trace-settings.js';
+
+/** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
+export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
+/** Default time a graceful close waits for in-flight calls before cancelling them. */
+export const DEFAULT_CLOSE_GRACE_MS = 5000;
+
+/** Options of {@link createGrpcFrontend}. */
+export interface GrpcFrontendOptions {
+  /** Where the frontend logs. */
+  logger: Logger;
+  /**
+   * Largest message the server accepts and sends, in bytes (`grpc.max_receive_message_length`
+   * and `grpc.max_send_message_length`). Defaults to {@link DEFAULT_MAX_MESSAGE_BYTES}
+   * (2 GiB - 1) so large tensors (a 64 MB input and far beyond) pass, unlike grpc's usual
+   * 4 MiB receive limit. A larger message fails with RESOURCE_EXHAUSTED.
+   */
+  maxMessageBytes?: number;
+  /** Log settings shared with other frontends; by default one bound to `logger`. */
+  logSettings?: LogSettingsStore;
+  /** Trace settings shared with other frontends; by default a fresh store. */
+  traceSettings?: TraceSettingsStore;
+  /** Extra grpc-js server options (keepalive, concurrency); merged over the defaults. */
+  serverOptions?: ServerOptions;
+}
+
+/** A started-or-not gRPC frontend. */
+export interface GrpcFrontend {
+  /** Binds and starts serving; resolves with the bound port (useful with port 0). */
+  listen(port: number, host?: string): Promise<number>;
+  /**
+   * Stops accepting calls, ends health Watch streams, waits up to `graceMs` for in-flight calls,
+   * then cancels whatever is left.
+   */
+  close(graceMs?: number): Promise<void>;
+}
+
+/**
+ * Creates the gRPC frontend.
+ *
+ * @example
+ * ```ts
+ * const grpc = createGrpcFrontend(core, { logger });
+ * const port = await grpc.listen(8001);
+ * // ...
+ * await grpc.close();
+ * ```
+ */
+export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOptions): GrpcFrontend {
+  const logger = options.logger.child({ frontend: 'grpc' });
+  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
+  const server = new Server({
+    'grpc.max_receive_message_length': maxBytes,
+    'grpc.max_send_message_length': maxBytes,
+    ...options.serverOptions,
+  });
+  const health = createHealthService(core);
+
+  const inference: UntypedServiceImplementation = {
+    ...modelHandlers(core, logger),
+    ...repositoryHandlers(core, logger),
+    ...settingsHandlers(
+      logger,
+      options.logSettings ?? new LogSettingsStore(options.logger),
+      options.traceSettings ?? new TraceSettingsStore(logger),
+    ),
+    ModelInfer: (
+      call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+      callback: sendUnaryData<ModelInferResponseMessage>,
+    ) => void runModelInfer(core, logger, call, callback),
+    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call),
+  };
+  server.addService(serviceDefinitionOf(INFERENCE_SERVICE_NAME), inference);
+  server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
+
+  return {
+    listen(port: number, host = '0.0.0.0'): Promise<number> {
+      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+      return new Promise((resolve, reject) => {
+        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+          if (err) {
+            reject(err);
+            return;
+          }
+          logger.info({ address: host, port: bound }, 'gRPC frontend listening');
+          resolve(bound);
+        });
+      });
+    },
+    close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
+      health.close();
+      return new Promise((resolve) => {
+        const timer = setTimeout(() => {
+          logger.warn({ graceMs }, 'gRPC frontend: cancelling calls still running after the grace period');
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

@@ -1,0 +1,12 @@
+/** The gRPC frontend's public surface, for the composition root. */
+export {
+  createGrpcFrontend,
+  DEFAULT_CLOSE_GRACE_MS,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  type GrpcFrontend,
+  type GrpcFrontendOptions,
+} from './grpc-server.js';
+export { grpcStatusOf, toGrpcError, type GrpcError } from './grpc-status.js';
+export { LogSettingsStore, type LogSettingsValues } from './log-settings.js';
+export { TraceSettingsStore, type TraceSettingsValues } from './trace-settings.js';
+export { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from './service-definition.js';

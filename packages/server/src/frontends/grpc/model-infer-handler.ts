@@ -1,0 +1,47 @@
+/**
+ * The unary ModelInfer RPC: decode → core.infer (exactly one response, decoupled models
+ * rejected by the core) → encode. Kept lean because it is the throughput path measured by the
+ * benchmarks: one scope object, one context object, no per-call closures.
+ */
+import type { sendUnaryData, ServerUnaryCall } from '@grpc/grpc-js';
+import type { ModelInferRequestMessage, ModelInferResponseMessage } from '@tensorgate/protocol';
+import type { Logger } from 'pino';
+import { InferenceError } from '../../core/errors.js';
+import type { InferenceCore } from '../../core/inference-core.js';
+import { CallScope } from './call-scope.js';
+import { toGrpcError } from './grpc-status.js';
+import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+
+/**
+ * Runs one ModelInfer call to completion and answers through `callback`. Never rejects.
+ *
+ * @example
+ * ```ts
+ * ModelInfer: (call, callback) => void runModelInfer(core, logger, call, callback)
+ * ```
+ */
+export async function runModelInfer(
+  core: InferenceCore,
+  logger: Logger,
+  call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
+  callback: sendUnaryData<ModelInferResponseMessage>,
+): Promise<void> {
+  const scope = new CallScope(call);
+  try {
+    const request = decodeInferRequest(call.request);
+    const responses = core.infer(request, { signal: scope.signal, protocol: 'grpc', allowDecoupled: false });
+    const iterator = responses[Symbol.asyncIterator]();
+    const first = await iterator.next();
+    if (first.done === true) {
+      throw new InferenceError('INTERNAL', `model '${request.modelName}' produced no response`);
+    }
+    // A non-decoupled model yields one final response; release the stream if it did not say so.
+    if (!first.value.final) void iterator.return?.();
+    callback(null, encodeInferResponse(first.value));
+  } catch (err) {
+    if (!(err instanceof InferenceError)) logger.error({ err }, 'ModelInfer failed unexpectedly');
+    callback(toGrpcError(err));
+  } finally {
+    scope.close();
+  }
+}

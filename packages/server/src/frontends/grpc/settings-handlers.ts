@@ -1,0 +1,111 @@
+/**
+ * The shared-memory, TraceSetting and LogSettings RPCs.
+ *
+ * Shared memory (system and CUDA) is not supported by tensorgate: the six RPCs answer
+ * UNIMPLEMENTED with a message saying so, which Triton's clients report as an error.
+ */
+import type { UntypedServiceImplementation } from '@grpc/grpc-js';
+import type {
+  LogSettingValueMessage,
+  LogSettingsMessage,
+  TraceSettingRequestMessage,
+  TraceSettingValueMessage,
+} from '@tensorgate/protocol';
+import type { Logger } from 'pino';
+import { invalidArg, unsupported } from '../../core/errors.js';
+import type { LogSettingValue, LogSettingsStore } from './log-settings.js';
+import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
+import { unary } from './unary.js';
+
+/** The message every shared-memory RPC fails with. */
+export const SHARED_MEMORY_UNSUPPORTED = 'shared memory is not supported by tensorgate';
+
+const SHARED_MEMORY_RPCS = [
+  'SystemSharedMemoryStatus',
+  'SystemSharedMemoryRegister',
+  'SystemSharedMemoryUnregister',
+  'CudaSharedMemoryStatus',
+  'CudaSharedMemoryRegister',
+  'CudaSharedMemoryUnregister',
+] as const;
+
+function logValueOf(key: string, v: LogSettingValueMessage): LogSettingValue {
+  const choice =
+    v.parameter_choice ??
+    (Object.hasOwn(v, 'bool_param')
+      ? 'bool_param'
+      : Object.hasOwn(v, 'uint32_param')
+        ? 'uint32_param'
+        : Object.hasOwn(v, 'string_param')
+          ? 'string_param'
+          : undefined);
+  switch (choice) {
+    case 'bool_param':
+      return v.bool_param!;
+    case 'uint32_param':
+      return v.uint32_param!;
+    case 'string_param':
+      return v.string_param!;
+    default:
+      throw invalidArg(`log setting '${key}' has no value`);
+  }
+}
+
+function toLogMessage(values: object): LogSettingsMessage {
+  const settings: Record<string, LogSettingValueMessage> = {};
+  for (const [key, value] of Object.entries(values) as Array<[string, LogSettingValue]>) {
+    settings[key] =
+      typeof value === 'boolean'
+        ? { bool_param: value }
+        : typeof value === 'number'
+          ? { uint32_param: value }
+          : { string_param: value };
+  }
+  return { settings };
+}
+
+function toTraceMessage(values: TraceSettingsValues): { settings: Record<string, TraceSettingValueMessage> } {
+  const settings: Record<string, TraceSettingValueMessage> = {};
+  for (const key of Object.keys(values)) settings[key] = { value: values[key]! };
+  return { settings };
+}
+
+/**
+ * Handlers of the shared-memory and settings RPCs, keyed by RPC name.
+ *
+ * @example
+ * ```ts
+ * server.addService(definition, { ...settingsHandlers(logger, new LogSettingsStore(logger), new TraceSettingsStore(logger)) });
+ * ```
+ */
+export function settingsHandlers(
+  logger: Logger,
+  logSettings: LogSettingsStore,
+  traceSettings: TraceSettingsStore,
+): UntypedServiceImplementation {
+  const handlers: UntypedServiceImplementation = {};
+  for (const rpc of SHARED_MEMORY_RPCS) {
+    handlers[rpc] = unary(logger, () => {
+      throw unsupported(SHARED_MEMORY_UNSUPPORTED);
+    });
+  }
+  handlers['LogSettings'] = unary(logger, (req: LogSettingsMessage) => {
+    const changes: Record<string, LogSettingValue> = {};
+    let any = false;
+    for (const key in req.settings ?? {}) {
+      changes[key] = logValueOf(key, req.settings![key]!);
+      any = true;
+    }
+    return toLogMessage(any ? logSettings.update(changes) : logSettings.get());
+  });
+  handlers['TraceSetting'] = unary(logger, (req: TraceSettingRequestMessage) => {
+    const changes: Record<string, string[]> = {};
+    let any = false;
+    for (const key in req.settings ?? {}) {
+      changes[key] = req.settings![key]!.value ?? [];
+      any = true;
+    }
+    return toTraceMessage(any ? traceSettings.update(req.model_name, changes) : traceSettings.get(req.model_name));
+  });
+  return handlers;
+}

@@ -1,0 +1,130 @@
+/**
+ * The bidirectional ModelStreamInfer RPC. One {@link StreamInferSession} per stream:
+ *
+ * - every request read from the stream runs at once, concurrently with the others;
+ * - each core response is written as `ModelStreamInferResponse{infer_response}` carrying the
+ *   `triton_final_response` parameter (true on the last response of its request), as Triton does;
+ * - a decoupled model's bare "final" marker is written as an empty response only when the
+ *   request set `triton_enable_empty_final_response`;
+ * - a request's failure is written as `error_message` (with the request's id, model and
+ *   `triton_final_response: true` in `infer_response`) and never ends the stream;
+ * - the stream ends with status OK once the client has half-closed and every response is
+ *   written; a client cancel (or the stream's deadline) aborts every in-flight request.
+ */
+import { once } from 'node:events';
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type {
+  ModelInferRequestMessage,
+  ModelInferResponseMessage,
+  ModelStreamInferResponseMessage,
+} from '@tensorgate/protocol';
+import type { Logger } from 'pino';
+import { InferenceError } from '../../core/errors.js';
+import type { InferenceCore } from '../../core/inference-core.js';
+import type { InferResponse, RequestContext } from '../../core/types.js';
+import { CallScope } from './call-scope.js';
+import {
+  decodeInferRequest,
+  emptyFinalRequested,
+  encodeInferResponse,
+  FINAL_RESPONSE_PARAMETER,
+} from './infer-codec.js';
+
+/** A grpc-js ModelStreamInfer call. */
+export type StreamInferCall = ServerDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>;
+
+/**
+ * Serves one ModelStreamInfer stream until it ends or is cancelled.
+ *
+ * @example
+ * ```ts
+ * ModelStreamInfer: (call) => new StreamInferSession(core, logger, call)
+ * ```
+ */
+export class StreamInferSession {
+  private readonly scope: CallScope;
+  private readonly ctx: RequestContext;
+  private inFlight = 0;
+  private halfClosed = false;
+  private ended = false;
+
+  constructor(
+    private readonly core: InferenceCore,
+    private readonly logger: Logger,
+    private readonly call: StreamInferCall,
+  ) {
+    this.scope = new CallScope(call);
+    this.ctx = { signal: this.scope.signal, protocol: 'grpc', allowDecoupled: true };
+    call.on('data', (msg: ModelInferRequestMessage) => this.onRequest(msg));
+    call.on('end', () => {
+      this.halfClosed = true;
+      this.maybeEnd();
+    });
+    call.once('cancelled', () => this.scope.close());
+    call.on('error', (err: Error) => {
+      this.logger.debug({ err }, 'ModelStreamInfer stream error');
+      this.scope.abort(new InferenceError('CANCELLED', 'stream failed'));
+      this.scope.close();
+    });
+  }
+
+  private onRequest(msg: ModelInferRequestMessage): void {
+    this.inFlight++;
+    void this.serve(msg).finally(() => {
+      this.inFlight--;
+      this.maybeEnd();
+    });
+  }
+
+  /** Runs one request of the stream; writes its responses or its error. Never rejects. */
+  private async serve(msg: ModelInferRequestMessage): Promise<void> {
+    try {
+      const request = decodeInferRequest(msg);
+      const sendEmptyFinal = emptyFinalRequested(msg);
+      for await (const response of this.core.infer(request, this.ctx)) {
+        if (response.emptyFinal === true && !sendEmptyFinal) continue;
+        await this.write({ infer_response: this.encode(response) });
+      }
+    } catch (err) {
+      if (this.scope.signal.aborted) return; // the client is gone: nobody to tell
+      if (!(err instanceof InferenceError)) this.logger.error({ err }, 'ModelStreamInfer request failed unexpectedly');
+      const e = InferenceError.from(err);
+      await this.write({
+        error_message: e.message,
+        infer_response: {
+          model_name: msg.model_name,
+          model_version: msg.model_version,
+          id: msg.id,
+          parameters: { [FINAL_RESPONSE_PARAMETER]: { bool_param: true } },
+        },
+      }).catch(() => undefined);
+    }
+  }
+
+  private encode(response: InferResponse): ModelInferResponseMessage {
+    if (response.emptyFinal === true) {
+      return {
+        model_name: response.modelName,
+        model_version: response.modelVersion,
+        id: response.id,
+        parameters: { [FINAL_RESPONSE_PARAMETER]: { bool_param: true } },
+      };
+    }
+    const message = encodeInferResponse(response);
+    message.parameters[FINAL_RESPONSE_PARAMETER] = { bool_param: response.final };
+    return message;
+  }
+
+  /** Writes one message, waiting for the stream to drain when its buffer is full. */
+  private async write(message: ModelStreamInferResponseMessage): Promise<void> {
+    if (this.scope.signal.aborted || this.ended) return;
+    if (!this.call.write(message)) await once(this.call, 'drain', { signal: this.scope.signal });
+  }
+
+  private maybeEnd(): void {
+    if (!this.halfClosed || this.inFlight > 0 || this.ended) return;
+    this.ended = true;
+    this.scope.close();
+    this.call.end();
+  }
+}
