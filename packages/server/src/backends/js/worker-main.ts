@@ -1,0 +1,185 @@
+/**
+ * Entry point of a js-backend worker thread: loads the user's model file, creates the model
+ * object, runs `initialize`, then serves execute / cancel / finalize messages from the instance
+ * on the main thread. User code runs only here, never on the server's event loop.
+ */
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { ErrorCode } from '../../core/errors.js';
+import type { JsModel, JsModelLogger } from './model-api.js';
+import { outputSpecs } from './tensor-views.js';
+import type { MainToWorker, WireRequest, WireResponse, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
+import { describeThrown, encodeResponse, WorkerRequest, type EncodedResponse, type RequestHost } from './worker-request.js';
+
+if (!parentPort) throw new Error('worker-main must run in a worker thread');
+const port = parentPort;
+const init = workerData as WorkerInit;
+const config = init.args.model_config;
+const instanceName = init.args.model_instance_name;
+
+function post(msg: WorkerToMain, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(msg, transfer);
+}
+
+function log(level: WorkerLogLevel, msg: string, obj?: Record<string, unknown>): void {
+  try {
+    post(obj === undefined ? { type: 'log', level, msg } : { type: 'log', level, msg, obj });
+  } catch {
+    // obj held something that cannot be cloned (a function, a socket): keep the line at least.
+    post({ type: 'log', level, msg });
+  }
+}
+
+const logger: JsModelLogger = {
+  debug: (msg, obj) => log('debug', String(msg), obj),
+  info: (msg, obj) => log('info', String(msg), obj),
+  warn: (msg, obj) => log('warn', String(msg), obj),
+  error: (msg, obj) => log('error', String(msg), obj),
+};
+
+/** Requests that may still be cancelled or answered, by key. */
+const active = new Map<number, WorkerRequest>();
+
+const host: RequestHost = {
+  decoupled: init.decoupled,
+  specs: outputSpecs(config),
+  batching: config.max_batch_size > 0,
+  sendResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void {
+    if (final) active.delete(key);
+    const base = { type: 'response' as const, key, final, outputNs: encoded?.ns ?? 0 };
+    post(encoded ? { ...base, response: encoded.response } : base, encoded?.transfer ?? []);
+  },
+};
+
+let model: JsModel | undefined;
+
+/** The class a module exports: default export, else `Model`, else `TritonJsModel`. */
+function pickClass(mod: Record<string, unknown>): (new () => JsModel) | undefined {
+  for (const key of ['default', 'Model', 'TritonJsModel']) {
+    const v = mod[key];
+    if (typeof v === 'function') return v as new () => JsModel;
+  }
+  return undefined;
+}
+
+/**
+ * "line 3: " when the error's stack points into the model file (CommonJS syntax errors, errors
+ * thrown while the module body runs). Node 20 keeps no location for ESM syntax errors.
+ */
+function locationOf(err: unknown, file: string): string {
+  const stack = err instanceof Error ? (err.stack ?? '') : '';
+  for (const name of [pathToFileURL(file).href, file]) {
+    const at = stack.indexOf(name);
+    // A loader may append a query to the URL (tsx does when the server runs from source).
+    const m = at >= 0 ? /^(?:\?[^:\s]*)?:(\d+)/.exec(stack.slice(at + name.length)) : null;
+    if (m) return `line ${m[1]}: `;
+  }
+  return '';
+}
+
+async function load(): Promise<void> {
+  const file = init.modelFile;
+  const fail = (code: ErrorCode, message: string): void => post({ type: 'init-error', code, message });
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (err) {
+    return fail('INVALID_ARG', `cannot import ${file}: ${locationOf(err, file)}${describeThrown(err)}`);
+  }
+  const Cls = pickClass(mod);
+  if (!Cls) {
+    return fail(
+      'INVALID_ARG',
+      `${file} exports no model class: export a class as the default export, or name it Model or TritonJsModel`,
+    );
+  }
+  try {
+    model = new Cls();
+  } catch (err) {
+    return fail('INTERNAL', `${file}: the model class constructor threw ${describeThrown(err)}`);
+  }
+  if (typeof model?.execute !== 'function') {
+    return fail('INVALID_ARG', `${file}: the exported model class has no execute(requests) method`);
+  }
+  try {
+    await model.initialize?.({ ...init.args, logger });
+  } catch (err) {
+    return fail('INTERNAL', `${file}: initialize() failed: ${describeThrown(err)}`);
+  }
+  post({ type: 'ready' });
+}
+
+const failureOf = (what: string): string =>
+  `Failed to process the request(s) for model instance '${instanceName}', message: ${what}`;
+
+async function execute(execId: number, wires: readonly WireRequest[]): Promise<void> {
+  const t0 = performance.now();
+  const requests = wires.map((w) => new WorkerRequest(w, host));
+  for (const r of requests) active.set(r.key, r);
+  const t1 = performance.now();
+  let result: unknown;
+  let error: string | undefined;
+  try {
+    result = await model!.execute(requests);
+  } catch (err) {
+    error = failureOf(describeThrown(err));
+  }
+  const t2 = performance.now();
+  let responses: WireResponse[] | undefined;
+  const transfer = new Set<ArrayBuffer>();
+  let outputNs = 0;
+  if (error === undefined && !init.decoupled) {
+    if (!Array.isArray(result) || result.length !== requests.length) {
+      const got = Array.isArray(result) ? `${result.length} response(s)` : String(result);
+      error = failureOf(`execute() must return an array of ${requests.length} response(s), one per request; it returned ${got}`);
+    } else {
+      responses = result.map((resp: unknown, i) => {
+        const enc = encodeResponse(resp, host.specs, host.batching ? requests[i]!.batchSize : undefined);
+        outputNs += enc.ns;
+        for (const b of enc.transfer) transfer.add(b);
+        return enc.response;
+      });
+    }
+  } else if (error === undefined && result !== undefined && result !== null) {
+    error = failureOf('a decoupled model must return nothing from execute() and answer through response senders');
+  }
+  for (const r of requests) {
+    // The main thread answers whatever is left: mark it so a late send() throws instead.
+    if (!init.decoupled || error !== undefined) {
+      active.delete(r.key);
+      r.finalSent = true;
+    }
+  }
+  const inputNs = Math.round((t1 - t0) * 1e6);
+  const inferNs = Math.round((t2 - t1) * 1e6);
+  const base = { type: 'executed' as const, execId, inputNs, inferNs, outputNs };
+  const msg: WorkerToMain =
+    error !== undefined ? { ...base, error } : responses ? { ...base, responses } : base;
+  post(msg, [...transfer]);
+}
+
+async function finalize(): Promise<void> {
+  try {
+    await model?.finalize?.();
+    post({ type: 'finalized' });
+  } catch (err) {
+    post({ type: 'finalized', error: describeThrown(err) });
+  }
+}
+
+port.on('message', (msg: MainToWorker) => {
+  switch (msg.type) {
+    case 'execute':
+      void execute(msg.execId, msg.requests);
+      break;
+    case 'cancel':
+      active.get(msg.key)?.cancel();
+      break;
+    case 'finalize':
+      void finalize();
+      break;
+  }
+});
+
+await load();
