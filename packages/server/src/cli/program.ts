@@ -1,0 +1,53 @@
+/**
+ * The `tensorgate` command tree (commander): `serve` with every setting as an option, plus
+ * `--version` and `--help`. Building it is side-effect free; `main.ts` runs it.
+ */
+import { Command } from 'commander';
+import { SettingsError, addSettingsOptions, resolveSettings, type ResolvedSettings } from './settings.js';
+
+/** What the program does once arguments are parsed. */
+export interface ProgramHandlers {
+  /** The package version printed by `--version`. */
+  readonly version: string;
+  /** Runs the server with the resolved settings. */
+  serve(resolved: ResolvedSettings): Promise<void>;
+  /** Environment the settings fall back to (default: `process.env`). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Builds the `tensorgate` program. `serve` is the default command, so
+ * `tensorgate --model-repository=/models` works as `tritonserver --model-repository=/models` does.
+ *
+ * @example
+ * ```ts
+ * await buildProgram({ version: '0.1.0', serve: async ({ settings }) => start(settings) })
+ *   .parseAsync(process.argv);
+ * ```
+ */
+export function buildProgram(handlers: ProgramHandlers): Command {
+  const program = new Command('tensorgate')
+    .description('A Triton / KServe v2 compatible inference server for Node.js')
+    .version(handlers.version, '-v, --version', 'print the version and exit')
+    .showHelpAfterError('(run with --help for usage)');
+
+  const serve = addSettingsOptions(program.command('serve', { isDefault: true }))
+    .description('start the inference server (HTTP, gRPC and metrics endpoints)')
+    .addHelpText(
+      'after',
+      '\nEvery option can also come from its TENSORGATE_* environment variable; a flag on the\n' +
+        'command line wins over the variable. Boolean options accept --flag, --flag=false,\n' +
+        '--flag false and --no-flag.',
+    );
+  serve.action(async () => {
+    let resolved: ResolvedSettings;
+    try {
+      resolved = resolveSettings(serve, handlers.env ?? process.env);
+    } catch (err) {
+      if (err instanceof SettingsError) serve.error(`error: ${err.message}`, { exitCode: 1 });
+      throw err;
+    }
+    await handlers.serve(resolved);
+  });
+  return program;
+}

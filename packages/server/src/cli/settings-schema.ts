@@ -1,0 +1,314 @@
+/**
+ * The one table of server settings (architecture convention 5). Each entry names its CLI flag,
+ * its `TENSORGATE_*` environment variable, type, default and description; from this table
+ * `settings.ts` builds the commander options, the `--help` text, env-var parsing and validation,
+ * and a test checks that docs/cli.md documents every entry.
+ *
+ * Flag names follow `tritonserver` where Triton has the same setting, so existing launch scripts
+ * keep working.
+ */
+
+/** Everything the server needs to start, after flags, env vars and defaults are merged. */
+export interface ServerSettings {
+  modelRepository: string;
+  modelControlMode: 'none' | 'poll' | 'explicit';
+  loadModel: string[];
+  repositoryPollSecs: number;
+  host: string;
+  httpPort: number;
+  grpcPort: number;
+  metricsPort: number;
+  allowHttp: boolean;
+  allowGrpc: boolean;
+  allowMetrics: boolean;
+  strictReadiness: boolean;
+  exitTimeoutSecs: number;
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  disableAutoCompleteConfig: boolean;
+  strictModelConfig: boolean;
+  grpcMaxMessageBytes: number;
+  httpMaxBodyBytes: number;
+}
+
+/**
+ * Settings as the table holds them: {@link ServerSettings} plus Triton compatibility inputs that
+ * only feed other settings (`--log-verbose` feeds `logLevel`).
+ */
+export interface RawSettings extends ServerSettings {
+  logVerbose: number;
+}
+
+/** Key of one table entry. */
+export type SettingKey = keyof RawSettings;
+
+/** The value kinds the table knows. */
+export type SettingType = 'string' | 'int' | 'bool' | 'list' | 'enum';
+
+interface EntryBase<K extends SettingKey> {
+  readonly key: K;
+  /** The long flag, e.g. `--http-port`. */
+  readonly flag: `--${string}`;
+  /** Other flags with the same meaning (Triton's spellings), hidden from `--help` lines of their own. */
+  readonly aliases?: readonly `--${string}`[];
+  /** Environment variable read when the flag is absent. */
+  readonly env: `TENSORGATE_${string}`;
+  /** Name of the value in `--help`, e.g. `port`. */
+  readonly valueName: string;
+  readonly description: string;
+}
+
+/** A free-form string (required when it has no default). */
+export interface StringEntry<K extends SettingKey> extends EntryBase<K> {
+  readonly type: 'string';
+  readonly default?: string;
+}
+
+/** One of a fixed set of strings. */
+export interface EnumEntry<K extends SettingKey> extends EntryBase<K> {
+  readonly type: 'enum';
+  readonly choices: readonly RawSettings[K][];
+  readonly default: RawSettings[K];
+}
+
+/** A whole number within `[min, max]`. */
+export interface IntEntry<K extends SettingKey> extends EntryBase<K> {
+  readonly type: 'int';
+  readonly default: number;
+  readonly min: number;
+  readonly max: number;
+  /** Also accept `true` (1) and `false` (0), as Triton does for `--log-verbose`. */
+  readonly boolAsInt?: boolean;
+}
+
+/** true/false, written Triton's way (`--flag=false`, `--flag false`) or as `--no-flag`. */
+export interface BoolEntry<K extends SettingKey> extends EntryBase<K> {
+  readonly type: 'bool';
+  readonly default: boolean;
+}
+
+/** A repeatable flag; the env var holds a comma-separated list. */
+export interface ListEntry<K extends SettingKey> extends EntryBase<K> {
+  readonly type: 'list';
+  readonly default: readonly string[];
+}
+
+type EntryFor<K extends SettingKey> = RawSettings[K] extends boolean
+  ? BoolEntry<K>
+  : RawSettings[K] extends number
+    ? IntEntry<K>
+    : RawSettings[K] extends string[]
+      ? ListEntry<K>
+      : string extends RawSettings[K]
+        ? StringEntry<K>
+        : EnumEntry<K>;
+
+/** One row of the settings table; its `type` and `default` are checked against {@link RawSettings}. */
+export type SettingEntry = { [K in SettingKey]: EntryFor<K> }[SettingKey];
+
+/** The largest message gRPC (an int32 length) can carry. */
+const INT32_MAX = 2147483647;
+
+/**
+ * The settings table, in `--help` order.
+ *
+ * @example
+ * ```ts
+ * const port = SETTINGS.find((s) => s.key === 'httpPort'); // { flag: '--http-port', env: 'TENSORGATE_HTTP_PORT', ... }
+ * ```
+ */
+export const SETTINGS: readonly SettingEntry[] = [
+  {
+    key: 'modelRepository',
+    flag: '--model-repository',
+    aliases: ['--model-store'],
+    env: 'TENSORGATE_MODEL_REPOSITORY',
+    type: 'string',
+    valueName: 'path',
+    description: 'Directory of the model repository (one model per sub-directory).',
+  },
+  {
+    key: 'modelControlMode',
+    flag: '--model-control-mode',
+    env: 'TENSORGATE_MODEL_CONTROL_MODE',
+    type: 'enum',
+    choices: ['none', 'poll', 'explicit'],
+    default: 'none',
+    valueName: 'mode',
+    description:
+      'none: load every model at startup, never change. poll: also reload on repository changes. ' +
+      'explicit: load only --load-model models at startup; the load/unload APIs manage the rest.',
+  },
+  {
+    key: 'loadModel',
+    flag: '--load-model',
+    env: 'TENSORGATE_LOAD_MODEL',
+    type: 'list',
+    default: [],
+    valueName: 'name',
+    description:
+      "Model to load at startup in explicit mode; repeat for several, or give '*' (alone) for all. " +
+      'Ignored, with a warning, in other modes.',
+  },
+  {
+    key: 'repositoryPollSecs',
+    flag: '--repository-poll-secs',
+    env: 'TENSORGATE_REPOSITORY_POLL_SECS',
+    type: 'int',
+    default: 15,
+    min: 1,
+    max: 86400,
+    valueName: 'seconds',
+    description: 'Seconds between repository scans in poll mode.',
+  },
+  {
+    key: 'strictReadiness',
+    flag: '--strict-readiness',
+    env: 'TENSORGATE_STRICT_READINESS',
+    type: 'bool',
+    default: true,
+    valueName: 'bool',
+    description: 'Report ready only when every model that should be loaded is ready (false: when the server is up).',
+  },
+  {
+    key: 'disableAutoCompleteConfig',
+    flag: '--disable-auto-complete-config',
+    env: 'TENSORGATE_DISABLE_AUTO_COMPLETE_CONFIG',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description: 'Do not fill in missing model configuration from the model file; config.pbtxt must be complete.',
+  },
+  {
+    key: 'strictModelConfig',
+    flag: '--strict-model-config',
+    env: 'TENSORGATE_STRICT_MODEL_CONFIG',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description: "Triton's older spelling of --disable-auto-complete-config; either one set turns both on.",
+  },
+  {
+    key: 'exitTimeoutSecs',
+    flag: '--exit-timeout-secs',
+    env: 'TENSORGATE_EXIT_TIMEOUT_SECS',
+    type: 'int',
+    default: 30,
+    min: 0,
+    max: 86400,
+    valueName: 'seconds',
+    description: 'On shutdown, how long to wait for in-flight requests before exiting anyway.',
+  },
+  {
+    key: 'host',
+    flag: '--host',
+    env: 'TENSORGATE_HOST',
+    type: 'string',
+    default: '0.0.0.0',
+    valueName: 'address',
+    description: 'Address the HTTP, gRPC and metrics endpoints bind to.',
+  },
+  {
+    key: 'allowHttp',
+    flag: '--allow-http',
+    env: 'TENSORGATE_ALLOW_HTTP',
+    type: 'bool',
+    default: true,
+    valueName: 'bool',
+    description: 'Serve the KServe v2 / Triton HTTP API.',
+  },
+  {
+    key: 'httpPort',
+    flag: '--http-port',
+    env: 'TENSORGATE_HTTP_PORT',
+    type: 'int',
+    default: 8000,
+    min: 0,
+    max: 65535,
+    valueName: 'port',
+    description: 'HTTP port (0 picks a free one).',
+  },
+  {
+    key: 'httpMaxBodyBytes',
+    flag: '--http-max-body-bytes',
+    env: 'TENSORGATE_HTTP_MAX_BODY_BYTES',
+    type: 'int',
+    default: INT32_MAX,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    valueName: 'bytes',
+    description: 'Largest HTTP request body accepted.',
+  },
+  {
+    key: 'allowGrpc',
+    flag: '--allow-grpc',
+    env: 'TENSORGATE_ALLOW_GRPC',
+    type: 'bool',
+    default: true,
+    valueName: 'bool',
+    description: 'Serve the KServe v2 / Triton gRPC API.',
+  },
+  {
+    key: 'grpcPort',
+    flag: '--grpc-port',
+    env: 'TENSORGATE_GRPC_PORT',
+    type: 'int',
+    default: 8001,
+    min: 0,
+    max: 65535,
+    valueName: 'port',
+    description: 'gRPC port (0 picks a free one).',
+  },
+  {
+    key: 'grpcMaxMessageBytes',
+    flag: '--grpc-max-message-bytes',
+    env: 'TENSORGATE_GRPC_MAX_MESSAGE_BYTES',
+    type: 'int',
+    default: INT32_MAX,
+    min: 1,
+    max: INT32_MAX,
+    valueName: 'bytes',
+    description: 'Largest gRPC message received or sent.',
+  },
+  {
+    key: 'allowMetrics',
+    flag: '--allow-metrics',
+    env: 'TENSORGATE_ALLOW_METRICS',
+    type: 'bool',
+    default: true,
+    valueName: 'bool',
+    description: 'Serve Prometheus metrics on /metrics.',
+  },
+  {
+    key: 'metricsPort',
+    flag: '--metrics-port',
+    env: 'TENSORGATE_METRICS_PORT',
+    type: 'int',
+    default: 8002,
+    min: 0,
+    max: 65535,
+    valueName: 'port',
+    description: 'Metrics port (0 picks a free one).',
+  },
+  {
+    key: 'logLevel',
+    flag: '--log-level',
+    env: 'TENSORGATE_LOG_LEVEL',
+    type: 'enum',
+    choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
+    default: 'info',
+    valueName: 'level',
+    description: 'Least severe log level written (JSON lines on stdout).',
+  },
+  {
+    key: 'logVerbose',
+    flag: '--log-verbose',
+    env: 'TENSORGATE_LOG_VERBOSE',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 2147483647,
+    boolAsInt: true,
+    valueName: 'level',
+    description: "Triton's verbose logging: above 0 means --log-level debug unless --log-level is given.",
+  },
+];

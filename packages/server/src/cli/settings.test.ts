@@ -1,0 +1,229 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Command } from 'commander';
+import {
+  SETTINGS,
+  SettingsError,
+  addSettingsOptions,
+  parseSettings,
+  parseSettingsWithWarnings,
+  type ServerSettings,
+} from './settings.js';
+
+const REPO = ['--model-repository', '/models'];
+
+function parse(args: string[], env: NodeJS.ProcessEnv = {}): ServerSettings {
+  return parseSettings([...REPO, ...args], env);
+}
+
+function rejects(args: string[], message: RegExp, env: NodeJS.ProcessEnv = {}): void {
+  assert.throws(() => parseSettings(args, env), (err: unknown) => {
+    assert.ok(err instanceof SettingsError, `expected SettingsError, got ${String(err)}`);
+    assert.match(err.message, message);
+    return true;
+  });
+}
+
+describe('parseSettings defaults', () => {
+  test('every documented default', () => {
+    assert.deepEqual(parse([]), {
+      modelRepository: '/models',
+      modelControlMode: 'none',
+      loadModel: [],
+      repositoryPollSecs: 15,
+      host: '0.0.0.0',
+      httpPort: 8000,
+      grpcPort: 8001,
+      metricsPort: 8002,
+      allowHttp: true,
+      allowGrpc: true,
+      allowMetrics: true,
+      strictReadiness: true,
+      exitTimeoutSecs: 30,
+      logLevel: 'info',
+      disableAutoCompleteConfig: false,
+      strictModelConfig: false,
+      grpcMaxMessageBytes: 2147483647,
+      httpMaxBodyBytes: 2147483647,
+    } satisfies ServerSettings);
+  });
+
+  test('the model repository is required', () => {
+    rejects([], /--model-repository is required \(or set TENSORGATE_MODEL_REPOSITORY\)/);
+  });
+});
+
+describe('parseSettings flags', () => {
+  test('values as separate arguments and with =', () => {
+    const s = parse(['--http-port', '9000', '--grpc-port=9001', '--metrics-port', '0', '--host=127.0.0.1']);
+    assert.equal(s.httpPort, 9000);
+    assert.equal(s.grpcPort, 9001);
+    assert.equal(s.metricsPort, 0);
+    assert.equal(s.host, '127.0.0.1');
+  });
+
+  test('--model-store is an alias of --model-repository', () => {
+    assert.equal(parseSettings(['--model-store=/m2'], {}).modelRepository, '/m2');
+    rejects(['--model-store', '/a', '--model-repository', '/b'], /--model-repository and --model-store both given/);
+  });
+
+  test('Triton-style booleans: =false, separate value, bare flag, --no- form', () => {
+    assert.equal(parse(['--strict-readiness=false']).strictReadiness, false);
+    assert.equal(parse(['--strict-readiness', 'false']).strictReadiness, false);
+    assert.equal(parse(['--strict-readiness', 'OFF']).strictReadiness, false);
+    assert.equal(parse(['--strict-readiness=0']).strictReadiness, false);
+    assert.equal(parse(['--no-strict-readiness']).strictReadiness, false);
+    assert.equal(parse(['--allow-http', 'false', '--allow-grpc=true']).allowHttp, false);
+    assert.equal(parse(['--no-allow-metrics']).allowMetrics, false);
+    assert.equal(parse(['--allow-metrics', 'on']).allowMetrics, true);
+    assert.equal(parse(['--disable-auto-complete-config']).disableAutoCompleteConfig, true);
+    // A bare boolean flag followed by another flag takes no value.
+    const s = parse(['--allow-http', '--http-port', '1234']);
+    assert.equal(s.allowHttp, true);
+    assert.equal(s.httpPort, 1234);
+  });
+
+  test('--load-model repeats and implies nothing outside explicit mode', () => {
+    const s = parse(['--model-control-mode=explicit', '--load-model', 'a', '--load-model=b', '--load-model', 'c']);
+    assert.deepEqual(s.loadModel, ['a', 'b', 'c']);
+    assert.deepEqual(parse(['--model-control-mode', 'explicit', '--load-model=*']).loadModel, ['*']);
+    const { settings, warnings } = parseSettingsWithWarnings([...REPO, '--load-model', 'a'], {});
+    assert.deepEqual(settings.loadModel, []);
+    assert.match(warnings.join('\n'), /only used with --model-control-mode=explicit; ignoring a/);
+  });
+
+  test("'*' must be the only --load-model", () => {
+    rejects([...REPO, '--model-control-mode=explicit', '--load-model=*', '--load-model=a'], /must be the only --load-model/);
+  });
+
+  test('--log-verbose (Triton) maps to debug unless --log-level is given', () => {
+    assert.equal(parse(['--log-verbose', '1']).logLevel, 'debug');
+    assert.equal(parse(['--log-verbose=true']).logLevel, 'debug');
+    assert.equal(parse(['--log-verbose=0']).logLevel, 'info');
+    assert.equal(parse(['--log-verbose=1', '--log-level=warn']).logLevel, 'warn');
+    assert.equal(parse(['--log-verbose=1'], { TENSORGATE_LOG_LEVEL: 'error' }).logLevel, 'error');
+    assert.equal(parse(['--log-level', 'trace']).logLevel, 'trace');
+  });
+
+  test('--strict-model-config and --disable-auto-complete-config turn each other on', () => {
+    const a = parse(['--strict-model-config=true']);
+    assert.equal(a.strictModelConfig, true);
+    assert.equal(a.disableAutoCompleteConfig, true);
+    const b = parse(['--disable-auto-complete-config']);
+    assert.equal(b.strictModelConfig, true);
+    assert.equal(parse(['--strict-model-config', 'false']).disableAutoCompleteConfig, false);
+  });
+
+  test('the last of a repeated single-value flag wins (getopt behaviour)', () => {
+    assert.equal(parse(['--http-port', '1', '--http-port', '2']).httpPort, 2);
+  });
+});
+
+describe('parseSettings environment', () => {
+  test('env vars fill in absent flags', () => {
+    const s = parseSettings([], {
+      TENSORGATE_MODEL_REPOSITORY: '/env-models',
+      TENSORGATE_HTTP_PORT: '7000',
+      TENSORGATE_ALLOW_GRPC: 'false',
+      TENSORGATE_MODEL_CONTROL_MODE: 'explicit',
+      TENSORGATE_LOAD_MODEL: 'a, b,,c',
+      TENSORGATE_LOG_LEVEL: 'warn',
+      TENSORGATE_EXIT_TIMEOUT_SECS: '5',
+    });
+    assert.equal(s.modelRepository, '/env-models');
+    assert.equal(s.httpPort, 7000);
+    assert.equal(s.allowGrpc, false);
+    assert.deepEqual(s.loadModel, ['a', 'b', 'c']);
+    assert.equal(s.logLevel, 'warn');
+    assert.equal(s.exitTimeoutSecs, 5);
+  });
+
+  test('a flag wins over its env var, which wins over the default', () => {
+    const env = { TENSORGATE_HTTP_PORT: '7000', TENSORGATE_GRPC_PORT: '7001', TENSORGATE_STRICT_READINESS: 'false' };
+    const s = parse(['--http-port', '9000', '--strict-readiness'], env);
+    assert.equal(s.httpPort, 9000);
+    assert.equal(s.grpcPort, 7001);
+    assert.equal(s.metricsPort, 8002);
+    assert.equal(s.strictReadiness, true);
+    assert.deepEqual(
+      parse(['--model-control-mode=explicit', '--load-model=x'], { TENSORGATE_LOAD_MODEL: 'a,b' }).loadModel,
+      ['x'],
+    );
+  });
+
+  test('an empty env var counts as unset', () => {
+    assert.equal(parse([], { TENSORGATE_HTTP_PORT: '' }).httpPort, 8000);
+  });
+
+  test('bad env values name the variable', () => {
+    rejects(REPO, /environment variable TENSORGATE_HTTP_PORT='eighty' is invalid: must be a whole number from 0 to 65535/, {
+      TENSORGATE_HTTP_PORT: 'eighty',
+    });
+    rejects(REPO, /TENSORGATE_ALLOW_HTTP='maybe' is invalid: must be true or false/, { TENSORGATE_ALLOW_HTTP: 'maybe' });
+    rejects(REPO, /TENSORGATE_LOG_LEVEL='loud' is invalid: must be one of: fatal, error, warn, info, debug, trace/, {
+      TENSORGATE_LOG_LEVEL: 'loud',
+    });
+  });
+});
+
+describe('parseSettings rejects bad values with clear messages', () => {
+  test('integers', () => {
+    rejects([...REPO, '--http-port', 'abc'], /'--http-port <port>' argument 'abc' is invalid\. Must be a whole number from 0 to 65535/);
+    rejects([...REPO, '--http-port=65536'], /Must be a whole number from 0 to 65535/);
+    rejects([...REPO, '--grpc-port=1.5'], /--grpc-port/);
+    rejects([...REPO, '--exit-timeout-secs=-1'], /--exit-timeout-secs/);
+    rejects([...REPO, '--repository-poll-secs=0'], /Must be a whole number from 1 to 86400/);
+    rejects([...REPO, '--grpc-max-message-bytes=2147483648'], /from 1 to 2147483647/);
+  });
+
+  test('enums and booleans', () => {
+    rejects([...REPO, '--model-control-mode', 'manual'], /Must be one of: none, poll, explicit/);
+    rejects([...REPO, '--allow-http=maybe'], /'--allow-http \[bool\]' argument 'maybe' is invalid\. Must be true or false/);
+  });
+
+  test('unknown flags, stray arguments and missing values', () => {
+    rejects([...REPO, '--bogus'], /unknown option '--bogus'/);
+    rejects([...REPO, 'extra'], /too many arguments/);
+    rejects(['--model-repository'], /argument missing/);
+    rejects(['--model-repository', ''], /Must not be empty/);
+  });
+
+  test('two enabled endpoints on one port', () => {
+    rejects([...REPO, '--grpc-port', '8000'], /--http-port and --grpc-port are both 8000/);
+    rejects([...REPO, '--metrics-port', '8001'], /--grpc-port and --metrics-port are both 8001/);
+    assert.equal(parse(['--grpc-port', '8000', '--allow-http=false']).grpcPort, 8000);
+    assert.equal(parse(['--http-port=0', '--grpc-port=0', '--metrics-port=0']).httpPort, 0);
+  });
+});
+
+describe('--help is generated from the schema', () => {
+  const help = addSettingsOptions(new Command('serve')).helpInformation();
+  /** The help text of one option: its line plus the wrapped description lines under it. */
+  function block(flag: string): string | undefined {
+    const lines = help.split('\n');
+    const start = lines.findIndex((l) => l.trimStart().startsWith(`${flag} `));
+    if (start < 0) return undefined;
+    const end = lines.findIndex((l, i) => i > start && /^\s*-/.test(l));
+    return lines.slice(start, end < 0 ? undefined : end).join(' ').replace(/\s+/g, ' ');
+  }
+
+  test('every entry shows its flag, env var and default', () => {
+    for (const entry of SETTINGS) {
+      const line = block(entry.flag);
+      assert.ok(line, `--help lacks ${entry.flag}`);
+      assert.ok(line.includes(entry.env), `--help line of ${entry.flag} lacks ${entry.env}`);
+      for (const alias of entry.aliases ?? []) assert.ok(line.includes(alias), `--help lacks alias ${alias}`);
+      const shown = 'default' in entry && entry.default !== undefined ? 'default: ' : 'required';
+      assert.ok(line.includes(shown), `--help line of ${entry.flag} lacks '${shown}'`);
+      if (entry.type === 'bool') assert.ok(help.includes(`--no-${entry.flag.slice(2)}`));
+    }
+  });
+
+  test('entries are unique and env vars follow the flag names', () => {
+    const flags = SETTINGS.flatMap((e) => [e.flag, ...(e.aliases ?? [])]);
+    assert.equal(new Set(flags).size, flags.length);
+    for (const entry of SETTINGS) {
+      assert.equal(entry.env, `TENSORGATE_${entry.flag.slice(2).toUpperCase().replaceAll('-', '_')}`);
+    }
+  });
+});

@@ -1,0 +1,226 @@
+/**
+ * Server settings from the command line and the environment. The table in `settings-schema.ts`
+ * produces the commander options (and so `--help`), the env-var names and the validation here.
+ *
+ * Precedence: a flag on the command line, else its `TENSORGATE_*` env var (if set and not empty),
+ * else the default.
+ */
+import { Command, InvalidArgumentError, Option } from 'commander';
+import {
+  SETTINGS,
+  type RawSettings,
+  type ServerSettings,
+  type SettingEntry,
+  type SettingKey,
+} from './settings-schema.js';
+import {
+  InvalidValueError,
+  SettingsError,
+  formatDefault,
+  parseEnvValue,
+  parseValue,
+  type SettingValue,
+} from './setting-values.js';
+
+export { SETTINGS, SettingsError };
+export type { ServerSettings, SettingEntry, SettingKey };
+
+/** Settings plus notes for the log (options that were given but have no effect). */
+export interface ResolvedSettings {
+  readonly settings: ServerSettings;
+  readonly warnings: readonly string[];
+}
+
+/** The commander options of each entry: its main option, its aliases and its `--no-` form. */
+interface EntryOptions {
+  readonly entry: SettingEntry;
+  readonly main: Option;
+  readonly aliases: readonly Option[];
+}
+
+// The options are remembered on the command itself, so resolveSettings() can read them back from
+// the same command object commander hands to an action, without the caller keeping them.
+const ENTRY_OPTIONS = Symbol('tensorgate.settingsOptions');
+type CommandWithSettings = Command & { [ENTRY_OPTIONS]?: readonly EntryOptions[] };
+
+function helpSuffix(entry: SettingEntry): string {
+  const shown = formatDefault(entry);
+  const parts = [shown === undefined ? 'required' : `default: ${shown}`, `env: ${entry.env}`];
+  if (entry.aliases?.length) parts.push(`alias: ${entry.aliases.join(', ')}`);
+  return ` (${parts.join('; ')})`;
+}
+
+/** commander calls this for every occurrence of a flag; it throws commander's error type. */
+function argParser(entry: SettingEntry): (text: string, previous: unknown) => SettingValue {
+  return (text, previous) => {
+    try {
+      const value = parseValue(entry, text);
+      if (entry.type !== 'list') return value;
+      return [...(Array.isArray(previous) ? (previous as string[]) : []), value as string];
+    } catch (err) {
+      // commander prints "argument 'x' is invalid." before this message, so start a sentence.
+      if (err instanceof InvalidValueError) {
+        throw new InvalidArgumentError(err.message.charAt(0).toUpperCase() + err.message.slice(1));
+      }
+      throw err;
+    }
+  };
+}
+
+function optionsFor(entry: SettingEntry): EntryOptions {
+  const isBool = entry.type === 'bool';
+  const arg = isBool ? ` [${entry.valueName}]` : ` <${entry.valueName}>`;
+  const parse = argParser(entry);
+  const main = new Option(entry.flag + arg, entry.description + helpSuffix(entry));
+  // choices() only for the help text; its parser is replaced by ours, which checks them too.
+  if (entry.type === 'enum') main.choices(entry.choices as readonly string[]);
+  main.argParser(parse);
+  const aliases = (entry.aliases ?? []).map((flag) =>
+    new Option(flag + arg, `Same as ${entry.flag}.`).argParser(parse).hideHelp(),
+  );
+  const negated = isBool ? [new Option(`--no-${entry.flag.slice(2)}`, `Same as ${entry.flag}=false.`)] : [];
+  return { entry, main, aliases: [...aliases, ...negated] };
+}
+
+/**
+ * Adds one option per settings entry (and its aliases and `--no-` form) to `command`; the
+ * generated `--help` lists each flag with its default and env var.
+ *
+ * @example
+ * ```ts
+ * const serve = addSettingsOptions(new Command('serve'));
+ * serve.action(() => start(resolveSettings(serve, process.env).settings));
+ * ```
+ */
+export function addSettingsOptions(command: Command): Command {
+  const all = SETTINGS.map(optionsFor);
+  for (const { main, aliases } of all) {
+    command.addOption(main);
+    for (const alias of aliases) command.addOption(alias);
+  }
+  (command as CommandWithSettings)[ENTRY_OPTIONS] = all;
+  return command;
+}
+
+/** The value a flag was given on the command line, if any (checking aliases, refusing both). */
+function fromCli(command: Command, { main, aliases }: EntryOptions): SettingValue | undefined {
+  const given = [main, ...aliases].filter(
+    (o) => !o.negate && command.getOptionValueSource(o.attributeName()) === 'cli',
+  );
+  // `--no-x` shares its attribute with `--x`, so it is covered by the main option's source.
+  if (given.length > 1) {
+    throw new SettingsError(`${given.map((o) => o.long).join(' and ')} both given; use one of them`);
+  }
+  const option = given[0];
+  return option === undefined ? undefined : (command.getOptionValue(option.attributeName()) as SettingValue);
+}
+
+function fromEnv(entry: SettingEntry, env: NodeJS.ProcessEnv): SettingValue | undefined {
+  const text = env[entry.env];
+  if (text === undefined || text === '') return undefined;
+  try {
+    return parseEnvValue(entry, text);
+  } catch (err) {
+    if (err instanceof InvalidValueError) {
+      throw new SettingsError(`environment variable ${entry.env}='${text}' is invalid: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+/**
+ * Merges a parsed command's flags with `env` and the defaults, and checks the result.
+ * Throws {@link SettingsError} with a message meant for the operator.
+ */
+export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): ResolvedSettings {
+  const entries = (command as CommandWithSettings)[ENTRY_OPTIONS];
+  if (!entries) throw new Error('resolveSettings: addSettingsOptions() was not called on this command');
+  const raw: Partial<Record<SettingKey, SettingValue>> = {};
+  const explicit = new Set<SettingKey>();
+  for (const options of entries) {
+    const { entry } = options;
+    const value = fromCli(command, options) ?? fromEnv(entry, env);
+    if (value !== undefined) explicit.add(entry.key);
+    const chosen = value ?? ('default' in entry ? (entry.default as SettingValue | undefined) : undefined);
+    if (chosen === undefined) {
+      throw new SettingsError(`${entry.flag} is required (or set ${entry.env})`);
+    }
+    raw[entry.key] = Array.isArray(chosen) ? [...chosen] : chosen;
+  }
+  // Every key is filled above with a value of its entry's type (the schema types tie them).
+  return finish(raw as RawSettings, explicit);
+}
+
+/** Cross-setting rules, Triton's where Triton has them. */
+function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSettings {
+  const warnings: string[] = [];
+  const { logVerbose, ...settings } = raw;
+
+  if (logVerbose > 0 && !explicit.has('logLevel')) settings.logLevel = 'debug';
+
+  const noAutoComplete = settings.disableAutoCompleteConfig || settings.strictModelConfig;
+  settings.disableAutoCompleteConfig = noAutoComplete;
+  settings.strictModelConfig = noAutoComplete;
+
+  if (settings.loadModel.includes('*') && settings.loadModel.length > 1) {
+    throw new SettingsError("--load-model=* loads every model and must be the only --load-model");
+  }
+  if (settings.loadModel.length > 0 && settings.modelControlMode !== 'explicit') {
+    warnings.push(
+      `--load-model is only used with --model-control-mode=explicit; ignoring ${settings.loadModel.join(', ')}`,
+    );
+    settings.loadModel = [];
+  }
+
+  const ports: Array<[string, boolean, number]> = [
+    ['--http-port', settings.allowHttp, settings.httpPort],
+    ['--grpc-port', settings.allowGrpc, settings.grpcPort],
+    ['--metrics-port', settings.allowMetrics, settings.metricsPort],
+  ];
+  const enabled = ports.filter(([, on, port]) => on && port !== 0);
+  for (const [i, [flag, , port]] of enabled.entries()) {
+    const clash = enabled.slice(i + 1).find(([, , other]) => other === port);
+    if (clash) throw new SettingsError(`${flag} and ${clash[0]} are both ${port}; each endpoint needs its own port`);
+  }
+  if (!settings.allowHttp && !settings.allowGrpc) {
+    warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
+  }
+  return { settings, warnings };
+}
+
+/** A fresh command carrying only the settings options, throwing instead of exiting. */
+function settingsCommand(): Command {
+  return addSettingsOptions(new Command('serve'))
+    .exitOverride()
+    .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
+}
+
+/**
+ * Like {@link parseSettings}, also returning warnings about options that have no effect.
+ */
+export function parseSettingsWithWarnings(argv: string[], env: NodeJS.ProcessEnv): ResolvedSettings {
+  const command = settingsCommand();
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof Error && 'code' in err) {
+      throw new SettingsError(err.message.replace(/^error: /, ''));
+    }
+    throw err;
+  }
+  return resolveSettings(command, env);
+}
+
+/**
+ * Parses server options (the arguments after `tensorgate serve`) and `TENSORGATE_*` env vars.
+ * Throws {@link SettingsError} with a clear message on an unknown flag or a bad value.
+ *
+ * @example
+ * ```ts
+ * const settings = parseSettings(['--model-repository', '/models', '--http-port=9000'], process.env);
+ * settings.httpPort; // 9000
+ * ```
+ */
+export function parseSettings(argv: string[], env: NodeJS.ProcessEnv): ServerSettings {
+  return parseSettingsWithWarnings(argv, env).settings;
+}

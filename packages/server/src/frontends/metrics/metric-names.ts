@@ -1,0 +1,156 @@
+/**
+ * Every metric family tensorgate exports on `/metrics`, in one table (architecture convention 5):
+ * name, HELP text, type and labels. The observer and the system collector build their prom-client
+ * metrics from these entries, and a test checks that docs/metrics.md lists each of them.
+ *
+ * Names and label sets of the `nv_*` families follow Triton's metrics documentation so existing
+ * dashboards and alerts keep working; the HELP texts are our own wording of the same meaning.
+ * Triton's only histogram family (`nv_inference_first_response_histogram_ms`) measures the time to
+ * the first response of decoupled models, an instant the core's `RequestEvent` does not
+ * carry, so latency histograms use our own `tensorgate_*_seconds` names in Prometheus' base unit.
+ */
+import type { FailureReason } from '../../core/observer.js';
+
+/** The kind of a Prometheus metric family. */
+export type MetricKind = 'counter' | 'gauge' | 'histogram';
+
+/** One metric family: what Prometheus shows in `# HELP` / `# TYPE` and which labels it carries. */
+export interface MetricSpec {
+  readonly name: string;
+  readonly help: string;
+  readonly kind: MetricKind;
+  readonly labels: readonly string[];
+}
+
+/** Labels of every per-model family, as Triton names them. */
+export const MODEL_LABELS = ['model', 'version'] as const;
+
+/** Labels of the failure counter: the model labels plus Triton's `reason`. */
+export const FAILURE_LABELS = ['model', 'version', 'reason'] as const;
+
+/**
+ * Every failure reason, in the order Triton documents them. The observer creates one zero-valued
+ * failure series per reason as soon as a model is first seen, so `rate()` works from the start.
+ */
+export const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
+
+/**
+ * Histogram buckets, in seconds, shared by all latency histograms: from 0.5 ms (a tiny model on a
+ * warm CPU) to 60 s (a long LLM generation). Roughly 1-2.5-5 steps per decade, which keeps
+ * `histogram_quantile()` error under ~2x while staying at 16 series per model and family.
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+/**
+ * The metric table. Keys are the identifiers code uses; values are what Prometheus sees.
+ *
+ * @example
+ * ```ts
+ * new Counter({ name: METRICS.requestSuccess.name, help: METRICS.requestSuccess.help,
+ *               labelNames: METRICS.requestSuccess.labels, registers: [registry] });
+ * ```
+ */
+export const METRICS = {
+  requestSuccess: {
+    name: 'nv_inference_request_success',
+    help: 'Count of inference requests that completed successfully; a batched request counts once',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  requestFailure: {
+    name: 'nv_inference_request_failure',
+    help: 'Count of inference requests that failed, by reason (REJECTED, CANCELED, BACKEND, OTHER); a batched request counts once',
+    kind: 'counter',
+    labels: FAILURE_LABELS,
+  },
+  inferenceCount: {
+    name: 'nv_inference_count',
+    help: 'Count of inferences performed by successful requests; a request of batch size n counts n',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  execCount: {
+    name: 'nv_inference_exec_count',
+    help: 'Count of model executions (one per batch run on an instance); inference count / execution count is the mean batch size',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  requestDurationUs: {
+    name: 'nv_inference_request_duration_us',
+    help: 'Total end-to-end time of successful requests in the server, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  queueDurationUs: {
+    name: 'nv_inference_queue_duration_us',
+    help: 'Total time successful requests waited in the scheduler queue, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  computeInputDurationUs: {
+    name: 'nv_inference_compute_input_duration_us',
+    help: 'Total time the backend spent preparing inputs of successful requests, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  computeInferDurationUs: {
+    name: 'nv_inference_compute_infer_duration_us',
+    help: 'Total time the backend spent running the model for successful requests, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  computeOutputDurationUs: {
+    name: 'nv_inference_compute_output_duration_us',
+    help: 'Total time the backend spent producing outputs of successful requests, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  pendingRequestCount: {
+    name: 'nv_inference_pending_request_count',
+    help: 'Requests of the model currently queued or executing',
+    kind: 'gauge',
+    labels: MODEL_LABELS,
+  },
+  requestDurationSeconds: {
+    name: 'tensorgate_inference_request_duration_seconds',
+    help: 'Distribution of the end-to-end time of successful requests in the server, in seconds',
+    kind: 'histogram',
+    labels: MODEL_LABELS,
+  },
+  queueDurationSeconds: {
+    name: 'tensorgate_inference_queue_duration_seconds',
+    help: 'Distribution of the time successful requests waited in the scheduler queue, in seconds',
+    kind: 'histogram',
+    labels: MODEL_LABELS,
+  },
+  computeInferDurationSeconds: {
+    name: 'tensorgate_inference_compute_infer_duration_seconds',
+    help: 'Distribution of the time the backend spent running the model for successful requests, in seconds',
+    kind: 'histogram',
+    labels: MODEL_LABELS,
+  },
+  cpuUtilization: {
+    name: 'nv_cpu_utilization',
+    help: 'Host CPU utilization over all cores since the previous scrape, from 0.0 to 1.0',
+    kind: 'gauge',
+    labels: [],
+  },
+  cpuMemoryTotalBytes: {
+    name: 'nv_cpu_memory_total_bytes',
+    help: 'Host memory (RAM) in total, in bytes',
+    kind: 'gauge',
+    labels: [],
+  },
+  cpuMemoryUsedBytes: {
+    name: 'nv_cpu_memory_used_bytes',
+    help: 'Host memory (RAM) in use (total minus available), in bytes',
+    kind: 'gauge',
+    labels: [],
+  },
+} as const satisfies Record<string, MetricSpec>;
+
+/** Identifier of one metric family in {@link METRICS}. */
+export type MetricId = keyof typeof METRICS;
+

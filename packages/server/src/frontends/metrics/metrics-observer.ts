@@ -1,0 +1,145 @@
+/**
+ * Turns the core's per-request and per-execution events into Prometheus series. The core reports
+ * each event once for every protocol, so counting here (and nowhere else) keeps HTTP, gRPC and
+ * in-process requests in the same numbers.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type {
+  ExecutionEvent,
+  InferenceObserver,
+  RequestEvent,
+} from '../../core/observer.js';
+import {
+  FAILURE_REASONS,
+  LATENCY_BUCKETS_SECONDS,
+  METRICS,
+  type MetricSpec,
+} from './metric-names.js';
+
+type ModelLabel = 'model' | 'version';
+type FailureLabel = ModelLabel | 'reason';
+type DurationField = 'requestNs' | 'queueNs' | 'computeInputNs' | 'computeInferNs' | 'computeOutputNs';
+
+/** A non-negative finite number, or 0: counters reject negatives and NaN, and observers must not throw. */
+function nonNegative(value: number): number {
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
+
+/** Nanoseconds to whole microseconds, truncated like Triton's integer division. */
+function toMicros(ns: number): number {
+  return Math.trunc(nonNegative(ns) / 1000);
+}
+
+function counter<L extends string>(registry: Registry, spec: MetricSpec): Counter<L> {
+  return new Counter<L>({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labels as readonly L[],
+    registers: [registry],
+  });
+}
+
+function histogram(registry: Registry, spec: MetricSpec): Histogram<ModelLabel> {
+  return new Histogram<ModelLabel>({
+    name: spec.name,
+    help: spec.help,
+    labelNames: spec.labels as readonly ModelLabel[],
+    buckets: [...LATENCY_BUCKETS_SECONDS],
+    registers: [registry],
+  });
+}
+
+/**
+ * An {@link InferenceObserver} that keeps Triton's per-model metric families (and our latency
+ * histograms) in a prom-client {@link Registry}.
+ *
+ * A model's series appear, all at zero, the first time any event names that model version; a
+ * model that never saw a request has no series (the core has no load event for observers).
+ * Durations are counted for successful requests only, as Triton does; failures only bump
+ * `nv_inference_request_failure{reason}`.
+ *
+ * @example
+ * ```ts
+ * const registry = new Registry();
+ * core.addObserver(new MetricsObserver(registry));
+ * const text = await registry.metrics();
+ * ```
+ */
+export class MetricsObserver implements InferenceObserver {
+  private readonly success: Counter<ModelLabel>;
+  private readonly failure: Counter<FailureLabel>;
+  private readonly inferenceCount: Counter<ModelLabel>;
+  private readonly execCount: Counter<ModelLabel>;
+  private readonly durationCounters: ReadonlyArray<readonly [Counter<ModelLabel>, DurationField]>;
+  private readonly durationHistograms: ReadonlyArray<readonly [Histogram<ModelLabel>, DurationField]>;
+  private readonly pending: Gauge<ModelLabel>;
+  /** `model\0version` keys whose series were already created. */
+  private readonly seen = new Set<string>();
+
+  /** Registers the per-model families on `registry` (which must not already hold them). */
+  constructor(registry: Registry) {
+    this.success = counter(registry, METRICS.requestSuccess);
+    this.failure = counter(registry, METRICS.requestFailure);
+    this.inferenceCount = counter(registry, METRICS.inferenceCount);
+    this.execCount = counter(registry, METRICS.execCount);
+    this.durationCounters = [
+      [counter(registry, METRICS.requestDurationUs), 'requestNs'],
+      [counter(registry, METRICS.queueDurationUs), 'queueNs'],
+      [counter(registry, METRICS.computeInputDurationUs), 'computeInputNs'],
+      [counter(registry, METRICS.computeInferDurationUs), 'computeInferNs'],
+      [counter(registry, METRICS.computeOutputDurationUs), 'computeOutputNs'],
+    ];
+    this.pending = new Gauge<ModelLabel>({
+      name: METRICS.pendingRequestCount.name,
+      help: METRICS.pendingRequestCount.help,
+      labelNames: METRICS.pendingRequestCount.labels,
+      registers: [registry],
+    });
+    this.durationHistograms = [
+      [histogram(registry, METRICS.requestDurationSeconds), 'requestNs'],
+      [histogram(registry, METRICS.queueDurationSeconds), 'queueNs'],
+      [histogram(registry, METRICS.computeInferDurationSeconds), 'computeInferNs'],
+    ];
+  }
+
+  /** Counts one finished request: success with its batch size and durations, or a failure. */
+  onRequest(event: RequestEvent): void {
+    const labels = this.ensureSeries(event.model, event.version);
+    if (!event.success) {
+      this.failure.inc({ ...labels, reason: event.reason ?? 'OTHER' });
+      return;
+    }
+    this.success.inc(labels);
+    this.inferenceCount.inc(labels, nonNegative(event.batchSize));
+    for (const [metric, field] of this.durationCounters) metric.inc(labels, toMicros(event[field]));
+    for (const [metric, field] of this.durationHistograms) {
+      metric.observe(labels, nonNegative(event[field]) / 1e9);
+    }
+  }
+
+  /** Counts one model execution (one batch on one instance). */
+  onExecution(event: ExecutionEvent): void {
+    this.execCount.inc(this.ensureSeries(event.model, event.version));
+  }
+
+  /** Sets the number of queued plus executing requests of a model version. */
+  onPending(model: string, version: string, pending: number): void {
+    this.pending.set(this.ensureSeries(model, version), nonNegative(pending));
+  }
+
+  /** Creates every series of a model version at zero the first time it is seen; returns its labels. */
+  private ensureSeries(model: string, version: string): Record<ModelLabel, string> {
+    const labels = { model, version };
+    const key = `${model}\0${version}`;
+    if (this.seen.has(key)) return labels;
+    this.seen.add(key);
+    this.success.inc(labels, 0);
+    for (const reason of FAILURE_REASONS) this.failure.inc({ ...labels, reason }, 0);
+    this.inferenceCount.inc(labels, 0);
+    this.execCount.inc(labels, 0);
+    for (const [metric] of this.durationCounters) metric.inc(labels, 0);
+    for (const [metric] of this.durationHistograms) metric.zero(labels);
+    this.pending.set(labels, 0);
+    return labels;
+  }
+}
