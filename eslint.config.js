@@ -14,8 +14,9 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.test.ts', 'scripts/**', 'bench/**'],
-    rules: { 'no-console': 'off' },
+    // Wire-level tests walk untyped JSON and protobuf objects.
+    files: ['**/*.test.ts', '**/test/**/*.ts', 'scripts/**', 'bench/**'],
+    rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {
     files: ['**/*.js', '**/*.mjs'],

@@ -1,0 +1,128 @@
+/**
+ * Model control modes over the real wire: explicit load/unload (with a config override), poll
+ * mode picking up added, changed and removed models, and a model that fails to load.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdir, rm, writeFile, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EXAMPLES, eventually, startServer, tempRepository } from '../helpers/servers.js';
+
+const json = async (r: Response): Promise<any> => JSON.parse(await r.text());
+const post = (base: string, path: string, body: unknown = {}) =>
+  fetch(`${base}${path}`, { method: 'POST', body: JSON.stringify(body) });
+
+describe('explicit mode', () => {
+  test('loads only --load-model, then load/unload through the API', async () => {
+    const repo = await tempRepository(['simple', 'identity_fp32']);
+    const s = await startServer(['--model-control-mode', 'explicit', '--load-model', 'simple'], repo.path);
+    try {
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
+      assert.equal((await fetch(`${s.http}/v2/models/identity_fp32/ready`)).status, 400);
+      const idx = await json(await post(s.http, '/v2/repository/index'));
+      assert.ok(idx.some((m: any) => m.name === 'identity_fp32' && m.state === ''));
+
+      assert.equal((await post(s.http, '/v2/repository/models/identity_fp32/load')).status, 200);
+      assert.equal((await fetch(`${s.http}/v2/models/identity_fp32/ready`)).status, 200);
+
+      assert.equal((await post(s.http, '/v2/repository/models/simple/unload')).status, 200);
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 400);
+      const idx2 = await json(await post(s.http, '/v2/repository/index'));
+      assert.equal(idx2.find((m: any) => m.name === 'simple').state, 'UNAVAILABLE');
+      const ready = await json(await post(s.http, '/v2/repository/index', { ready: true }));
+      assert.deepEqual(ready.map((m: any) => m.name), ['identity_fp32']);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+
+  test('load with a JSON config override; a bad override fails with a clear error and keeps the old version', async () => {
+    const repo = await tempRepository(['simple']);
+    const s = await startServer(['--model-control-mode', 'explicit', '--load-model', 'simple'], repo.path);
+    try {
+      const cfg = await json(await fetch(`${s.http}/v2/models/simple/config`));
+      const override = { ...cfg, max_batch_size: 4 };
+      const r = await post(s.http, '/v2/repository/models/simple/load', { parameters: { config: JSON.stringify(override) } });
+      assert.equal(r.status, 200, await r.clone().text());
+      assert.equal((await json(await fetch(`${s.http}/v2/models/simple/config`))).max_batch_size, 4);
+
+      const bad = await post(s.http, '/v2/repository/models/simple/load', { parameters: { config: '{"max_batch_size": -3' } });
+      assert.equal(bad.status, 400);
+      assert.ok((await json(bad)).error.length > 0);
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+
+  test('model names cannot escape the repository', async () => {
+    const repo = await tempRepository(['simple']);
+    const s = await startServer(['--model-control-mode', 'explicit'], repo.path);
+    try {
+      for (const name of ['..', '%2e%2e', '.hidden', 'a%2Fb', '..%2F..%2Fetc']) {
+        const r = await post(s.http, `/v2/repository/models/${name}/load`);
+        assert.ok(r.status === 400 || r.status === 404, `${name}: ${r.status}`);
+      }
+      assert.equal((await post(s.http, '/v2/repository/models/missing/load')).status, 404);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+});
+
+describe('poll mode', () => {
+  test('picks up added, changed and removed models; a broken model does not take the server down', async () => {
+    const repo = await tempRepository(['simple']);
+    const s = await startServer(['--model-control-mode', 'poll', '--repository-poll-secs', '1', '--strict-readiness', 'false'], repo.path);
+    try {
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
+      // added
+      await cp(join(EXAMPLES, 'identity_fp32'), join(repo.path, 'identity_fp32'), { recursive: true });
+      await eventually(async () => (await fetch(`${s.http}/v2/models/identity_fp32/ready`)).status === 200);
+      // changed: a new version folder appears and the config asks for all versions
+      await cp(join(repo.path, 'simple', '1'), join(repo.path, 'simple', '2'), { recursive: true });
+      const cfgPath = join(repo.path, 'simple', 'config.pbtxt');
+      await writeFile(cfgPath, (await readFile(cfgPath, 'utf8')) + '\nversion_policy: { all { } }\n');
+      await eventually(async () => (await fetch(`${s.http}/v2/models/simple/versions/2/ready`)).status === 200);
+      assert.equal((await fetch(`${s.http}/v2/models/simple/versions/1/ready`)).status, 200);
+      // broken model
+      await mkdir(join(repo.path, 'broken', '1'), { recursive: true });
+      await writeFile(join(repo.path, 'broken', 'config.pbtxt'), 'name: "broken"\nbackend: "js"\nmax_batch_size: oops\n');
+      await eventually(async () => {
+        const idx = await json(await post(s.http, '/v2/repository/index'));
+        const row = idx.find((m: any) => m.name === 'broken');
+        return row?.state === 'UNAVAILABLE' && /config\.pbtxt:3/.test(row.reason);
+      });
+      assert.equal((await fetch(`${s.http}/v2/health/live`)).status, 200);
+      // removed
+      await rm(join(repo.path, 'identity_fp32'), { recursive: true, force: true });
+      await eventually(async () => (await fetch(`${s.http}/v2/models/identity_fp32/ready`)).status !== 200);
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+});
+
+describe('strict readiness', () => {
+  test('a model that fails to load makes the server not ready, but it keeps serving the others', async () => {
+    const repo = await tempRepository(['simple']);
+    await mkdir(join(repo.path, 'broken', '1'), { recursive: true });
+    await writeFile(join(repo.path, 'broken', 'config.pbtxt'), 'name: "broken"\nbackend: "nonexistent"\n');
+    const s = await startServer([], repo.path);
+    try {
+      assert.equal((await fetch(`${s.http}/v2/health/live`)).status, 200);
+      assert.notEqual((await fetch(`${s.http}/v2/health/ready`)).status, 200);
+      assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
+      const idx = await json(await post(s.http, '/v2/repository/index'));
+      assert.match(idx.find((m: any) => m.name === 'broken').reason, /nonexistent/);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+/**
+ * A plain grpc-js client for GRPCInferenceService built from our protos, for wire-level tests.
+ * Responses are decoded with defaults and enums as strings.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadProtoRoot } from '@tensorgate/protocol';
+
+/** Untyped message objects (snake_case). */
+export type Msg = Record<string, unknown> & { [k: string]: any };
+
+/** Builds a client constructor for a service of our protos. */
+export function grpcClient(port: number, service = 'inference.GRPCInferenceService'): grpc.Client & Record<string, any> {
+  const root = loadProtoRoot();
+  const svc = root.lookupService(service);
+  const def: Record<string, grpc.MethodDefinition<any, any>> = {};
+  for (const m of svc.methodsArray) {
+    m.resolve();
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${service}/${m.name}`,
+      requestStream: !!m.requestStream,
+      responseStream: !!m.responseStream,
+      requestSerialize: (o: Msg) => Buffer.from(req.encode(req.fromObject(o)).finish()),
+      requestDeserialize: (b: Buffer) => req.decode(b),
+      responseSerialize: (o: Msg) => Buffer.from(res.encode(o).finish()),
+      responseDeserialize: (b: Buffer) =>
+        res.toObject(res.decode(b), { enums: String, longs: Number, defaults: true, arrays: true, objects: true, oneofs: true }),
+    };
+  }
+  const Ctor = grpc.makeGenericClientConstructor(def, service.split('.').pop()!);
+  return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
+    'grpc.max_receive_message_length': -1,
+    'grpc.max_send_message_length': -1,
+  }) as grpc.Client & Record<string, any>;
+}
+
+/** Calls a unary RPC and returns a promise. */
+export function unary(client: Record<string, any>, method: string, request: Msg, options: grpc.CallOptions = {}): Promise<Msg> {
+  return new Promise((resolve, reject) => {
+    client[method](request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res)));
+  });
+}
+
+/** Expects a unary call to fail with `code`; returns the error for further checks. */
+export async function unaryError(client: Record<string, any>, method: string, request: Msg, options: grpc.CallOptions = {}): Promise<grpc.ServiceError> {
+  try {
+    await unary(client, method, request, options);
+  } catch (e) {
+    return e as grpc.ServiceError;
+  }
+  throw new Error(`${method} unexpectedly succeeded`);
+}
+
+export { grpc };
