@@ -131,8 +131,8 @@ export class InferenceServer implements InferenceCore {
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
     if (version.decoupled && !ctx.allowDecoupled) {
       throw unsupported(
-        `model '${version.name}' is decoupled (it may send any number of responses): use gRPC ModelStreamInfer ` +
-          `or the generate_stream endpoint instead of a unary inference call`,
+        `model '${version.name}' is decoupled: unary inference doesn't support models with decoupled transaction ` +
+          `policy (it may send any number of responses); use gRPC ModelStreamInfer instead`,
       );
     }
     let validated;

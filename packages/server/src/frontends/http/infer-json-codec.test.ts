@@ -233,3 +233,15 @@ test('malformed output bytes from a backend are INTERNAL, not the client’s fau
   };
   assert.throws(() => encodeInferResponse(bad, JSON_OUT), (err: unknown) => err instanceof InferenceError && err.code === 'INTERNAL');
 });
+
+test('negative zero survives the JSON encoding bit-exactly', () => {
+  const data = new Uint8Array(new Float32Array([-0, 0, 1.5, -0]).buffer);
+  const { json } = encodeInferResponse(
+    { modelName: 'm', modelVersion: '1', id: '', outputs: [{ name: 'O', datatype: 'FP32', shape: [4], data }], parameters: {}, final: true },
+    { defaultBinary: false, binaryByName: new Map() },
+  );
+  const parsed = JSON.parse(json) as { outputs: Array<{ data: number[] }> };
+  assert.ok(Object.is(parsed.outputs[0]!.data[0], -0));
+  assert.ok(Object.is(parsed.outputs[0]!.data[1], 0));
+  assert.deepEqual(parsed.outputs[0]!.data.slice(2), [1.5, -0]);
+});

@@ -7,6 +7,7 @@
  * input `binary_data_size`, output `binary_data`. Everything else (including `classification`)
  * passes through.
  */
+import { randomUUID } from 'node:crypto';
 import { byteSizeOf, countBytesElements, elementCount, isDataType, TensorCodecError } from '@tensorgate/protocol';
 import { invalidArg, unsupported } from '../../core/errors.js';
 import type { InferRequest, InferResponse, RequestedOutput, Tensor } from '../../core/types.js';
@@ -254,6 +255,7 @@ export interface EncodedInferResponse {
  */
 export function encodeInferResponse(response: InferResponse, encoding: OutputEncoding): EncodedInferResponse {
   const binaryChunks: Uint8Array[] = [];
+  const rawArrays: string[] = [];
   let hasBinary = false;
   const outputs = response.outputs.map((t) => {
     const out: JsonObject = { name: t.name, datatype: t.datatype, shape: t.shape };
@@ -265,7 +267,10 @@ export function encodeInferResponse(response: InferResponse, encoding: OutputEnc
       if (t.data.byteLength > 0) binaryChunks.push(t.data);
     }
     if (Object.keys(params).length > 0) out['parameters'] = params;
-    if (!binary) out['data'] = decodeJsonData(t.name, t.datatype, t.data);
+    if (!binary) {
+      const data = decodeJsonData(t.name, t.datatype, t.data);
+      out['data'] = hasNegativeZero(data) ? negativeZeroSlot(rawArrays, data) : data;
+    }
     return out;
   });
   const doc: JsonObject = {};
@@ -274,6 +279,26 @@ export function encodeInferResponse(response: InferResponse, encoding: OutputEnc
   doc['model_version'] = response.modelVersion;
   if (Object.keys(response.parameters).length > 0) doc['parameters'] = response.parameters;
   doc['outputs'] = outputs;
-  return { json: JSON.stringify(doc), binaryChunks, hasBinary };
+  let json = JSON.stringify(doc);
+  rawArrays.forEach((text, i) => {
+    json = json.replace(`"${SLOT_PREFIX}${i}"`, text);
+  });
+  return { json, binaryChunks, hasBinary };
+}
+
+// JSON.stringify prints -0 as 0, which would break bit-exact float round trips through JSON, so
+// arrays holding a negative zero are written by hand and spliced in at a unique placeholder.
+const SLOT_PREFIX = `tensorgate-data-${randomUUID()}-`;
+
+function hasNegativeZero(data: unknown): boolean {
+  if (!Array.isArray(data)) return false;
+  for (const v of data) if (v === 0 && Object.is(v, -0)) return true;
+  return false;
+}
+
+function negativeZeroSlot(rawArrays: string[], data: unknown[]): string {
+  const text = `[${data.map((v) => (Object.is(v, -0) ? '-0.0' : JSON.stringify(v))).join(',')}]`;
+  rawArrays.push(text);
+  return `${SLOT_PREFIX}${rawArrays.length - 1}`;
 }
 
