@@ -73,6 +73,12 @@ export interface ModelInstance {
   /** e.g. `simple_0_0` as Triton names instances. */
   readonly name: string;
   /**
+   * How many batches the scheduler may hand this instance before earlier ones complete (default 1).
+   * The instance still executes them one at a time, in order; accepting the next one early hides
+   * the hand-over latency (e.g. a worker-thread message) between executions.
+   */
+  readonly concurrency?: number;
+  /**
    * Executes a batch. Resolves when the execution is over (for non-decoupled models, once every
    * request has had its final response). A backend failure that affects the whole batch rejects
    * with an InferenceError; the core then fails the requests that have no final response yet.

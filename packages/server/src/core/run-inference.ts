@@ -53,7 +53,6 @@ export async function* runInference(
 ): AsyncGenerator<InferResponse, void, undefined> {
   const clock = version.clock;
   const arrivedNs = clock.nowNs();
-  const control = new AbortController();
   const channel = new ResponseChannel();
   const modelVersion = String(version.version);
   let startNs = 0;
@@ -61,13 +60,12 @@ export async function* runInference(
   let executed = false;
   let settled = false;
 
+  // The frontend's signal reaches the scheduler and the backend as it is: frontends abort it on
+  // disconnect, cancel and deadline, so no second controller per request is needed.
   const cancel = (): void => {
-    const err = abortError(ctx.signal);
-    control.abort(err);
-    channel.fail(err);
+    channel.fail(abortError(ctx.signal));
+    complete();
   };
-  if (ctx.signal.aborted) cancel();
-  else ctx.signal.addEventListener('abort', cancel, { once: true });
 
   const toResponse = (r: BackendResponse | undefined, final: boolean): InferResponse => ({
     modelName: version.name,
@@ -117,7 +115,7 @@ export async function* runInference(
       requestedOutputs: validated.requestedOutputs,
       parameters: request.parameters,
       batchSize: validated.batchSize,
-      signal: control.signal,
+      signal: ctx.signal,
       sender: {
         send(response, { final }) {
           if (channel.finished) return;
@@ -140,7 +138,9 @@ export async function* runInference(
       if ('error' in result) channel.fail(result.error);
       else {
         timings = result.timings;
-        channel.fail(new InferenceError('INTERNAL', `model '${version.name}' finished executing without a final response`));
+        if (!channel.finished) {
+          channel.fail(new InferenceError('INTERNAL', `model '${version.name}' finished executing without a final response`));
+        }
       }
       complete();
     },
@@ -152,6 +152,8 @@ export async function* runInference(
   };
 
   version.begin();
+  if (ctx.signal.aborted) cancel();
+  else ctx.signal.addEventListener('abort', cancel, { once: true });
   version.scheduler.enqueue(job);
   try {
     for (;;) {
@@ -162,9 +164,8 @@ export async function* runInference(
     }
   } finally {
     if (!channel.finished) {
-      const err = new InferenceError('CANCELLED', 'request abandoned by the client');
-      control.abort(err);
-      channel.fail(err);
+      // The consumer stopped reading (its client went away and aborted ctx.signal too).
+      channel.fail(new InferenceError('CANCELLED', 'request abandoned by the client'));
       complete();
     }
   }

@@ -177,16 +177,18 @@ describe('js backend: decoupled models', () => {
     assert.deepEqual(flags, [0, 1]);
   });
 
-  test('a request cancelled before it reaches the worker starts out cancelled', async () => {
+  test('a request cancelled before its execution starts never runs the model', async () => {
     const { model } = await load(
       echoSpec('precancelled'),
       `export default class { execute(requests) {
-         return requests.map((r) => ({ outputs: [{ name: 'OUT', data: [r.isCancelled() && r.signal.aborted ? 1 : 0] }] }));
+         throw new Error('the model must not run for a cancelled request');
        } }`,
     );
     const req = makeRequest([inInt([0])], ['OUT'], { signal: AbortSignal.abort() });
     await model.instances[0]!.execute([req]);
-    assert.deepEqual(decodeElements('INT32', output(req.sender.single, 'OUT').data), [1]);
+    const error = req.sender.single.error;
+    assert.equal(error?.code, 'CANCELLED');
+    assert.match(error!.message, /cancelled before execution/);
   });
 });
 

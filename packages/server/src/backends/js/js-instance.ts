@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MessageBatcher, type BatchMessage } from './message-batcher.js';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
@@ -53,6 +54,13 @@ const ns = (fromMs: number): number => Math.round((performance.now() - fromMs) *
  */
 export class JsInstance implements ModelInstance {
   readonly name: string;
+  /**
+   * The worker queues executions ahead (it still runs them one at a time, in order), so it never
+   * waits on the main thread between two, and requests dispatched in one event-loop turn travel
+   * in one message.
+   */
+  readonly concurrency = 8;
+  private outbox: MessageBatcher<MainToWorker> | undefined;
   private worker: Worker | undefined;
   /** The current (re)start attempt: undefined once ready, or why the instance cannot serve. */
   private ready: Promise<InferenceError | undefined> = Promise.resolve(unavailable('not started'));
@@ -116,11 +124,7 @@ export class JsInstance implements ModelInstance {
     );
     this.drains.add(drained);
     void drained.then(() => this.drains.delete(drained));
-    try {
-      worker.postMessage({ type: 'execute', execId: exec.id, requests: wires } satisfies MainToWorker, transfer);
-    } catch (err) {
-      this.failExec(exec, InferenceError.from(err));
-    }
+    this.outbox!.push({ type: 'execute', execId: exec.id, requests: wires }, transfer);
     return done;
   }
 
@@ -143,6 +147,11 @@ export class JsInstance implements ModelInstance {
   }
 
   private post(msg: MainToWorker): void {
+    if (msg.type === 'cancel') {
+      this.outbox?.push(msg);
+      return;
+    }
+    this.outbox?.flush();
     this.worker?.postMessage(msg);
   }
 
@@ -151,12 +160,20 @@ export class JsInstance implements ModelInstance {
     const gen = ++this.generation;
     const worker = startWorker({ workerData: this.opts.init, name: this.name });
     this.worker = worker;
+    this.outbox = new MessageBatcher<MainToWorker>(
+      (m, transfer) => worker.postMessage(m, transfer),
+      (err) => this.failAll(InferenceError.from(err)),
+    );
     const file = this.opts.init.modelFile;
     return new Promise((resolve) => {
       let phase: 'loading' | 'running' | 'failed' = 'loading';
       let lastError: Error | undefined;
-      worker.on('message', (msg: WorkerToMain) => {
+      worker.on('message', (msg: WorkerToMain | BatchMessage<WorkerToMain>) => {
         if (gen !== this.generation) return;
+        if (msg.type === 'batch') {
+          for (const m of msg.messages) this.onMessage(m);
+          return;
+        }
         if (msg.type === 'ready') {
           phase = 'running';
           resolve(undefined);

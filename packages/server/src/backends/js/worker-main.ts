@@ -8,6 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
+import { MessageBatcher, type BatchMessage } from './message-batcher.js';
 import { outputSpecs } from './tensor-views.js';
 import type { MainToWorker, WireRequest, WireResponse, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import { describeThrown, encodeResponse, WorkerRequest, type EncodedResponse, type RequestHost } from './worker-request.js';
@@ -18,7 +19,15 @@ const init = workerData as WorkerInit;
 const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
+const outbox = new MessageBatcher<WorkerToMain>((m, transfer) => port.postMessage(m, transfer));
+
 function post(msg: WorkerToMain, transfer: ArrayBuffer[] = []): void {
+  if (msg.type === 'response' || msg.type === 'executed') {
+    outbox.push(msg, transfer);
+    return;
+  }
+  // Everything else keeps its order behind the queued responses and leaves at once.
+  outbox.flush();
   port.postMessage(msg, transfer);
 }
 
@@ -53,6 +62,7 @@ const host: RequestHost = {
 };
 
 let model: JsModel | undefined;
+let executions: Promise<void> = Promise.resolve();
 
 /** The class a module exports: default export, else `Model`, else `TritonJsModel`. */
 function pickClass(mod: Record<string, unknown>): (new () => JsModel) | undefined {
@@ -113,10 +123,27 @@ async function load(): Promise<void> {
 const failureOf = (what: string): string =>
   `Failed to process the request(s) for model instance '${instanceName}', message: ${what}`;
 
+/** Keys cancelled before their execution started (the main thread may send executions ahead). */
+const cancelledEarly = new Set<number>();
+
 async function execute(execId: number, wires: readonly WireRequest[]): Promise<void> {
   const t0 = performance.now();
   const requests = wires.map((w) => new WorkerRequest(w, host));
-  for (const r of requests) active.set(r.key, r);
+  for (const r of requests) {
+    active.set(r.key, r);
+    if (cancelledEarly.delete(r.key)) r.cancel();
+  }
+  if (requests.every((r) => r.isCancelled())) {
+    // Every request was cancelled while queued here: answer them without running the model.
+    for (const r of requests) {
+      active.delete(r.key);
+      r.finalSent = true;
+      const response: WireResponse = { error: 'request cancelled before execution', code: 'CANCELLED' };
+      post({ type: 'response', key: r.key, response, final: true, outputNs: 0 });
+    }
+    post({ type: 'executed', execId, inputNs: 0, inferNs: 0, outputNs: 0 });
+    return;
+  }
   const t1 = performance.now();
   let result: unknown;
   let error: string | undefined;
@@ -168,18 +195,28 @@ async function finalize(): Promise<void> {
   }
 }
 
-port.on('message', (msg: MainToWorker) => {
+port.on('message', (msg: MainToWorker | BatchMessage<MainToWorker>) => {
+  if (msg.type === 'batch') msg.messages.forEach(onMessage);
+  else onMessage(msg);
+});
+
+function onMessage(msg: MainToWorker): void {
   switch (msg.type) {
     case 'execute':
-      void execute(msg.execId, msg.requests);
+      // Executions run strictly one after another, in arrival order, like one Triton instance;
+      // the main thread may send the next one early to keep this thread busy.
+      executions = executions.then(() => execute(msg.execId, msg.requests));
       break;
-    case 'cancel':
-      active.get(msg.key)?.cancel();
+    case 'cancel': {
+      const r = active.get(msg.key);
+      if (r) r.cancel();
+      else cancelledEarly.add(msg.key);
       break;
+    }
     case 'finalize':
       void finalize();
       break;
   }
-});
+}
 
 await load();

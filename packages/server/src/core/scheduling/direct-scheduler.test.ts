@@ -94,3 +94,16 @@ describe('DirectScheduler', () => {
     assert.deepEqual(log, ['start 1', 'dropped 2 UNAVAILABLE', 'dropped 3 UNAVAILABLE']);
   });
 });
+
+describe('DirectScheduler with instance concurrency', () => {
+  test('an instance accepting two batches ahead gets two; instances are filled breadth-first', () => {
+    const a = manualInstance('a');
+    const b = manualInstance('b');
+    const s = new DirectScheduler([{ ...a.inst, concurrency: 2 }, { ...b.inst, concurrency: 2 }], clock, () => {});
+    const log: string[] = [];
+    for (const id of ['1', '2', '3', '4', '5']) s.enqueue(job(id, log));
+    assert.deepEqual(a.pending.map((p) => p.ids[0]), ['1', '3']);
+    assert.deepEqual(b.pending.map((p) => p.ids[0]), ['2', '4']);
+    assert.equal(s.queued, 1);
+  });
+});

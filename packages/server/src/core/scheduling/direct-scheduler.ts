@@ -35,7 +35,12 @@ export class DirectScheduler implements Scheduler {
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
   ) {
-    this.idle = [...instances].reverse();
+    // One entry per slot (an instance accepting two batches ahead is idle twice), ordered so that
+    // every instance gets its first batch before any gets a second.
+    const slots: ModelInstance[] = [];
+    const depth = Math.max(1, ...instances.map((i) => i.concurrency ?? 1));
+    for (let k = 0; k < depth; k++) for (const i of instances) if (k < Math.max(1, i.concurrency ?? 1)) slots.push(i);
+    this.idle = slots.reverse();
   }
 
   get queued(): number {
@@ -52,6 +57,11 @@ export class DirectScheduler implements Scheduler {
     const signal = job.request.signal;
     if (signal.aborted) {
       job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
+      return;
+    }
+    if (this.head === this.queue.length && this.idle.length > 0) {
+      // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
+      this.run(this.idle.pop()!, job);
       return;
     }
     const entry: Entry = { job, done: false, unlisten: () => {} };

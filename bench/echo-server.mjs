@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The baseline: a raw node:http2 server that answers every POST with the request body as a gRPC
+// response (same framing, status and trailers a gRPC server sends). It does no protobuf work, so it
+// is the ceiling any gRPC server on Node's HTTP/2 stack can reach. Prints its port on stdout.
+import http2 from 'node:http2';
+
+const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
+server.on('stream', (stream) => {
+  const chunks = [];
+  stream.on('data', (c) => chunks.push(c));
+  stream.on('end', () => {
+    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+    stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+    stream.end(body);
+  });
+});
+server.listen(Number(process.argv[2] ?? 0), '127.0.0.1', () => {
+  process.stdout.write(`${server.address().port}\n`);
+});

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// Benchmark: tensorgate gRPC ModelInfer against a raw node:http2 echo, in one run, both driven by
+// h2load (Debian's nghttp2-client) with the same gRPC-framed body.
+//   1. `simple` (two INT32[1,16] inputs) throughput at the given connections/streams
+//   2. a 19 MB `identity_fp32` round trip
+// Usage: node bench/grpc-vs-echo.mjs [--requests 20000] [--clients 4] [--streams 16] [--rounds 3]
+// Prints a Markdown table and the ratios (median of the rounds).
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { identityBody, simpleBody } from './grpc-bodies.mjs';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const REQUESTS = Number(args.requests ?? 20000);
+const CLIENTS = Number(args.clients ?? 4);
+const STREAMS = Number(args.streams ?? 16);
+const ROUNDS = Number(args.rounds ?? 3);
+const BIG_REQUESTS = Number(args['big-requests'] ?? 40);
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+if (spawnSync('h2load', ['--version']).error) {
+  console.error('h2load not found: apt-get install nghttp2-client');
+  process.exit(2);
+}
+
+function startProcess(cmd, argv, ready) {
+  const child = spawn(cmd, argv, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.on('line', (line) => {
+      const port = ready(line);
+      if (port) resolve({ child, port });
+    });
+    child.once('exit', (code) => reject(new Error(`${cmd} exited with ${code}`)));
+  });
+}
+
+const startEcho = () => startProcess(process.execPath, ['bench/echo-server.mjs'], (l) => Number(l.trim()) || undefined);
+const startTensorgate = () =>
+  startProcess(
+    process.execPath,
+    ['packages/server/bin/tensorgate.js', 'serve', '--model-repository', 'examples/model_repository', '--host', '127.0.0.1',
+      '--http-port', '0', '--grpc-port', '0', '--allow-metrics', 'false', '--log-level', 'info'],
+    (l) => {
+      try {
+        const rec = JSON.parse(l);
+        return rec.msg === 'tensorgate started' ? rec.ports.grpc : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  );
+
+function h2load(port, path, bodyFile, n, c, m) {
+  const r = spawnSync('h2load', [
+    '-n', String(n), '-c', String(c), '-m', String(m), '-d', bodyFile,
+    '-H', 'content-type: application/grpc', '-H', 'te: trailers',
+    `http://127.0.0.1:${port}${path}`,
+  ], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const out = r.stdout;
+  const rps = Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(out)?.[1]);
+  const ok = Number(/(\d+) succeeded/.exec(out)?.[1]);
+  const status2xx = Number(/status codes: (\d+) 2xx/.exec(out)?.[1]);
+  if (!rps || ok !== n || status2xx !== n) throw new Error(`h2load failed:\n${out}\n${r.stderr}`);
+  return rps;
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const dir = mkdtempSync(join(tmpdir(), 'tg-bench-'));
+const simpleFile = join(dir, 'simple.bin');
+const bigFile = join(dir, 'identity19mb.bin');
+writeFileSync(simpleFile, simpleBody());
+writeFileSync(bigFile, identityBody(19 * 1024 * 1024));
+
+const echo = await startEcho();
+const tg = await startTensorgate();
+const PATH = '/inference.GRPCInferenceService/ModelInfer';
+try {
+  // warm-up both
+  h2load(echo.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+  h2load(tg.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+  h2load(tg.port, PATH, bigFile, 5, 1, 1);
+  const rows = { echoSimple: [], tgSimple: [], echoBig: [], tgBig: [] };
+  for (let i = 0; i < ROUNDS; i++) {
+    rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.tgSimple.push(h2load(tg.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.echoBig.push(h2load(echo.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
+    rows.tgBig.push(h2load(tg.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
+  }
+  const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
+  const fmt = (x) => x.toFixed(1);
+  console.log(`| workload | raw HTTP/2 echo (req/s) | tensorgate gRPC (req/s) | ratio |`);
+  console.log(`|---|---|---|---|`);
+  console.log(`| simple, ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.tgSimple)} | ${(m.tgSimple / m.echoSimple * 100).toFixed(1)}% |`);
+  console.log(`| identity_fp32 19 MB, ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.tgBig)} | ${(m.tgBig / m.echoBig * 100).toFixed(1)}% |`);
+  console.log(`\nrounds: ${ROUNDS} (medians); all rounds: ${JSON.stringify(rows)}`);
+} finally {
+  echo.child.kill('SIGTERM');
+  tg.child.kill('SIGTERM');
+}
