@@ -108,6 +108,37 @@ describe('poll mode', () => {
   });
 });
 
+describe('poll mode replacement', () => {
+  test('a request in flight on a replaced version finishes; new requests go to the new one', async () => {
+    const repo = await tempRepository(['sleep_ms']);
+    const s = await startServer(['--model-control-mode', 'poll', '--repository-poll-secs', '1'], repo.path);
+    const sleep = (ms: number) =>
+      fetch(`${s.http}/v2/models/sleep_ms/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'UINT32', data: [ms] }] }),
+      });
+    const successes = async (): Promise<number> =>
+      (await json(await fetch(`${s.http}/v2/models/sleep_ms/stats`))).model_stats[0].inference_stats.success.count;
+    try {
+      assert.equal((await sleep(1)).status, 200);
+      assert.equal(await successes(), 1);
+      const slow = sleep(4000);
+      await new Promise((r) => setTimeout(r, 200));
+      const cfgPath = join(repo.path, 'sleep_ms', 'config.pbtxt');
+      await writeFile(cfgPath, (await readFile(cfgPath, 'utf8')) + '\n# changed\n');
+      // The replacement is live once the statistics start again from zero.
+      await eventually(async () => (await successes()) === 0);
+      assert.equal((await sleep(1)).status, 200);
+      const r = await slow;
+      assert.equal(r.status, 200, await r.clone().text());
+      assert.deepEqual((await json(r)).outputs[0].data, [4000]);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+});
+
 describe('strict readiness', () => {
   test('a model that fails to load makes the server not ready, but it keeps serving the others', async () => {
     const repo = await tempRepository(['simple']);
