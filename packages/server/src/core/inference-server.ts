@@ -123,10 +123,11 @@ export class InferenceServer implements InferenceCore {
   }
 
   infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse> {
-    return this.run(request, ctx);
+    return new DeferredRun(() => this.open(request, ctx));
   }
 
-  private async *run(request: InferRequest, ctx: RequestContext): AsyncGenerator<InferResponse, void, undefined> {
+  /** Checks and validates a request, then starts its run (on the consumer's first `next()`). */
+  private open(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
     if (this.stopping) throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
     if (version.decoupled && !ctx.allowDecoupled) {
@@ -146,6 +147,42 @@ export class InferenceServer implements InferenceCore {
       });
       throw e;
     }
-    yield* runInference(version, request, validated, ctx, this.opts.observers);
+    return runInference(version, request, validated, ctx, this.opts.observers);
+  }
+}
+
+const DONE: IteratorReturnResult<undefined> = Object.freeze({ done: true, value: undefined });
+
+/**
+ * The iterator {@link InferenceServer.infer} returns: nothing happens until the first `next()`,
+ * which opens the run (errors from resolving or validating the request reject that `next()`),
+ * then every call goes straight to the run. A hand-written stand-in for an async generator that
+ * would `yield*` the run, without the generator's extra promise hops per response.
+ */
+class DeferredRun implements AsyncIterableIterator<InferResponse> {
+  private run: AsyncIterator<InferResponse> | undefined;
+  private closed = false;
+
+  constructor(private readonly open: () => AsyncIterator<InferResponse>) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<InferResponse>> {
+    if (this.run) return this.run.next();
+    if (this.closed) return Promise.resolve(DONE);
+    this.closed = true;
+    try {
+      this.run = this.open();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.run.next();
+  }
+
+  return(): Promise<IteratorResult<InferResponse>> {
+    this.closed = true;
+    return this.run?.return ? this.run.return() : Promise.resolve(DONE);
   }
 }

@@ -23,6 +23,12 @@ import type { InferenceObserver } from './observer.js';
 export class ServingVersion {
   readonly scheduler: Scheduler;
   readonly stats: ModelStats;
+  /** The version number as protocols print it ("1"), computed once for the per-request path. */
+  readonly label: string;
+  /** True when some output has a config `reshape` (responses then map shapes back). */
+  readonly reshapesOutputs: boolean;
+  /** Cached {@link decoupled}: read on every response. */
+  private readonly isDecoupled: boolean;
   state: ModelState = 'READY';
   private inflight = 0;
   private idle: Array<() => void> = [];
@@ -36,6 +42,9 @@ export class ServingVersion {
     private readonly observer: InferenceObserver,
   ) {
     this.stats = new ModelStats(clock.wallMs);
+    this.label = String(version);
+    this.reshapesOutputs = config.output.some((o) => !!o.reshape);
+    this.isDecoupled = config.model_transaction_policy.decoupled;
     this.scheduler = new DirectScheduler(model.instances, clock, (batchSize, timings) => {
       this.stats.recordExecution(batchSize, timings);
       observer.onExecution?.({ model: name, version: String(version), batchSize });
@@ -44,7 +53,7 @@ export class ServingVersion {
 
   /** True when the model may send zero or many responses per request. */
   get decoupled(): boolean {
-    return this.config.model_transaction_policy.decoupled;
+    return this.isDecoupled;
   }
 
   /** Number of requests queued or executing. */
@@ -55,13 +64,13 @@ export class ServingVersion {
   /** A request entered the version. */
   begin(): void {
     this.inflight++;
-    this.observer.onPending?.(this.name, String(this.version), this.inflight);
+    this.observer.onPending?.(this.name, this.label, this.inflight);
   }
 
   /** A request left the version (success or failure). */
   end(): void {
     this.inflight--;
-    this.observer.onPending?.(this.name, String(this.version), this.inflight);
+    this.observer.onPending?.(this.name, this.label, this.inflight);
     if (this.inflight === 0) {
       const waiters = this.idle;
       this.idle = [];

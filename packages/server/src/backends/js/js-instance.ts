@@ -4,14 +4,16 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MessageBatcher, type BatchMessage } from './message-batcher.js';
+import { PacketOutbox } from './message-batcher.js';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { startWorker } from './worker-entry.js';
-import type { MainToWorker, WireRequest, WireResponse, WireTensor, WorkerInit, WorkerToMain } from './worker-messages.js';
+import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { WireReader, type Packet } from './wire-packet.js';
+import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
 
 /** Options of one instance. */
 export interface JsInstanceOptions {
@@ -60,13 +62,16 @@ export class JsInstance implements ModelInstance {
    * in one message.
    */
   readonly concurrency = 8;
-  private outbox: MessageBatcher<MainToWorker> | undefined;
+  private outbox: PacketOutbox | undefined;
   private worker: Worker | undefined;
   /** The current (re)start attempt: undefined once ready, or why the instance cannot serve. */
   private ready: Promise<InferenceError | undefined> = Promise.resolve(unavailable('not started'));
+  /** True while the current worker is loaded: execute() then skips awaiting {@link ready}. */
+  private serving = false;
   private readonly pending = new Map<number, PendingRequest>();
   private readonly execs = new Map<number, ExecState>();
-  private readonly drains = new Set<Promise<unknown>>();
+  /** Called once no execution is in flight (unload's drain). */
+  private idleWaiters: Array<() => void> = [];
   private nextKey = 1;
   private nextExec = 1;
   private generation = 0;
@@ -88,8 +93,10 @@ export class JsInstance implements ModelInstance {
   }
 
   async execute(batch: readonly ExecutionRequest[]): Promise<ExecutionTimings> {
-    const notReady = await this.ready;
-    if (notReady) throw notReady;
+    if (!this.serving) {
+      const notReady = await this.ready;
+      if (notReady) throw notReady;
+    }
     const worker = this.worker;
     if (this.stopping || !worker) throw unavailable(`model instance ${this.name} is not available`);
     const t0 = performance.now();
@@ -97,34 +104,24 @@ export class JsInstance implements ModelInstance {
     let reject!: (e: InferenceError) => void;
     const done = new Promise<ExecutionTimings>((res, rej) => ((resolve = res), (reject = rej)));
     const exec: ExecState = { id: this.nextExec++, keys: [], remaining: batch.length, returned: false, inputNs: 0, inferNs: 0, outputNs: 0, resolve, reject };
-    const wires: WireRequest[] = [];
-    const transfer: ArrayBuffer[] = [];
+    // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
+    // sized buffer of their own): transferring moves no bytes, whereas cloning a view would copy
+    // the whole (possibly pooled, much larger) buffer behind it.
+    const p = this.outbox!.open();
+    p.value(Op.Execute);
+    p.value(exec.id);
+    p.value(batch.length);
     for (const req of batch) {
       const key = this.nextKey++;
-      const inputs: WireTensor[] = req.inputs.map((t) => {
-        // A fresh, exactly-sized buffer per input: transferring it moves no bytes, whereas
-        // cloning a view would copy the whole (possibly pooled, much larger) buffer behind it.
-        const data = new Uint8Array(t.data.byteLength);
-        data.set(t.data);
-        transfer.push(data.buffer);
-        return { name: t.name, datatype: t.datatype, shape: [...t.shape], data };
-      });
       const cancelled = req.signal.aborted;
-      wires.push({ key, id: req.id, inputs, requestedOutputs: [...req.requestedOutputs], parameters: { ...req.parameters }, batchSize: req.batchSize, cancelled });
-      const onAbort = cancelled ? undefined : (): void => this.post({ type: 'cancel', key });
+      writeRequest(p, key, req, cancelled);
+      const onAbort = cancelled ? undefined : (): void => this.cancel(key);
       if (onAbort) req.signal.addEventListener('abort', onAbort, { once: true });
       this.pending.set(key, onAbort ? { req, exec, onAbort } : { req, exec });
       exec.keys.push(key);
     }
     exec.inputNs = ns(t0);
     this.execs.set(exec.id, exec);
-    const drained = done.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.drains.add(drained);
-    void drained.then(() => this.drains.delete(drained));
-    this.outbox!.push({ type: 'execute', execId: exec.id, requests: wires }, transfer);
     return done;
   }
 
@@ -132,7 +129,10 @@ export class JsInstance implements ModelInstance {
   async stop(): Promise<void> {
     this.stopping = true;
     const timeout = this.opts.drainTimeoutMs ?? 10_000;
-    if (this.drains.size > 0) await Promise.race([Promise.all(this.drains), sleep(timeout, undefined, { ref: false })]);
+    if (this.execs.size > 0) {
+      const idle = new Promise<void>((res) => this.idleWaiters.push(res));
+      await Promise.race([idle, sleep(timeout, undefined, { ref: false })]);
+    }
     const worker = this.worker;
     if (worker) {
       const finalized = new Promise<string | undefined>((res) => (this.onFinalized = res));
@@ -141,18 +141,24 @@ export class JsInstance implements ModelInstance {
       if (outcome !== undefined) this.log.warn({ reason: outcome }, 'model finalize() did not complete cleanly');
       this.generation++;
       this.worker = undefined;
+      this.serving = false;
       await worker.terminate();
     }
     this.failAll(unavailable(`model instance ${this.name} was unloaded`));
   }
 
-  private post(msg: MainToWorker): void {
-    if (msg.type === 'cancel') {
-      this.outbox?.push(msg);
-      return;
-    }
+  private post(msg: { readonly type: 'finalize' }): void {
+    // Whatever is queued goes first, so the worker sees it before finalizing.
     this.outbox?.flush();
     this.worker?.postMessage(msg);
+  }
+
+  /** Tells the worker that request `key` was cancelled (travels with the next packet). */
+  private cancel(key: number): void {
+    const p = this.outbox?.open();
+    if (!p) return;
+    p.value(Op.Cancel);
+    p.value(key);
   }
 
   /** Starts a worker and waits for it to load; resolves with the load error, if any. */
@@ -160,30 +166,35 @@ export class JsInstance implements ModelInstance {
     const gen = ++this.generation;
     const worker = startWorker({ workerData: this.opts.init, name: this.name });
     this.worker = worker;
-    this.outbox = new MessageBatcher<MainToWorker>(
-      (m, transfer) => worker.postMessage(m, transfer),
+    this.serving = false;
+    this.outbox = new PacketOutbox(
+      (packet) => worker.postMessage(packet, packet.buffers),
       (err) => this.failAll(InferenceError.from(err)),
     );
     const file = this.opts.init.modelFile;
     return new Promise((resolve) => {
       let phase: 'loading' | 'running' | 'failed' = 'loading';
       let lastError: Error | undefined;
-      worker.on('message', (msg: WorkerToMain | BatchMessage<WorkerToMain>) => {
+      worker.on('message', (msg: WorkerToMain) => {
         if (gen !== this.generation) return;
-        if (msg.type === 'batch') {
-          for (const m of msg.messages) this.onMessage(m);
-          return;
-        }
-        if (msg.type === 'ready') {
-          phase = 'running';
-          resolve(undefined);
-        } else if (msg.type === 'init-error') {
-          phase = 'failed';
-          this.worker = undefined;
-          resolve(new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`));
-          void worker.terminate();
-        } else {
-          this.onMessage(msg);
+        switch (msg.type) {
+          case 'packet':
+            this.onPacket(msg);
+            return;
+          case 'ready':
+            phase = 'running';
+            this.serving = true;
+            resolve(undefined);
+            return;
+          case 'init-error':
+            phase = 'failed';
+            this.worker = undefined;
+            resolve(new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`));
+            void worker.terminate();
+            return;
+          case 'finalized':
+            this.onFinalized?.(msg.error);
+            return;
         }
       });
       worker.on('error', (err) => (lastError = err));
@@ -202,6 +213,7 @@ export class JsInstance implements ModelInstance {
 
   private onCrash(reason: string): void {
     this.worker = undefined;
+    this.serving = false;
     this.onFinalized?.(`the worker died: ${reason}`);
     if (this.stopping) return;
     const err = new InferenceError('INTERNAL', `model instance ${this.name} crashed: ${reason}; it is being restarted`);
@@ -226,45 +238,73 @@ export class JsInstance implements ModelInstance {
     })();
   }
 
-  private onMessage(msg: WorkerToMain): void {
-    switch (msg.type) {
-      case 'log':
-        this.log[msg.level](msg.obj ?? {}, msg.msg);
-        return;
-      case 'response': {
-        const p = this.pending.get(msg.key);
-        if (!p) return;
-        const t0 = performance.now();
-        const response = msg.response ? this.toBackendResponse(p.req, msg.response) : undefined;
-        p.exec.outputNs += msg.outputNs + ns(t0);
-        if (msg.final) this.finishRequest(msg.key, response);
-        else if (response) this.deliver(p.req, response, false);
+  /** Runs the ops of a packet from the worker, in order. */
+  private onPacket(packet: Packet): void {
+    const r = new WireReader(packet);
+    while (!r.done) {
+      const op = r.number();
+      if (op === Op.Response) {
+        const key = r.number();
+        const final = r.boolean();
+        const outputNs = r.number();
+        const wire = r.boolean() ? readResponse(r) : undefined;
+        this.onResponse(key, final, outputNs, wire);
+      } else if (op === Op.Executed) {
+        const execId = r.number();
+        const inputNs = r.number();
+        const inferNs = r.number();
+        const outputNs = r.number();
+        const error = r.value() as string | null;
+        const count = r.number();
+        let responses: WireResponse[] | undefined;
+        if (count >= 0) {
+          responses = new Array<WireResponse>(count);
+          for (let i = 0; i < count; i++) responses[i] = readResponse(r);
+        }
+        this.onExecuted(execId, inputNs, inferNs, outputNs, error, responses);
+      } else if (op === Op.Log) {
+        const log = readLog(r);
+        this.log[log.level](log.obj ?? {}, log.msg);
+      } else {
+        this.log.error({ op }, 'unknown op in a packet from the model worker');
         return;
       }
-      case 'executed':
-        this.onExecuted(msg);
-        return;
-      case 'finalized':
-        this.onFinalized?.(msg.error);
-        return;
-      default:
-        return;
     }
   }
 
-  private onExecuted(msg: Extract<WorkerToMain, { type: 'executed' }>): void {
-    const exec = this.execs.get(msg.execId);
-    if (!exec) return;
-    exec.inputNs += msg.inputNs;
-    exec.inferNs += msg.inferNs;
+  private onResponse(key: number, final: boolean, outputNs: number, wire: WireResponse | undefined): void {
+    const p = this.pending.get(key);
+    if (!p) return;
     const t0 = performance.now();
-    exec.keys.forEach((key, i) => {
+    const response = wire ? this.toBackendResponse(p.req, wire) : undefined;
+    p.exec.outputNs += outputNs + ns(t0);
+    if (final) this.finishRequest(key, response);
+    else if (response) this.deliver(p.req, response, false);
+  }
+
+  private onExecuted(
+    execId: number,
+    inputNs: number,
+    inferNs: number,
+    outputNs: number,
+    error: string | null,
+    responses: readonly WireResponse[] | undefined,
+  ): void {
+    const exec = this.execs.get(execId);
+    if (!exec) return;
+    exec.inputNs += inputNs;
+    exec.inferNs += inferNs;
+    const t0 = performance.now();
+    const keys = exec.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
       const p = this.pending.get(key);
-      if (!p) return;
-      if (msg.error !== undefined) this.finishRequest(key, { outputs: [], error: new InferenceError('INTERNAL', msg.error) });
-      else if (msg.responses?.[i]) this.finishRequest(key, this.toBackendResponse(p.req, msg.responses[i]));
-    });
-    exec.outputNs += msg.outputNs + ns(t0);
+      if (!p) continue;
+      const wire = responses?.[i];
+      if (error !== null) this.finishRequest(key, { outputs: [], error: new InferenceError('INTERNAL', error) });
+      else if (wire) this.finishRequest(key, this.toBackendResponse(p.req, wire));
+    }
+    exec.outputNs += outputNs + ns(t0);
     exec.returned = true;
     this.maybeDone(exec);
   }
@@ -299,15 +339,23 @@ export class JsInstance implements ModelInstance {
 
   private maybeDone(exec: ExecState): void {
     if (!exec.returned || exec.remaining > 0 || !this.execs.has(exec.id)) return;
-    this.execs.delete(exec.id);
+    this.execEnded(exec.id);
     this.crashes = 0;
     exec.resolve({ computeInputNs: exec.inputNs, computeInferNs: exec.inferNs, computeOutputNs: exec.outputNs });
   }
 
   private failExec(exec: ExecState, err: InferenceError): void {
     for (const key of exec.keys) this.finishRequest(key, { outputs: [], error: err });
-    this.execs.delete(exec.id);
+    this.execEnded(exec.id);
     exec.reject(err);
+  }
+
+  private execEnded(id: number): void {
+    this.execs.delete(id);
+    if (this.execs.size > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Fails every in-flight request and execution with `err`. */

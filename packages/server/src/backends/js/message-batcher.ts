@@ -1,52 +1,45 @@
 /**
- * Coalesces the hot-path messages between the main thread and a model worker. Every postMessage
- * wakes the other thread and pays a structured-clone round of its own; under load many requests
- * are dispatched (and answered) in the same event-loop turn, so they travel as one `batch`
- * message flushed at the end of the turn (setImmediate), at most one turn later than alone.
+ * Coalesces the hot-path traffic between the main thread and a model worker into packets. Every
+ * postMessage wakes the other thread and pays a structured-clone round of its own; under load
+ * many requests are dispatched (and answered) in the same event-loop turn, so everything written
+ * in one turn travels as one packet flushed at the end of the turn (setImmediate), at most one
+ * turn later than alone.
  */
-
-/** A batch of messages sent as one. */
-export interface BatchMessage<M> {
-  readonly type: 'batch';
-  readonly messages: readonly M[];
-}
+import { WirePacker, type Packet } from './wire-packet.js';
 
 /**
  * @example
  * ```ts
- * const out = new MessageBatcher<Msg>((m, transfer) => port.postMessage(m, transfer));
- * out.push({ type: 'execute', ... }, [buffer]);
+ * const out = new PacketOutbox((packet) => port.postMessage(packet, packet.buffers));
+ * const p = out.open();
+ * p.value(Op.Cancel); p.value(key);
  * ```
  */
-export class MessageBatcher<M> {
-  private messages: M[] = [];
-  private transfer: ArrayBuffer[] = [];
+export class PacketOutbox {
+  private readonly packer = new WirePacker();
   private scheduled: NodeJS.Immediate | undefined;
+  private readonly flushNow = (): void => this.flush();
 
-  /** @param send posts one message (a single one as is, several as a {@link BatchMessage}). */
+  /** @param send posts one packet (its buffers must go in the transfer list). */
   constructor(
-    private readonly send: (msg: M | BatchMessage<M>, transfer: ArrayBuffer[]) => void,
+    private readonly send: (packet: Packet) => void,
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Queues a message; it leaves at the end of this event-loop turn. */
-  push(msg: M, transfer: readonly ArrayBuffer[] = []): void {
-    this.messages.push(msg);
-    for (const t of transfer) this.transfer.push(t);
-    this.scheduled ??= setImmediate(() => this.flush());
+  /** The packer of the current packet; what is written to it leaves at the end of this turn. */
+  open(): WirePacker {
+    this.scheduled ??= setImmediate(this.flushNow);
+    return this.packer;
   }
 
   /** Sends whatever is queued now (call before a message that must keep its order). */
   flush(): void {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
-    const messages = this.messages;
-    if (messages.length === 0) return;
-    const transfer = this.transfer;
-    this.messages = [];
-    this.transfer = [];
+    if (this.packer.empty) return;
+    const packet = this.packer.take();
     try {
-      this.send(messages.length === 1 ? messages[0]! : { type: 'batch', messages }, transfer);
+      this.send(packet);
     } catch (err) {
       this.onError(err);
     }

@@ -18,6 +18,8 @@ import { InferenceError } from '../../core/errors.js';
 import type { Tensor } from '../../core/types.js';
 import type { WireTensor } from './worker-messages.js';
 
+const isDim = (d: unknown): boolean => Number.isSafeInteger(d) && (d as number) >= 0;
+
 interface OutputRule {
   readonly datatype: DataType | undefined;
   /** Dims to check the shape against (without batch dim); undefined when reshaped. */
@@ -45,12 +47,15 @@ export class OutputValidator {
    * @throws InferenceError INTERNAL naming the model, the output and the problem
    */
   validate(outputs: readonly WireTensor[], requested: readonly string[], batchSize: number): Tensor[] {
-    const keep = new Set(requested);
-    const seen = new Set<string>();
+    // Plain loops over the (few) names instead of Sets: this runs for every response.
     const result: Tensor[] = [];
-    for (const out of outputs) {
-      this.check(out, seen, batchSize);
-      if (keep.has(out.name)) result.push({ name: out.name, datatype: out.datatype, shape: out.shape, data: out.data });
+    for (let i = 0; i < outputs.length; i++) {
+      const out = outputs[i]!;
+      for (let j = 0; j < i; j++) {
+        if (outputs[j]!.name === out.name) this.fail(out.name, 'it appears twice in the response');
+      }
+      this.check(out, batchSize);
+      if (requested.includes(out.name)) result.push({ name: out.name, datatype: out.datatype, shape: out.shape, data: out.data });
     }
     return result;
   }
@@ -59,18 +64,16 @@ export class OutputValidator {
     throw new InferenceError('INTERNAL', `model '${this.config.name}' returned an invalid output '${name}': ${problem}`);
   }
 
-  private check(out: WireTensor, seen: Set<string>, batchSize: number): void {
+  private check(out: WireTensor, batchSize: number): void {
     const { name, datatype, shape, data } = out;
     const rule = this.rules.get(name);
     if (!rule) {
       throw new InferenceError('INTERNAL', `model '${this.config.name}' returned an output '${name}' that is not in its config`);
     }
-    if (seen.has(name)) this.fail(name, 'it appears twice in the response');
-    seen.add(name);
     if (!isDataType(datatype) || datatype !== rule.datatype) {
       this.fail(name, `datatype ${String(datatype)} does not match the config (${rule.datatype ?? 'unknown'})`);
     }
-    if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    if (!Array.isArray(shape) || !shape.every(isDim)) {
       this.fail(name, `shape [${String(shape)}] must be a list of non-negative integers`);
     }
     if (!(data instanceof Uint8Array)) this.fail(name, 'data is not raw bytes');
@@ -94,16 +97,19 @@ export class OutputValidator {
   }
 
   private checkDims(name: string, shape: readonly number[], dims: readonly number[], batchSize: number): void {
-    const full = this.batching ? [batchSize, ...dims] : dims;
-    const text = `[${(this.batching ? ['batch', ...dims] : dims).join(',')}]`;
-    if (shape.length !== full.length) {
-      this.fail(name, `shape [${shape.join(',')}] does not match the config dims ${text}`);
+    // Messages are built only on failure: this runs for every output of every response.
+    const lead = this.batching ? 1 : 0;
+    const mismatch = (): never => {
+      const text = `[${(this.batching ? ['batch', ...dims] : dims).join(',')}]`;
+      return this.fail(name, `shape [${shape.join(',')}] does not match the config dims ${text}`);
+    };
+    if (shape.length !== dims.length + lead) mismatch();
+    if (lead === 1 && shape[0] !== batchSize) {
+      this.fail(name, `batch dimension ${shape[0]} is not the request's batch size ${batchSize}`);
     }
-    full.forEach((d, i) => {
-      if (d >= 0 && shape[i] !== d) {
-        const what = this.batching && i === 0 ? `batch dimension ${shape[i]} is not the request's batch size ${batchSize}` : `shape [${shape.join(',')}] does not match the config dims ${text}`;
-        this.fail(name, what);
-      }
-    });
+    for (let i = 0; i < dims.length; i++) {
+      const d = dims[i]!;
+      if (d >= 0 && shape[i + lead] !== d) mismatch();
+    }
   }
 }

@@ -75,8 +75,13 @@ function isTypedArray(v: unknown): v is ArrayBufferView & ArrayLike<number | big
   return ArrayBuffer.isView(v) && !(v instanceof DataView);
 }
 
+/** Copies bytes somewhere the model cannot change them any more (default: a fresh array). */
+export type ByteCopier = (bytes: Uint8Array) => Uint8Array;
+
+const freshCopy: ByteCopier = (bytes) => bytes.slice();
+
 /** Raw bytes of a typed array of the datatype's own class: transferred or copied. */
-function rawOf(arr: ArrayBufferView, name: string): { data: Uint8Array; transfer?: ArrayBuffer } {
+function rawOf(arr: ArrayBufferView, name: string, copy: ByteCopier): { data: Uint8Array; transfer?: ArrayBuffer } {
   const buf = arr.buffer;
   if (transferredBuffers.has(buf)) {
     throw new TypeError(
@@ -89,11 +94,11 @@ function rawOf(arr: ArrayBufferView, name: string): { data: Uint8Array; transfer
     transferredBuffers.add(buf);
     return { data: new Uint8Array(buf), transfer: buf };
   }
-  return { data: new Uint8Array(buf, arr.byteOffset, arr.byteLength).slice() };
+  return { data: copy(new Uint8Array(buf, arr.byteOffset, arr.byteLength)) };
 }
 
 /** Converts the `data` of one output to raw bytes. */
-function encodeData(datatype: DataType, out: JsOutputTensor): { data: Uint8Array; transfer?: ArrayBuffer } {
+function encodeData(datatype: DataType, out: JsOutputTensor, copy: ByteCopier): { data: Uint8Array; transfer?: ArrayBuffer } {
   const { data, name } = out;
   if (isTypedArray(data)) {
     const own = DATATYPES[datatype].arrayType;
@@ -103,7 +108,7 @@ function encodeData(datatype: DataType, out: JsOutputTensor): { data: Uint8Array
         const bad = bytes.findIndex((b) => b > 1);
         if (bad >= 0) throw new TensorCodecError(`element ${bad}: BOOL bytes must be 0 or 1, got ${bytes[bad]}`);
       }
-      return rawOf(data, name);
+      return rawOf(data, name, copy);
     }
     // A typed array of another class (Float64Array for FP32, Float32Array for FP16, ...):
     // convert element by element with the codec's range checks.
@@ -142,11 +147,13 @@ function defaultShape(name: string, spec: OutputSpec | undefined, count: number,
  * naming the output when the data cannot be encoded; the main thread validates the rest.
  *
  * @param batch the request's batch size when the model batches, else undefined
+ * @param copy where bytes that stay the model's are copied to (default: a fresh array)
  */
 export function encodeOutputTensor(
   out: JsOutputTensor,
   specs: ReadonlyMap<string, OutputSpec>,
   batch: number | undefined,
+  copy: ByteCopier = freshCopy,
 ): EncodedOutput {
   if (out === null || typeof out !== 'object' || typeof out.name !== 'string') {
     throw new TypeError('each output must be an object with a string name');
@@ -159,7 +166,7 @@ export function encodeOutputTensor(
   }
   let encoded: { data: Uint8Array; transfer?: ArrayBuffer };
   try {
-    encoded = encodeData(datatype, out);
+    encoded = encodeData(datatype, out, copy);
   } catch (err) {
     if (err instanceof TensorCodecError) throw new TensorCodecError(`output '${out.name}': ${err.message}`);
     throw err;

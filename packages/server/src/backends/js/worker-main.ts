@@ -8,9 +8,11 @@ import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
-import { MessageBatcher, type BatchMessage } from './message-batcher.js';
+import { PacketOutbox } from './message-batcher.js';
 import { outputSpecs } from './tensor-views.js';
-import type { MainToWorker, WireRequest, WireResponse, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
+import { Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { WireReader, type Packet } from './wire-packet.js';
+import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import { describeThrown, encodeResponse, WorkerRequest, type EncodedResponse, type RequestHost } from './worker-request.js';
 
 if (!parentPort) throw new Error('worker-main must run in a worker thread');
@@ -19,25 +21,37 @@ const init = workerData as WorkerInit;
 const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
-const outbox = new MessageBatcher<WorkerToMain>((m, transfer) => port.postMessage(m, transfer));
+const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.buffers));
 
-function post(msg: WorkerToMain, transfer: ArrayBuffer[] = []): void {
-  if (msg.type === 'response' || msg.type === 'executed') {
-    outbox.push(msg, transfer);
-    return;
-  }
-  // Everything else keeps its order behind the queued responses and leaves at once.
+/** Posts a lifecycle message; it keeps its order behind the queued packet and leaves at once. */
+function post(msg: Exclude<WorkerToMain, Packet>): void {
   outbox.flush();
-  port.postMessage(msg, transfer);
+  port.postMessage(msg);
 }
 
 function log(level: WorkerLogLevel, msg: string, obj?: Record<string, unknown>): void {
-  try {
-    post(obj === undefined ? { type: 'log', level, msg } : { type: 'log', level, msg, obj });
-  } catch {
-    // obj held something that cannot be cloned (a function, a socket): keep the line at least.
-    post({ type: 'log', level, msg });
+  let cloneable = obj;
+  if (obj !== undefined) {
+    try {
+      // Checked now: one value that cannot be cloned would sink the whole packet at flush time.
+      structuredClone(obj);
+    } catch {
+      // obj held something that cannot be cloned (a function, a socket): keep the line at least.
+      cloneable = undefined;
+    }
   }
+  writeLog(outbox.open(), cloneable === undefined ? { level, msg } : { level, msg, obj: cloneable });
+}
+
+/** Queues a decoupled response (or bare final flag) for the main thread. */
+function postResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void {
+  const p = outbox.open();
+  p.value(Op.Response);
+  p.value(key);
+  p.value(final);
+  p.value(encoded?.ns ?? 0);
+  p.value(encoded !== undefined);
+  if (encoded) writeResponse(p, encoded.response, encoded.transfer);
 }
 
 const logger: JsModelLogger = {
@@ -54,10 +68,10 @@ const host: RequestHost = {
   decoupled: init.decoupled,
   specs: outputSpecs(config),
   batching: config.max_batch_size > 0,
+  copy: (bytes: Uint8Array) => outbox.open().copy(bytes),
   sendResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void {
     if (final) active.delete(key);
-    const base = { type: 'response' as const, key, final, outputNs: encoded?.ns ?? 0 };
-    post(encoded ? { ...base, response: encoded.response } : base, encoded?.transfer ?? []);
+    postResponse(key, encoded, final);
   },
 };
 
@@ -125,6 +139,11 @@ const failureOf = (what: string): string =>
 
 /** Keys cancelled before their execution started (the main thread may send executions ahead). */
 const cancelledEarly = new Set<number>();
+/**
+ * Highest key whose execution has started. Keys grow in the order executions run, so a cancel
+ * for an inactive key at or below it came after its request finished and is dropped.
+ */
+let startedUpTo = 0;
 
 async function execute(execId: number, wires: readonly WireRequest[]): Promise<void> {
   const t0 = performance.now();
@@ -132,16 +151,17 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
   for (const r of requests) {
     active.set(r.key, r);
     if (cancelledEarly.delete(r.key)) r.cancel();
+    startedUpTo = Math.max(startedUpTo, r.key);
   }
   if (requests.every((r) => r.isCancelled())) {
     // Every request was cancelled while queued here: answer them without running the model.
     for (const r of requests) {
       active.delete(r.key);
       r.finalSent = true;
-      const response: WireResponse = { error: 'request cancelled before execution', code: 'CANCELLED' };
-      post({ type: 'response', key: r.key, response, final: true, outputNs: 0 });
+      const response = { error: 'request cancelled before execution', code: 'CANCELLED' } as const;
+      postResponse(r.key, { response, transfer: [], ns: 0 }, true);
     }
-    post({ type: 'executed', execId, inputNs: 0, inferNs: 0, outputNs: 0 });
+    postExecuted(execId, 0, 0, 0, undefined, undefined);
     return;
   }
   const t1 = performance.now();
@@ -153,8 +173,7 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
     error = failureOf(describeThrown(err));
   }
   const t2 = performance.now();
-  let responses: WireResponse[] | undefined;
-  const transfer = new Set<ArrayBuffer>();
+  let responses: EncodedResponse[] | undefined;
   let outputNs = 0;
   if (error === undefined && !init.decoupled) {
     if (!Array.isArray(result) || result.length !== requests.length) {
@@ -162,10 +181,9 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
       error = failureOf(`execute() must return an array of ${requests.length} response(s), one per request; it returned ${got}`);
     } else {
       responses = result.map((resp: unknown, i) => {
-        const enc = encodeResponse(resp, host.specs, host.batching ? requests[i]!.batchSize : undefined);
+        const enc = encodeResponse(resp, host.specs, host.batching ? requests[i]!.batchSize : undefined, host.copy);
         outputNs += enc.ns;
-        for (const b of enc.transfer) transfer.add(b);
-        return enc.response;
+        return enc;
       });
     }
   } else if (error === undefined && result !== undefined && result !== null) {
@@ -180,10 +198,31 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
   }
   const inputNs = Math.round((t1 - t0) * 1e6);
   const inferNs = Math.round((t2 - t1) * 1e6);
-  const base = { type: 'executed' as const, execId, inputNs, inferNs, outputNs };
-  const msg: WorkerToMain =
-    error !== undefined ? { ...base, error } : responses ? { ...base, responses } : base;
-  post(msg, [...transfer]);
+  postExecuted(execId, inputNs, inferNs, outputNs, error, responses);
+}
+
+/** Queues an execution's end, with its responses (non-decoupled) or the error that failed it. */
+function postExecuted(
+  execId: number,
+  inputNs: number,
+  inferNs: number,
+  outputNs: number,
+  error: string | undefined,
+  responses: readonly EncodedResponse[] | undefined,
+): void {
+  const p = outbox.open();
+  p.value(Op.Executed);
+  p.value(execId);
+  p.value(inputNs);
+  p.value(inferNs);
+  p.value(outputNs);
+  p.value(error ?? null);
+  if (error !== undefined || responses === undefined) {
+    p.value(-1);
+    return;
+  }
+  p.value(responses.length);
+  for (const enc of responses) writeResponse(p, enc.response, enc.transfer);
 }
 
 async function finalize(): Promise<void> {
@@ -195,27 +234,31 @@ async function finalize(): Promise<void> {
   }
 }
 
-port.on('message', (msg: MainToWorker | BatchMessage<MainToWorker>) => {
-  if (msg.type === 'batch') msg.messages.forEach(onMessage);
-  else onMessage(msg);
+port.on('message', (msg: MainToWorker) => {
+  if (msg.type === 'packet') onPacket(msg);
+  else if (msg.type === 'finalize') void finalize();
 });
 
-function onMessage(msg: MainToWorker): void {
-  switch (msg.type) {
-    case 'execute':
+function onPacket(packet: Packet): void {
+  const r = new WireReader(packet);
+  while (!r.done) {
+    const op = r.number();
+    if (op === Op.Execute) {
+      const execId = r.number();
+      const wires = new Array<WireRequest>(r.number());
+      for (let i = 0; i < wires.length; i++) wires[i] = readRequest(r);
       // Executions run strictly one after another, in arrival order, like one Triton instance;
       // the main thread may send the next one early to keep this thread busy.
-      executions = executions.then(() => execute(msg.execId, msg.requests));
-      break;
-    case 'cancel': {
-      const r = active.get(msg.key);
-      if (r) r.cancel();
-      else cancelledEarly.add(msg.key);
-      break;
+      executions = executions.then(() => execute(execId, wires));
+    } else if (op === Op.Cancel) {
+      const key = r.number();
+      const req = active.get(key);
+      if (req) req.cancel();
+      // Remembered only while its execution is still queued here; a late cancel is dropped.
+      else if (key > startedUpTo) cancelledEarly.add(key);
+    } else {
+      throw new Error(`unknown op ${op} in a packet from the main thread`);
     }
-    case 'finalize':
-      void finalize();
-      break;
   }
 }
 

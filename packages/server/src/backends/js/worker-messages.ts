@@ -1,20 +1,22 @@
 /**
  * The typed message protocol between a js-backend instance (main thread) and its worker thread.
- * Tensor bytes travel as Uint8Arrays over ArrayBuffers listed in the postMessage transfer list,
- * so they move between threads without being copied; everything else is small structured-clone
- * data. Both sides import only these types, which keeps the two halves in step.
+ * Requests and responses travel in flat packets (wire-packet.ts, wire-codec.ts) whose tensor
+ * bytes sit in transferred ArrayBuffers; these are the shapes the two sides decode them into,
+ * plus the few lifecycle messages. Both sides import only these types, which keeps the two
+ * halves in step.
  */
 import type { DataType } from '@tensorgate/protocol';
 import type { ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
 import type { JsModelInitArgs } from './model-api.js';
+import type { Packet } from './wire-packet.js';
 
 /** A tensor crossing threads: raw little-endian bytes (BYTES: length-prefixed elements). */
 export interface WireTensor {
   readonly name: string;
   readonly datatype: DataType;
   readonly shape: readonly number[];
-  /** A view over an ArrayBuffer that is transferred with the message. */
+  /** A view over an ArrayBuffer transferred with the packet (possibly shared with other tensors). */
   readonly data: Uint8Array;
 }
 
@@ -46,47 +48,16 @@ export interface WorkerInit {
   readonly args: Omit<JsModelInitArgs, 'logger'>;
 }
 
-/** Main thread → worker. */
-export type MainToWorker =
-  | { readonly type: 'execute'; readonly execId: number; readonly requests: readonly WireRequest[] }
-  | { readonly type: 'cancel'; readonly key: number }
-  | { readonly type: 'finalize' };
+/** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */
+export type MainToWorker = Packet | { readonly type: 'finalize' };
 
 /** Log levels a model logger forwards. */
 export type WorkerLogLevel = 'debug' | 'info' | 'warn' | 'error';
 
-/** Worker → main thread. */
+/** Worker → main thread: hot-path packets (response, executed, log ops) and lifecycle messages. */
 export type WorkerToMain =
+  | Packet
   | { readonly type: 'ready' }
   /** Loading failed; `code` distinguishes a bad model file from a failing `initialize`. */
   | { readonly type: 'init-error'; readonly code: ErrorCode; readonly message: string }
-  | {
-      readonly type: 'log';
-      readonly level: WorkerLogLevel;
-      readonly msg: string;
-      readonly obj?: Record<string, unknown>;
-    }
-  /** A decoupled model's send(). */
-  | {
-      readonly type: 'response';
-      readonly key: number;
-      readonly response?: WireResponse;
-      readonly final: boolean;
-      /** Time spent encoding this response's outputs. */
-      readonly outputNs: number;
-    }
-  /**
-   * `execute` returned (or threw). Non-decoupled models carry one response per request, in
-   * order; `error` set means execute threw or answered malformed, failing every request of the
-   * call that has no final response yet.
-   */
-  | {
-      readonly type: 'executed';
-      readonly execId: number;
-      readonly responses?: readonly WireResponse[];
-      readonly error?: string;
-      readonly inputNs: number;
-      readonly inferNs: number;
-      readonly outputNs: number;
-    }
   | { readonly type: 'finalized'; readonly error?: string };

@@ -28,6 +28,8 @@ export interface RequestHost {
   readonly specs: ReadonlyMap<string, OutputSpec>;
   /** True when the model batches (outputs then default to a leading batch dim). */
   readonly batching: boolean;
+  /** Copies small output bytes straight into the outgoing packet (see {@link encodeResponse}). */
+  readonly copy?: (bytes: Uint8Array) => Uint8Array;
   /** Posts a decoupled response to the main thread. */
   sendResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void;
 }
@@ -43,11 +45,15 @@ const isErrorCode = (c: unknown): c is ErrorCode => ERROR_CODES.includes(c as Er
 /**
  * Turns what a model answered for one request into a wire response. Anything malformed becomes
  * an error response (INTERNAL) with a message naming the problem, never an exception.
+ *
+ * @param copy where small output bytes are copied to (the outgoing packet); a fresh array each
+ *   when omitted. Either way the model may reuse its arrays once this returns.
  */
 export function encodeResponse(
   resp: unknown,
   specs: ReadonlyMap<string, OutputSpec>,
   batch: number | undefined,
+  copy?: (bytes: Uint8Array) => Uint8Array,
 ): EncodedResponse {
   const t0 = performance.now();
   const fail = (error: string, code: ErrorCode = 'INTERNAL'): EncodedResponse => ({
@@ -69,19 +75,40 @@ export function encodeResponse(
   const transfer = new Set<ArrayBuffer>();
   try {
     for (const out of r.outputs as JsOutputTensor[]) {
-      const enc = encodeOutputTensor(out, specs, batch);
+      const enc = encodeOutputTensor(out, specs, batch, copy);
       outputs.push(enc.tensor);
       if (enc.transfer) transfer.add(enc.transfer);
     }
   } catch (err) {
     return fail(`the model answered an invalid output: ${err instanceof Error ? err.message : String(err)}`);
   }
+  const params = r.parameters !== undefined && typeof r.parameters === 'object' && r.parameters !== null;
+  if (params && !cloneable(r.parameters as Record<string, unknown>)) {
+    return fail('the model answered parameters that cannot be sent between threads (functions, symbols, ...)');
+  }
   const ns = Math.round((performance.now() - t0) * 1e6);
-  const response: WireResponse =
-    r.parameters !== undefined && typeof r.parameters === 'object' && r.parameters !== null
-      ? { outputs, parameters: r.parameters as Parameters }
-      : { outputs };
+  const response: WireResponse = params ? { outputs, parameters: r.parameters as Parameters } : { outputs };
   return { response, transfer: [...transfer], ns };
+}
+
+/**
+ * True when `params` can cross threads. Plain string / number / boolean values (the protocol's
+ * parameter types) are checked cheaply; anything else gets a trial structured clone, because one
+ * value that cannot be cloned would otherwise sink the whole packet it travels in.
+ */
+function cloneable(params: Record<string, unknown>): boolean {
+  for (const key in params) {
+    const t = typeof params[key];
+    if (t !== 'string' && t !== 'number' && t !== 'boolean') {
+      try {
+        structuredClone(params);
+        return true;
+      } catch {
+        return false;
+      }
+    }
+  }
+  return true;
 }
 
 /** One request as the model sees it; also tracks cancellation and the final flag. */
@@ -147,7 +174,7 @@ export class WorkerRequest implements JsModelRequest {
         const encoded =
           response === undefined
             ? undefined
-            : encodeResponse(response, this.host.specs, this.host.batching ? this.batchSize : undefined);
+            : encodeResponse(response, this.host.specs, this.host.batching ? this.batchSize : undefined, this.host.copy);
         if (final) this.finalSent = true;
         this.host.sendResponse(this.key, encoded, final);
       },

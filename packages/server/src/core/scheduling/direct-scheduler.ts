@@ -11,10 +11,22 @@ import type { Scheduler, SchedulerJob } from './scheduler.js';
 /** Called after every execution, for statistics. */
 export type ExecutionListener = (batchSize: number, timings: ExecutionTimings) => void;
 
-interface Entry {
-  job: SchedulerJob;
-  done: boolean;
-  unlisten: () => void;
+/** A queued job; it is its own abort listener (no closures per queued request). */
+class Entry {
+  done = false;
+
+  constructor(readonly job: SchedulerJob) {}
+
+  /** The job's signal aborted while it waited. */
+  handleEvent(): void {
+    if (this.done) return;
+    this.done = true;
+    this.job.onDropped(new InferenceError('CANCELLED', 'request cancelled while waiting in the queue'));
+  }
+
+  unlisten(): void {
+    this.job.request.signal.removeEventListener('abort', this);
+  }
 }
 
 /**
@@ -64,14 +76,8 @@ export class DirectScheduler implements Scheduler {
       this.run(this.idle.pop()!, job);
       return;
     }
-    const entry: Entry = { job, done: false, unlisten: () => {} };
-    const onAbort = (): void => {
-      if (entry.done) return;
-      entry.done = true;
-      job.onDropped(new InferenceError('CANCELLED', 'request cancelled while waiting in the queue'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    entry.unlisten = () => signal.removeEventListener('abort', onAbort);
+    const entry = new Entry(job);
+    signal.addEventListener('abort', entry, { once: true });
     this.queue.push(entry);
     this.pump();
   }
@@ -112,15 +118,29 @@ export class DirectScheduler implements Scheduler {
 
   private run(instance: ModelInstance, job: SchedulerJob): void {
     job.onStart(this.clock.nowNs());
+    // One `then` with both outcomes (no `finally`): one promise and one hop fewer per request.
     instance.execute([job.request]).then(
       (timings) => {
-        this.onExecution(job.batchSize, timings);
-        job.onExecuted({ timings });
+        try {
+          this.onExecution(job.batchSize, timings);
+          job.onExecuted({ timings });
+        } finally {
+          this.release(instance);
+        }
       },
-      (err: unknown) => job.onExecuted({ error: InferenceError.from(err) }),
-    ).finally(() => {
-      this.idle.push(instance);
-      this.pump();
-    });
+      (err: unknown) => {
+        try {
+          job.onExecuted({ error: InferenceError.from(err) });
+        } finally {
+          this.release(instance);
+        }
+      },
+    );
+  }
+
+  /** An instance slot is free again: it takes the next queued job. */
+  private release(instance: ModelInstance): void {
+    this.idle.push(instance);
+    this.pump();
   }
 }

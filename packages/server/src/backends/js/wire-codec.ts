@@ -1,0 +1,131 @@
+/**
+ * What travels in the hot-path packets between a js-backend instance and its worker (see
+ * wire-packet.ts): a sequence of operations, each an op code followed by its fields in a fixed
+ * order. Main → worker: execute a batch, cancel a request. Worker → main: a (decoupled) response,
+ * an execution's end with its responses, a model log line. Writers and readers sit side by side
+ * here so the two orders cannot drift apart.
+ */
+import type { ErrorCode } from '../../core/errors.js';
+import type { Parameters } from '../../core/types.js';
+import type { WirePacker, WireReader } from './wire-packet.js';
+import type { WireRequest, WireResponse, WireTensor, WorkerLogLevel } from './worker-messages.js';
+
+/** Operation codes of a packet. */
+export const Op = {
+  /** execId, request count, requests. */
+  Execute: 1,
+  /** key. */
+  Cancel: 2,
+  /** key, final, outputNs, has-response, [response]. */
+  Response: 3,
+  /** execId, inputNs, inferNs, outputNs, error | null, response count (-1: none), responses. */
+  Executed: 4,
+  /** level, message, object | null. */
+  Log: 5,
+} as const;
+
+/** The fields of a request that cross to the worker. */
+export interface RequestFields {
+  readonly id: string;
+  readonly inputs: readonly WireTensor[];
+  readonly requestedOutputs: readonly string[];
+  readonly parameters: Parameters;
+  readonly batchSize: number;
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
+/** A parameter map as one packet value: null when empty (the common case, and the cheapest). */
+function paramsValue(p: Readonly<Record<string, unknown>> | undefined): Readonly<Record<string, unknown>> | null {
+  return p !== undefined && hasKeys(p) ? p : null;
+}
+
+/** Writes one request of an Execute op (inputs copied into the packet, large ones in their own buffer). */
+export function writeRequest(p: WirePacker, key: number, req: RequestFields, cancelled: boolean): void {
+  p.value(key);
+  p.value(req.id);
+  p.value(req.batchSize);
+  p.value(cancelled);
+  p.value(req.inputs.length);
+  for (const t of req.inputs) p.tensor(t);
+  p.value(req.requestedOutputs.length);
+  for (const name of req.requestedOutputs) p.value(name);
+  p.value(paramsValue(req.parameters));
+}
+
+/** Reads a request written by {@link writeRequest}; input data are views over the packet. */
+export function readRequest(r: WireReader): WireRequest {
+  const key = r.number();
+  const id = r.string();
+  const batchSize = r.number();
+  const cancelled = r.boolean();
+  const inputs = new Array<WireTensor>(r.number());
+  for (let i = 0; i < inputs.length; i++) inputs[i] = r.tensor();
+  const requestedOutputs = new Array<string>(r.number());
+  for (let i = 0; i < requestedOutputs.length; i++) requestedOutputs[i] = r.string();
+  const params = r.value() as Parameters | null;
+  return { key, id, inputs, requestedOutputs, parameters: params ?? {}, batchSize, cancelled };
+}
+
+/**
+ * Writes a response. `transfer` lists the buffers that move as they are (large outputs the model
+ * handed over); any other output data is copied into the packet unless it already lives there.
+ */
+export function writeResponse(p: WirePacker, response: WireResponse, transfer: readonly ArrayBuffer[] = []): void {
+  if ('error' in response) {
+    p.value(false);
+    p.value(response.error);
+    p.value(response.code);
+    return;
+  }
+  p.value(true);
+  p.value(response.outputs.length);
+  for (const t of response.outputs) {
+    p.value(t.name);
+    p.value(t.datatype);
+    p.value(t.shape.length);
+    for (const d of t.shape) p.value(d);
+    const buffer = t.data.buffer as ArrayBuffer;
+    if (transfer.length > 0 && transfer.includes(buffer)) p.bytes(t.data, buffer);
+    else p.copied(t.data);
+  }
+  p.value(paramsValue(response.parameters));
+}
+
+/** Reads a response written by {@link writeResponse}. */
+export function readResponse(r: WireReader): WireResponse {
+  if (!r.boolean()) {
+    const error = r.string();
+    return { error, code: r.string() as ErrorCode };
+  }
+  const outputs = new Array<WireTensor>(r.number());
+  for (let i = 0; i < outputs.length; i++) outputs[i] = r.tensor();
+  const parameters = r.value() as Parameters | null;
+  return parameters === null ? { outputs } : { outputs, parameters };
+}
+
+/** The fields of a log op. */
+export interface LogFields {
+  readonly level: WorkerLogLevel;
+  readonly msg: string;
+  readonly obj?: Record<string, unknown>;
+}
+
+/** Writes a log op (the object must already be known to be cloneable). */
+export function writeLog(p: WirePacker, log: LogFields): void {
+  p.value(Op.Log);
+  p.value(log.level);
+  p.value(log.msg);
+  p.value(log.obj ?? null);
+}
+
+/** Reads the fields of a log op (after its op code). */
+export function readLog(r: WireReader): LogFields {
+  const level = r.string() as WorkerLogLevel;
+  const msg = r.string();
+  const obj = r.value() as Record<string, unknown> | null;
+  return obj === null ? { level, msg } : { level, msg, obj };
+}
