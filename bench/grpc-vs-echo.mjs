@@ -3,7 +3,9 @@
 // h2load (Debian's nghttp2-client) with the same gRPC-framed body.
 //   1. `simple` (two INT32[1,16] inputs) throughput at the given connections/streams
 //   2. a 19 MB `identity_fp32` round trip
-// Usage: node bench/grpc-vs-echo.mjs [--requests 20000] [--clients 4] [--streams 16] [--rounds 3]
+// Usage: node bench/grpc-vs-echo.mjs [--requests 20000] [--clients 4] [--streams 16] [--rounds 3] [--h2load-cpu 1]
+// --h2load-cpu N pins h2load to CPU N (taskset) so the load generator does not compete with the
+// server under test for the same core; the servers themselves are never pinned.
 // Prints a Markdown table and the ratios (median of the rounds).
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -21,6 +23,7 @@ const CLIENTS = Number(args.clients ?? 4);
 const STREAMS = Number(args.streams ?? 16);
 const ROUNDS = Number(args.rounds ?? 3);
 const BIG_REQUESTS = Number(args['big-requests'] ?? 40);
+const H2LOAD_CPU = args['h2load-cpu'];
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 if (spawnSync('h2load', ['--version']).error) {
@@ -41,6 +44,8 @@ function startProcess(cmd, argv, ready) {
 }
 
 const startEcho = () => startProcess(process.execPath, ['bench/echo-server.mjs'], (l) => Number(l.trim()) || undefined);
+const startGrpcJsEcho = () =>
+  startProcess(process.execPath, ['--max-old-space-size=4096', 'bench/grpcjs-echo-server.mjs'], (l) => Number(l.trim()) || undefined);
 const startTensorgate = () =>
   startProcess(
     process.execPath,
@@ -57,7 +62,8 @@ const startTensorgate = () =>
   );
 
 function h2load(port, path, bodyFile, n, c, m) {
-  const r = spawnSync('h2load', [
+  const cmd = H2LOAD_CPU === undefined ? ['h2load'] : ['taskset', '-c', String(H2LOAD_CPU), 'h2load'];
+  const r = spawnSync(cmd[0], [...cmd.slice(1),
     '-n', String(n), '-c', String(c), '-m', String(m), '-d', bodyFile,
     '-H', 'content-type: application/grpc', '-H', 'te: trailers',
     `http://127.0.0.1:${port}${path}`,
@@ -78,28 +84,34 @@ writeFileSync(simpleFile, simpleBody());
 writeFileSync(bigFile, identityBody(19 * 1024 * 1024));
 
 const echo = await startEcho();
+const gjs = await startGrpcJsEcho();
 const tg = await startTensorgate();
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
 try {
   // warm-up both
   h2load(echo.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+  h2load(gjs.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   h2load(tg.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   h2load(tg.port, PATH, bigFile, 5, 1, 1);
-  const rows = { echoSimple: [], tgSimple: [], echoBig: [], tgBig: [] };
+  const rows = { echoSimple: [], grpcjsSimple: [], tgSimple: [], echoBig: [], grpcjsBig: [], tgBig: [] };
   for (let i = 0; i < ROUNDS; i++) {
     rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.grpcjsSimple.push(h2load(gjs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.tgSimple.push(h2load(tg.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.echoBig.push(h2load(echo.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
+    rows.grpcjsBig.push(h2load(gjs.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.tgBig.push(h2load(tg.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
   }
   const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
   const fmt = (x) => x.toFixed(1);
-  console.log(`| workload | raw HTTP/2 echo (req/s) | tensorgate gRPC (req/s) | ratio |`);
-  console.log(`|---|---|---|---|`);
-  console.log(`| simple, ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.tgSimple)} | ${(m.tgSimple / m.echoSimple * 100).toFixed(1)}% |`);
-  console.log(`| identity_fp32 19 MB, ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.tgBig)} | ${(m.tgBig / m.echoBig * 100).toFixed(1)}% |`);
-  console.log(`\nrounds: ${ROUNDS} (medians); all rounds: ${JSON.stringify(rows)}`);
+  const pct = (a, b) => `${((a / b) * 100).toFixed(1)}%`;
+  console.log(`| workload | raw HTTP/2 echo | bare grpc-js echo | tensorgate gRPC | tensorgate / raw echo | tensorgate / grpc-js echo |`);
+  console.log(`|---|---|---|---|---|---|`);
+  console.log(`| simple (req/s), ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.grpcjsSimple)} | ${fmt(m.tgSimple)} | ${pct(m.tgSimple, m.echoSimple)} | ${pct(m.tgSimple, m.grpcjsSimple)} |`);
+  console.log(`| identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.grpcjsBig)} | ${fmt(m.tgBig)} | ${pct(m.tgBig, m.echoBig)} | ${pct(m.tgBig, m.grpcjsBig)} |`);
+  console.log(`\nrounds: ${ROUNDS} (medians)${H2LOAD_CPU === undefined ? '' : `, h2load pinned to CPU ${H2LOAD_CPU}`}; all rounds: ${JSON.stringify(rows)}`);
 } finally {
   echo.child.kill('SIGTERM');
+  gjs.child.kill('SIGTERM');
   tg.child.kill('SIGTERM');
 }

@@ -42,6 +42,11 @@ export interface ExecutionRequest {
   readonly sender: ResponseSender;
   /** Aborted when the client cancels or disconnects. */
   readonly signal: AbortSignal;
+  /**
+   * True when the backend may take the ArrayBuffers behind `inputs` (transfer them to a worker,
+   * leaving the views detached): nothing else reads them after this call.
+   */
+  readonly inputBuffersOwned?: boolean;
 }
 
 /** One response from a backend. */

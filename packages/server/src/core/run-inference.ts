@@ -96,6 +96,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       batchSize: validated.batchSize,
       signal: ctx.signal,
       sender: this,
+      inputBuffersOwned: ctx.inputBuffersOwned === true,
     };
   }
 

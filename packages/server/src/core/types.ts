@@ -74,4 +74,10 @@ export interface RequestContext {
    * ModelInfer); a decoupled model is then rejected with a clear UNSUPPORTED error.
    */
   readonly allowDecoupled: boolean;
+  /**
+   * True when the frontend decoded the inputs into buffers nothing else uses (gRPC: grpc-js
+   * reassembles each large message into a buffer of its own), so a backend may move them to another
+   * thread instead of copying. Leave it unset when input data may be shared (e.g. caller-owned).
+   */
+  readonly inputBuffersOwned?: boolean;
 }

@@ -30,6 +30,18 @@ export const TRANSFER_THRESHOLD_BYTES = 64 * 1024;
 /** Buffers already handed to the main thread, to explain reuse of a detached array. */
 const transferredBuffers = new WeakSet<ArrayBufferLike>();
 
+/**
+ * Large input buffers that arrived from the main thread for one request only. An output that is a
+ * view into one of them (an identity or in-place model) moves back as it is, offset and all,
+ * instead of being copied.
+ */
+const movableInputBuffers = new WeakSet<ArrayBufferLike>();
+
+/** Marks the buffers of a received packet that belong to a single request's large inputs. */
+export function markMovableInputBuffers(buffers: readonly ArrayBuffer[]): void {
+  for (const b of buffers) if (b.byteLength >= TRANSFER_THRESHOLD_BYTES) movableInputBuffers.add(b);
+}
+
 /** Builds the model-facing view of one input (zero-copy over `wire.data`). */
 export function createInputTensor(wire: WireTensor): JsInputTensor {
   const { name, datatype, shape } = wire;
@@ -83,6 +95,11 @@ const freshCopy: ByteCopier = (bytes) => bytes.slice();
 /** Raw bytes of a typed array of the datatype's own class: transferred or copied. */
 function rawOf(arr: ArrayBufferView, name: string, copy: ByteCopier): { data: Uint8Array; transfer?: ArrayBuffer } {
   const buf = arr.buffer;
+  if (transferredBuffers.has(buf) && movableInputBuffers.has(buf) && buf.byteLength > 0) {
+    // A second output viewing the same input buffer in this response: that buffer already moves
+    // with the first one, so this output is copied.
+    return { data: copy(new Uint8Array(buf, arr.byteOffset, arr.byteLength)) };
+  }
   if (transferredBuffers.has(buf)) {
     throw new TypeError(
       `output '${name}': its array was already sent in an earlier response and no longer holds data ` +
@@ -90,9 +107,10 @@ function rawOf(arr: ArrayBufferView, name: string, copy: ByteCopier): { data: Ui
     );
   }
   const whole = arr.byteOffset === 0 && arr.byteLength === buf.byteLength;
-  if (whole && buf instanceof ArrayBuffer && arr.byteLength >= TRANSFER_THRESHOLD_BYTES) {
+  const large = buf instanceof ArrayBuffer && arr.byteLength >= TRANSFER_THRESHOLD_BYTES;
+  if (large && (whole || movableInputBuffers.has(buf))) {
     transferredBuffers.add(buf);
-    return { data: new Uint8Array(buf), transfer: buf };
+    return { data: new Uint8Array(buf, arr.byteOffset, arr.byteLength), transfer: buf as ArrayBuffer };
   }
   return { data: copy(new Uint8Array(buf, arr.byteOffset, arr.byteLength)) };
 }

@@ -7,7 +7,7 @@
  */
 import type { ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
-import type { WirePacker, WireReader } from './wire-packet.js';
+import { PACK_THRESHOLD_BYTES, type WirePacker, type WireReader } from './wire-packet.js';
 import type { WireRequest, WireResponse, WireTensor, WorkerLogLevel } from './worker-messages.js';
 
 /** Operation codes of a packet. */
@@ -31,6 +31,8 @@ export interface RequestFields {
   readonly requestedOutputs: readonly string[];
   readonly parameters: Parameters;
   readonly batchSize: number;
+  /** The request's input buffers may be moved to the worker instead of copied. */
+  readonly inputBuffersOwned?: boolean;
 }
 
 function hasKeys(o: object): boolean {
@@ -50,7 +52,12 @@ export function writeRequest(p: WirePacker, key: number, req: RequestFields, can
   p.value(req.batchSize);
   p.value(cancelled);
   p.value(req.inputs.length);
-  for (const t of req.inputs) p.tensor(t);
+  for (const t of req.inputs) {
+    // A large input in a buffer the frontend gave up moves as it is (the whole received message
+    // buffer, which may back several inputs); anything else is copied into the packet.
+    const own = req.inputBuffersOwned === true && t.data.byteLength >= PACK_THRESHOLD_BYTES && t.data.buffer instanceof ArrayBuffer;
+    p.tensor(t, own ? (t.data.buffer as ArrayBuffer) : undefined);
+  }
   p.value(req.requestedOutputs.length);
   for (const name of req.requestedOutputs) p.value(name);
   p.value(paramsValue(req.parameters));

@@ -88,7 +88,9 @@ export class WirePacker {
     const m = this.meta;
     const n = data.byteLength;
     if (transfer !== undefined) {
-      m.push(this.buffers.push(transfer) - 1, data.byteOffset, n);
+      // Several tensors may live in one transferred buffer: list it once.
+      const known = this.buffers.indexOf(transfer);
+      m.push(known >= 0 ? known : this.buffers.push(transfer) - 1, data.byteOffset, n);
     } else if (n >= PACK_THRESHOLD_BYTES) {
       // A buffer of its own, exactly sized: it can move again (e.g. an identity model's output).
       const own = new Uint8Array(n);

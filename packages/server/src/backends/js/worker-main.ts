@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
-import { outputSpecs } from './tensor-views.js';
+import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
 import { Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
@@ -240,6 +240,7 @@ port.on('message', (msg: MainToWorker) => {
 });
 
 function onPacket(packet: Packet): void {
+  markMovableInputBuffers(packet.buffers);
   const r = new WireReader(packet);
   while (!r.done) {
     const op = r.number();

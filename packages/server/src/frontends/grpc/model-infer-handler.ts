@@ -29,7 +29,12 @@ export async function runModelInfer(
   const scope = new CallScope(call);
   try {
     const request = decodeInferRequest(call.request);
-    const responses = core.infer(request, { signal: scope.signal, protocol: 'grpc', allowDecoupled: false });
+    const responses = core.infer(request, {
+      signal: scope.signal,
+      protocol: 'grpc',
+      allowDecoupled: false,
+      inputBuffersOwned: true,
+    });
     const iterator = responses[Symbol.asyncIterator]();
     const first = await iterator.next();
     if (first.done === true) {

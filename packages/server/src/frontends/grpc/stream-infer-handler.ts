@@ -54,7 +54,8 @@ export class StreamInferSession {
     private readonly call: StreamInferCall,
   ) {
     this.scope = new CallScope(call);
-    this.ctx = { signal: this.scope.signal, protocol: 'grpc', allowDecoupled: true };
+    // Every streamed message is reassembled into its own buffer, so the inputs are ours to move.
+    this.ctx = { signal: this.scope.signal, protocol: 'grpc', allowDecoupled: true, inputBuffersOwned: true };
     call.on('data', (msg: ModelInferRequestMessage) => this.onRequest(msg));
     call.on('end', () => {
       this.halfClosed = true;
