@@ -23,6 +23,14 @@ export class ObserverHub implements InferenceObserver {
   onPending(model: string, version: string, pending: number): void {
     for (const o of this.observers) safe(() => o.onPending?.(model, version, pending));
   }
+
+  onVersionReady(model: string, version: string): void {
+    for (const o of this.observers) safe(() => o.onVersionReady?.(model, version));
+  }
+
+  onVersionUnloaded(model: string, version: string): void {
+    for (const o of this.observers) safe(() => o.onVersionUnloaded?.(model, version));
+  }
 }
 
 function safe(fn: () => void): void {

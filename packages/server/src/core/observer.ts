@@ -35,4 +35,8 @@ export interface InferenceObserver {
   onExecution?(event: ExecutionEvent): void;
   /** Called when the number of queued + executing requests of a model changes. */
   onPending?(model: string, version: string, pending: number): void;
+  /** A model version became ready to serve (first load or reload). */
+  onVersionReady?(model: string, version: string): void;
+  /** A model version stopped serving for good (unloaded, removed, or dropped by a new policy). */
+  onVersionUnloaded?(model: string, version: string): void;
 }

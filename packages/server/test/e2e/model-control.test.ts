@@ -25,8 +25,11 @@ describe('explicit mode', () => {
       assert.equal((await post(s.http, '/v2/repository/models/identity_fp32/load')).status, 200);
       assert.equal((await fetch(`${s.http}/v2/models/identity_fp32/ready`)).status, 200);
 
+      const metricsBefore = await (await fetch(s.metrics)).text();
+      assert.match(metricsBefore, /nv_inference_request_success\{model="identity_fp32",version="1"\} 0/);
       assert.equal((await post(s.http, '/v2/repository/models/simple/unload')).status, 200);
       assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 400);
+      assert.doesNotMatch(await (await fetch(s.metrics)).text(), /model="simple"/);
       const idx2 = await json(await post(s.http, '/v2/repository/index'));
       assert.equal(idx2.find((m: any) => m.name === 'simple').state, 'UNAVAILABLE');
       const ready = await json(await post(s.http, '/v2/repository/index', { ready: true }));

@@ -212,7 +212,10 @@ export class ModelManager {
       const old = entry.serving;
       entry.serving = fresh;
       entry.failure = '';
-      for (const v of versions) entry.status.set(v, { state: 'READY', reason: '' });
+      for (const v of versions) {
+        entry.status.set(v, { state: 'READY', reason: '' });
+        this.opts.observer.onVersionReady?.(name, String(v));
+      }
       this.opts.logger.info({ model: name, versions }, 'model ready');
       await Promise.all(
         [...old.entries()].map(async ([v, s]) => {
@@ -220,7 +223,10 @@ export class ModelManager {
           s.state = 'UNLOADING';
           if (!replaced) entry.status.set(v, { state: 'UNLOADING', reason: '' });
           await this.retire(s);
-          if (!replaced) entry.status.set(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+          if (!replaced) {
+            entry.status.set(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+            this.opts.observer.onVersionUnloaded?.(name, String(v));
+          }
         }),
       );
     });
@@ -249,6 +255,7 @@ export class ModelManager {
         [...old.entries()].map(async ([v, s]) => {
           await this.retire(s);
           entry.status.set(v, { state: 'UNAVAILABLE', reason: 'unloaded' });
+          if (!entry.serving.has(v)) this.opts.observer.onVersionUnloaded?.(name, String(v));
         }),
       );
     });

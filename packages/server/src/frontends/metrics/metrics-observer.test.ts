@@ -36,6 +36,21 @@ describe('MetricsObserver', () => {
     assert.deepEqual(await samples(registry), []);
   });
 
+  test('a ready version has every series at zero; an unloaded one has none', async () => {
+    const { registry, observer } = setup();
+    observer.onVersionReady('m', '1');
+    observer.onVersionReady('m', '2');
+    const lines = await samples(registry);
+    assert.ok(lines.includes('nv_inference_request_success{model="m",version="1"} 0'));
+    assert.ok(lines.includes('nv_inference_request_failure{model="m",version="2",reason="BACKEND"} 0'));
+    assert.ok(lines.includes('nv_inference_pending_request_count{model="m",version="1"} 0'));
+    observer.onRequest(request({ model: 'm', version: '1' }));
+    observer.onVersionUnloaded('m', '1');
+    const after = await samples(registry);
+    assert.deepEqual(after.filter((l) => l.includes('version="1"')), []);
+    assert.ok(after.includes('nv_inference_request_success{model="m",version="2"} 0'));
+  });
+
   test('Triton counters after one batch-8 request and one execution', async () => {
     const { registry, observer } = setup();
     observer.onRequest(

@@ -53,8 +53,8 @@ function histogram(registry: Registry, spec: MetricSpec): Histogram<ModelLabel> 
  * An {@link InferenceObserver} that keeps Triton's per-model metric families (and our latency
  * histograms) in a prom-client {@link Registry}.
  *
- * A model's series appear, all at zero, the first time any event names that model version; a
- * model that never saw a request has no series (the core has no load event for observers).
+ * A model version's series appear, all at zero, when it becomes ready (or at its first event), and
+ * are removed when it is unloaded, so dashboards see exactly the versions being served.
  * Durations are counted for successful requests only, as Triton does; failures only bump
  * `nv_inference_request_failure{reason}`.
  *
@@ -125,6 +125,22 @@ export class MetricsObserver implements InferenceObserver {
   /** Sets the number of queued plus executing requests of a model version. */
   onPending(model: string, version: string, pending: number): void {
     this.pending.set(this.ensureSeries(model, version), nonNegative(pending));
+  }
+
+  onVersionReady(model: string, version: string): void {
+    this.ensureSeries(model, version);
+  }
+
+  onVersionUnloaded(model: string, version: string): void {
+    const labels = { model, version };
+    if (!this.seen.delete(`${model}\0${version}`)) return;
+    this.success.remove(labels);
+    for (const reason of FAILURE_REASONS) this.failure.remove({ ...labels, reason });
+    this.inferenceCount.remove(labels);
+    this.execCount.remove(labels);
+    for (const [metric] of this.durationCounters) metric.remove(labels);
+    for (const [metric] of this.durationHistograms) metric.remove(labels);
+    this.pending.remove(labels);
   }
 
   /** Creates every series of a model version at zero the first time it is seen; returns its labels. */
