@@ -83,6 +83,28 @@ describe('js backend: model errors', () => {
     assert.deepEqual(decodeElements('INT32', output(ok, 'OUT').data), [7, 8]);
   });
 
+  test('values without a string form (null-prototype objects) fail the request, not the worker', async () => {
+    const { model } = await load(
+      echoSpec('noproto'),
+      `export default class { execute(requests) {
+         const v = requests[0].input('IN').data[0];
+         if (v === 1) return Object.create(null);
+         if (v === 2) throw Object.create(null);
+         if (v === 3) return [{ error: Object.create(null) }];
+         return requests.map((r) => ({ outputs: [{ name: 'OUT', data: r.input('IN').data }] }));
+       } }`,
+    );
+    const expected = [/it returned \[object Object\]/, /message: \[object Object\]/, /^\[object Object\]$/];
+    for (const [i, re] of expected.entries()) {
+      const req = makeRequest([inInt([i + 1])], ['OUT']);
+      await model.instances[0]!.execute([req]);
+      const err = req.sender.single.error;
+      assert.equal(err?.code, 'INTERNAL');
+      assert.doesNotMatch(err.message, /crashed/);
+      assert.match(err.message, re);
+    }
+  });
+
   test('BOOL, FP16, BF16, INT64 and UINT64 tensors cross both ways', async () => {
     const spec: ConfigSpec = {
       name: 'types',

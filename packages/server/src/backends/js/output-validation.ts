@@ -22,8 +22,8 @@ const isDim = (d: unknown): boolean => Number.isSafeInteger(d) && (d as number) 
 
 interface OutputRule {
   readonly datatype: DataType | undefined;
-  /** Dims to check the shape against (without batch dim); undefined when reshaped. */
-  readonly dims: readonly number[] | undefined;
+  /** Dims the model produces (without batch dim): `reshape.shape` when reshaped, else `dims`. */
+  readonly dims: readonly number[];
 }
 
 /** Checks model outputs of one model; built once per loaded model. */
@@ -36,7 +36,9 @@ export class OutputValidator {
     for (const o of config.output) {
       this.rules.set(o.name, {
         datatype: fromConfigDataType(o.data_type),
-        dims: o.reshape ? undefined : o.dims,
+        // With a config reshape the model produces reshape.shape; the core maps it to `dims`
+        // afterwards, so a shape that is not checked here would reach the client mislabelled.
+        dims: o.reshape ? o.reshape.shape : o.dims,
       });
     }
   }
@@ -93,7 +95,7 @@ export class OutputValidator {
         this.fail(name, `shape [${shape.join(',')}] needs ${expected} byte(s) of ${datatype} but the data has ${data.byteLength}`);
       }
     }
-    if (rule.dims) this.checkDims(name, shape, rule.dims, batchSize);
+    this.checkDims(name, shape, rule.dims, batchSize);
   }
 
   private checkDims(name: string, shape: readonly number[], dims: readonly number[], batchSize: number): void {

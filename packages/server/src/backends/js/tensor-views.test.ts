@@ -91,6 +91,28 @@ describe('output validation', () => {
   });
 });
 
+describe('output validation with a config reshape', () => {
+  // The model produces [2,2] (reshape.shape); the client sees [4] (dims).
+  const base = makeConfig({ name: 'r', maxBatchSize: 2, inputs: [], outputs: [['R', 'TYPE_FP32', [4]]] });
+  const reshaped = { ...base, output: base.output.map((o) => ({ ...o, reshape: { shape: [2, 2] } })) };
+  const v = new OutputValidator(reshaped);
+
+  test('accepts outputs in the reshape shape with the batch dim', () => {
+    assert.equal(v.validate([{ name: 'R', datatype: 'FP32', shape: [1, 2, 2], data: new Uint8Array(16) }], ['R'], 1).length, 1);
+  });
+
+  test('rejects outputs whose shape does not match reshape.shape or the batch size', () => {
+    const bad: Array<[readonly number[], number, RegExp]> = [
+      [[1, 3], 12, /does not match the config dims \[batch,2,2\]/],
+      [[2, 2, 2], 32, /batch dimension 2 is not the request's batch size 1/],
+      [[], 4, /does not match the config dims/],
+    ];
+    for (const [shape, bytes, re] of bad) {
+      assert.throws(() => v.validate([{ name: 'R', datatype: 'FP32', shape, data: new Uint8Array(bytes) }], ['R'], 1), re);
+    }
+  });
+});
+
 test('restart delays back off while crashes repeat', () => {
   assert.deepEqual([1, 2, 3, 4].map(defaultRestartDelayMs), [0, 100, 200, 400]);
   assert.equal(defaultRestartDelayMs(50), 30_000);

@@ -177,7 +177,7 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
   let outputNs = 0;
   if (error === undefined && !init.decoupled) {
     if (!Array.isArray(result) || result.length !== requests.length) {
-      const got = Array.isArray(result) ? `${result.length} response(s)` : String(result);
+      const got = Array.isArray(result) ? `${result.length} response(s)` : describeThrown(result);
       error = failureOf(`execute() must return an array of ${requests.length} response(s), one per request; it returned ${got}`);
     } else {
       responses = result.map((resp: unknown, i) => {

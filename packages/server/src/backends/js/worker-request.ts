@@ -34,10 +34,23 @@ export interface RequestHost {
   sendResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void;
 }
 
+/**
+ * `String(v)`, except that values without a string form (null-prototype objects, a throwing
+ * toString) give their `[object Tag]` instead of throwing: an exception while describing a model
+ * error would escape the execution and take the whole worker down.
+ */
+function safeString(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return Object.prototype.toString.call(v);
+  }
+}
+
 /** "Name: message" of anything thrown, as Triton's Python backend reports exceptions. */
 export function describeThrown(err: unknown): string {
   if (err instanceof Error) return `${err.name}: ${err.message}`;
-  return String(err);
+  return safeString(err);
 }
 
 const isErrorCode = (c: unknown): c is ErrorCode => ERROR_CODES.includes(c as ErrorCode);
@@ -67,7 +80,7 @@ export function encodeResponse(
   }
   const r = resp as { outputs?: unknown; error?: unknown; code?: unknown; parameters?: unknown };
   if (r.error !== undefined) {
-    const message = r.error instanceof Error ? r.error.message : String(r.error);
+    const message = r.error instanceof Error ? r.error.message : safeString(r.error);
     return fail(message, isErrorCode(r.code) ? r.code : 'INTERNAL');
   }
   if (!Array.isArray(r.outputs)) return fail('the model answered a response without an outputs array');

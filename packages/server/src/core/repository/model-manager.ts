@@ -171,6 +171,9 @@ export class ModelManager {
     }
     const entry = this.entry(name);
     await this.exclusive(entry, async () => {
+      // stop() unloads only what is loaded or queued when it runs: a load that gets here later
+      // would start workers nobody stops.
+      if (this.stopped) throw unavailable(`failed to load '${name}': the server is stopping`);
       entry.fingerprint = await repository.fingerprint(name);
       let config: ModelConfig;
       let backend: Backend;

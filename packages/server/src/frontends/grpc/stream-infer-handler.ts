@@ -9,7 +9,9 @@
  * - a request's failure is written as `error_message` (with the request's id, model and
  *   `triton_final_response: true` in `infer_response`) and never ends the stream;
  * - the stream ends with status OK once the client has half-closed and every response is
- *   written; a client cancel (or the stream's deadline) aborts every in-flight request.
+ *   written; a client cancel (or the stream's deadline) aborts every in-flight request;
+ * - while the client does not read responses (the write buffer is full), no further requests
+ *   are read, so HTTP/2 flow control pushes back on the client.
  */
 import { once } from 'node:events';
 import type { ServerDuplexStream } from '@grpc/grpc-js';
@@ -47,6 +49,8 @@ export class StreamInferSession {
   private inFlight = 0;
   private halfClosed = false;
   private ended = false;
+  /** Pending while responses wait for the write buffer to drain (reading is paused meanwhile). */
+  private drained: Promise<void> | undefined;
 
   constructor(
     private readonly core: InferenceCore,
@@ -119,7 +123,25 @@ export class StreamInferSession {
   /** Writes one message, waiting for the stream to drain when its buffer is full. */
   private async write(message: ModelStreamInferResponseMessage): Promise<void> {
     if (this.scope.signal.aborted || this.ended) return;
-    if (!this.call.write(message)) await once(this.call, 'drain', { signal: this.scope.signal });
+    if (this.call.write(message)) return;
+    // One wait shared by every writer, so many blocked requests do not add a listener each.
+    this.drained ??= this.waitForDrain();
+    await this.drained;
+  }
+
+  /**
+   * The client is not reading responses as fast as they come: stop reading its requests until
+   * the write buffer drains. Otherwise a client that writes without reading makes the server
+   * run (and buffer the responses of) every request it sends.
+   */
+  private async waitForDrain(): Promise<void> {
+    this.call.pause();
+    try {
+      await once(this.call, 'drain', { signal: this.scope.signal });
+    } finally {
+      this.drained = undefined;
+      if (!this.scope.signal.aborted) this.call.resume();
+    }
   }
 
   private maybeEnd(): void {

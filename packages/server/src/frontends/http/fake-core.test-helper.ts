@@ -122,7 +122,10 @@ export class FakeCore implements InferenceCore {
       case 'crash':
         throw new Error('backend exploded');
       case 'slow':
-        await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        // Like the real core, a signal that is already aborted counts (its event will not fire again).
+        if (!ctx.signal.aborted) {
+          await new Promise<void>((resolve) => ctx.signal.addEventListener('abort', () => resolve(), { once: true }));
+        }
         this.markCancelled();
         throw new InferenceError('CANCELLED', 'request cancelled');
       default:

@@ -59,6 +59,7 @@ function bindHandlers(core: InferenceCore): Record<HandlerName, Handler> {
     repositoryLoad: repo.load,
     repositoryUnload: repo.unload,
     namedRepository: repo.namedRepository,
+    sharedMemory: server.sharedMemory,
   };
 }
 

@@ -54,6 +54,9 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
       if (!res.writableFinished) controller.abort();
     };
     res.once('close', onClose);
+    // The client may already be gone: its 'close' came while the body was still being decoded
+    // (decompression runs on the thread pool), before this listener existed.
+    if (res.destroyed) controller.abort();
     let response: InferResponse;
     try {
       response = await finalResponse(core, decoded.request, controller.signal);

@@ -1,8 +1,8 @@
 /**
  * The route table of the HTTP/REST frontend: every path it serves, in one place. Paths follow the
  * KServe v2 (Open Inference Protocol) REST API and Triton's extensions (model repository,
- * statistics, model configuration). The server registers each row and answers any other method
- * on a listed path with 405; unknown paths get 404.
+ * statistics, model configuration; the shared-memory paths exist only to answer 501). The server
+ * registers each row and answers any other method on a listed path with 405; unknown paths get 404.
  */
 
 /** Names of the handlers a route can point to (bound to a core in `http-server.ts`). */
@@ -19,7 +19,8 @@ export type HandlerName =
   | 'repositoryIndex'
   | 'repositoryLoad'
   | 'repositoryUnload'
-  | 'namedRepository';
+  | 'namedRepository'
+  | 'sharedMemory';
 
 /** One row of the route table. */
 export interface RouteSpec {
@@ -30,6 +31,15 @@ export interface RouteSpec {
 }
 
 const MODEL = '/v2/models/:model';
+// Triton's shared-memory extension paths: `status` (GET) and `register` / `unregister` (POST), for
+// all regions or for `region/{name}`. tensorgate answers them only to say it lacks shared memory.
+const SHARED_MEMORY: readonly RouteSpec[] = ['systemsharedmemory', 'cudasharedmemory'].flatMap((kind) =>
+  ['', '/region/:region'].flatMap((region) => [
+    { method: 'GET' as const, url: `/v2/${kind}${region}/status`, handler: 'sharedMemory' as const },
+    { method: 'POST' as const, url: `/v2/${kind}${region}/register`, handler: 'sharedMemory' as const },
+    { method: 'POST' as const, url: `/v2/${kind}${region}/unregister`, handler: 'sharedMemory' as const },
+  ]),
+);
 const VERSIONED = '/v2/models/:model/versions/:version';
 
 /**
@@ -62,6 +72,7 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', url: '/v2/repository/:repository/index', handler: 'namedRepository' },
   { method: 'POST', url: '/v2/repository/:repository/models/:model/load', handler: 'namedRepository' },
   { method: 'POST', url: '/v2/repository/:repository/models/:model/unload', handler: 'namedRepository' },
+  ...SHARED_MEMORY,
 ];
 
 /** Methods answered with 405 on a listed path they are not registered for. */
