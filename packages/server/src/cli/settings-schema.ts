@@ -232,11 +232,12 @@ export const SETTINGS: readonly SettingEntry[] = [
     flag: '--http-max-body-bytes',
     env: 'TENSORGATE_HTTP_MAX_BODY_BYTES',
     type: 'int',
-    default: INT32_MAX,
+    default: 64 * 1024 * 1024,
     min: 1,
-    max: Number.MAX_SAFE_INTEGER,
+    max: INT32_MAX,
     valueName: 'bytes',
-    description: 'Largest HTTP request body accepted.',
+    description:
+      'Largest HTTP request body accepted, after decompression (Triton\'s default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).',
   },
   {
     key: 'allowGrpc',

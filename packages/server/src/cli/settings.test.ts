@@ -44,7 +44,7 @@ describe('parseSettings defaults', () => {
       disableAutoCompleteConfig: false,
       strictModelConfig: false,
       grpcMaxMessageBytes: 2147483647,
-      httpMaxBodyBytes: 2147483647,
+      httpMaxBodyBytes: 67108864,
     } satisfies ServerSettings);
   });
 

@@ -16,10 +16,11 @@ import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
 
 /**
- * Default request body limit: just under 2 GiB, so large binary tensors fit while the body still
- * fits in one Buffer. Raise or lower it with `bodyLimitBytes`.
+ * Default request body limit (after decompression): 64 MiB, Triton's default. A JSON body costs
+ * several times its size once parsed, so a much larger default would let one request exhaust the
+ * heap. Raise it with `bodyLimitBytes` for large binary tensors.
  */
-export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 2 ** 31 - 1;
+export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 
 /** Options of {@link createHttpFrontend}. */
 export interface HttpFrontendOptions {
