@@ -160,3 +160,37 @@ describe('strict readiness', () => {
     }
   });
 });
+
+describe('statistics under cancellation', () => {
+  test('a request cancelled while waiting for its turn is a failure, not an execution', async () => {
+    const repo = await tempRepository(['sleep_ms']);
+    const cfgPath = join(repo.path, 'sleep_ms', 'config.pbtxt');
+    await writeFile(cfgPath, (await readFile(cfgPath, 'utf8')).replace(/count:\s*\d+/, 'count: 1'));
+    const s = await startServer([], repo.path);
+    const sleep = (ms: number, signal: AbortSignal) =>
+      fetch(`${s.http}/v2/models/sleep_ms/infer`, {
+        method: 'POST',
+        body: JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'UINT32', data: [ms] }] }),
+        signal,
+      }).catch(() => undefined);
+    try {
+      const stop = new AbortController();
+      const first = sleep(10_000, stop.signal); // runs (one instance) until cancelled
+      const second = sleep(10_000, stop.signal); // waits behind it, then is cancelled unexecuted
+      await new Promise((r) => setTimeout(r, 200));
+      stop.abort();
+      await Promise.all([first, second]);
+      await eventually(async () => {
+        const st = (await json(await fetch(`${s.http}/v2/models/sleep_ms/stats`))).model_stats[0];
+        return st.inference_stats.fail.count === 2;
+      });
+      const st = (await json(await fetch(`${s.http}/v2/models/sleep_ms/stats`))).model_stats[0];
+      // The first ran (and answered CANCELLED when interrupted); the second never ran.
+      assert.equal(st.execution_count, 1, 'a request cancelled before it ran is not an execution');
+      assert.equal(st.inference_stats.success.count, 0);
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
+  });
+});

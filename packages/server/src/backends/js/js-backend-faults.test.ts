@@ -207,7 +207,9 @@ describe('js backend: decoupled models', () => {
        } }`,
     );
     const req = makeRequest([inInt([0])], ['OUT'], { signal: AbortSignal.abort() });
-    await model.instances[0]!.execute([req]);
+    // Nothing ran, so the instance reports no execution (statistics must not count one) ...
+    await assert.rejects(model.instances[0]!.execute([req]), (e: InferenceError) => e.code === 'CANCELLED');
+    // ... and the request itself got its final CANCELLED answer.
     const error = req.sender.single.error;
     assert.equal(error?.code, 'CANCELLED');
     assert.match(error!.message, /cancelled before execution/);

@@ -11,7 +11,7 @@ import type { BackendResponse, ExecutionRequest, ExecutionTimings, ModelInstance
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { startWorker } from './worker-entry.js';
-import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { NOT_EXECUTED, Op, readLog, readResponse, writeRequest } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -35,6 +35,8 @@ interface ExecState {
   readonly keys: number[];
   remaining: number;
   returned: boolean;
+  /** The worker ran nothing (all requests cancelled while waiting there). */
+  skipped: boolean;
   inputNs: number;
   inferNs: number;
   outputNs: number;
@@ -103,7 +105,7 @@ export class JsInstance implements ModelInstance {
     let resolve!: (t: ExecutionTimings) => void;
     let reject!: (e: InferenceError) => void;
     const done = new Promise<ExecutionTimings>((res, rej) => ((resolve = res), (reject = rej)));
-    const exec: ExecState = { id: this.nextExec++, keys: [], remaining: batch.length, returned: false, inputNs: 0, inferNs: 0, outputNs: 0, resolve, reject };
+    const exec: ExecState = { id: this.nextExec++, keys: [], remaining: batch.length, returned: false, skipped: false, inputNs: 0, inferNs: 0, outputNs: 0, resolve, reject };
     // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
     // sized buffer of their own): transferring moves no bytes, whereas cloning a view would copy
     // the whole (possibly pooled, much larger) buffer behind it.
@@ -292,8 +294,9 @@ export class JsInstance implements ModelInstance {
   ): void {
     const exec = this.execs.get(execId);
     if (!exec) return;
+    exec.skipped = inferNs === NOT_EXECUTED;
     exec.inputNs += inputNs;
-    exec.inferNs += inferNs;
+    if (!exec.skipped) exec.inferNs += inferNs;
     const t0 = performance.now();
     const keys = exec.keys;
     for (let i = 0; i < keys.length; i++) {
@@ -340,6 +343,11 @@ export class JsInstance implements ModelInstance {
   private maybeDone(exec: ExecState): void {
     if (!exec.returned || exec.remaining > 0 || !this.execs.has(exec.id)) return;
     this.execEnded(exec.id);
+    if (exec.skipped) {
+      // Not an execution: the scheduler must not count it in execution statistics.
+      exec.reject(new InferenceError('CANCELLED', 'every request of the batch was cancelled before it executed'));
+      return;
+    }
     this.crashes = 0;
     exec.resolve({ computeInputNs: exec.inputNs, computeInferNs: exec.inferNs, computeOutputNs: exec.outputNs });
   }

@@ -24,6 +24,12 @@ export const Op = {
   Log: 5,
 } as const;
 
+/**
+ * The `inferNs` an Executed op carries when the worker ran nothing: every request of the batch
+ * was cancelled while it waited in the worker, so it must not count as an execution.
+ */
+export const NOT_EXECUTED = -1;
+
 /** The fields of a request that cross to the worker. */
 export interface RequestFields {
   readonly id: string;

@@ -10,7 +10,7 @@ import type { ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
-import { Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import { describeThrown, encodeResponse, WorkerRequest, type EncodedResponse, type RequestHost } from './worker-request.js';
@@ -161,7 +161,7 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
       const response = { error: 'request cancelled before execution', code: 'CANCELLED' } as const;
       postResponse(r.key, { response, transfer: [], ns: 0 }, true);
     }
-    postExecuted(execId, 0, 0, 0, undefined, undefined);
+    postExecuted(execId, 0, NOT_EXECUTED, 0, undefined, undefined);
     return;
   }
   const t1 = performance.now();
