@@ -107,3 +107,24 @@ describe('DirectScheduler with instance concurrency', () => {
     assert.equal(s.queued, 1);
   });
 });
+
+describe('DirectScheduler picks the least busy instance', () => {
+  test('work queued behind a long execution goes to the instance that became idle', async () => {
+    const a = manualInstance('a');
+    const b = manualInstance('b');
+    const s = new DirectScheduler([{ ...a.inst, concurrency: 4 }, { ...b.inst, concurrency: 4 }], clock, () => {});
+    const log: string[] = [];
+    s.enqueue(job('long', log)); // → a (both idle)
+    s.enqueue(job('short', log)); // → b (idle beats a's look-ahead)
+    b.pending[0]!.finish();
+    await tick();
+    // b is idle again while a is busy with 'long': n1 goes to b, then ties alternate.
+    s.enqueue(job('n1', log));
+    assert.deepEqual(b.pending.map((p) => p.ids[0]), ['short', 'n1']);
+    s.enqueue(job('n2', log));
+    s.enqueue(job('n3', log));
+    // Outstanding work stays balanced: a holds 'long' + one, b holds n1 + one ('short' finished).
+    assert.equal(a.pending.length, 2);
+    assert.equal(b.pending.length - 1, 2);
+  });
+});

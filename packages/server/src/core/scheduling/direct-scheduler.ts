@@ -11,6 +11,13 @@ import type { Scheduler, SchedulerJob } from './scheduler.js';
 /** Called after every execution, for statistics. */
 export type ExecutionListener = (batchSize: number, timings: ExecutionTimings) => void;
 
+/** An instance and how many batches it holds (executing or waiting inside it). */
+interface Slot {
+  readonly instance: ModelInstance;
+  readonly capacity: number;
+  outstanding: number;
+}
+
 /** A queued job; it is its own abort listener (no closures per queued request). */
 class Entry {
   done = false;
@@ -39,7 +46,11 @@ class Entry {
 export class DirectScheduler implements Scheduler {
   private queue: Entry[] = [];
   private head = 0;
-  private readonly idle: ModelInstance[];
+  private readonly slots: Slot[];
+  /** Batches the instances can still take in all. */
+  private free: number;
+  /** Where the next search for the least-busy instance starts (spreads ties round-robin). */
+  private cursor = 0;
   private closedWith: InferenceError | undefined;
 
   constructor(
@@ -47,12 +58,8 @@ export class DirectScheduler implements Scheduler {
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
   ) {
-    // One entry per slot (an instance accepting two batches ahead is idle twice), ordered so that
-    // every instance gets its first batch before any gets a second.
-    const slots: ModelInstance[] = [];
-    const depth = Math.max(1, ...instances.map((i) => i.concurrency ?? 1));
-    for (let k = 0; k < depth; k++) for (const i of instances) if (k < Math.max(1, i.concurrency ?? 1)) slots.push(i);
-    this.idle = slots.reverse();
+    this.slots = instances.map((instance) => ({ instance, capacity: Math.max(1, instance.concurrency ?? 1), outstanding: 0 }));
+    this.free = this.slots.reduce((n, slot) => n + slot.capacity, 0);
   }
 
   get queued(): number {
@@ -71,9 +78,9 @@ export class DirectScheduler implements Scheduler {
       job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
       return;
     }
-    if (this.head === this.queue.length && this.idle.length > 0) {
+    if (this.head === this.queue.length && this.free > 0) {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
-      this.run(this.idle.pop()!, job);
+      this.run(this.leastBusy(), job);
       return;
     }
     const entry = new Entry(job);
@@ -107,16 +114,38 @@ export class DirectScheduler implements Scheduler {
   }
 
   private pump(): void {
-    while (this.idle.length > 0) {
+    while (this.free > 0) {
       const entry = this.next();
       if (!entry) return;
       entry.done = true;
       entry.unlisten();
-      this.run(this.idle.pop()!, entry.job);
+      this.run(this.leastBusy(), entry.job);
     }
   }
 
-  private run(instance: ModelInstance, job: SchedulerJob): void {
+  /**
+   * The instance with the fewest batches outstanding that can take one more. An idle instance
+   * always wins over one that would queue the batch behind a running execution, so look-ahead
+   * never leaves an instance idle while another holds work. Requires `free > 0`.
+   */
+  private leastBusy(): Slot {
+    const slots = this.slots;
+    let best: Slot | undefined;
+    for (let k = 0; k < slots.length; k++) {
+      const slot = slots[(this.cursor + k) % slots.length]!;
+      if (slot.outstanding < slot.capacity && (!best || slot.outstanding < best.outstanding)) {
+        best = slot;
+        if (slot.outstanding === 0) break;
+      }
+    }
+    this.cursor = (this.cursor + 1) % slots.length;
+    return best!;
+  }
+
+  private run(slot: Slot, job: SchedulerJob): void {
+    slot.outstanding++;
+    this.free--;
+    const instance = slot.instance;
     job.onStart(this.clock.nowNs());
     // One `then` with both outcomes (no `finally`): one promise and one hop fewer per request.
     instance.execute([job.request]).then(
@@ -125,22 +154,23 @@ export class DirectScheduler implements Scheduler {
           this.onExecution(job.batchSize, timings);
           job.onExecuted({ timings });
         } finally {
-          this.release(instance);
+          this.release(slot);
         }
       },
       (err: unknown) => {
         try {
           job.onExecuted({ error: InferenceError.from(err) });
         } finally {
-          this.release(instance);
+          this.release(slot);
         }
       },
     );
   }
 
   /** An instance slot is free again: it takes the next queued job. */
-  private release(instance: ModelInstance): void {
-    this.idle.push(instance);
+  private release(slot: Slot): void {
+    slot.outstanding--;
+    this.free++;
     this.pump();
   }
 }
