@@ -15,6 +15,7 @@ import { validateRequest } from './validate-request.js';
 
 /** The protocol extensions tensorgate implements (reported by `GET /v2` and ServerMetadata). */
 export const SERVER_EXTENSIONS: readonly string[] = [
+  'classification',
   'model_repository',
   'model_repository(unload_dependents)',
   'model_configuration',

@@ -9,6 +9,7 @@
  */
 import { elementCount } from '@tensorgate/protocol';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings, ResponseSender } from '../backend-api/backend.js';
+import { classify } from './classification.js';
 import { InferenceError } from './errors.js';
 import type { FailureReason, InferenceObserver } from './observer.js';
 import { ResponseChannel } from './response-channel.js';
@@ -135,7 +136,14 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     } else if (!this.version.decoupled && (!final || !response)) {
       channel.fail(new InferenceError('INTERNAL', `model '${this.version.name}' must send exactly one final response per request`));
     } else {
-      channel.push(this.toResponse(response, final));
+      let shaped: InferResponse | undefined;
+      try {
+        shaped = this.toResponse(response, final);
+      } catch (e) {
+        // Post-processing (e.g. classification) failed: the request fails, it never hangs.
+        channel.fail(InferenceError.from(e));
+      }
+      if (shaped) channel.push(shaped);
     }
     this.complete();
   }
@@ -178,12 +186,17 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const id = this.inferRequest.id;
     if (!r) return { modelName: version.name, modelVersion: version.label, id, outputs: [], parameters: {}, final, emptyFinal: true };
     const names = this.validated.requestedOutputs;
+    const classification = this.validated.classification;
     const produced = r.outputs;
     const outputs: Tensor[] = [];
     for (const name of names) {
       for (const t of produced) {
         if (t.name === name) {
-          outputs.push(clientShape(t, version));
+          const shaped = clientShape(t, version);
+          const topN = classification?.get(name);
+          outputs.push(
+            topN === undefined ? shaped : classify(shaped, topN, version.labels.get(name), version.config.max_batch_size > 0),
+          );
           break;
         }
       }

@@ -11,6 +11,7 @@ import { DirectScheduler } from './scheduling/direct-scheduler.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
 import type { InferenceObserver } from './observer.js';
+import type { OutputLabels } from './classification.js';
 
 /**
  * @example
@@ -40,6 +41,8 @@ export class ServingVersion {
     readonly model: BackendModel,
     readonly clock: Clock,
     private readonly observer: InferenceObserver,
+    /** Class labels per output (`label_filename`), for the classification extension. */
+    readonly labels: OutputLabels = new Map(),
   ) {
     this.stats = new ModelStats(clock.wallMs);
     this.label = String(version);

@@ -19,6 +19,8 @@ import type { InferRequest, Tensor } from './types.js';
 export interface ValidatedRequest {
   /** Inputs with the shapes the model sees (config reshape applied). */
   inputs: Tensor[];
+  /** Outputs requested with the classification extension: output name → top-N. */
+  classification?: ReadonlyMap<string, number>;
   /** Outputs to produce, never empty. */
   requestedOutputs: string[];
   /** Leading batch dimension, 1 when the model does not batch. */
@@ -152,22 +154,29 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
         `[${missing.map((n) => `'${n}'`).join(', ')}]. Please provide all required input(s).`,
     );
   }
-  const outputNames = new Set(config.output.map((o) => o.name));
   const requestedOutputs: string[] = [];
+  let classification: Map<string, number> | undefined;
   for (const o of req.outputs) {
-    if (!outputNames.has(o.name)) throw invalidArg(`unexpected inference output '${o.name}' for model '${model}'`);
+    const cfg = config.output.find((c) => c.name === o.name);
+    if (!cfg) throw invalidArg(`unexpected inference output '${o.name}' for model '${model}'`);
     if (requestedOutputs.includes(o.name)) throw invalidArg(`output '${o.name}' is requested more than once for model '${model}'`);
     const cls = o.parameters['classification'];
     if (cls !== undefined) {
       if (typeof cls !== 'number' || !Number.isInteger(cls) || cls < 1) {
         throw invalidArg(`output parameter 'classification' for '${o.name}' must be a positive integer, got ${JSON.stringify(cls)}`);
       }
+      if (cfg.data_type === 'TYPE_STRING') {
+        throw invalidArg(`classification is not supported for output '${o.name}' of model '${model}': it holds strings, not scores`);
+      }
+      (classification ??= new Map()).set(o.name, cls);
     }
     requestedOutputs.push(o.name);
   }
-  return {
+  const validated: ValidatedRequest = {
     inputs,
     requestedOutputs: requestedOutputs.length > 0 ? requestedOutputs : config.output.map((o) => o.name),
     batchSize: batchSize ?? 1,
   };
+  if (classification) validated.classification = classification;
+  return validated;
 }

@@ -13,6 +13,7 @@ import { InferenceError, invalidArg, notFound, unavailable } from '../errors.js'
 import type { InferenceObserver } from '../observer.js';
 import type { ModelState, RepositoryIndexEntry } from '../protocol-shapes.js';
 import { ServingVersion } from '../serving-version.js';
+import { loadOutputLabels, type OutputLabels } from '../classification.js';
 import type { ModelRepository } from './model-repository.js';
 import { selectVersions } from './version-policy.js';
 import { resolveModelConfig } from './resolve-config.js';
@@ -192,6 +193,14 @@ export class ModelManager {
         entry.failure = err.message;
         throw err;
       }
+      let labels: OutputLabels;
+      try {
+        labels = await loadOutputLabels(modelPath, config);
+      } catch (e) {
+        const err = InferenceError.from(e);
+        entry.failure = err.message;
+        throw err;
+      }
       const fresh = new Map<number, ServingVersion>();
       for (const v of versions) entry.status.set(v, { state: 'LOADING', reason: '' });
       try {
@@ -200,7 +209,7 @@ export class ModelManager {
             name, version: v, config, modelPath, versionPath: `${modelPath}/${v}`,
             repositoryPath: repository.root, logger: this.opts.logger.child({ model: name, version: v }),
           });
-          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer));
+          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
         }
       } catch (e) {
         const err = InferenceError.from(e);
