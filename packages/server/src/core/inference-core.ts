@@ -58,7 +58,8 @@ export interface InferenceCore {
   /**
    * Runs one inference. Validation happens before the first response is yielded, so a bad request
    * rejects on the first `next()` with INVALID_ARG / NOT_FOUND / UNAVAILABLE. Non-decoupled models
-   * yield exactly one response with `final: true`; decoupled ones zero or more, the last final.
+   * yield exactly one response with `final: true`; decoupled ones zero or more, the last final, and
+   * may yield non-final responses carrying `error` (the request goes on after them).
    */
   infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse>;
   /** Subscribes to per-request and per-execution events (metrics). */

@@ -131,7 +131,11 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const channel = this.channel;
     if (channel.finished) return;
     const final = flags.final;
-    if (response?.error) {
+    if (response?.error && this.version.decoupled && !final) {
+      // A decoupled model's error response that is not its last: deliver it, the request goes on.
+      const v = this.version;
+      channel.push({ modelName: v.name, modelVersion: v.label, id: this.inferRequest.id, outputs: [], parameters: {}, final: false, error: response.error });
+    } else if (response?.error) {
       channel.fail(response.error);
     } else if (!this.version.decoupled && (!final || !response)) {
       channel.fail(new InferenceError('INTERNAL', `model '${this.version.name}' must send exactly one final response per request`));

@@ -7,6 +7,7 @@
  * BYTES tensors hold their elements each as a 4-byte little-endian length followed by the bytes.
  */
 import type { DataType } from '@tensorgate/protocol';
+import type { InferenceError } from './errors.js';
 
 /** A request, response or tensor parameter value (Triton's InferParameter oneof). */
 export type ParameterValue = string | number | boolean;
@@ -61,6 +62,12 @@ export interface InferResponse {
    * `triton_enable_empty_final_response`.
    */
   readonly emptyFinal?: boolean;
+  /**
+   * Set on a decoupled model's error response that is not its last: the request goes on (more
+   * responses and the final flag follow), as in Triton. Streaming frontends report it (gRPC:
+   * `error_message`) and keep reading. A failure that ends the request is thrown instead.
+   */
+  readonly error?: InferenceError;
 }
 
 /** Per-call context carried from the frontend through the core to the backend. */

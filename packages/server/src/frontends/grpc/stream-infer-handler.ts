@@ -88,6 +88,11 @@ export class StreamInferSession {
       const sendEmptyFinal = emptyFinalRequested(msg);
       for await (const response of this.core.infer(request, this.ctx)) {
         if (response.emptyFinal === true && !sendEmptyFinal) continue;
+        if (response.error) {
+          // A decoupled model's non-final error: reported, and its request goes on.
+          await this.write({ error_message: response.error.message, infer_response: this.encode(response) });
+          continue;
+        }
         await this.write({ infer_response: this.encode(response) });
       }
     } catch (err) {
