@@ -16,7 +16,12 @@ export function frame(message) {
 
 /** The `simple` request: two INT32 [1,16] inputs. */
 export function simpleBody() {
-  const a = Buffer.from(encodeElements('INT32', Array.from({ length: 16 }, (_, i) => i)));
+  const a = Buffer.from(
+    encodeElements(
+      'INT32',
+      Array.from({ length: 16 }, (_, i) => i),
+    ),
+  );
   return frame({
     model_name: 'simple',
     inputs: [

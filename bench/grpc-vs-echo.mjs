@@ -45,12 +45,30 @@ function startProcess(cmd, argv, ready) {
 
 const startEcho = () => startProcess(process.execPath, ['bench/echo-server.mjs'], (l) => Number(l.trim()) || undefined);
 const startGrpcJsEcho = () =>
-  startProcess(process.execPath, ['--max-old-space-size=4096', 'bench/grpcjs-echo-server.mjs'], (l) => Number(l.trim()) || undefined);
+  startProcess(
+    process.execPath,
+    ['--max-old-space-size=4096', 'bench/grpcjs-echo-server.mjs'],
+    (l) => Number(l.trim()) || undefined,
+  );
 const startTensorgate = () =>
   startProcess(
     process.execPath,
-    ['packages/server/bin/tensorgate.js', 'serve', '--model-repository', 'examples/model_repository', '--host', '127.0.0.1',
-      '--http-port', '0', '--grpc-port', '0', '--allow-metrics', 'false', '--log-level', 'info'],
+    [
+      'packages/server/bin/tensorgate.js',
+      'serve',
+      '--model-repository',
+      'examples/model_repository',
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--allow-metrics',
+      'false',
+      '--log-level',
+      'info',
+    ],
     (l) => {
       try {
         const rec = JSON.parse(l);
@@ -63,11 +81,26 @@ const startTensorgate = () =>
 
 function h2load(port, path, bodyFile, n, c, m) {
   const cmd = H2LOAD_CPU === undefined ? ['h2load'] : ['taskset', '-c', String(H2LOAD_CPU), 'h2load'];
-  const r = spawnSync(cmd[0], [...cmd.slice(1),
-    '-n', String(n), '-c', String(c), '-m', String(m), '-d', bodyFile,
-    '-H', 'content-type: application/grpc', '-H', 'te: trailers',
-    `http://127.0.0.1:${port}${path}`,
-  ], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const r = spawnSync(
+    cmd[0],
+    [
+      ...cmd.slice(1),
+      '-n',
+      String(n),
+      '-c',
+      String(c),
+      '-m',
+      String(m),
+      '-d',
+      bodyFile,
+      '-H',
+      'content-type: application/grpc',
+      '-H',
+      'te: trailers',
+      `http://127.0.0.1:${port}${path}`,
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 24 },
+  );
   const out = r.stdout;
   const rps = Number(/finished in [^,]+, ([\d.]+) req\/s/.exec(out)?.[1]);
   const ok = Number(/(\d+) succeeded/.exec(out)?.[1]);
@@ -105,11 +138,19 @@ try {
   const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
   const fmt = (x) => x.toFixed(1);
   const pct = (a, b) => `${((a / b) * 100).toFixed(1)}%`;
-  console.log(`| workload | raw HTTP/2 echo | bare grpc-js echo | tensorgate gRPC | tensorgate / raw echo | tensorgate / grpc-js echo |`);
+  console.log(
+    `| workload | raw HTTP/2 echo | bare grpc-js echo | tensorgate gRPC | tensorgate / raw echo | tensorgate / grpc-js echo |`,
+  );
   console.log(`|---|---|---|---|---|---|`);
-  console.log(`| simple (req/s), ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.grpcjsSimple)} | ${fmt(m.tgSimple)} | ${pct(m.tgSimple, m.echoSimple)} | ${pct(m.tgSimple, m.grpcjsSimple)} |`);
-  console.log(`| identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.grpcjsBig)} | ${fmt(m.tgBig)} | ${pct(m.tgBig, m.echoBig)} | ${pct(m.tgBig, m.grpcjsBig)} |`);
-  console.log(`\nrounds: ${ROUNDS} (medians)${H2LOAD_CPU === undefined ? '' : `, h2load pinned to CPU ${H2LOAD_CPU}`}; all rounds: ${JSON.stringify(rows)}`);
+  console.log(
+    `| simple (req/s), ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.grpcjsSimple)} | ${fmt(m.tgSimple)} | ${pct(m.tgSimple, m.echoSimple)} | ${pct(m.tgSimple, m.grpcjsSimple)} |`,
+  );
+  console.log(
+    `| identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.grpcjsBig)} | ${fmt(m.tgBig)} | ${pct(m.tgBig, m.echoBig)} | ${pct(m.tgBig, m.grpcjsBig)} |`,
+  );
+  console.log(
+    `\nrounds: ${ROUNDS} (medians)${H2LOAD_CPU === undefined ? '' : `, h2load pinned to CPU ${H2LOAD_CPU}`}; all rounds: ${JSON.stringify(rows)}`,
+  );
 } finally {
   echo.child.kill('SIGTERM');
   gjs.child.kill('SIGTERM');

@@ -119,9 +119,7 @@ export const DATATYPES: Readonly<Record<DataType, DataTypeInfo>> = {
 /** Every wire datatype name, in table order. */
 export const ALL_DATATYPES: readonly DataType[] = Object.keys(DATATYPES) as DataType[];
 
-const byConfigType = new Map<string, DataTypeInfo>(
-  ALL_DATATYPES.map((d) => [DATATYPES[d].configType, DATATYPES[d]]),
-);
+const byConfigType = new Map<string, DataTypeInfo>(ALL_DATATYPES.map((d) => [DATATYPES[d].configType, DATATYPES[d]]));
 
 /** True when `s` is a wire datatype name (case-sensitive, as the protocol requires). */
 export function isDataType(s: string): s is DataType {

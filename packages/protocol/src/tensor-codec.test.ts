@@ -38,7 +38,10 @@ describe('tensor codec round trips', () => {
       if (size !== undefined) assert.equal(raw.byteLength, size);
       const back = decodeElements(dt, raw);
       if (dt === 'FP32') {
-        assert.deepEqual(back, values.map((v) => Math.fround(v as number)));
+        assert.deepEqual(
+          back,
+          values.map((v) => Math.fround(v as number)),
+        );
       } else {
         assert.deepEqual(back, values);
       }
@@ -92,11 +95,14 @@ describe('validation', () => {
   ];
   for (const [dt, v, re] of bad) {
     test(`${dt} rejects ${String(v)}`, () => {
-      assert.throws(() => encodeElements(dt, [0, v].slice(dt === 'BOOL' || dt === 'BYTES' ? 1 : 0)), (e) => {
-        assert.ok(e instanceof TensorCodecError);
-        assert.match(e.message, re);
-        return true;
-      });
+      assert.throws(
+        () => encodeElements(dt, [0, v].slice(dt === 'BOOL' || dt === 'BYTES' ? 1 : 0)),
+        (e) => {
+          assert.ok(e instanceof TensorCodecError);
+          assert.match(e.message, re);
+          return true;
+        },
+      );
     });
   }
 

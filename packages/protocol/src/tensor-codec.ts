@@ -4,12 +4,7 @@
  * the one in-memory representation of tensor data in tensorgate (see the core's Tensor type).
  */
 import { DATATYPES, elementCount, type DataType, type TypedArray } from './datatypes.js';
-import {
-  bfloat16BitsToNumber,
-  float16BitsToNumber,
-  numberToBfloat16Bits,
-  numberToFloat16Bits,
-} from './float16.js';
+import { bfloat16BitsToNumber, float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits } from './float16.js';
 
 /** A malformed tensor value; the message is meant for the client. */
 export class TensorCodecError extends Error {

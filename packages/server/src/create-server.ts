@@ -18,7 +18,8 @@ import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 
 /** The server package version, reported by ServerMetadata. */
-export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
+  .version;
 
 /** A started server. */
 export interface RunningServer {
@@ -71,7 +72,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     clock: systemClock,
     observer: observers,
   });
-  const core = new InferenceServer({ manager, observers, version: SERVER_VERSION, strictReadiness: settings.strictReadiness });
+  const core = new InferenceServer({
+    manager,
+    observers,
+    version: SERVER_VERSION,
+    strictReadiness: settings.strictReadiness,
+  });
 
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};

@@ -13,7 +13,10 @@ export default class RepeatModel {
       wait = Math.max(wait, request.input('WAIT').data[0] ?? 0);
       if (delays.length !== values.length) {
         sender.send(
-          { error: `DELAY must have as many elements as IN (${values.length}), got ${delays.length}`, code: 'INVALID_ARG' },
+          {
+            error: `DELAY must have as many elements as IN (${values.length}), got ${delays.length}`,
+            code: 'INVALID_ARG',
+          },
           { final: true },
         );
         continue;

@@ -13,8 +13,14 @@ export default class SimpleStringModel {
   execute(requests) {
     return requests.map((request) => {
       try {
-        const a = request.input('INPUT0').strings().map((s, i) => parseInt32(s, 'INPUT0', i));
-        const b = request.input('INPUT1').strings().map((s, i) => parseInt32(s, 'INPUT1', i));
+        const a = request
+          .input('INPUT0')
+          .strings()
+          .map((s, i) => parseInt32(s, 'INPUT0', i));
+        const b = request
+          .input('INPUT1')
+          .strings()
+          .map((s, i) => parseInt32(s, 'INPUT1', i));
         return {
           outputs: [
             { name: 'OUTPUT0', data: a.map((x, i) => String((x + b[i]) | 0)) },

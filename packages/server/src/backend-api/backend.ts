@@ -108,7 +108,9 @@ export interface Backend {
    * Fills what the config leaves out from the model files (inputs, outputs, max_batch_size).
    * Called before normalization when auto-complete is on.
    */
-  autoCompleteConfig?(ctx: Omit<BackendModelContext, 'config'> & { config: Partial<ModelConfig> }): Promise<Partial<ModelConfig>>;
+  autoCompleteConfig?(
+    ctx: Omit<BackendModelContext, 'config'> & { config: Partial<ModelConfig> },
+  ): Promise<Partial<ModelConfig>>;
   /** Loads a model version and starts its instances. */
   loadModel(ctx: BackendModelContext): Promise<BackendModel>;
 }

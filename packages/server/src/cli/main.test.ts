@@ -13,8 +13,9 @@ const fromSource = import.meta.url.endsWith('.ts');
 const entry = fileURLToPath(new URL(fromSource ? './main.ts' : './main.js', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const nodeArgs = fromSource ? ['--import', 'tsx', entry] : [entry];
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
+const version = (
+  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+).version;
 
 /** Every test binds only 127.0.0.1 and port 0. */
 const LOCAL = ['--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'];
@@ -106,7 +107,11 @@ describe('tensorgate CLI (child process)', () => {
       p.child.kill('SIGTERM');
       const [code] = (await once(p.child, 'exit')) as [number | null];
       assert.equal(code, 0, p.stderr());
-      const lines = p.stdout().trim().split('\n').map((l) => JSON.parse(l) as { msg?: string; signal?: string });
+      const lines = p
+        .stdout()
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { msg?: string; signal?: string });
       assert.ok(lines.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM'));
       assert.ok(lines.some((l) => l.msg === 'shutdown complete'));
     } finally {

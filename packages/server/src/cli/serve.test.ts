@@ -46,10 +46,13 @@ describe('runServe', () => {
   test('passes the settings and logger to createServer', async () => {
     const h = harness();
     let seen: unknown;
-    const running = await runServe(settings, deps(h, async (s, d) => {
-      seen = { s, logger: d.logger };
-      return { ports: { http: 1 }, shutdown: async () => {} };
-    }));
+    const running = await runServe(
+      settings,
+      deps(h, async (s, d) => {
+        seen = { s, logger: d.logger };
+        return { ports: { http: 1 }, shutdown: async () => {} };
+      }),
+    );
     assert.deepEqual(seen, { s: settings, logger });
     assert.deepEqual(running?.ports, { http: 1 });
     assert.deepEqual(h.exits, []);
@@ -58,10 +61,13 @@ describe('runServe', () => {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal}: shutdown(${signal}) then exit 0`, async () => {
       const h = harness();
-      await runServe(settings, deps(h, async () => ({
-        ports: {},
-        shutdown: async (reason) => void h.shutdowns.push(reason),
-      })));
+      await runServe(
+        settings,
+        deps(h, async () => ({
+          ports: {},
+          shutdown: async (reason) => void h.shutdowns.push(reason),
+        })),
+      );
       h.signals.emit(signal);
       await h.exited;
       assert.deepEqual(h.shutdowns, [signal]);
@@ -72,13 +78,16 @@ describe('runServe', () => {
   test('a second signal during shutdown exits 1 at once', async () => {
     const h = harness();
     let finish: () => void = () => {};
-    await runServe(settings, deps(h, async () => ({
-      ports: {},
-      shutdown: (reason) => {
-        h.shutdowns.push(reason);
-        return new Promise<void>((resolve) => (finish = resolve));
-      },
-    })));
+    await runServe(
+      settings,
+      deps(h, async () => ({
+        ports: {},
+        shutdown: (reason) => {
+          h.shutdowns.push(reason);
+          return new Promise<void>((resolve) => (finish = resolve));
+        },
+      })),
+    );
     h.signals.emit('SIGTERM');
     h.signals.emit('SIGINT');
     assert.deepEqual(h.exits, [1]);
@@ -88,12 +97,15 @@ describe('runServe', () => {
 
   test('a failing shutdown exits 1 with a message', async () => {
     const h = harness();
-    await runServe(settings, deps(h, async () => ({
-      ports: {},
-      shutdown: async () => {
-        throw new Error('models would not unload');
-      },
-    })));
+    await runServe(
+      settings,
+      deps(h, async () => ({
+        ports: {},
+        shutdown: async () => {
+          throw new Error('models would not unload');
+        },
+      })),
+    );
     h.signals.emit('SIGTERM');
     await h.exited;
     assert.deepEqual(h.exits, [1]);
@@ -102,9 +114,12 @@ describe('runServe', () => {
 
   test('a startup failure prints one clear line and exits 1', async () => {
     const h = harness();
-    const running = await runServe(settings, deps(h, async () => {
-      throw new Error("model repository '/models' does not exist");
-    }));
+    const running = await runServe(
+      settings,
+      deps(h, async () => {
+        throw new Error("model repository '/models' does not exist");
+      }),
+    );
     assert.equal(running, undefined);
     assert.deepEqual(h.exits, [1]);
     assert.deepEqual(h.stderr, ["tensorgate: startup failed: model repository '/models' does not exist"]);

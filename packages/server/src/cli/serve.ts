@@ -43,10 +43,7 @@ function describe(err: unknown): string {
  * await runServe(settings, { logger, createServer });
  * ```
  */
-export async function runServe(
-  settings: ServerSettings,
-  deps: ServeDeps,
-): Promise<StartedServer | undefined> {
+export async function runServe(settings: ServerSettings, deps: ServeDeps): Promise<StartedServer | undefined> {
   const { logger } = deps;
   const signals = deps.signals ?? process;
   const exit = deps.exit ?? ((code: number) => process.exit(code));

@@ -14,7 +14,8 @@ test('docs/cli.md has a row for every setting with its env var, aliases and defa
     assert.ok(row, `docs/cli.md has no table row for ${entry.flag}`);
     const cells = row.split(' | ');
     assert.ok(row.includes(`\`${entry.env}\``), `row of ${entry.flag} lacks ${entry.env}`);
-    for (const alias of entry.aliases ?? []) assert.ok(row.includes(`\`${alias}\``), `row of ${entry.flag} lacks ${alias}`);
+    for (const alias of entry.aliases ?? [])
+      assert.ok(row.includes(`\`${alias}\``), `row of ${entry.flag} lacks ${alias}`);
     const shown = formatDefault(entry);
     const emptyList = entry.type === 'list' && entry.default.length === 0;
     const expected = shown === undefined ? 'required' : emptyList ? 'none' : `\`${shown}\``;

@@ -237,7 +237,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     max: INT32_MAX,
     valueName: 'bytes',
     description:
-      'Largest HTTP request body accepted, after decompression (Triton\'s default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).',
+      "Largest HTTP request body accepted, after decompression (Triton's default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).",
   },
   {
     key: 'allowGrpc',

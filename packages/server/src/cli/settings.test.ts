@@ -17,11 +17,14 @@ function parse(args: string[], env: NodeJS.ProcessEnv = {}): ServerSettings {
 }
 
 function rejects(args: string[], message: RegExp, env: NodeJS.ProcessEnv = {}): void {
-  assert.throws(() => parseSettings(args, env), (err: unknown) => {
-    assert.ok(err instanceof SettingsError, `expected SettingsError, got ${String(err)}`);
-    assert.match(err.message, message);
-    return true;
-  });
+  assert.throws(
+    () => parseSettings(args, env),
+    (err: unknown) => {
+      assert.ok(err instanceof SettingsError, `expected SettingsError, got ${String(err)}`);
+      assert.match(err.message, message);
+      return true;
+    },
+  );
 }
 
 describe('parseSettings defaults', () => {
@@ -93,7 +96,10 @@ describe('parseSettings flags', () => {
   });
 
   test("'*' must be the only --load-model", () => {
-    rejects([...REPO, '--model-control-mode=explicit', '--load-model=*', '--load-model=a'], /must be the only --load-model/);
+    rejects(
+      [...REPO, '--model-control-mode=explicit', '--load-model=*', '--load-model=a'],
+      /must be the only --load-model/,
+    );
   });
 
   test('--log-verbose (Triton) maps to debug unless --log-level is given', () => {
@@ -156,10 +162,16 @@ describe('parseSettings environment', () => {
   });
 
   test('bad env values name the variable', () => {
-    rejects(REPO, /environment variable TENSORGATE_HTTP_PORT='eighty' is invalid: must be a whole number from 0 to 65535/, {
-      TENSORGATE_HTTP_PORT: 'eighty',
+    rejects(
+      REPO,
+      /environment variable TENSORGATE_HTTP_PORT='eighty' is invalid: must be a whole number from 0 to 65535/,
+      {
+        TENSORGATE_HTTP_PORT: 'eighty',
+      },
+    );
+    rejects(REPO, /TENSORGATE_ALLOW_HTTP='maybe' is invalid: must be true or false/, {
+      TENSORGATE_ALLOW_HTTP: 'maybe',
     });
-    rejects(REPO, /TENSORGATE_ALLOW_HTTP='maybe' is invalid: must be true or false/, { TENSORGATE_ALLOW_HTTP: 'maybe' });
     rejects(REPO, /TENSORGATE_LOG_LEVEL='loud' is invalid: must be one of: fatal, error, warn, info, debug, trace/, {
       TENSORGATE_LOG_LEVEL: 'loud',
     });
@@ -168,7 +180,10 @@ describe('parseSettings environment', () => {
 
 describe('parseSettings rejects bad values with clear messages', () => {
   test('integers', () => {
-    rejects([...REPO, '--http-port', 'abc'], /'--http-port <port>' argument 'abc' is invalid\. Must be a whole number from 0 to 65535/);
+    rejects(
+      [...REPO, '--http-port', 'abc'],
+      /'--http-port <port>' argument 'abc' is invalid\. Must be a whole number from 0 to 65535/,
+    );
     rejects([...REPO, '--http-port=65536'], /Must be a whole number from 0 to 65535/);
     rejects([...REPO, '--grpc-port=1.5'], /--grpc-port/);
     rejects([...REPO, '--exit-timeout-secs=-1'], /--exit-timeout-secs/);
@@ -178,7 +193,10 @@ describe('parseSettings rejects bad values with clear messages', () => {
 
   test('enums and booleans', () => {
     rejects([...REPO, '--model-control-mode', 'manual'], /Must be one of: none, poll, explicit/);
-    rejects([...REPO, '--allow-http=maybe'], /'--allow-http \[bool\]' argument 'maybe' is invalid\. Must be true or false/);
+    rejects(
+      [...REPO, '--allow-http=maybe'],
+      /'--allow-http \[bool\]' argument 'maybe' is invalid\. Must be true or false/,
+    );
   });
 
   test('unknown flags, stray arguments and missing values', () => {
@@ -204,7 +222,10 @@ describe('--help is generated from the schema', () => {
     const start = lines.findIndex((l) => l.trimStart().startsWith(`${flag} `));
     if (start < 0) return undefined;
     const end = lines.findIndex((l, i) => i > start && /^\s*-/.test(l));
-    return lines.slice(start, end < 0 ? undefined : end).join(' ').replace(/\s+/g, ' ');
+    return lines
+      .slice(start, end < 0 ? undefined : end)
+      .join(' ')
+      .replace(/\s+/g, ' ');
   }
 
   test('every entry shows its flag, env var and default', () => {

@@ -163,7 +163,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   settings.strictModelConfig = noAutoComplete;
 
   if (settings.loadModel.includes('*') && settings.loadModel.length > 1) {
-    throw new SettingsError("--load-model=* loads every model and must be the only --load-model");
+    throw new SettingsError('--load-model=* loads every model and must be the only --load-model');
   }
   if (settings.loadModel.length > 0 && settings.modelControlMode !== 'explicit') {
     warnings.push(

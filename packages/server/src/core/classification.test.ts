@@ -9,7 +9,10 @@ import type { ModelConfig } from './config/model-config.js';
 import type { Tensor } from './types.js';
 
 const t = (datatype: DataType, shape: number[], values: number[]): Tensor => ({
-  name: 'OUT', datatype, shape, data: encodeElements(datatype, values),
+  name: 'OUT',
+  datatype,
+  shape,
+  data: encodeElements(datatype, values),
 });
 const strings = (x: Tensor): unknown[] => decodeElements('BYTES', x.data);
 
@@ -33,7 +36,10 @@ describe('classify', () => {
   });
 
   test('BYTES outputs cannot be classified', () => {
-    assert.throws(() => classify({ name: 'S', datatype: 'BYTES', shape: [1], data: new Uint8Array(5) }, 1, undefined, false), /not supported for BYTES/);
+    assert.throws(
+      () => classify({ name: 'S', datatype: 'BYTES', shape: [1], data: new Uint8Array(5) }, 1, undefined, false),
+      /not supported for BYTES/,
+    );
   });
 });
 
@@ -41,7 +47,13 @@ describe('loadOutputLabels', () => {
   test('reads label files relative to the model folder; a missing one is an error naming it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tg-labels-'));
     await writeFile(join(dir, 'labels.txt'), 'cat\ndog\r\nbird\n');
-    const config = { name: 'm', output: [{ name: 'OUT', label_filename: 'labels.txt' }, { name: 'X', label_filename: '' }] } as unknown as ModelConfig;
+    const config = {
+      name: 'm',
+      output: [
+        { name: 'OUT', label_filename: 'labels.txt' },
+        { name: 'X', label_filename: '' },
+      ],
+    } as unknown as ModelConfig;
     const labels = await loadOutputLabels(dir, config);
     assert.deepEqual(labels.get('OUT'), ['cat', 'dog', 'bird']);
     assert.equal(labels.has('X'), false);

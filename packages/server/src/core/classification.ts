@@ -33,7 +33,9 @@ export async function loadOutputLabels(modelPath: string, config: ModelConfig): 
     try {
       text = await readFile(file, 'utf8');
     } catch (e) {
-      throw invalidArg(`label file '${o.label_filename}' of output '${o.name}' of model '${config.name}' cannot be read: ${(e as Error).message}`);
+      throw invalidArg(
+        `label file '${o.label_filename}' of output '${o.name}' of model '${config.name}' cannot be read: ${(e as Error).message}`,
+      );
     }
     const lines = text.split(/\r?\n/);
     if (lines.at(-1) === '') lines.pop();
@@ -82,4 +84,3 @@ export function classify(t: Tensor, n: number, labels: readonly string[] | undef
   }
   return { name: t.name, datatype: 'BYTES', shape: batching ? [batch, k] : [k], data: encodeBytesElements(out) };
 }
-

@@ -3,12 +3,7 @@
  * interface (and the types it names), never the registry, schedulers or backends behind it.
  */
 import type { ModelConfig } from './config/model-config.js';
-import type {
-  ModelMetadata,
-  ModelStatistics,
-  RepositoryIndexEntry,
-  ServerMetadata,
-} from './protocol-shapes.js';
+import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ServerMetadata } from './protocol-shapes.js';
 import type { InferRequest, InferResponse, RequestContext } from './types.js';
 import type { InferenceObserver } from './observer.js';
 

@@ -105,7 +105,9 @@ export class InferenceServer implements InferenceCore {
   private requireExplicit(what: string): void {
     const mode = this.opts.manager.controlMode;
     if (mode !== 'explicit') {
-      throw unsupported(`explicit model ${what} is not allowed in model control mode '${mode}' (start the server with --model-control-mode=explicit)`);
+      throw unsupported(
+        `explicit model ${what} is not allowed in model control mode '${mode}' (start the server with --model-control-mode=explicit)`,
+      );
     }
   }
 
@@ -143,8 +145,16 @@ export class InferenceServer implements InferenceCore {
     } catch (e) {
       version.stats.recordFailure(0);
       this.opts.observers.onRequest({
-        model: version.name, version: String(version.version), success: false, reason: 'OTHER', batchSize: 0,
-        requestNs: 0, queueNs: 0, computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0,
+        model: version.name,
+        version: String(version.version),
+        success: false,
+        reason: 'OTHER',
+        batchSize: 0,
+        requestNs: 0,
+        queueNs: 0,
+        computeInputNs: 0,
+        computeInferNs: 0,
+        computeOutputNs: 0,
       });
       throw e;
     }

@@ -134,11 +134,21 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     if (response?.error && this.version.decoupled && !final) {
       // A decoupled model's error response that is not its last: deliver it, the request goes on.
       const v = this.version;
-      channel.push({ modelName: v.name, modelVersion: v.label, id: this.inferRequest.id, outputs: [], parameters: {}, final: false, error: response.error });
+      channel.push({
+        modelName: v.name,
+        modelVersion: v.label,
+        id: this.inferRequest.id,
+        outputs: [],
+        parameters: {},
+        final: false,
+        error: response.error,
+      });
     } else if (response?.error) {
       channel.fail(response.error);
     } else if (!this.version.decoupled && (!final || !response)) {
-      channel.fail(new InferenceError('INTERNAL', `model '${this.version.name}' must send exactly one final response per request`));
+      channel.fail(
+        new InferenceError('INTERNAL', `model '${this.version.name}' must send exactly one final response per request`),
+      );
     } else {
       let shaped: InferResponse | undefined;
       try {
@@ -162,7 +172,9 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     else {
       this.timings = result.timings;
       if (!this.channel.finished) {
-        this.channel.fail(new InferenceError('INTERNAL', `model '${this.version.name}' finished executing without a final response`));
+        this.channel.fail(
+          new InferenceError('INTERNAL', `model '${this.version.name}' finished executing without a final response`),
+        );
       }
     }
     this.complete();
@@ -188,7 +200,16 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
   private toResponse(r: BackendResponse | undefined, final: boolean): InferResponse {
     const version = this.version;
     const id = this.inferRequest.id;
-    if (!r) return { modelName: version.name, modelVersion: version.label, id, outputs: [], parameters: {}, final, emptyFinal: true };
+    if (!r)
+      return {
+        modelName: version.name,
+        modelVersion: version.label,
+        id,
+        outputs: [],
+        parameters: {},
+        final,
+        emptyFinal: true,
+      };
     const names = this.validated.requestedOutputs;
     const classification = this.validated.classification;
     const produced = r.outputs;
@@ -199,7 +220,9 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
           const shaped = clientShape(t, version);
           const topN = classification?.get(name);
           outputs.push(
-            topN === undefined ? shaped : classify(shaped, topN, version.labels.get(name), version.config.max_batch_size > 0),
+            topN === undefined
+              ? shaped
+              : classify(shaped, topN, version.labels.get(name), version.config.max_batch_size > 0),
           );
           break;
         }
@@ -222,17 +245,35 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     if (err) {
       version.stats.recordFailure(totalNs);
       this.observer.onRequest?.({
-        model: version.name, version: version.label, success: false, reason: failureReason(err, this.executed),
-        batchSize, requestNs: totalNs, queueNs, computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0,
+        model: version.name,
+        version: version.label,
+        success: false,
+        reason: failureReason(err, this.executed),
+        batchSize,
+        requestNs: totalNs,
+        queueNs,
+        computeInputNs: 0,
+        computeInferNs: 0,
+        computeOutputNs: 0,
       });
     } else {
       const t = this.timings ?? NO_TIMINGS;
       version.stats.recordSuccess(batchSize, {
-        totalNs, queueNs, computeInputNs: t.computeInputNs, computeInferNs: t.computeInferNs, computeOutputNs: t.computeOutputNs,
+        totalNs,
+        queueNs,
+        computeInputNs: t.computeInputNs,
+        computeInferNs: t.computeInferNs,
+        computeOutputNs: t.computeOutputNs,
       });
       this.observer.onRequest?.({
-        model: version.name, version: version.label, success: true, batchSize,
-        requestNs: totalNs, queueNs, computeInputNs: t.computeInputNs, computeInferNs: t.computeInferNs,
+        model: version.name,
+        version: version.label,
+        success: true,
+        batchSize,
+        requestNs: totalNs,
+        queueNs,
+        computeInputNs: t.computeInputNs,
+        computeInferNs: t.computeInferNs,
         computeOutputNs: t.computeOutputNs,
       });
     }

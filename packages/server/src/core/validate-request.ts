@@ -43,7 +43,9 @@ function checkParameters(req: InferRequest, model: string): void {
     const v = p[key];
     if (v === undefined) return;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw invalidArg(`parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+      throw invalidArg(
+        `parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+      );
     }
   };
   intParam('priority', 0);
@@ -51,12 +53,16 @@ function checkParameters(req: InferRequest, model: string): void {
   for (const key of ['sequence_start', 'sequence_end'] as const) {
     const v = p[key];
     if (v !== undefined && typeof v !== 'boolean') {
-      throw invalidArg(`parameter '${key}' of a request for model '${model}' must be a boolean, got ${JSON.stringify(v)}`);
+      throw invalidArg(
+        `parameter '${key}' of a request for model '${model}' must be a boolean, got ${JSON.stringify(v)}`,
+      );
     }
   }
   const seq = p['sequence_id'];
   if (seq !== undefined && typeof seq !== 'string' && !(typeof seq === 'number' && Number.isInteger(seq) && seq >= 0)) {
-    throw invalidArg(`parameter 'sequence_id' of a request for model '${model}' must be a non-negative integer or a string`);
+    throw invalidArg(
+      `parameter 'sequence_id' of a request for model '${model}' must be a non-negative integer or a string`,
+    );
   }
 }
 
@@ -70,13 +76,17 @@ function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): numb
   }
   for (const d of t.shape) {
     if (!Number.isInteger(d) || d < 0) {
-      throw invalidArg(`inference input '${t.name}' for model '${model}' has an invalid shape ${fmt(t.shape)}: dims must be non-negative integers`);
+      throw invalidArg(
+        `inference input '${t.name}' for model '${model}' has an invalid shape ${fmt(t.shape)}: dims must be non-negative integers`,
+      );
     }
   }
   const batching = config.max_batch_size > 0;
   const expected = batching ? [-1, ...cfg.dims] : cfg.dims;
   if (!shapeMatches(t.shape, expected)) {
-    throw invalidArg(`unexpected shape for input '${t.name}' for model '${model}'. Expected ${fmt(expected)}, got ${fmt(t.shape)}`);
+    throw invalidArg(
+      `unexpected shape for input '${t.name}' for model '${model}'. Expected ${fmt(expected)}, got ${fmt(t.shape)}`,
+    );
   }
   let batch: number | undefined;
   if (batching) {
@@ -105,7 +115,9 @@ function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): numb
       throw invalidArg(`input '${t.name}' for model '${model}' has malformed BYTES data: ${why}`);
     }
     if (n !== count) {
-      throw invalidArg(`expected ${count} string elements for inference input '${t.name}' for model '${model}', got ${n}`);
+      throw invalidArg(
+        `expected ${count} string elements for inference input '${t.name}' for model '${model}', got ${n}`,
+      );
     }
   }
   return batch;
@@ -134,12 +146,15 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
   for (const t of req.inputs) {
     const cfg = byName.get(t.name);
     if (!cfg) throw invalidArg(`unexpected inference input '${t.name}' for model '${model}'`);
-    if (seen.has(t.name)) throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);
+    if (seen.has(t.name))
+      throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);
     seen.add(t.name);
     const b = checkInput(t, cfg, config);
     if (b !== undefined) {
       if (batchSize !== undefined && b !== batchSize) {
-        throw invalidArg(`inputs of a request for model '${model}' must have equal batch size: '${t.name}' has ${b}, others ${batchSize}`);
+        throw invalidArg(
+          `inputs of a request for model '${model}' must have equal batch size: '${t.name}' has ${b}, others ${batchSize}`,
+        );
       }
       batchSize = b;
     }
@@ -159,14 +174,19 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
   for (const o of req.outputs) {
     const cfg = config.output.find((c) => c.name === o.name);
     if (!cfg) throw invalidArg(`unexpected inference output '${o.name}' for model '${model}'`);
-    if (requestedOutputs.includes(o.name)) throw invalidArg(`output '${o.name}' is requested more than once for model '${model}'`);
+    if (requestedOutputs.includes(o.name))
+      throw invalidArg(`output '${o.name}' is requested more than once for model '${model}'`);
     const cls = o.parameters['classification'];
     if (cls !== undefined) {
       if (typeof cls !== 'number' || !Number.isInteger(cls) || cls < 1) {
-        throw invalidArg(`output parameter 'classification' for '${o.name}' must be a positive integer, got ${JSON.stringify(cls)}`);
+        throw invalidArg(
+          `output parameter 'classification' for '${o.name}' must be a positive integer, got ${JSON.stringify(cls)}`,
+        );
       }
       if (cfg.data_type === 'TYPE_STRING') {
-        throw invalidArg(`classification is not supported for output '${o.name}' of model '${model}': it holds strings, not scores`);
+        throw invalidArg(
+          `classification is not supported for output '${o.name}' of model '${model}': it holds strings, not scores`,
+        );
       }
       (classification ??= new Map()).set(o.name, cls);
     }

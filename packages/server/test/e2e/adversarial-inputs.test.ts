@@ -35,7 +35,10 @@ const goodHttp = async (): Promise<void> => {
 const goodGrpc = async (): Promise<void> => {
   const r = await unary(client, 'ModelInfer', {
     model_name: 'simple',
-    inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] }],
+    inputs: [
+      { name: 'INPUT0', datatype: 'INT32', shape: [1, 16] },
+      { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+    ],
     raw_input_contents: [raw('INT32', range(16)), raw('INT32', range(16))],
   });
   assert.equal(r['raw_output_contents'].length, 2);
@@ -52,7 +55,11 @@ describe('HTTP: absurd shapes and sizes', () => {
     ['shape not an array', identity({ shape: 3, data: [1, 2, 3] }), /shape/],
     ['data of objects', identity({ shape: [1], data: [{}] }), /INPUT0|element/],
     ['NaN as a string', identity({ shape: [1], data: ['NaN'] }), /INPUT0|element/],
-    ['binary size larger than the shape needs', { inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 2 ** 40 } }] }, /binary|size|INPUT0/],
+    [
+      'binary size larger than the shape needs',
+      { inputs: [{ name: 'INPUT0', datatype: 'FP32', shape: [1], parameters: { binary_data_size: 2 ** 40 } }] },
+      /binary|size|INPUT0/,
+    ],
     ['inputs not an array', { inputs: { name: 'INPUT0' } }, /inputs/],
     ['body is a JSON array', [], /object|inputs/],
     ['body is a JSON string', 'hello', /object|inputs|JSON/],
@@ -104,14 +111,53 @@ describe('gRPC: absurd shapes, sizes and contents', () => {
     ...(rawContents ? { raw_input_contents: rawContents } : {}),
   });
   const cases: Array<[string, Msg, RegExp]> = [
-    ['shape with 2^40 elements, 4 bytes of data', identityReq({ shape: [2 ** 40] }, [raw('FP32', [1])]), /INPUT0|byte size/],
-    ['overflowing shape product', identityReq({ shape: [2 ** 31, 2 ** 31, 2 ** 31] }, [raw('FP32', [1])]), /INPUT0|byte size|shape/],
+    [
+      'shape with 2^40 elements, 4 bytes of data',
+      identityReq({ shape: [2 ** 40] }, [raw('FP32', [1])]),
+      /INPUT0|byte size/,
+    ],
+    [
+      'overflowing shape product',
+      identityReq({ shape: [2 ** 31, 2 ** 31, 2 ** 31] }, [raw('FP32', [1])]),
+      /INPUT0|byte size|shape/,
+    ],
     ['negative dim', identityReq({ shape: [-1] }, [raw('FP32', [1])]), /INPUT0|shape/],
-    ['typed contents count mismatch', identityReq({ shape: [3], contents: { fp32_contents: [1, 2] } }), /INPUT0|element|contents/],
-    ['typed contents of the wrong type', identityReq({ shape: [2], contents: { int_contents: [1, 2] } }), /INPUT0|FP32|contents/],
-    ['huge typed-contents shape', identityReq({ shape: [2 ** 40], contents: { fp32_contents: [1] } }), /INPUT0|element|contents/],
-    ['empty datatype', { model_name: 'identity_fp32', inputs: [{ name: 'INPUT0', datatype: '', shape: [1] }], raw_input_contents: [raw('FP32', [1])] }, /datatype|INPUT0/],
-    ['BYTES framing past the end', { model_name: 'simple_string', inputs: [{ name: 'INPUT0', datatype: 'BYTES', shape: [1, 16] }, { name: 'INPUT1', datatype: 'BYTES', shape: [1, 16] }], raw_input_contents: [Buffer.from([255, 255, 255, 127, 1]), Buffer.from([0, 0, 0, 0])] }, /BYTES|INPUT0/],
+    [
+      'typed contents count mismatch',
+      identityReq({ shape: [3], contents: { fp32_contents: [1, 2] } }),
+      /INPUT0|element|contents/,
+    ],
+    [
+      'typed contents of the wrong type',
+      identityReq({ shape: [2], contents: { int_contents: [1, 2] } }),
+      /INPUT0|FP32|contents/,
+    ],
+    [
+      'huge typed-contents shape',
+      identityReq({ shape: [2 ** 40], contents: { fp32_contents: [1] } }),
+      /INPUT0|element|contents/,
+    ],
+    [
+      'empty datatype',
+      {
+        model_name: 'identity_fp32',
+        inputs: [{ name: 'INPUT0', datatype: '', shape: [1] }],
+        raw_input_contents: [raw('FP32', [1])],
+      },
+      /datatype|INPUT0/,
+    ],
+    [
+      'BYTES framing past the end',
+      {
+        model_name: 'simple_string',
+        inputs: [
+          { name: 'INPUT0', datatype: 'BYTES', shape: [1, 16] },
+          { name: 'INPUT1', datatype: 'BYTES', shape: [1, 16] },
+        ],
+        raw_input_contents: [Buffer.from([255, 255, 255, 127, 1]), Buffer.from([0, 0, 0, 0])],
+      },
+      /BYTES|INPUT0/,
+    ],
   ];
   for (const [name, req, re] of cases) {
     test(name, async () => {

@@ -17,7 +17,12 @@ before(async () => {
   const cfg = await readFile(cfgPath, 'utf8');
   // Give OUTPUT0 a label file: class i is "c<i>".
   await writeFile(cfgPath, cfg.replace(/(name:\s*"OUTPUT0"[^}]*?)(\n\s*\})/, '$1\n    label_filename: "labels.txt"$2'));
-  await writeFile(join(repo.path, 'simple', 'labels.txt'), range(16).map((i) => `c${i}`).join('\n') + '\n');
+  await writeFile(
+    join(repo.path, 'simple', 'labels.txt'),
+    range(16)
+      .map((i) => `c${i}`)
+      .join('\n') + '\n',
+  );
   s = await startServer([], repo.path);
 });
 after(async () => {
@@ -37,7 +42,9 @@ test('HTTP: classification returns top-N "value:index:label" strings per batch i
     }),
   });
   assert.equal(r.status, 200, await r.clone().text());
-  const body = (await r.json()) as { outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }> };
+  const body = (await r.json()) as {
+    outputs: Array<{ name: string; datatype: string; shape: number[]; data: unknown[] }>;
+  };
   const out0 = body.outputs.find((o) => o.name === 'OUTPUT0')!;
   assert.equal(out0.datatype, 'BYTES');
   assert.deepEqual(out0.shape, [1, 3]);
@@ -50,8 +57,17 @@ test('gRPC: classification with batch 2; the server advertises the extension', a
   try {
     const r = await unary(client, 'ModelInfer', {
       model_name: 'simple',
-      inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [2, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [2, 16] }],
-      raw_input_contents: [raw('INT32', [...range(16), ...range(16).reverse()]), raw('INT32', range(32).map(() => 0))],
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [2, 16] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [2, 16] },
+      ],
+      raw_input_contents: [
+        raw('INT32', [...range(16), ...range(16).reverse()]),
+        raw(
+          'INT32',
+          range(32).map(() => 0),
+        ),
+      ],
       outputs: [{ name: 'OUTPUT0', parameters: { classification: { int64_param: 1 } } }],
     });
     assert.equal(r['outputs'][0].datatype, 'BYTES');

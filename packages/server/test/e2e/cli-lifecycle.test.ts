@@ -11,7 +11,9 @@ import { EXAMPLES } from '../helpers/servers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tensorgate.js', import.meta.url));
 
-function startCli(args: string[]): Promise<{ child: ChildProcess; ports: { http: number; grpc: number; metrics: number } }> {
+function startCli(
+  args: string[],
+): Promise<{ child: ChildProcess; ports: { http: number; grpc: number; metrics: number } }> {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
@@ -29,7 +31,16 @@ function startCli(args: string[]): Promise<{ child: ChildProcess; ports: { http:
 
 test('serve, answer health, drain on SIGTERM and exit 0', async () => {
   const { child, ports } = await startCli([
-    '--model-repository', EXAMPLES, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0',
+    '--model-repository',
+    EXAMPLES,
+    '--host',
+    '127.0.0.1',
+    '--http-port',
+    '0',
+    '--grpc-port',
+    '0',
+    '--metrics-port',
+    '0',
   ]);
   const base = `http://127.0.0.1:${ports.http}`;
   assert.equal((await fetch(`${base}/v2/health/ready`)).status, 200);
@@ -49,9 +60,24 @@ test('serve, answer health, drain on SIGTERM and exit 0', async () => {
 });
 
 test('a missing repository is a clear startup error with exit code 1', async () => {
-  const child = spawn(process.execPath, [BIN, 'serve', '--model-repository', '/nonexistent/repo', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      BIN,
+      'serve',
+      '--model-repository',
+      '/nonexistent/repo',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--metrics-port',
+      '0',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   let stdout = '';
@@ -66,7 +92,17 @@ test('--help lists the Triton-style flags', async () => {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   await new Promise((resolve) => child.once('exit', resolve));
-  for (const flag of ['--model-repository', '--model-control-mode', '--load-model', '--repository-poll-secs', '--http-port', '--grpc-port', '--metrics-port', '--strict-readiness', '--exit-timeout-secs']) {
+  for (const flag of [
+    '--model-repository',
+    '--model-control-mode',
+    '--load-model',
+    '--repository-poll-secs',
+    '--http-port',
+    '--grpc-port',
+    '--metrics-port',
+    '--strict-readiness',
+    '--exit-timeout-secs',
+  ]) {
     assert.ok(out.includes(flag), `--help mentions ${flag}`);
   }
 });

@@ -89,7 +89,10 @@ describe('gRPC: inference', () => {
     assert.equal(r['model_version'], '1');
     const names = r['outputs'].map((o: Msg) => o['name']);
     const out0 = r['raw_output_contents'][names.indexOf('OUTPUT0')];
-    assert.deepEqual(values('INT32', out0), range(16).map((i) => 2 * i + 1));
+    assert.deepEqual(
+      values('INT32', out0),
+      range(16).map((i) => 2 * i + 1),
+    );
   });
 
   test('simple with typed contents', async () => {
@@ -102,7 +105,10 @@ describe('gRPC: inference', () => {
       outputs: [{ name: 'OUTPUT1' }],
     });
     assert.equal(r['outputs'].length, 1);
-    assert.deepEqual(values('INT32', r['raw_output_contents'][0]), range(16).map(() => 0));
+    assert.deepEqual(
+      values('INT32', r['raw_output_contents'][0]),
+      range(16).map(() => 0),
+    );
   });
 
   test('identity_fp32 round-trips 19 MB bit-exactly', async () => {
@@ -139,11 +145,36 @@ describe('gRPC: inference', () => {
 
   const badCases: Array<[string, Msg, number, RegExp]> = [
     ['unknown model', { ...simpleRequest(range(16), range(16)), model_name: 'nope' }, grpc.status.NOT_FOUND, /nope/],
-    ['wrong shape', simpleRequest(range(15), range(16), { inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 15] }, { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] }] }), grpc.status.INVALID_ARGUMENT, /unexpected shape/],
+    [
+      'wrong shape',
+      simpleRequest(range(15), range(16), {
+        inputs: [
+          { name: 'INPUT0', datatype: 'INT32', shape: [1, 15] },
+          { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+        ],
+      }),
+      grpc.status.INVALID_ARGUMENT,
+      /unexpected shape/,
+    ],
     ['byte size', simpleRequest(range(15), range(16)), grpc.status.INVALID_ARGUMENT, /byte size/],
-    ['raw count mismatch', { ...simpleRequest(range(16), range(16)), raw_input_contents: [raw('INT32', range(16))] }, grpc.status.INVALID_ARGUMENT, /raw/],
-    ['unknown output', simpleRequest(range(16), range(16), { outputs: [{ name: 'NOPE' }] }), grpc.status.INVALID_ARGUMENT, /NOPE/],
-    ['bad version', simpleRequest(range(16), range(16), { model_version: 'x1' }), grpc.status.INVALID_ARGUMENT, /version/],
+    [
+      'raw count mismatch',
+      { ...simpleRequest(range(16), range(16)), raw_input_contents: [raw('INT32', range(16))] },
+      grpc.status.INVALID_ARGUMENT,
+      /raw/,
+    ],
+    [
+      'unknown output',
+      simpleRequest(range(16), range(16), { outputs: [{ name: 'NOPE' }] }),
+      grpc.status.INVALID_ARGUMENT,
+      /NOPE/,
+    ],
+    [
+      'bad version',
+      simpleRequest(range(16), range(16), { model_version: 'x1' }),
+      grpc.status.INVALID_ARGUMENT,
+      /version/,
+    ],
   ];
   for (const [name, req, code, re] of badCases) {
     test(`bad request: ${name}`, async () => {
@@ -191,7 +222,17 @@ describe('gRPC: ModelStreamInfer', () => {
     assert.match(errors[0]!['error_message'], /nope/);
     const r1 = got.filter((m) => !m['error_message'] && m['infer_response'].id === 'r1');
     assert.deepEqual(
-      r1.filter((m) => m['infer_response'].raw_output_contents.length > 0).map((m) => values('INT32', m['infer_response'].raw_output_contents[m['infer_response'].outputs.findIndex((o: Msg) => o['name'] === 'OUT')])[0]),
+      r1
+        .filter((m) => m['infer_response'].raw_output_contents.length > 0)
+        .map(
+          (m) =>
+            values(
+              'INT32',
+              m['infer_response'].raw_output_contents[
+                m['infer_response'].outputs.findIndex((o: Msg) => o['name'] === 'OUT')
+              ],
+            )[0],
+        ),
       [10, 20, 30],
     );
     assert.ok(got.some((m) => !m['error_message'] && m['infer_response'].id === 's1'));

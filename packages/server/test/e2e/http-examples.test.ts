@@ -88,14 +88,23 @@ describe('HTTP: inference on the examples', () => {
     assert.equal(body['id'], 'req-1');
     assert.equal(body['model_name'], 'simple');
     const out = Object.fromEntries(body['outputs'].map((o: any) => [o.name, o]));
-    assert.deepEqual(out['OUTPUT0'].data, range(16).map((i) => 2 * i + 1));
-    assert.deepEqual(out['OUTPUT1'].data, range(16).map(() => -1));
+    assert.deepEqual(
+      out['OUTPUT0'].data,
+      range(16).map((i) => 2 * i + 1),
+    );
+    assert.deepEqual(
+      out['OUTPUT1'].data,
+      range(16).map(() => -1),
+    );
     assert.deepEqual(out['OUTPUT0'].shape, [1, 16]);
   });
 
   test('simple: binary in and out, batch 2, gzip request body', async () => {
     const a = raw('INT32', range(32));
-    const b = raw('INT32', range(32).map(() => 1));
+    const b = raw(
+      'INT32',
+      range(32).map(() => 1),
+    );
     const header = Buffer.from(
       JSON.stringify({
         inputs: [
@@ -117,7 +126,10 @@ describe('HTTP: inference on the examples', () => {
     const json = JSON.parse(buf.subarray(0, hlen).toString()) as Record<string, any>;
     assert.equal(json['outputs'].length, 1);
     assert.equal(json['outputs'][0].parameters.binary_data_size, 128);
-    assert.deepEqual(values('INT32', buf.subarray(hlen)), range(32).map((i) => i + 1));
+    assert.deepEqual(
+      values('INT32', buf.subarray(hlen)),
+      range(32).map((i) => i + 1),
+    );
   });
 
   test('simple_string: BYTES tensors of decimal text', async () => {
@@ -131,7 +143,10 @@ describe('HTTP: inference on the examples', () => {
     const body = (await r.json()) as Record<string, any>;
     const out0 = body['outputs'].find((o: any) => o.name === 'OUTPUT0');
     assert.equal(out0.datatype, 'BYTES');
-    assert.deepEqual(out0.data, range(16).map((i) => String(i + 1)));
+    assert.deepEqual(
+      out0.data,
+      range(16).map((i) => String(i + 1)),
+    );
   });
 
   test('identity_fp32: a 19 MB tensor comes back bit-exact (binary both ways)', async () => {
@@ -193,7 +208,11 @@ describe('HTTP: inference on the examples', () => {
 });
 
 const BINARY_SHORT = Buffer.concat([
-  Buffer.from(JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } }] })),
+  Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } }],
+    }),
+  ),
   Buffer.alloc(8),
 ]);
 
@@ -202,14 +221,80 @@ describe('HTTP: malformed requests get a clear error and the server keeps servin
     ['garbage JSON', '/v2/models/simple/infer', '{"inputs": [', 400, /JSON|json|parse/i],
     ['unknown model', '/v2/models/nope/infer', simpleBody(range(16), range(16)), 404, /nope/],
     ['unknown version', '/v2/models/simple/versions/9/infer', simpleBody(range(16), range(16)), 404, /version 9/],
-    ['wrong shape', '/v2/models/simple/infer', { inputs: [{ name: 'INPUT0', shape: [1, 15], datatype: 'INT32', data: range(15) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) }] }, 400, /unexpected shape for input 'INPUT0'/],
-    ['wrong datatype', '/v2/models/simple/infer', { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: range(16) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) }] }, 400, /data-type is 'FP32'/],
-    ['data count mismatch', '/v2/models/simple/infer', { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: range(3) }, { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) }] }, 400, /INPUT0/],
-    ['unknown datatype', '/v2/models/simple/infer', { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT33', data: range(16) }] }, 400, /INT33/],
-    ['unknown output', '/v2/models/simple/infer', { ...simpleBody(range(16), range(16)), outputs: [{ name: 'NOPE' }] }, 400, /unexpected inference output 'NOPE'/],
-    ['binary size past the body', '/v2/models/simple/infer', BINARY_SHORT, 400, /binary|size|byte/i, { 'inference-header-content-length': String(BINARY_SHORT.length - 8) }],
-    ['header length past the body', '/v2/models/simple/infer', '{"inputs": []}', 400, /Inference-Header-Content-Length|header/i, { 'inference-header-content-length': '500' }],
-    ['bad gzip', '/v2/models/simple/infer', 'not gzip at all', 400, /gzip|compress|decod/i, { 'content-encoding': 'gzip' }],
+    [
+      'wrong shape',
+      '/v2/models/simple/infer',
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 15], datatype: 'INT32', data: range(15) },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) },
+        ],
+      },
+      400,
+      /unexpected shape for input 'INPUT0'/,
+    ],
+    [
+      'wrong datatype',
+      '/v2/models/simple/infer',
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'FP32', data: range(16) },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) },
+        ],
+      },
+      400,
+      /data-type is 'FP32'/,
+    ],
+    [
+      'data count mismatch',
+      '/v2/models/simple/infer',
+      {
+        inputs: [
+          { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: range(3) },
+          { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) },
+        ],
+      },
+      400,
+      /INPUT0/,
+    ],
+    [
+      'unknown datatype',
+      '/v2/models/simple/infer',
+      { inputs: [{ name: 'INPUT0', shape: [1, 16], datatype: 'INT33', data: range(16) }] },
+      400,
+      /INT33/,
+    ],
+    [
+      'unknown output',
+      '/v2/models/simple/infer',
+      { ...simpleBody(range(16), range(16)), outputs: [{ name: 'NOPE' }] },
+      400,
+      /unexpected inference output 'NOPE'/,
+    ],
+    [
+      'binary size past the body',
+      '/v2/models/simple/infer',
+      BINARY_SHORT,
+      400,
+      /binary|size|byte/i,
+      { 'inference-header-content-length': String(BINARY_SHORT.length - 8) },
+    ],
+    [
+      'header length past the body',
+      '/v2/models/simple/infer',
+      '{"inputs": []}',
+      400,
+      /Inference-Header-Content-Length|header/i,
+      { 'inference-header-content-length': '500' },
+    ],
+    [
+      'bad gzip',
+      '/v2/models/simple/infer',
+      'not gzip at all',
+      400,
+      /gzip|compress|decod/i,
+      { 'content-encoding': 'gzip' },
+    ],
   ];
   for (const [name, path, body, status, re, headers] of cases) {
     test(name, async () => {

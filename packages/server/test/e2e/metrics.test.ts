@@ -20,7 +20,12 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   for (const line of text.split('\n')) {
     if (!line.startsWith(`${name}{`)) continue;
     const body = line.slice(name.length + 1, line.indexOf('}'));
-    const got = Object.fromEntries(body.split(',').map((kv) => kv.split('=')).map(([k, v]) => [k, v!.replace(/"/g, '')]));
+    const got = Object.fromEntries(
+      body
+        .split(',')
+        .map((kv) => kv.split('='))
+        .map(([k, v]) => [k, v!.replace(/"/g, '')]),
+    );
     if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return undefined;
@@ -34,7 +39,10 @@ test('request, inference and execution counters, failures by reason, durations a
     for (let i = 0; i < 2; i++) {
       await unary(client, 'ModelInfer', {
         model_name: 'simple',
-        inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [2, 16] }, { name: 'INPUT1', datatype: 'INT32', shape: [2, 16] }],
+        inputs: [
+          { name: 'INPUT0', datatype: 'INT32', shape: [2, 16] },
+          { name: 'INPUT1', datatype: 'INT32', shape: [2, 16] },
+        ],
         raw_input_contents: [a, a],
       });
     }
@@ -51,7 +59,10 @@ test('request, inference and execution counters, failures by reason, durations a
     // one request that fails validation
     await unaryError(client, 'ModelInfer', {
       model_name: 'simple',
-      inputs: [{ name: 'INPUT0', datatype: 'INT32', shape: [1, 15] }, { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] }],
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape: [1, 15] },
+        { name: 'INPUT1', datatype: 'INT32', shape: [1, 16] },
+      ],
       raw_input_contents: [raw('INT32', range(15)), raw('INT32', range(16))],
     });
   } finally {

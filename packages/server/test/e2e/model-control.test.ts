@@ -33,7 +33,10 @@ describe('explicit mode', () => {
       const idx2 = await json(await post(s.http, '/v2/repository/index'));
       assert.equal(idx2.find((m: any) => m.name === 'simple').state, 'UNAVAILABLE');
       const ready = await json(await post(s.http, '/v2/repository/index', { ready: true }));
-      assert.deepEqual(ready.map((m: any) => m.name), ['identity_fp32']);
+      assert.deepEqual(
+        ready.map((m: any) => m.name),
+        ['identity_fp32'],
+      );
     } finally {
       await s.close();
       await repo.remove();
@@ -46,11 +49,15 @@ describe('explicit mode', () => {
     try {
       const cfg = await json(await fetch(`${s.http}/v2/models/simple/config`));
       const override = { ...cfg, max_batch_size: 4 };
-      const r = await post(s.http, '/v2/repository/models/simple/load', { parameters: { config: JSON.stringify(override) } });
+      const r = await post(s.http, '/v2/repository/models/simple/load', {
+        parameters: { config: JSON.stringify(override) },
+      });
       assert.equal(r.status, 200, await r.clone().text());
       assert.equal((await json(await fetch(`${s.http}/v2/models/simple/config`))).max_batch_size, 4);
 
-      const bad = await post(s.http, '/v2/repository/models/simple/load', { parameters: { config: '{"max_batch_size": -3' } });
+      const bad = await post(s.http, '/v2/repository/models/simple/load', {
+        parameters: { config: '{"max_batch_size": -3' },
+      });
       assert.equal(bad.status, 400);
       assert.ok((await json(bad)).error.length > 0);
       assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
@@ -79,7 +86,10 @@ describe('explicit mode', () => {
 describe('poll mode', () => {
   test('picks up added, changed and removed models; a broken model does not take the server down', async () => {
     const repo = await tempRepository(['simple']);
-    const s = await startServer(['--model-control-mode', 'poll', '--repository-poll-secs', '1', '--strict-readiness', 'false'], repo.path);
+    const s = await startServer(
+      ['--model-control-mode', 'poll', '--repository-poll-secs', '1', '--strict-readiness', 'false'],
+      repo.path,
+    );
     try {
       assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
       // added
@@ -93,7 +103,10 @@ describe('poll mode', () => {
       assert.equal((await fetch(`${s.http}/v2/models/simple/versions/1/ready`)).status, 200);
       // broken model
       await mkdir(join(repo.path, 'broken', '1'), { recursive: true });
-      await writeFile(join(repo.path, 'broken', 'config.pbtxt'), 'name: "broken"\nbackend: "js"\nmax_batch_size: oops\n');
+      await writeFile(
+        join(repo.path, 'broken', 'config.pbtxt'),
+        'name: "broken"\nbackend: "js"\nmax_batch_size: oops\n',
+      );
       await eventually(async () => {
         const idx = await json(await post(s.http, '/v2/repository/index'));
         const row = idx.find((m: any) => m.name === 'broken');

@@ -9,7 +9,10 @@ import { loadProtoRoot } from '@tensorgate/protocol';
 export type Msg = Record<string, unknown> & { [k: string]: any };
 
 /** Builds a client constructor for a service of our protos. */
-export function grpcClient(port: number, service = 'inference.GRPCInferenceService'): grpc.Client & Record<string, any> {
+export function grpcClient(
+  port: number,
+  service = 'inference.GRPCInferenceService',
+): grpc.Client & Record<string, any> {
   const root = loadProtoRoot();
   const svc = root.lookupService(service);
   const def: Record<string, grpc.MethodDefinition<any, any>> = {};
@@ -25,7 +28,14 @@ export function grpcClient(port: number, service = 'inference.GRPCInferenceServi
       requestDeserialize: (b: Buffer) => req.decode(b),
       responseSerialize: (o: Msg) => Buffer.from(res.encode(o).finish()),
       responseDeserialize: (b: Buffer) =>
-        res.toObject(res.decode(b), { enums: String, longs: Number, defaults: true, arrays: true, objects: true, oneofs: true }),
+        res.toObject(res.decode(b), {
+          enums: String,
+          longs: Number,
+          defaults: true,
+          arrays: true,
+          objects: true,
+          oneofs: true,
+        }),
     };
   }
   const Ctor = grpc.makeGenericClientConstructor(def, service.split('.').pop()!);
@@ -36,14 +46,26 @@ export function grpcClient(port: number, service = 'inference.GRPCInferenceServi
 }
 
 /** Calls a unary RPC and returns a promise. */
-export function unary(client: Record<string, any>, method: string, request: Msg, options: grpc.CallOptions = {}): Promise<Msg> {
+export function unary(
+  client: Record<string, any>,
+  method: string,
+  request: Msg,
+  options: grpc.CallOptions = {},
+): Promise<Msg> {
   return new Promise((resolve, reject) => {
-    client[method](request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, res: Msg) => (err ? reject(err) : resolve(res)));
+    client[method](request, new grpc.Metadata(), options, (err: grpc.ServiceError | null, res: Msg) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 
 /** Expects a unary call to fail with `code`; returns the error for further checks. */
-export async function unaryError(client: Record<string, any>, method: string, request: Msg, options: grpc.CallOptions = {}): Promise<grpc.ServiceError> {
+export async function unaryError(
+  client: Record<string, any>,
+  method: string,
+  request: Msg,
+  options: grpc.CallOptions = {},
+): Promise<grpc.ServiceError> {
   try {
     await unary(client, method, request, options);
   } catch (e) {

@@ -23,7 +23,21 @@ export interface TestServer {
 /** Starts a server on 127.0.0.1 with every port 0 and the given extra flags. */
 export async function startServer(extraArgs: string[] = [], repository = EXAMPLES): Promise<TestServer> {
   const settings = parseSettings(
-    ['--model-repository', repository, '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', '--exit-timeout-secs', '5', ...extraArgs],
+    [
+      '--model-repository',
+      repository,
+      '--host',
+      '127.0.0.1',
+      '--http-port',
+      '0',
+      '--grpc-port',
+      '0',
+      '--metrics-port',
+      '0',
+      '--exit-timeout-secs',
+      '5',
+      ...extraArgs,
+    ],
     {},
   );
   const server = await createServer(settings, { logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }) });
@@ -44,7 +58,11 @@ export async function tempRepository(models: string[]): Promise<{ path: string; 
 }
 
 /** Polls `check` until it returns true or `attempts` run out (no timing assertions: only eventual state). */
-export async function eventually(check: () => Promise<boolean> | boolean, attempts = 100, everyMs = 100): Promise<void> {
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  attempts = 100,
+  everyMs = 100,
+): Promise<void> {
   for (let i = 0; i < attempts; i++) {
     if (await check()) return;
     await new Promise((r) => setTimeout(r, everyMs));

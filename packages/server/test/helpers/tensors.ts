@@ -5,7 +5,8 @@ import { decodeElements, encodeElements, type DataType } from '@tensorgate/proto
 export const raw = (datatype: DataType, values: unknown[]): Buffer => Buffer.from(encodeElements(datatype, values));
 
 /** Decodes raw bytes into plain values. */
-export const values = (datatype: DataType, bytes: Uint8Array): Array<number | boolean | string> => decodeElements(datatype, bytes);
+export const values = (datatype: DataType, bytes: Uint8Array): Array<number | boolean | string> =>
+  decodeElements(datatype, bytes);
 
 /** 0..n-1 */
 export const range = (n: number, from = 0): number[] => Array.from({ length: n }, (_, i) => i + from);

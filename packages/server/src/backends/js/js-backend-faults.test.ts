@@ -6,7 +6,16 @@ import { decodeElements } from '@tensorgate/protocol';
 import type { BackendModel } from '../../backend-api/backend.js';
 import { InferenceError } from '../../core/errors.js';
 import { createJsBackend } from './js-backend.js';
-import { makeConfig, makeContext, makeRequest, output, removeTempRepos, tensor, writeModel, type ConfigSpec } from './test-support.js';
+import {
+  makeConfig,
+  makeContext,
+  makeRequest,
+  output,
+  removeTempRepos,
+  tensor,
+  writeModel,
+  type ConfigSpec,
+} from './test-support.js';
 
 const backend = createJsBackend({ restartDelayMs: () => 0, drainTimeoutMs: 5_000 });
 const loaded: BackendModel[] = [];
@@ -45,7 +54,10 @@ describe('js backend: model errors', () => {
     for (const r of [a, b]) {
       const err = r.sender.single.error;
       assert.equal(err?.code, 'INTERNAL');
-      assert.equal(err.message, "Failed to process the request(s) for model instance 'thrower_0', message: RangeError: unlucky");
+      assert.equal(
+        err.message,
+        "Failed to process the request(s) for model instance 'thrower_0', message: RangeError: unlucky",
+      );
     }
     const c = makeRequest([inInt([2, 3])], ['OUT']);
     await model.instances[0]!.execute([c]);
@@ -70,7 +82,10 @@ describe('js backend: model errors', () => {
     const reqs = [0, 1, 2, 3, 4, 5, 6, 7].map((v) => makeRequest([inInt([v])], ['OUT']));
     await model.instances[0]!.execute(reqs);
     const errors = reqs.slice(0, 7).map((r) => r.sender.single.error!);
-    assert.deepEqual(errors.map((e) => e.code), ['INVALID_ARG', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL']);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['INVALID_ARG', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL', 'INTERNAL'],
+    );
     assert.equal(errors[0]!.message, 'bad input');
     assert.equal(errors[1]!.message, 'plain error');
     assert.match(errors[2]!.message, /invalid output 'OUT': datatype FP32 does not match the config \(INT32\)/);
@@ -108,9 +123,20 @@ describe('js backend: model errors', () => {
   test('BOOL, FP16, BF16, INT64 and UINT64 tensors cross both ways', async () => {
     const spec: ConfigSpec = {
       name: 'types',
-      inputs: [['B', 'TYPE_BOOL', [-1]], ['H', 'TYPE_FP16', [-1]], ['L', 'TYPE_INT64', [-1]]],
-      outputs: [['NOT_B', 'TYPE_BOOL', [-1]], ['H_BITS', 'TYPE_FP16', [-1]], ['H2', 'TYPE_FP16', [-1]], ['BF', 'TYPE_BF16', [-1]],
-        ['L1', 'TYPE_INT64', [-1]], ['U', 'TYPE_UINT64', [-1]], ['CLASSES', 'TYPE_STRING', [-1]]],
+      inputs: [
+        ['B', 'TYPE_BOOL', [-1]],
+        ['H', 'TYPE_FP16', [-1]],
+        ['L', 'TYPE_INT64', [-1]],
+      ],
+      outputs: [
+        ['NOT_B', 'TYPE_BOOL', [-1]],
+        ['H_BITS', 'TYPE_FP16', [-1]],
+        ['H2', 'TYPE_FP16', [-1]],
+        ['BF', 'TYPE_BF16', [-1]],
+        ['L1', 'TYPE_INT64', [-1]],
+        ['U', 'TYPE_UINT64', [-1]],
+        ['CLASSES', 'TYPE_STRING', [-1]],
+      ],
     };
     const { model } = await load(
       spec,
@@ -131,7 +157,11 @@ describe('js backend: model errors', () => {
        }); } }`,
     );
     const req = makeRequest(
-      [tensor('B', 'BOOL', [3], [true, false, true]), tensor('H', 'FP16', [2], [1.5, -0.25]), tensor('L', 'INT64', [2], [2n ** 62n, -5n])],
+      [
+        tensor('B', 'BOOL', [3], [true, false, true]),
+        tensor('H', 'FP16', [2], [1.5, -0.25]),
+        tensor('L', 'INT64', [2], [2n ** 62n, -5n]),
+      ],
       spec.outputs.map(([n]) => n),
     );
     await model.instances[0]!.execute([req]);
@@ -167,13 +197,22 @@ describe('js backend: decoupled models', () => {
     );
     const a = makeRequest([inInt([5])], ['OUT']);
     await model.instances[0]!.execute([a]);
-    assert.deepEqual(a.sender.sent.map((s) => s.final), [false, false, true]);
-    assert.deepEqual(a.sender.sent.slice(0, 2).map((s) => decodeElements('INT32', output(s.response!, 'OUT').data)[0]), [5, 6]);
+    assert.deepEqual(
+      a.sender.sent.map((s) => s.final),
+      [false, false, true],
+    );
+    assert.deepEqual(
+      a.sender.sent.slice(0, 2).map((s) => decodeElements('INT32', output(s.response!, 'OUT').data)[0]),
+      [5, 6],
+    );
     assert.equal(a.sender.sent[2]!.response, undefined);
 
     const b = makeRequest([inInt([-1])], ['OUT']);
     await model.instances[0]!.execute([b]);
-    assert.deepEqual(b.sender.sent.map((s) => s.final), [false, true]);
+    assert.deepEqual(
+      b.sender.sent.map((s) => s.final),
+      [false, true],
+    );
     assert.match(b.sender.sent[1]!.response!.error!.message, /message: Error: half done/);
   });
 
@@ -262,7 +301,10 @@ describe('js backend: instances', () => {
     const inst = model.instances[0]!;
     const exit = makeRequest([inInt([1])], ['OUT']);
     await assert.rejects(inst.execute([exit]), (e: unknown) => e instanceof InferenceError && e.code === 'INTERNAL');
-    assert.equal(exit.sender.single.error?.message, 'model instance crashy_0 crashed: its worker exited with code 3; it is being restarted');
+    assert.equal(
+      exit.sender.single.error?.message,
+      'model instance crashy_0 crashed: its worker exited with code 3; it is being restarted',
+    );
 
     const thrown = makeRequest([inInt([2])], ['OUT']);
     await assert.rejects(inst.execute([thrown]), /crashed: Error: late failure; it is being restarted/);
@@ -307,7 +349,10 @@ describe('js backend: load errors', () => {
 
   test('missing file, missing class, syntax error, failing initialize and GPU kind', async () => {
     let e = await loadError(echoSpec('nofile'), undefined);
-    assert.match(e.message, /failed to load model 'nofile' version 1: no model file, expected .*nofile\/1\/model\.js or .*model\.mjs/);
+    assert.match(
+      e.message,
+      /failed to load model 'nofile' version 1: no model file, expected .*nofile\/1\/model\.js or .*model\.mjs/,
+    );
 
     e = await loadError(echoSpec('noclass'), 'export const x = 1;');
     assert.match(e.message, /noclass\/1\/model\.js exports no model class/);
@@ -317,12 +362,21 @@ describe('js backend: load errors', () => {
     assert.match(e.message, /cannot import .*syntax\/1\/model\.js: SyntaxError: Unexpected end of input/);
 
     e = await loadError(echoSpec('throwsontop'), 'const x = 1;\nnull.boom;\nexport default class { execute() {} }');
-    assert.match(e.message, /cannot import .*throwsontop\/1\/model\.js: line 2: TypeError: Cannot read properties of null/);
+    assert.match(
+      e.message,
+      /cannot import .*throwsontop\/1\/model\.js: line 2: TypeError: Cannot read properties of null/,
+    );
 
-    e = await loadError(echoSpec('badinit'), 'export default class { initialize() { throw new Error("no weights"); } execute() {} }');
+    e = await loadError(
+      echoSpec('badinit'),
+      'export default class { initialize() { throw new Error("no weights"); } execute() {} }',
+    );
     assert.match(e.message, /badinit\/1\/model\.js: initialize\(\) failed: Error: no weights/);
 
-    e = await loadError(echoSpec('gpu', { instanceGroups: [{ count: 1, kind: 'KIND_GPU' }] }), 'export default class { execute() {} }');
+    e = await loadError(
+      echoSpec('gpu', { instanceGroups: [{ count: 1, kind: 'KIND_GPU' }] }),
+      'export default class { execute() {} }',
+    );
     assert.match(e.message, /has kind KIND_GPU; the js backend runs on CPU/);
   });
 

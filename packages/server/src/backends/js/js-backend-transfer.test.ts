@@ -3,7 +3,15 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BackendModel } from '../../backend-api/backend.js';
 import { createJsBackend } from './js-backend.js';
-import { makeConfig, makeContext, makeRequest, output, removeTempRepos, writeModel, type ConfigSpec } from './test-support.js';
+import {
+  makeConfig,
+  makeContext,
+  makeRequest,
+  output,
+  removeTempRepos,
+  writeModel,
+  type ConfigSpec,
+} from './test-support.js';
 
 const loaded: BackendModel[] = [];
 after(async () => {
@@ -14,8 +22,14 @@ after(async () => {
 test('owned input buffers shared by two large inputs move to the worker; both echoed outputs are exact', async () => {
   const spec: ConfigSpec = {
     name: 'pair_identity',
-    inputs: [['A', 'TYPE_FP32', [-1]], ['B', 'TYPE_FP32', [-1]]],
-    outputs: [['A_OUT', 'TYPE_FP32', [-1]], ['B_OUT', 'TYPE_FP32', [-1]]],
+    inputs: [
+      ['A', 'TYPE_FP32', [-1]],
+      ['B', 'TYPE_FP32', [-1]],
+    ],
+    outputs: [
+      ['A_OUT', 'TYPE_FP32', [-1]],
+      ['B_OUT', 'TYPE_FP32', [-1]],
+    ],
   };
   const repo = await writeModel(
     spec.name,
@@ -58,8 +72,15 @@ test('owned input buffers shared by two large inputs move to the worker; both ec
 });
 
 test('without ownership the caller keeps its buffers', async () => {
-  const spec: ConfigSpec = { name: 'keep_identity', inputs: [['A', 'TYPE_FP32', [-1]]], outputs: [['A_OUT', 'TYPE_FP32', [-1]]] };
-  const repo = await writeModel(spec.name, `export default class { execute(rs) { return rs.map((r) => ({ outputs: [{ name: 'A_OUT', data: r.input('A').data }] })); } }`);
+  const spec: ConfigSpec = {
+    name: 'keep_identity',
+    inputs: [['A', 'TYPE_FP32', [-1]]],
+    outputs: [['A_OUT', 'TYPE_FP32', [-1]]],
+  };
+  const repo = await writeModel(
+    spec.name,
+    `export default class { execute(rs) { return rs.map((r) => ({ outputs: [{ name: 'A_OUT', data: r.input('A').data }] })); } }`,
+  );
   const model = await createJsBackend().loadModel(makeContext(repo, makeConfig(spec)));
   loaded.push(model);
   const data = new Uint8Array(4 * 65536).fill(7);

@@ -25,13 +25,26 @@ describe('example models through the js backend', () => {
     const model = await loadExample({
       name: 'simple',
       maxBatchSize: 8,
-      inputs: [['INPUT0', 'TYPE_INT32', [16]], ['INPUT1', 'TYPE_INT32', [16]]],
-      outputs: [['OUTPUT0', 'TYPE_INT32', [16]], ['OUTPUT1', 'TYPE_INT32', [16]]],
+      inputs: [
+        ['INPUT0', 'TYPE_INT32', [16]],
+        ['INPUT1', 'TYPE_INT32', [16]],
+      ],
+      outputs: [
+        ['OUTPUT0', 'TYPE_INT32', [16]],
+        ['OUTPUT1', 'TYPE_INT32', [16]],
+      ],
     });
     const a = range(32, (i) => i);
     const b = range(32, (i) => (i % 3) - 2147483647);
-    const both = makeRequest([tensor('INPUT0', 'INT32', [2, 16], a), tensor('INPUT1', 'INT32', [2, 16], b)], ['OUTPUT0', 'OUTPUT1'], { batchSize: 2 });
-    const onlyDiff = makeRequest([tensor('INPUT0', 'INT32', [1, 16], a.slice(0, 16)), tensor('INPUT1', 'INT32', [1, 16], a.slice(0, 16))], ['OUTPUT1']);
+    const both = makeRequest(
+      [tensor('INPUT0', 'INT32', [2, 16], a), tensor('INPUT1', 'INT32', [2, 16], b)],
+      ['OUTPUT0', 'OUTPUT1'],
+      { batchSize: 2 },
+    );
+    const onlyDiff = makeRequest(
+      [tensor('INPUT0', 'INT32', [1, 16], a.slice(0, 16)), tensor('INPUT1', 'INT32', [1, 16], a.slice(0, 16))],
+      ['OUTPUT1'],
+    );
     const timings = await model.instances[0]!.execute([both, onlyDiff]);
     assert.ok(timings.computeInferNs >= 0 && timings.computeInputNs > 0 && timings.computeOutputNs > 0);
 
@@ -39,35 +52,75 @@ describe('example models through the js backend', () => {
     const sum = output(r, 'OUTPUT0');
     assert.deepEqual(sum.shape, [2, 16]);
     assert.equal(sum.datatype, 'INT32');
-    assert.deepEqual(decodeElements('INT32', sum.data), a.map((x, i) => (x + b[i]!) | 0));
-    assert.deepEqual(decodeElements('INT32', output(r, 'OUTPUT1').data), a.map((x, i) => (x - b[i]!) | 0));
+    assert.deepEqual(
+      decodeElements('INT32', sum.data),
+      a.map((x, i) => (x + b[i]!) | 0),
+    );
+    assert.deepEqual(
+      decodeElements('INT32', output(r, 'OUTPUT1').data),
+      a.map((x, i) => (x - b[i]!) | 0),
+    );
     const r2 = onlyDiff.sender.single;
-    assert.deepEqual(r2.outputs.map((o) => o.name), ['OUTPUT1']);
-    assert.deepEqual(decodeElements('INT32', r2.outputs[0]!.data), range(16, () => 0));
+    assert.deepEqual(
+      r2.outputs.map((o) => o.name),
+      ['OUTPUT1'],
+    );
+    assert.deepEqual(
+      decodeElements('INT32', r2.outputs[0]!.data),
+      range(16, () => 0),
+    );
   });
 
   test('simple_string works on decimal strings and fails only the request with a bad element', async () => {
     const model = await loadExample({
       name: 'simple_string',
       maxBatchSize: 8,
-      inputs: [['INPUT0', 'TYPE_STRING', [16]], ['INPUT1', 'TYPE_STRING', [16]]],
-      outputs: [['OUTPUT0', 'TYPE_STRING', [16]], ['OUTPUT1', 'TYPE_STRING', [16]]],
+      inputs: [
+        ['INPUT0', 'TYPE_STRING', [16]],
+        ['INPUT1', 'TYPE_STRING', [16]],
+      ],
+      outputs: [
+        ['OUTPUT0', 'TYPE_STRING', [16]],
+        ['OUTPUT1', 'TYPE_STRING', [16]],
+      ],
     });
     const a = range(16, (i) => i);
     const good = makeRequest(
-      [tensor('INPUT0', 'BYTES', [1, 16], a.map(String)), tensor('INPUT1', 'BYTES', [1, 16], a.map(() => '1'))],
+      [
+        tensor('INPUT0', 'BYTES', [1, 16], a.map(String)),
+        tensor(
+          'INPUT1',
+          'BYTES',
+          [1, 16],
+          a.map(() => '1'),
+        ),
+      ],
       ['OUTPUT0', 'OUTPUT1'],
     );
     const bad = makeRequest(
-      [tensor('INPUT0', 'BYTES', [1, 16], a.map((i) => (i === 3 ? 'x3' : String(i)))), tensor('INPUT1', 'BYTES', [1, 16], a.map(String))],
+      [
+        tensor(
+          'INPUT0',
+          'BYTES',
+          [1, 16],
+          a.map((i) => (i === 3 ? 'x3' : String(i))),
+        ),
+        tensor('INPUT1', 'BYTES', [1, 16], a.map(String)),
+      ],
       ['OUTPUT0'],
     );
     await model.instances[0]!.execute([good, bad]);
     const sum = output(good.sender.single, 'OUTPUT0');
     assert.equal(sum.datatype, 'BYTES');
     assert.deepEqual(sum.shape, [1, 16]);
-    assert.deepEqual(decodeElements('BYTES', sum.data), a.map((i) => String(i + 1)));
-    assert.deepEqual(decodeElements('BYTES', output(good.sender.single, 'OUTPUT1').data), a.map((i) => String(i - 1)));
+    assert.deepEqual(
+      decodeElements('BYTES', sum.data),
+      a.map((i) => String(i + 1)),
+    );
+    assert.deepEqual(
+      decodeElements('BYTES', output(good.sender.single, 'OUTPUT1').data),
+      a.map((i) => String(i - 1)),
+    );
     const err = bad.sender.single.error;
     assert.equal(err?.code, 'INVALID_ARG');
     assert.match(err.message, /INPUT0 element 3 is not a decimal integer: 'x3'/);
@@ -100,17 +153,31 @@ describe('example models through the js backend', () => {
     const model = await loadExample({
       name: 'repeat_int32',
       decoupled: true,
-      inputs: [['IN', 'TYPE_INT32', [-1]], ['DELAY', 'TYPE_UINT32', [-1]], ['WAIT', 'TYPE_UINT32', [1]]],
-      outputs: [['OUT', 'TYPE_INT32', [1]], ['IDX', 'TYPE_UINT32', [1]]],
+      inputs: [
+        ['IN', 'TYPE_INT32', [-1]],
+        ['DELAY', 'TYPE_UINT32', [-1]],
+        ['WAIT', 'TYPE_UINT32', [1]],
+      ],
+      outputs: [
+        ['OUT', 'TYPE_INT32', [1]],
+        ['IDX', 'TYPE_UINT32', [1]],
+      ],
     });
     const three = makeRequest(
-      [tensor('IN', 'INT32', [3], [7, -8, 9]), tensor('DELAY', 'UINT32', [3], [1, 0, 2]), tensor('WAIT', 'UINT32', [1], [0])],
+      [
+        tensor('IN', 'INT32', [3], [7, -8, 9]),
+        tensor('DELAY', 'UINT32', [3], [1, 0, 2]),
+        tensor('WAIT', 'UINT32', [1], [0]),
+      ],
       ['OUT', 'IDX'],
     );
     await model.instances[0]!.execute([three]);
     const sent = await three.sender.done;
     assert.equal(sent.length, 4);
-    assert.deepEqual(sent.map((s) => s.final), [false, false, false, true]);
+    assert.deepEqual(
+      sent.map((s) => s.final),
+      [false, false, false, true],
+    );
     assert.equal(sent[3]!.response, undefined, 'the final flag is bare');
     const outs = sent.slice(0, 3).map((s) => decodeElements('INT32', output(s.response!, 'OUT').data)[0]);
     const idx = sent.slice(0, 3).map((s) => decodeElements('UINT32', output(s.response!, 'IDX').data)[0]);
@@ -140,7 +207,10 @@ describe('example models through the js backend', () => {
       outputs: [['OUTPUT0', 'TYPE_UINT32', [1]]],
       instanceGroups: [{ count: 2, kind: 'KIND_CPU' }],
     });
-    assert.deepEqual(model.instances.map((i) => i.name), ['sleep_ms_0_0', 'sleep_ms_0_1']);
+    assert.deepEqual(
+      model.instances.map((i) => i.name),
+      ['sleep_ms_0_0', 'sleep_ms_0_1'],
+    );
     const quick = makeRequest([tensor('INPUT0', 'UINT32', [1], [2])], ['OUTPUT0']);
     const abort = new AbortController();
     // An hour-long sleep: the test can only finish if cancellation reaches the model.
@@ -156,10 +226,16 @@ describe('example models through the js backend', () => {
   test('moving_average computes windowed means and rejects a bad window', async () => {
     const model = await loadExample({
       name: 'moving_average',
-      inputs: [['INPUT', 'TYPE_FP32', [-1]], ['WINDOW', 'TYPE_INT32', [1]]],
+      inputs: [
+        ['INPUT', 'TYPE_FP32', [-1]],
+        ['WINDOW', 'TYPE_INT32', [1]],
+      ],
       outputs: [['OUTPUT', 'TYPE_FP32', [-1]]],
     });
-    const ok = makeRequest([tensor('INPUT', 'FP32', [5], [1, 2, 3, 4, 10]), tensor('WINDOW', 'INT32', [1], [2])], ['OUTPUT']);
+    const ok = makeRequest(
+      [tensor('INPUT', 'FP32', [5], [1, 2, 3, 4, 10]), tensor('WINDOW', 'INT32', [1], [2])],
+      ['OUTPUT'],
+    );
     const tooBig = makeRequest([tensor('INPUT', 'FP32', [2], [1, 2]), tensor('WINDOW', 'INT32', [1], [3])], ['OUTPUT']);
     const zero = makeRequest([tensor('INPUT', 'FP32', [2], [1, 2]), tensor('WINDOW', 'INT32', [1], [0])], ['OUTPUT']);
     await model.instances[0]!.execute([ok, tooBig, zero]);
@@ -182,9 +258,28 @@ describe('example models through the js backend', () => {
       const model = await backend.loadModel(makeContext(EXAMPLES_DIR, config));
       assert.ok(model.instances.length >= 1);
       if (name === 'simple') {
-        const req = makeRequest([tensor('INPUT0', 'INT32', [1, 16], range(16, (i) => i)), tensor('INPUT1', 'INT32', [1, 16], range(16, () => 1))], ['OUTPUT0']);
+        const req = makeRequest(
+          [
+            tensor(
+              'INPUT0',
+              'INT32',
+              [1, 16],
+              range(16, (i) => i),
+            ),
+            tensor(
+              'INPUT1',
+              'INT32',
+              [1, 16],
+              range(16, () => 1),
+            ),
+          ],
+          ['OUTPUT0'],
+        );
         await model.instances[0]!.execute([req]);
-        assert.deepEqual(decodeElements('INT32', output(req.sender.single, 'OUTPUT0').data), range(16, (i) => i + 1));
+        assert.deepEqual(
+          decodeElements('INT32', output(req.sender.single, 'OUTPUT0').data),
+          range(16, (i) => i + 1),
+        );
       }
       await model.unload();
     }

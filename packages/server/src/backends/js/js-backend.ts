@@ -46,7 +46,8 @@ async function resolveModelFile(ctx: BackendModelContext): Promise<string> {
 
 /** Instance names as Triton gives them: the group name, suffixed with the index when count > 1. */
 function instanceNames(modelName: string, groups: readonly InstanceGroupConfig[]): string[] {
-  const effective = groups.length > 0 ? groups : [{ name: '', kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
+  const effective =
+    groups.length > 0 ? groups : [{ name: '', kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
   const names: string[] = [];
   effective.forEach((g, gi) => {
     if (g.kind !== 'KIND_CPU' && g.kind !== 'KIND_AUTO') {

@@ -105,7 +105,18 @@ export class JsInstance implements ModelInstance {
     let resolve!: (t: ExecutionTimings) => void;
     let reject!: (e: InferenceError) => void;
     const done = new Promise<ExecutionTimings>((res, rej) => ((resolve = res), (reject = rej)));
-    const exec: ExecState = { id: this.nextExec++, keys: [], remaining: batch.length, returned: false, skipped: false, inputNs: 0, inferNs: 0, outputNs: 0, resolve, reject };
+    const exec: ExecState = {
+      id: this.nextExec++,
+      keys: [],
+      remaining: batch.length,
+      returned: false,
+      skipped: false,
+      inputNs: 0,
+      inferNs: 0,
+      outputNs: 0,
+      resolve,
+      reject,
+    };
     // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
     // sized buffer of their own): transferring moves no bytes, whereas cloning a view would copy
     // the whole (possibly pooled, much larger) buffer behind it.
@@ -191,7 +202,9 @@ export class JsInstance implements ModelInstance {
           case 'init-error':
             phase = 'failed';
             this.worker = undefined;
-            resolve(new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`));
+            resolve(
+              new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`),
+            );
             void worker.terminate();
             return;
           case 'finalized':
@@ -205,7 +218,12 @@ export class JsInstance implements ModelInstance {
         const reason = lastError ? `${lastError.name}: ${lastError.message}` : `its worker exited with code ${code}`;
         if (phase === 'loading') {
           this.worker = undefined;
-          resolve(new InferenceError('INTERNAL', `failed to load model '${this.opts.init.args.model_name}': ${file}: ${reason}`));
+          resolve(
+            new InferenceError(
+              'INTERNAL',
+              `failed to load model '${this.opts.init.args.model_name}': ${file}: ${reason}`,
+            ),
+          );
           return;
         }
         this.onCrash(reason);

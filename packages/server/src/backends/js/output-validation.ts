@@ -57,20 +57,27 @@ export class OutputValidator {
         if (outputs[j]!.name === out.name) this.fail(out.name, 'it appears twice in the response');
       }
       this.check(out, batchSize);
-      if (requested.includes(out.name)) result.push({ name: out.name, datatype: out.datatype, shape: out.shape, data: out.data });
+      if (requested.includes(out.name))
+        result.push({ name: out.name, datatype: out.datatype, shape: out.shape, data: out.data });
     }
     return result;
   }
 
   private fail(name: string, problem: string): never {
-    throw new InferenceError('INTERNAL', `model '${this.config.name}' returned an invalid output '${name}': ${problem}`);
+    throw new InferenceError(
+      'INTERNAL',
+      `model '${this.config.name}' returned an invalid output '${name}': ${problem}`,
+    );
   }
 
   private check(out: WireTensor, batchSize: number): void {
     const { name, datatype, shape, data } = out;
     const rule = this.rules.get(name);
     if (!rule) {
-      throw new InferenceError('INTERNAL', `model '${this.config.name}' returned an output '${name}' that is not in its config`);
+      throw new InferenceError(
+        'INTERNAL',
+        `model '${this.config.name}' returned an output '${name}' that is not in its config`,
+      );
     }
     if (!isDataType(datatype) || datatype !== rule.datatype) {
       this.fail(name, `datatype ${String(datatype)} does not match the config (${rule.datatype ?? 'unknown'})`);
@@ -92,7 +99,10 @@ export class OutputValidator {
     } else {
       const expected = byteSizeOf(datatype, shape)!;
       if (expected !== data.byteLength) {
-        this.fail(name, `shape [${shape.join(',')}] needs ${expected} byte(s) of ${datatype} but the data has ${data.byteLength}`);
+        this.fail(
+          name,
+          `shape [${shape.join(',')}] needs ${expected} byte(s) of ${datatype} but the data has ${data.byteLength}`,
+        );
       }
     }
     this.checkDims(name, shape, rule.dims, batchSize);

@@ -10,7 +10,12 @@ const config = makeConfig({
   name: 'm',
   maxBatchSize: 4,
   inputs: [],
-  outputs: [['F', 'TYPE_FP32', [-1]], ['G', 'TYPE_INT32', [2, -1]], ['S', 'TYPE_STRING', [2]], ['W', 'TYPE_FP32', [-1, -1]]],
+  outputs: [
+    ['F', 'TYPE_FP32', [-1]],
+    ['G', 'TYPE_INT32', [2, -1]],
+    ['S', 'TYPE_STRING', [2]],
+    ['W', 'TYPE_FP32', [-1, -1]],
+  ],
 });
 const specs = outputSpecs(config);
 
@@ -53,8 +58,14 @@ describe('tensor views', () => {
     const f = encodeOutputTensor({ name: 'F', data: new Float64Array([0.5]) }, specs, 1);
     assert.deepEqual(decodeElements('FP32', f.tensor.data), [0.5]);
     assert.throws(() => encodeOutputTensor({ name: 'G', data: [2 ** 31] }, specs, 1), /out of range for INT32/);
-    assert.throws(() => encodeOutputTensor({ name: 'S', data: [1] as unknown as string[] }, specs, 1), /expected a string or Uint8Array/);
-    assert.throws(() => encodeOutputTensor({ name: 'B', datatype: 'BOOL', data: new Uint8Array([2]) }, specs, 1), /BOOL bytes must be 0 or 1/);
+    assert.throws(
+      () => encodeOutputTensor({ name: 'S', data: [1] as unknown as string[] }, specs, 1),
+      /expected a string or Uint8Array/,
+    );
+    assert.throws(
+      () => encodeOutputTensor({ name: 'B', datatype: 'BOOL', data: new Uint8Array([2]) }, specs, 1),
+      /BOOL bytes must be 0 or 1/,
+    );
   });
 });
 
@@ -64,29 +75,50 @@ describe('output validation', () => {
 
   test('keeps requested outputs that match the config', () => {
     const out = v.validate(
-      [{ name: 'F', datatype: 'FP32', shape: [2, 3], data: f32(6) }, { name: 'G', datatype: 'INT32', shape: [2, 2, 1], data: f32(4) }],
+      [
+        { name: 'F', datatype: 'FP32', shape: [2, 3], data: f32(6) },
+        { name: 'G', datatype: 'INT32', shape: [2, 2, 1], data: f32(4) },
+      ],
       ['G'],
       2,
     );
-    assert.deepEqual(out.map((t) => t.name), ['G']);
+    assert.deepEqual(
+      out.map((t) => t.name),
+      ['G'],
+    );
   });
 
   test('rejects mismatches with INTERNAL errors naming the output', () => {
     const bad: Array<[Parameters<OutputValidator['validate']>[0][number], RegExp]> = [
       [{ name: 'F', datatype: 'FP32', shape: [1, 3], data: f32(2) }, /needs 12 byte\(s\) of FP32 but the data has 8/],
-      [{ name: 'F', datatype: 'FP32', shape: [3, 1], data: f32(3) }, /batch dimension 3 is not the request's batch size 1/],
-      [{ name: 'G', datatype: 'INT32', shape: [1, 3, 1], data: f32(3) }, /does not match the config dims \[batch,2,-1\]/],
-      [{ name: 'S', datatype: 'BYTES', shape: [1, 2], data: new Uint8Array([9, 0, 0, 0, 1]) }, /BYTES element 0 declares 9 byte/],
-      [{ name: 'S', datatype: 'BYTES', shape: [1, 2], data: encodeBytesElements(['x']) }, /has 2 element\(s\) but the data holds 1/],
+      [
+        { name: 'F', datatype: 'FP32', shape: [3, 1], data: f32(3) },
+        /batch dimension 3 is not the request's batch size 1/,
+      ],
+      [
+        { name: 'G', datatype: 'INT32', shape: [1, 3, 1], data: f32(3) },
+        /does not match the config dims \[batch,2,-1\]/,
+      ],
+      [
+        { name: 'S', datatype: 'BYTES', shape: [1, 2], data: new Uint8Array([9, 0, 0, 0, 1]) },
+        /BYTES element 0 declares 9 byte/,
+      ],
+      [
+        { name: 'S', datatype: 'BYTES', shape: [1, 2], data: encodeBytesElements(['x']) },
+        /has 2 element\(s\) but the data holds 1/,
+      ],
       [{ name: 'F', datatype: 'FP32', shape: [1, -1], data: f32(1) }, /must be a list of non-negative integers/],
     ];
     for (const [tensor, re] of bad) {
-      assert.throws(() => v.validate([tensor], ['F', 'G', 'S'], 1), (e: unknown) => {
-        assert.ok(e instanceof Error && 'code' in e && e.code === 'INTERNAL');
-        assert.match(e.message, /^model 'm' returned an invalid output/);
-        assert.match(e.message, re);
-        return true;
-      });
+      assert.throws(
+        () => v.validate([tensor], ['F', 'G', 'S'], 1),
+        (e: unknown) => {
+          assert.ok(e instanceof Error && 'code' in e && e.code === 'INTERNAL');
+          assert.match(e.message, /^model 'm' returned an invalid output/);
+          assert.match(e.message, re);
+          return true;
+        },
+      );
     }
   });
 });
@@ -98,7 +130,10 @@ describe('output validation with a config reshape', () => {
   const v = new OutputValidator(reshaped);
 
   test('accepts outputs in the reshape shape with the batch dim', () => {
-    assert.equal(v.validate([{ name: 'R', datatype: 'FP32', shape: [1, 2, 2], data: new Uint8Array(16) }], ['R'], 1).length, 1);
+    assert.equal(
+      v.validate([{ name: 'R', datatype: 'FP32', shape: [1, 2, 2], data: new Uint8Array(16) }], ['R'], 1).length,
+      1,
+    );
   });
 
   test('rejects outputs whose shape does not match reshape.shape or the batch size', () => {
@@ -108,7 +143,10 @@ describe('output validation with a config reshape', () => {
       [[], 4, /does not match the config dims/],
     ];
     for (const [shape, bytes, re] of bad) {
-      assert.throws(() => v.validate([{ name: 'R', datatype: 'FP32', shape, data: new Uint8Array(bytes) }], ['R'], 1), re);
+      assert.throws(
+        () => v.validate([{ name: 'R', datatype: 'FP32', shape, data: new Uint8Array(bytes) }], ['R'], 1),
+        re,
+      );
     }
   });
 });

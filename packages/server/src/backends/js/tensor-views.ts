@@ -116,7 +116,11 @@ function rawOf(arr: ArrayBufferView, name: string, copy: ByteCopier): { data: Ui
 }
 
 /** Converts the `data` of one output to raw bytes. */
-function encodeData(datatype: DataType, out: JsOutputTensor, copy: ByteCopier): { data: Uint8Array; transfer?: ArrayBuffer } {
+function encodeData(
+  datatype: DataType,
+  out: JsOutputTensor,
+  copy: ByteCopier,
+): { data: Uint8Array; transfer?: ArrayBuffer } {
   const { data, name } = out;
   if (isTypedArray(data)) {
     const own = DATATYPES[datatype].arrayType;
@@ -154,7 +158,9 @@ function defaultShape(name: string, spec: OutputSpec | undefined, count: number,
   const unknown = dims.filter((d) => d < 0).length;
   if (unknown === 0) return dims;
   if (unknown > 1) {
-    throw new TypeError(`output '${name}': give a shape (the config dims [${spec.dims.join(',')}] leave more than one dim open)`);
+    throw new TypeError(
+      `output '${name}': give a shape (the config dims [${spec.dims.join(',')}] leave more than one dim open)`,
+    );
   }
   const known = elementCount(dims.filter((d) => d >= 0));
   return dims.map((d) => (d < 0 ? (known === 0 ? 0 : count / known) : d));
@@ -189,7 +195,10 @@ export function encodeOutputTensor(
     if (err instanceof TensorCodecError) throw new TensorCodecError(`output '${out.name}': ${err.message}`);
     throw err;
   }
-  const count = datatype === 'BYTES' ? (out.data as ArrayLike<unknown>).length : encoded.data.byteLength / DATATYPES[datatype].byteSize;
+  const count =
+    datatype === 'BYTES'
+      ? (out.data as ArrayLike<unknown>).length
+      : encoded.data.byteLength / DATATYPES[datatype].byteSize;
   const shape = out.shape !== undefined ? [...out.shape] : defaultShape(out.name, spec, count, batch);
   const tensor: WireTensor = { name: out.name, datatype, shape, data: encoded.data };
   return encoded.transfer ? { tensor, transfer: encoded.transfer } : { tensor };

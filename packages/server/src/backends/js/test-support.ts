@@ -8,7 +8,12 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { encodeElements, type ConfigDataType, type DataType } from '@tensorgate/protocol';
 import { pino } from 'pino';
-import type { BackendModelContext, BackendResponse, ExecutionRequest, ResponseSender } from '../../backend-api/backend.js';
+import type {
+  BackendModelContext,
+  BackendResponse,
+  ExecutionRequest,
+  ResponseSender,
+} from '../../backend-api/backend.js';
 import type { InstanceGroupConfig, ModelConfig } from '../../core/config/model-config.js';
 import type { Tensor } from '../../core/types.js';
 
@@ -38,10 +43,20 @@ export function makeConfig(s: ConfigSpec): ModelConfig {
     version_policy: { latest: { num_versions: 1 } },
     max_batch_size: s.maxBatchSize ?? 0,
     input: s.inputs.map(([name, data_type, dims]) => ({
-      name, data_type, format: 'FORMAT_NONE', dims: [...dims], is_shape_tensor: false, allow_ragged_batch: false, optional: false,
+      name,
+      data_type,
+      format: 'FORMAT_NONE',
+      dims: [...dims],
+      is_shape_tensor: false,
+      allow_ragged_batch: false,
+      optional: false,
     })),
     output: s.outputs.map(([name, data_type, dims]) => ({
-      name, data_type, dims: [...dims], label_filename: '', is_shape_tensor: false,
+      name,
+      data_type,
+      dims: [...dims],
+      label_filename: '',
+      is_shape_tensor: false,
     })),
     instance_group: groups.map((g, i) => ({ name: `${s.name}_${i}`, kind: 'KIND_CPU', count: 1, gpus: [], ...g })),
     default_model_filename: s.defaultModelFilename ?? '',
@@ -57,7 +72,8 @@ const logger = pino(
   { level: 'debug' },
   new Writable({
     write(chunk: Buffer, _enc, cb): void {
-      for (const line of chunk.toString().split('\n')) if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString().split('\n'))
+        if (line) logLines.push(JSON.parse(line) as Record<string, unknown>);
       cb();
     },
   }),

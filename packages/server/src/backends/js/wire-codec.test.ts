@@ -35,7 +35,12 @@ describe('wire packets', () => {
     p.value(Op.Execute);
     p.value(9);
     p.value(2);
-    writeRequest(p, 41, { id: 'req-1', inputs, requestedOutputs: ['A', 'B'], parameters: { k: 'v', n: 2.5, b: true }, batchSize: 3 }, false);
+    writeRequest(
+      p,
+      41,
+      { id: 'req-1', inputs, requestedOutputs: ['A', 'B'], parameters: { k: 'v', n: 2.5, b: true }, batchSize: 3 },
+      false,
+    );
     writeRequest(p, 42, { id: '', inputs: [], requestedOutputs: [], parameters: {}, batchSize: 1 }, true);
     const packet = p.take();
     assert.ok(p.empty, 'take() leaves the packer empty');
@@ -53,17 +58,33 @@ describe('wire packets', () => {
     assert.deepEqual(
       { ...a, inputs: a.inputs.map((t) => ({ ...t, data: [...t.data] })) },
       {
-        key: 41, id: 'req-1', batchSize: 3, cancelled: false, requestedOutputs: ['A', 'B'], parameters: { k: 'v', n: 2.5, b: true },
+        key: 41,
+        id: 'req-1',
+        batchSize: 3,
+        cancelled: false,
+        requestedOutputs: ['A', 'B'],
+        parameters: { k: 'v', n: 2.5, b: true },
         inputs: inputs.map((t) => ({ ...t, data: [...t.data] })),
       },
     );
-    assert.deepEqual(b, { key: 42, id: '', batchSize: 1, cancelled: true, inputs: [], requestedOutputs: [], parameters: {} });
+    assert.deepEqual(b, {
+      key: 42,
+      id: '',
+      batchSize: 1,
+      cancelled: true,
+      inputs: [],
+      requestedOutputs: [],
+      parameters: {},
+    });
     // Views over the shared chunk are aligned, so typed views need no copy.
     const f = a.inputs[1]!;
     assert.equal(f.data.byteOffset % 8, 0);
     assert.deepEqual([...(viewAs('FP64', f.data) as Float64Array)], [1.5, -2, 3.25]);
     assert.equal(viewAs('FP64', f.data).buffer, f.data.buffer);
-    assert.deepEqual(decodeBytesElements(a.inputs[2]!.data).map((e) => Buffer.from(e).toString()), ['hé', '']);
+    assert.deepEqual(
+      decodeBytesElements(a.inputs[2]!.data).map((e) => Buffer.from(e).toString()),
+      ['hé', ''],
+    );
     const l = a.inputs[4]!.data;
     assert.equal(l.byteOffset, 0);
     assert.equal(l.byteLength, l.buffer.byteLength, 'a large input owns its whole buffer');
@@ -76,7 +97,14 @@ describe('wire packets', () => {
     const p = new WirePacker();
     // What the worker does: encode (small data copied into the packet at once), then write.
     const ok = encodeResponse(
-      { outputs: [{ name: 'B', datatype: 'FP32', shape: [n], data: big }, { name: 'S', datatype: 'INT32', shape: [3], data: small }, { name: 'T', datatype: 'BYTES', shape: [1], data: ['x'] }], parameters: { seq: 4 } },
+      {
+        outputs: [
+          { name: 'B', datatype: 'FP32', shape: [n], data: big },
+          { name: 'S', datatype: 'INT32', shape: [3], data: small },
+          { name: 'T', datatype: 'BYTES', shape: [1], data: ['x'] },
+        ],
+        parameters: { seq: 4 },
+      },
       new Map(),
       undefined,
       (b) => p.copy(b),
@@ -102,7 +130,10 @@ describe('wire packets', () => {
     assert.equal(b!.data.byteLength, n * 4);
     assert.equal(new Float32Array(b!.data.buffer, b!.data.byteOffset, n)[7], 0.5);
     assert.deepEqual([...new Int32Array(s!.data.slice().buffer)], [1, -2, 3]);
-    assert.deepEqual(decodeBytesElements(t!.data).map((e) => Buffer.from(e).toString()), ['x']);
+    assert.deepEqual(
+      decodeBytesElements(t!.data).map((e) => Buffer.from(e).toString()),
+      ['x'],
+    );
     assert.deepEqual(readResponse(r), failed);
     assert.equal(r.number(), Op.Log);
     assert.deepEqual(readLog(r), { level: 'warn', msg: 'hello', obj: { n: 1 } });
@@ -117,7 +148,10 @@ describe('wire packets', () => {
     writeResponse(p, { outputs: [] });
     p.push(Op.Response, 5, true, 0, false);
     const r = new WireReader(await roundTrip(p.take()));
-    assert.deepEqual([r.number(), r.number(), r.boolean(), r.number(), r.boolean()], [Op.Response, 5, false, 123, true]);
+    assert.deepEqual(
+      [r.number(), r.number(), r.boolean(), r.number(), r.boolean()],
+      [Op.Response, 5, false, 123, true],
+    );
     assert.deepEqual(readResponse(r), { outputs: [] });
     assert.deepEqual([r.number(), r.number(), r.boolean(), r.number(), r.boolean()], [Op.Response, 5, true, 0, false]);
     assert.ok(r.done);
@@ -131,7 +165,10 @@ describe('wire packets', () => {
     for (let i = 0; i < n; i++) {
       const d = r.bytes();
       assert.equal(d.byteLength, 1000);
-      assert.ok(d.every((v) => v === i % 256), `tensor ${i} intact`);
+      assert.ok(
+        d.every((v) => v === i % 256),
+        `tensor ${i} intact`,
+      );
     }
     assert.ok(r.done);
   });
@@ -150,11 +187,20 @@ describe('wire packets', () => {
     out.open().push(Op.Cancel, 2);
     assert.equal(sent.length, 0);
     await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(sent.map((s) => s.meta), [[Op.Cancel, 1, Op.Cancel, 2]]);
+    assert.deepEqual(
+      sent.map((s) => s.meta),
+      [[Op.Cancel, 1, Op.Cancel, 2]],
+    );
     out.open().push(Op.Cancel, 3);
     out.flush();
     out.flush();
-    assert.deepEqual(sent.map((s) => s.meta), [[Op.Cancel, 1, Op.Cancel, 2], [Op.Cancel, 3]]);
+    assert.deepEqual(
+      sent.map((s) => s.meta),
+      [
+        [Op.Cancel, 1, Op.Cancel, 2],
+        [Op.Cancel, 3],
+      ],
+    );
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(sent.length, 2, 'nothing more after an explicit flush');
   });

@@ -61,7 +61,10 @@ export function writeRequest(p: WirePacker, key: number, req: RequestFields, can
   for (const t of req.inputs) {
     // A large input in a buffer the frontend gave up moves as it is (the whole received message
     // buffer, which may back several inputs); anything else is copied into the packet.
-    const own = req.inputBuffersOwned === true && t.data.byteLength >= PACK_THRESHOLD_BYTES && t.data.buffer instanceof ArrayBuffer;
+    const own =
+      req.inputBuffersOwned === true &&
+      t.data.byteLength >= PACK_THRESHOLD_BYTES &&
+      t.data.buffer instanceof ArrayBuffer;
     p.tensor(t, own ? (t.data.buffer as ArrayBuffer) : undefined);
   }
   p.value(req.requestedOutputs.length);

@@ -13,7 +13,13 @@ import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
 import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
-import { describeThrown, encodeResponse, WorkerRequest, type EncodedResponse, type RequestHost } from './worker-request.js';
+import {
+  describeThrown,
+  encodeResponse,
+  WorkerRequest,
+  type EncodedResponse,
+  type RequestHost,
+} from './worker-request.js';
 
 if (!parentPort) throw new Error('worker-main must run in a worker thread');
 const port = parentPort;
@@ -178,7 +184,9 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
   if (error === undefined && !init.decoupled) {
     if (!Array.isArray(result) || result.length !== requests.length) {
       const got = Array.isArray(result) ? `${result.length} response(s)` : describeThrown(result);
-      error = failureOf(`execute() must return an array of ${requests.length} response(s), one per request; it returned ${got}`);
+      error = failureOf(
+        `execute() must return an array of ${requests.length} response(s), one per request; it returned ${got}`,
+      );
     } else {
       responses = result.map((resp: unknown, i) => {
         const enc = encodeResponse(resp, host.specs, host.batching ? requests[i]!.batchSize : undefined, host.copy);

@@ -6,12 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
-import type {
-  JsInputTensor,
-  JsModelRequest,
-  JsOutputTensor,
-  JsResponseSender,
-} from './model-api.js';
+import type { JsInputTensor, JsModelRequest, JsOutputTensor, JsResponseSender } from './model-api.js';
 import { createInputTensor, encodeOutputTensor, type OutputSpec } from './tensor-views.js';
 import type { WireRequest, WireResponse, WireTensor } from './worker-messages.js';
 
@@ -76,7 +71,9 @@ export function encodeResponse(
   });
   if (resp instanceof Error) return fail(resp.message);
   if (resp === null || typeof resp !== 'object') {
-    return fail(`the model answered ${resp === null ? 'null' : typeof resp} instead of { outputs: [...] } or { error }`);
+    return fail(
+      `the model answered ${resp === null ? 'null' : typeof resp} instead of { outputs: [...] } or { error }`,
+    );
   }
   const r = resp as { outputs?: unknown; error?: unknown; code?: unknown; parameters?: unknown };
   if (r.error !== undefined) {
@@ -187,7 +184,12 @@ export class WorkerRequest implements JsModelRequest {
         const encoded =
           response === undefined
             ? undefined
-            : encodeResponse(response, this.host.specs, this.host.batching ? this.batchSize : undefined, this.host.copy);
+            : encodeResponse(
+                response,
+                this.host.specs,
+                this.host.batching ? this.batchSize : undefined,
+                this.host.copy,
+              );
         if (final) this.finalSent = true;
         this.host.sendResponse(this.key, encoded, final);
       },

@@ -13,7 +13,11 @@ describe('autofillBackendFields', () => {
   test('from the platform', () => {
     assert.deepEqual(fill({ platform: 'onnxruntime_onnx' }), ['onnxruntime_onnx', 'onnxruntime', 'model.onnx']);
     assert.deepEqual(fill({ platform: 'tensorrt_plan' }), ['tensorrt_plan', 'tensorrt', 'model.plan']);
-    assert.deepEqual(fill({ platform: 'tensorflow_savedmodel' }), ['tensorflow_savedmodel', 'tensorflow', 'model.savedmodel']);
+    assert.deepEqual(fill({ platform: 'tensorflow_savedmodel' }), [
+      'tensorflow_savedmodel',
+      'tensorflow',
+      'model.savedmodel',
+    ]);
     assert.deepEqual(fill({ platform: 'pytorch_libtorch' }), ['pytorch_libtorch', 'pytorch', 'model.pt']);
   });
 
@@ -26,14 +30,21 @@ describe('autofillBackendFields', () => {
   test('from default_model_filename and from version folder files', () => {
     assert.deepEqual(fill({ default_model_filename: 'model.onnx' }), ['onnxruntime_onnx', 'onnxruntime', 'model.onnx']);
     assert.deepEqual(fill({}, { versionFiles: ['model.plan'] }), ['tensorrt_plan', 'tensorrt', 'model.plan']);
-    assert.deepEqual(fill({}, { versionFiles: ['model.js'], extraBackendFiles: { 'model.js': 'js' } }), ['', 'js', 'model.js']);
+    assert.deepEqual(fill({}, { versionFiles: ['model.js'], extraBackendFiles: { 'model.js': 'js' } }), [
+      '',
+      'js',
+      'model.js',
+    ]);
   });
 
   test('from a model.<backend> model name, else an error', () => {
     assert.deepEqual(fill({}, { modelName: 'foo.identity' }), ['', 'identity', 'model.identity']);
     assert.throws(
       () => fill({}),
-      (err: unknown) => err instanceof InferenceError && err.code === 'INVALID_ARG' && /Could not determine backend for model 'm'/.test(err.message),
+      (err: unknown) =>
+        err instanceof InferenceError &&
+        err.code === 'INVALID_ARG' &&
+        /Could not determine backend for model 'm'/.test(err.message),
     );
   });
 
@@ -49,7 +60,10 @@ describe('checkPlatformBackend', () => {
     checkPlatformBackend('m', 'ensemble', '');
   });
   test('rejects inconsistent pairs', () => {
-    assert.throws(() => checkPlatformBackend('m', 'tensorrt_plan', 'onnxruntime'), /unexpected 'platform' and 'backend' pair, got:tensorrt_plan, onnxruntime/);
+    assert.throws(
+      () => checkPlatformBackend('m', 'tensorrt_plan', 'onnxruntime'),
+      /unexpected 'platform' and 'backend' pair, got:tensorrt_plan, onnxruntime/,
+    );
     assert.throws(() => checkPlatformBackend('m', '', 'tensorflow'), /unexpected 'platform' and 'backend' pair/);
   });
 });

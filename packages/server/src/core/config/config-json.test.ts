@@ -1,14 +1,21 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceError } from '../errors.js';
-import { configFromJson, configToJson, decodeModelConfig, encodeModelConfig, modelConfigMessage } from './config-json.js';
+import {
+  configFromJson,
+  configToJson,
+  decodeModelConfig,
+  encodeModelConfig,
+  modelConfigMessage,
+} from './config-json.js';
 import { normalizeConfig } from './normalize-config.js';
 import { modelConfigType, parseModelConfigText } from './pbtxt-to-object.js';
 
 const IO = `
   input [ { name: "INPUT0" data_type: TYPE_FP32 dims: [ 16 ] } ]
   output [ { name: "OUTPUT0" data_type: TYPE_FP32 dims: [ 16 ] } ]`;
-const norm = (src: string, modelName = 'simple') => normalizeConfig(parseModelConfigText(src, 'config.pbtxt'), { modelName });
+const norm = (src: string, modelName = 'simple') =>
+  normalizeConfig(parseModelConfigText(src, 'config.pbtxt'), { modelName });
 
 const invalid = (fn: () => unknown): string => {
   try {
@@ -31,18 +38,49 @@ describe('configToJson', () => {
       runtime: '',
       version_policy: { latest: { num_versions: 1 } },
       max_batch_size: 8,
-      input: [{
-        name: 'INPUT0', data_type: 'TYPE_FP32', format: 'FORMAT_NONE', dims: [16], is_shape_tensor: false,
-        allow_ragged_batch: false, optional: false, is_non_linear_format_io: false,
-      }],
-      output: [{ name: 'OUTPUT0', data_type: 'TYPE_FP32', dims: [16], label_filename: '', is_shape_tensor: false, is_non_linear_format_io: false }],
+      input: [
+        {
+          name: 'INPUT0',
+          data_type: 'TYPE_FP32',
+          format: 'FORMAT_NONE',
+          dims: [16],
+          is_shape_tensor: false,
+          allow_ragged_batch: false,
+          optional: false,
+          is_non_linear_format_io: false,
+        },
+      ],
+      output: [
+        {
+          name: 'OUTPUT0',
+          data_type: 'TYPE_FP32',
+          dims: [16],
+          label_filename: '',
+          is_shape_tensor: false,
+          is_non_linear_format_io: false,
+        },
+      ],
       batch_input: [],
       batch_output: [],
       optimization: {
-        priority: 'PRIORITY_DEFAULT', input_pinned_memory: { enable: true }, output_pinned_memory: { enable: true },
-        gather_kernel_buffer_threshold: 0, eager_batching: false,
+        priority: 'PRIORITY_DEFAULT',
+        input_pinned_memory: { enable: true },
+        output_pinned_memory: { enable: true },
+        gather_kernel_buffer_threshold: 0,
+        eager_batching: false,
       },
-      instance_group: [{ name: 'simple', kind: 'KIND_CPU', count: 2, gpus: [], secondary_devices: [], profile: [], passive: false, host_policy: '' }],
+      instance_group: [
+        {
+          name: 'simple',
+          kind: 'KIND_CPU',
+          count: 2,
+          gpus: [],
+          secondary_devices: [],
+          profile: [],
+          passive: false,
+          host_policy: '',
+        },
+      ],
       default_model_filename: 'model.onnx',
       cc_model_filenames: {},
       metric_tags: {},
@@ -50,7 +88,14 @@ describe('configToJson', () => {
       model_warmup: [],
       model_transaction_policy: { decoupled: false },
     });
-    assert.deepEqual(Object.keys(json).slice(0, 6), ['name', 'platform', 'backend', 'runtime', 'version_policy', 'max_batch_size']);
+    assert.deepEqual(Object.keys(json).slice(0, 6), [
+      'name',
+      'platform',
+      'backend',
+      'runtime',
+      'version_policy',
+      'max_batch_size',
+    ]);
   });
 
   test('Triton-fixed 64-bit fields are numbers; the others stay protobuf JSON strings', () => {
@@ -62,17 +107,30 @@ describe('configToJson', () => {
     assert.equal(json['sequence_batching'].max_sequence_idle_microseconds, 7);
     assert.equal(json['sequence_batching'].oldest.max_queue_delay_microseconds, 5);
     assert.deepEqual(json['sequence_batching'].state[0].dims, [-1]);
-    assert.deepEqual(json['sequence_batching'].state[0].initial_state, [{ data_type: 'TYPE_INT32', dims: ['2'], data_file: 'f', name: '' }]);
+    assert.deepEqual(json['sequence_batching'].state[0].initial_state, [
+      { data_type: 'TYPE_INT32', dims: ['2'], data_file: 'f', name: '' },
+    ]);
     assert.equal(json['sequence_batching'].direct, undefined);
     assert.deepEqual(json['instance_group'][0].secondary_devices, [{ kind: 'KIND_NVDLA', device_id: '3' }]);
   });
 
   test('maps keep string keys; ensemble step versions are numbers; NaN floats are "NaN"', () => {
-    const e = norm(`platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`, 'ens');
+    const e = norm(
+      `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`,
+      'ens',
+    );
     const json = configToJson(e) as Record<string, any>;
-    assert.deepEqual(json['ensemble_scheduling'].step[0], { model_name: 'a', model_version: -1, input_map: { x: 'INPUT0' }, output_map: {}, model_namespace: '' });
+    assert.deepEqual(json['ensemble_scheduling'].step[0], {
+      model_name: 'a',
+      model_version: -1,
+      input_map: { x: 'INPUT0' },
+      output_map: {},
+      model_namespace: '',
+    });
     assert.equal(json['optimization'], undefined);
-    const s = norm(`backend: "python"${IO}\nsequence_batching { control_input [ { name: "S" control [ { kind: CONTROL_SEQUENCE_START fp32_false_true: [ nan, 1 ] } ] } ] }`);
+    const s = norm(
+      `backend: "python"${IO}\nsequence_batching { control_input [ { name: "S" control [ { kind: CONTROL_SEQUENCE_START fp32_false_true: [ nan, 1 ] } ] } ] }`,
+    );
     const sj = configToJson(s) as Record<string, any>;
     assert.deepEqual(sj['sequence_batching'].control_input[0].control[0].fp32_false_true, ['NaN', 1]);
   });
@@ -108,8 +166,14 @@ describe('configFromJson', () => {
   });
 
   test('rejects malformed overrides with INVALID_ARG', () => {
-    assert.match(invalid(() => configFromJson('{', 'm')), /^Invalid config override: /);
-    assert.equal(invalid(() => configFromJson('{"bogus": 1}', 'm')), "Invalid config override: bogus: unknown field 'bogus' in inference.ModelConfig");
+    assert.match(
+      invalid(() => configFromJson('{', 'm')),
+      /^Invalid config override: /,
+    );
+    assert.equal(
+      invalid(() => configFromJson('{"bogus": 1}', 'm')),
+      "Invalid config override: bogus: unknown field 'bogus' in inference.ModelConfig",
+    );
     assert.equal(
       invalid(() => configFromJson('{"input": [{"data_type": "TYPE_NOPE"}]}', 'm')),
       "Invalid config override: input[0].data_type: unknown value 'TYPE_NOPE' for enum inference.DataType",
@@ -118,10 +182,22 @@ describe('configFromJson', () => {
       invalid(() => configFromJson('{"max_batch_size": "x"}', 'm')),
       'Invalid config override: max_batch_size: field \'max_batch_size\' expects an integer (int32), got "x"',
     );
-    assert.equal(invalid(() => configFromJson('{"input": {}}', 'm')), "Invalid config override: input: repeated field 'input' expects a JSON array");
-    assert.match(invalid(() => configFromJson('{"dynamic_batching": {}, "sequence_batching": {}}', 'm')), /conflicts with 'dynamic_batching' in oneof 'scheduling_choice'/);
-    assert.match(invalid(() => configFromJson('{"max_batch_size": 1, "maxBatchSize": 2}', 'm')), /specified more than once/);
-    assert.match(invalid(() => configFromJson('{"dynamic_batching": {"priority_queue_policy": {"x": {}}}}', 'm')), /map key 'x' is not an integer/);
+    assert.equal(
+      invalid(() => configFromJson('{"input": {}}', 'm')),
+      "Invalid config override: input: repeated field 'input' expects a JSON array",
+    );
+    assert.match(
+      invalid(() => configFromJson('{"dynamic_batching": {}, "sequence_batching": {}}', 'm')),
+      /conflicts with 'dynamic_batching' in oneof 'scheduling_choice'/,
+    );
+    assert.match(
+      invalid(() => configFromJson('{"max_batch_size": 1, "maxBatchSize": 2}', 'm')),
+      /specified more than once/,
+    );
+    assert.match(
+      invalid(() => configFromJson('{"dynamic_batching": {"priority_queue_policy": {"x": {}}}}', 'm')),
+      /map key 'x' is not an integer/,
+    );
   });
 
   test('normalizes and validates the result for the model being loaded', () => {
@@ -134,7 +210,7 @@ describe('configFromJson', () => {
 });
 
 describe('protobuf binary', () => {
-  test('field numbers are Triton\'s: name=1, max_batch_size=4, backend=17', () => {
+  test("field numbers are Triton's: name=1, max_batch_size=4, backend=17", () => {
     const type = modelConfigType();
     const bytes = type.encode(type.fromObject({ name: 'a', max_batch_size: 8, backend: 'b' })).finish();
     assert.deepEqual([...bytes], [0x0a, 0x01, 0x61, 0x20, 0x08, 0x8a, 0x01, 0x01, 0x62]);
@@ -153,7 +229,12 @@ describe('protobuf binary', () => {
     assert.deepEqual(normalizeConfig(decoded, { modelName: 'simple' }), c);
     assert.deepEqual(decoded['version_policy'], { specific: { versions: [1, 3] } });
     assert.deepEqual((decoded['dynamic_batching'] as Record<string, unknown>)['priority_queue_policy'], {
-      '2': { timeout_action: 'DELAY', default_timeout_microseconds: 9, allow_timeout_override: false, max_queue_size: 3 },
+      '2': {
+        timeout_action: 'DELAY',
+        default_timeout_microseconds: 9,
+        allow_timeout_override: false,
+        max_queue_size: 3,
+      },
     });
     const type = modelConfigType();
     assert.deepEqual([...type.encode(modelConfigMessage(c)).finish()], [...encodeModelConfig(c)]);
@@ -161,8 +242,14 @@ describe('protobuf binary', () => {
 
   test('sequence batching and ensembles round-trip too', () => {
     for (const [src, name] of [
-      [`backend: "python"\nmax_batch_size: 2${IO}\nsequence_batching { direct { minimum_slot_utilization: 0.5 } control_input [ { name: "S" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }`, 'simple'],
-      [`platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`, 'ens'],
+      [
+        `backend: "python"\nmax_batch_size: 2${IO}\nsequence_batching { direct { minimum_slot_utilization: 0.5 } control_input [ { name: "S" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] } ] }`,
+        'simple',
+      ],
+      [
+        `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`,
+        'ens',
+      ],
     ] as const) {
       const c = norm(src, name);
       assert.deepEqual(normalizeConfig(decodeModelConfig(encodeModelConfig(c)), { modelName: name }), c);

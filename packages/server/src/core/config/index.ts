@@ -14,7 +14,12 @@ export type { NormalizeConfigOptions } from './normalize-config.js';
 export { validateModelConfig, validateModelIo } from './validate-config.js';
 export type { ValidateConfigOptions } from './validate-config.js';
 export { elementCount, TENSOR_DATA_TYPES } from './validate-io.js';
-export { autofillBackendFields, checkPlatformBackend, PLATFORM_BACKENDS, ENSEMBLE_PLATFORM } from './backend-autofill.js';
+export {
+  autofillBackendFields,
+  checkPlatformBackend,
+  PLATFORM_BACKENDS,
+  ENSEMBLE_PLATFORM,
+} from './backend-autofill.js';
 export type { AutofillOptions } from './backend-autofill.js';
 export {
   configToJson,

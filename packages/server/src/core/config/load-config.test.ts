@@ -43,6 +43,9 @@ describe('readModelConfig', () => {
   test('a config.pbtxt that is a directory is an INTERNAL error', async () => {
     const m = join(dir, 'weird');
     await mkdir(join(m, 'config.pbtxt'), { recursive: true });
-    await assert.rejects(readModelConfig(m, 'weird'), (err: unknown) => err instanceof InferenceError && err.code === 'INTERNAL');
+    await assert.rejects(
+      readModelConfig(m, 'weird'),
+      (err: unknown) => err instanceof InferenceError && err.code === 'INTERNAL',
+    );
   });
 });

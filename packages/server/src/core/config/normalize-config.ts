@@ -120,7 +120,8 @@ export function normalizeConfig(raw: Readonly<Obj>, options: NormalizeConfigOpti
     db['priority_queue_policy'] = pqp;
     cfg['dynamic_batching'] = db;
   }
-  if (cfg['sequence_batching'] !== undefined) cfg['sequence_batching'] = normalizeSequence(cfg['sequence_batching'], maxBatch);
+  if (cfg['sequence_batching'] !== undefined)
+    cfg['sequence_batching'] = normalizeSequence(cfg['sequence_batching'], maxBatch);
 
   if (!isEnsemble) {
     const opt = obj(cfg['optimization']);

@@ -41,8 +41,17 @@ const IDENT_START = /[A-Za-z_]/;
 const IDENT_PART = /[A-Za-z0-9_]/;
 const NUMBER_PART = /[0-9A-Za-z_.+-]/;
 const SIMPLE_ESCAPES: Record<string, string> = {
-  a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v',
-  '\\': '\\', "'": "'", '"': '"', '?': '?',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '?': '?',
 };
 
 /**
@@ -117,12 +126,7 @@ export function tokenizePbtxt(src: string, file: string): PbtxtToken[] {
 }
 
 /** Reads one quoted string starting at `src[begin]`; returns the decoded value and the end index. */
-function readString(
-  src: string,
-  begin: number,
-  file: string,
-  start: SourcePosition,
-): [string, number] {
+function readString(src: string, begin: number, file: string, start: SourcePosition): [string, number] {
   const quote = src[begin];
   // Escapes produce bytes (octal/hex) or code points; collect bytes and decode as UTF-8 at the end
   // so that "\303\251" becomes "é" as protobuf would read it.

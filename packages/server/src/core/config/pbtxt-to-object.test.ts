@@ -193,7 +193,12 @@ describe('parseModelConfigText: documented config forms', () => {
       empty: {},
     });
     assert.deepEqual(cfg['model_warmup'], [
-      { name: 'w', batch_size: 2, count: 3, inputs: { INPUT0: { data_type: 'TYPE_FP32', dims: [16], random_data: true } } },
+      {
+        name: 'w',
+        batch_size: 2,
+        count: 3,
+        inputs: { INPUT0: { data_type: 'TYPE_FP32', dims: [16], random_data: true } },
+      },
     ]);
     assert.deepEqual(cfg['optimization'], {
       execution_accelerators: {
@@ -208,15 +213,26 @@ describe('parseModelConfigText: documented config forms', () => {
 
 describe('parseModelConfigText: scalars', () => {
   test('integers: negative, hex, octal; enums by number; bools in every spelling', () => {
-    const cfg = parse(`max_batch_size: 0x10 input [ { dims: [ -1, 010, 0 ] data_type: 8 format: 1 optional: 1 is_shape_tensor: False allow_ragged_batch: f } ]`);
+    const cfg = parse(
+      `max_batch_size: 0x10 input [ { dims: [ -1, 010, 0 ] data_type: 8 format: 1 optional: 1 is_shape_tensor: False allow_ragged_batch: f } ]`,
+    );
     assert.equal(cfg['max_batch_size'], 16);
     assert.deepEqual(cfg['input'], [
-      { dims: [-1, 8, 0], data_type: 'TYPE_INT32', format: 'FORMAT_NHWC', optional: true, is_shape_tensor: false, allow_ragged_batch: false },
+      {
+        dims: [-1, 8, 0],
+        data_type: 'TYPE_INT32',
+        format: 'FORMAT_NHWC',
+        optional: true,
+        is_shape_tensor: false,
+        allow_ragged_batch: false,
+      },
     ]);
   });
 
   test('floats: decimals, exponents, f suffix, integers, inf and nan', () => {
-    const cfg = parse(`sequence_batching { control_input [ { control [ { fp32_false_true: [ 1.5, -2e2, .5, 3f, 4, -inf, nan ] } ] } ] }`);
+    const cfg = parse(
+      `sequence_batching { control_input [ { control [ { fp32_false_true: [ 1.5, -2e2, .5, 3f, 4, -inf, nan ] } ] } ] }`,
+    );
     const sb = cfg['sequence_batching'] as { control_input: { control: { fp32_false_true: number[] }[] }[] };
     const values = sb.control_input[0]?.control[0]?.fp32_false_true;
     assert.deepEqual(values?.slice(0, 6), [1.5, -200, 0.5, 3, 4, -Infinity]);
@@ -224,7 +240,9 @@ describe('parseModelConfigText: scalars', () => {
   });
 
   test('repeated fields mix repeated entries and [ ] lists, in order', () => {
-    const cfg = parse('version_policy { specific { versions: 1 versions: [ 2, 3 ] versions: 4 } }\ninput { name: "a" }\ninput [ { name: "b" } ]');
+    const cfg = parse(
+      'version_policy { specific { versions: 1 versions: [ 2, 3 ] versions: 4 } }\ninput { name: "a" }\ninput [ { name: "b" } ]',
+    );
     assert.deepEqual(cfg['version_policy'], { specific: { versions: [1, 2, 3, 4] } });
     assert.deepEqual(cfg['input'], [{ name: 'a' }, { name: 'b' }]);
   });
@@ -253,17 +271,38 @@ describe('parseModelConfigText: errors name file:line:col', () => {
       messageOf('instance_group { kind: 9 }'),
       "config.pbtxt:1:24: unknown value 9 for enum inference.ModelInstanceGroup.Kind of field 'kind'",
     );
-    assert.match(messageOf('input [ { data_type: "TYPE_FP32" } ]'), /^config\.pbtxt:1:22: field 'data_type' expects an inference\.DataType value name/);
+    assert.match(
+      messageOf('input [ { data_type: "TYPE_FP32" } ]'),
+      /^config\.pbtxt:1:22: field 'data_type' expects an inference\.DataType value name/,
+    );
   });
 
   test('wrong value types', () => {
-    assert.equal(messageOf('max_batch_size: "8"'), "config.pbtxt:1:17: field 'max_batch_size' expects an integer (int32), found '8'");
-    assert.equal(messageOf('max_batch_size: 1.5'), "config.pbtxt:1:17: field 'max_batch_size' expects an integer (int32), found '1.5'");
+    assert.equal(
+      messageOf('max_batch_size: "8"'),
+      "config.pbtxt:1:17: field 'max_batch_size' expects an integer (int32), found '8'",
+    );
+    assert.equal(
+      messageOf('max_batch_size: 1.5'),
+      "config.pbtxt:1:17: field 'max_batch_size' expects an integer (int32), found '1.5'",
+    );
     assert.equal(messageOf('name: m'), "config.pbtxt:1:7: field 'name' expects a string, found 'm'");
-    assert.equal(messageOf('\n response_cache { enable: yes }'), "config.pbtxt:2:27: field 'enable' expects a bool (true or false), found 'yes'");
-    assert.equal(messageOf('max_batch_size: 2147483648'), "config.pbtxt:1:17: field 'max_batch_size': value 2147483648 is out of range for int32");
-    assert.equal(messageOf('instance_group { gpus: [ 0 ] rate_limiter { priority: -1 } }'), "config.pbtxt:1:55: field 'priority': value -1 is out of range for uint32");
-    assert.equal(messageOf('version_policy: 3'), "config.pbtxt:1:17: field 'version_policy' is a message (inference.ModelVersionPolicy), expected '{'");
+    assert.equal(
+      messageOf('\n response_cache { enable: yes }'),
+      "config.pbtxt:2:27: field 'enable' expects a bool (true or false), found 'yes'",
+    );
+    assert.equal(
+      messageOf('max_batch_size: 2147483648'),
+      "config.pbtxt:1:17: field 'max_batch_size': value 2147483648 is out of range for int32",
+    );
+    assert.equal(
+      messageOf('instance_group { gpus: [ 0 ] rate_limiter { priority: -1 } }'),
+      "config.pbtxt:1:55: field 'priority': value -1 is out of range for uint32",
+    );
+    assert.equal(
+      messageOf('version_policy: 3'),
+      "config.pbtxt:1:17: field 'version_policy' is a message (inference.ModelVersionPolicy), expected '{'",
+    );
     assert.equal(messageOf('name { }'), "config.pbtxt:1:6: field 'name' of type string cannot take a message");
     assert.equal(messageOf('dims [ 1 ]'), "config.pbtxt:1:1: unknown field 'dims' in inference.ModelConfig");
     assert.equal(messageOf('input { dims [ 1 ] }'), "config.pbtxt:1:16: expected ':' after scalar field name 'dims'");
@@ -289,7 +328,10 @@ describe('parseModelConfigText: errors name file:line:col', () => {
       messageOf('dynamic_batching { }\nsequence_batching { }'),
       "config.pbtxt:2:1: field 'sequence_batching' conflicts with field 'dynamic_batching': both are members of oneof 'scheduling_choice' in inference.ModelConfig",
     );
-    assert.match(messageOf('version_policy { latest { } all { } }'), /^config\.pbtxt:1:29: field 'all' conflicts with field 'latest'/);
+    assert.match(
+      messageOf('version_policy { latest { } all { } }'),
+      /^config\.pbtxt:1:29: field 'all' conflicts with field 'latest'/,
+    );
   });
 
   test('map entry errors', () => {
@@ -297,7 +339,10 @@ describe('parseModelConfigText: errors name file:line:col', () => {
       messageOf('parameters { name: "a" }'),
       "config.pbtxt:1:14: unknown field 'name' in map entry of 'parameters' (expected 'key' or 'value')",
     );
-    assert.equal(messageOf('parameters: "a"'), "config.pbtxt:1:13: map field 'parameters' expects entries of the form { key: ... value: ... }");
+    assert.equal(
+      messageOf('parameters: "a"'),
+      "config.pbtxt:1:13: map field 'parameters' expects entries of the form { key: ... value: ... }",
+    );
     assert.equal(
       messageOf('dynamic_batching { priority_queue_policy { key: "one" } }'),
       "config.pbtxt:1:49: field 'key' expects an integer (uint64), found 'one'",

@@ -110,7 +110,8 @@ class Resolver {
       if (v.kind !== 'message') this.fail(v, `field '${field.name}' is a message (${typeName(msgType)}), expected '{'`);
       return this.message(v, msgType);
     }
-    if (v.kind === 'message') this.fail(v, `field '${field.name}' of type ${this.typeLabel(field)} cannot take a message`);
+    if (v.kind === 'message')
+      this.fail(v, `field '${field.name}' of type ${this.typeLabel(field)} cannot take a message`);
     if (!entry.hasColon) this.fail(v, `expected ':' after scalar field name '${field.name}'`);
     return this.scalar(v, field);
   }
@@ -177,7 +178,11 @@ class Resolver {
     if (v.token === 'number') {
       const n = parseInteger(v.text, v.negative);
       const name = n === undefined ? undefined : e.valuesById[n];
-      if (name === undefined) this.fail(v, `unknown value ${v.negative ? '-' : ''}${v.text} for enum ${typeName(e)} of field '${field.name}'`);
+      if (name === undefined)
+        this.fail(
+          v,
+          `unknown value ${v.negative ? '-' : ''}${v.text} for enum ${typeName(e)} of field '${field.name}'`,
+        );
       return name;
     }
     const found = v.token === 'string' ? 'a string' : `'-${v.text}'`;
@@ -190,13 +195,19 @@ class Resolver {
       if (v.token === 'ident' && ['false', 'False', 'f'].includes(v.text)) return false;
       if (v.token === 'number' && (v.text === '1' || v.text === '0')) return v.text === '1';
     }
-    return this.fail(v, `field '${field.name}' expects a bool (true or false), found '${v.negative ? '-' : ''}${v.text}'`);
+    return this.fail(
+      v,
+      `field '${field.name}' expects a bool (true or false), found '${v.negative ? '-' : ''}${v.text}'`,
+    );
   }
 
   private intValue(v: PbtxtScalar, field: Field): number {
     const n = v.token === 'number' ? parseInteger(v.text, v.negative) : undefined;
     if (n === undefined) {
-      this.fail(v, `field '${field.name}' expects an integer (${field.type}), found '${v.negative ? '-' : ''}${v.text}'`);
+      this.fail(
+        v,
+        `field '${field.name}' expects an integer (${field.type}), found '${v.negative ? '-' : ''}${v.text}'`,
+      );
     }
     const err = integerRangeError(field.type, n);
     if (err) this.fail(v, `field '${field.name}': ${err}`);

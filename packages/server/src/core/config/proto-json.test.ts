@@ -15,10 +15,20 @@ describe('proto-json helpers', () => {
 
   test('fillProtoDefaults fills scalars, enums, lists and maps but not messages or oneof members', () => {
     assert.deepEqual(fillProtoDefaults({ name: 'o' }, outputType), {
-      name: 'o', data_type: 'TYPE_INVALID', dims: [], label_filename: '', is_shape_tensor: false, is_non_linear_format_io: false,
+      name: 'o',
+      data_type: 'TYPE_INVALID',
+      dims: [],
+      label_filename: '',
+      is_shape_tensor: false,
+      is_non_linear_format_io: false,
     });
     const warm = fillProtoDefaults({ inputs: { x: {} } }, root.lookupType('inference.ModelWarmup'));
-    assert.deepEqual(warm, { inputs: { x: { data_type: 'TYPE_INVALID', dims: [] } }, name: '', batch_size: 0, count: 0 });
+    assert.deepEqual(warm, {
+      inputs: { x: { data_type: 'TYPE_INVALID', dims: [] } },
+      name: '',
+      batch_size: 0,
+      count: 0,
+    });
   });
 
   test('writeProtoJson prints int64 as strings unless the path is listed', () => {
@@ -29,7 +39,10 @@ describe('proto-json helpers', () => {
 
   test('readProtoJson rejects non-objects and wrong scalar kinds', () => {
     assert.throws(() => readProtoJson([], outputType, ''), /expected a JSON object for inference\.ModelOutput/);
-    assert.throws(() => readProtoJson({ is_shape_tensor: 'yes' }, outputType, 'output[0]'), /output\[0\]\.is_shape_tensor: field 'is_shape_tensor' expects a boolean/);
+    assert.throws(
+      () => readProtoJson({ is_shape_tensor: 'yes' }, outputType, 'output[0]'),
+      /output\[0\]\.is_shape_tensor: field 'is_shape_tensor' expects a boolean/,
+    );
     assert.throws(() => readProtoJson({ dims: [1.5] }, outputType, ''), /expected an integer for int64, got 1.5/);
     assert.deepEqual(readProtoJson({ labelFilename: 'l.txt' }, outputType, ''), { label_filename: 'l.txt' });
   });

@@ -51,7 +51,8 @@ export function writeProtoJson(value: Obj, type: Type, path: string, numericInt6
     const p = `${path}::${field.name}`;
     if (isMapField(field)) {
       const map: Obj = {};
-      for (const [k, mv] of Object.entries(isObj(v) ? v : {})) map[k] = writeValue(mv, field, `${p}::value`, numericInt64);
+      for (const [k, mv] of Object.entries(isObj(v) ? v : {}))
+        map[k] = writeValue(mv, field, `${p}::value`, numericInt64);
       out[field.name] = map;
     } else if (field.repeated) {
       out[field.name] = (Array.isArray(v) ? v : []).map((e) => writeValue(e, field, p, numericInt64));
@@ -206,7 +207,11 @@ export function fillProtoDefaults(value: Obj, type: Type): Obj {
       const t = field.type;
       value[field.name] = e
         ? (e.valuesById[0] ?? Object.keys(e.values)[0])
-        : t === 'string' || t === 'bytes' ? '' : t === 'bool' ? false : 0;
+        : t === 'string' || t === 'bytes'
+          ? ''
+          : t === 'bool'
+            ? false
+            : 0;
     }
   }
   return value;

@@ -58,11 +58,14 @@ export function validateModelConfig(config: ModelConfig, options: ValidateConfig
       }
     }
     if (db.preserve_ordering) {
-      if (levels > 1) throw invalidArg(`Only one priority level is allowed when 'preserve_ordering' is true for ${name}`);
+      if (levels > 1)
+        throw invalidArg(`Only one priority level is allowed when 'preserve_ordering' is true for ${name}`);
       const policies = [db.default_queue_policy, ...Object.values(db.priority_queue_policy)];
       for (const p of policies) {
         if (p && p.default_timeout_microseconds !== 0 && p.timeout_action === 'DELAY') {
-          throw invalidArg(`Queue policy can not have DELAY as timeout action when 'preserve_ordering' is true for ${name}`);
+          throw invalidArg(
+            `Queue policy can not have DELAY as timeout action when 'preserve_ordering' is true for ${name}`,
+          );
         }
       }
     }
@@ -110,7 +113,9 @@ function checkSequenceBatching(sb: Obj, name: string, maxBatch: number, cacheOn:
       throw invalidArg(`sequence batching control tensor must have a name for ${name}`);
     }
     if (tensors.has(tensor)) {
-      throw invalidArg(`sequence batching control tensor '${tensor}' is specified for multiple control kinds for ${name}`);
+      throw invalidArg(
+        `sequence batching control tensor '${tensor}' is specified for multiple control kinds for ${name}`,
+      );
     }
     tensors.add(tensor);
     for (const c of list(ci['control']) as Obj[]) {
@@ -150,7 +155,8 @@ function checkSequenceBatching(sb: Obj, name: string, maxBatch: number, cacheOn:
   const oldest = sb['oldest'] as Obj | undefined;
   for (const size of list(oldest?.['preferred_batch_size']) as number[]) {
     if (size <= 0) throw invalidArg(`sequence batching preferred batch size must be positive for ${name}`);
-    if (size > maxBatch) throw invalidArg(`sequence batching preferred batch size must be <= max batch size for ${name}`);
+    if (size > maxBatch)
+      throw invalidArg(`sequence batching preferred batch size must be <= max batch size for ${name}`);
   }
   const direct = sb['direct'] as Obj | undefined;
   const util = num(direct?.['minimum_slot_utilization']);
@@ -162,7 +168,9 @@ function checkSequenceBatching(sb: Obj, name: string, maxBatch: number, cacheOn:
 function checkEnsemble(config: ModelConfig): void {
   const name = config.name;
   if (config.platform !== ENSEMBLE_PLATFORM) {
-    throw invalidArg(`ensemble scheduling cannot be set for model '${name}' whose platform is not ${ENSEMBLE_PLATFORM}`);
+    throw invalidArg(
+      `ensemble scheduling cannot be set for model '${name}' whose platform is not ${ENSEMBLE_PLATFORM}`,
+    );
   }
   if (config.instance_group.length !== 0) {
     throw invalidArg(`instance group should not be specified for ensemble '${name}'`);
@@ -191,7 +199,9 @@ function checkInstanceGroups(config: ModelConfig, gpus: readonly number[]): void
       if (g.gpus.length === 0) throw invalidArg(`${prefix} has kind KIND_GPU but specifies no GPUs`);
       for (const id of g.gpus) {
         if (!gpus.includes(id)) {
-          throw invalidArg(`${prefix} specifies invalid or unsupported gpu id ${id}. Available GPUs are: ${gpus.join(', ')}`);
+          throw invalidArg(
+            `${prefix} specifies invalid or unsupported gpu id ${id}. Available GPUs are: ${gpus.join(', ')}`,
+          );
         }
       }
     } else {

@@ -9,8 +9,20 @@ type Obj = Record<string, unknown>;
 
 /** The valid `data_type` names of a tensor (every DataType except TYPE_INVALID). */
 export const TENSOR_DATA_TYPES: ReadonlySet<string> = new Set([
-  'TYPE_BOOL', 'TYPE_UINT8', 'TYPE_UINT16', 'TYPE_UINT32', 'TYPE_UINT64', 'TYPE_INT8', 'TYPE_INT16',
-  'TYPE_INT32', 'TYPE_INT64', 'TYPE_FP16', 'TYPE_FP32', 'TYPE_FP64', 'TYPE_STRING', 'TYPE_BF16',
+  'TYPE_BOOL',
+  'TYPE_UINT8',
+  'TYPE_UINT16',
+  'TYPE_UINT32',
+  'TYPE_UINT64',
+  'TYPE_INT8',
+  'TYPE_INT16',
+  'TYPE_INT32',
+  'TYPE_INT64',
+  'TYPE_FP16',
+  'TYPE_FP32',
+  'TYPE_FP64',
+  'TYPE_STRING',
+  'TYPE_BF16',
 ]);
 
 const WILDCARD = -1;
@@ -119,7 +131,10 @@ function withModel<T>(name: string, fn: () => T): T {
 export function validateModelIo(config: ModelConfig): void {
   withModel(config.name, () => {
     const seen = { input: new Set<string>(), output: new Set<string>() };
-    for (const [kind, list] of [['input', config.input], ['output', config.output]] as const) {
+    for (const [kind, list] of [
+      ['input', config.input],
+      ['output', config.output],
+    ] as const) {
       for (const io of list as unknown as Obj[]) {
         checkShape(io, config.max_batch_size, `model ${kind} `);
         if (kind === 'input') {
@@ -146,7 +161,8 @@ function checkBatchIo(config: ModelConfig, inputs: Set<string>, outputs: Set<str
       throw invalidArg(`batch input kind '${kind}' expects 1 source input, got ${sources.length}`);
     }
     const dt = bi['data_type'] ?? 'TYPE_INVALID';
-    if (dt !== 'TYPE_INT32' && dt !== 'TYPE_FP32') throw invalidArg('batch input data type must be TYPE_INT32 or TYPE_FP32');
+    if (dt !== 'TYPE_INT32' && dt !== 'TYPE_FP32')
+      throw invalidArg('batch input data type must be TYPE_INT32 or TYPE_FP32');
     for (const s of sources) if (!inputs.has(s)) throw invalidArg(`unknown source input name '${s}'`);
   }
   for (const bo of (config['batch_output'] ?? []) as Obj[]) {

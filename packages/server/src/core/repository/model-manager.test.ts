@@ -34,7 +34,9 @@ function countingBackend(): Backend & { loads: number; unloads: number } {
     loadModel: () => {
       b.loads++;
       return Promise.resolve({
-        instances: [{ name: 'm_0', execute: () => Promise.resolve({ computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 }) }],
+        instances: [
+          { name: 'm_0', execute: () => Promise.resolve({ computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 }) },
+        ],
         unload: () => {
           b.unloads++;
           return Promise.resolve();
@@ -65,7 +67,11 @@ describe('ModelManager', () => {
     );
     await manager.stop();
     const outcome = await load;
-    assert.deepEqual(manager.servingVersions(), [], `the load ended '${outcome}' but left a version serving after stop()`);
+    assert.deepEqual(
+      manager.servingVersions(),
+      [],
+      `the load ended '${outcome}' but left a version serving after stop()`,
+    );
     assert.equal(backend.loads, backend.unloads);
   });
 });

@@ -181,8 +181,13 @@ export class ModelManager {
       let versions: number[];
       try {
         ({ config, backend } = await resolveModelConfig({
-          name, modelPath, repositoryPath: repository.root, configJson,
-          backends: this.opts.backends, autoComplete: this.opts.autoComplete, logger: this.opts.logger,
+          name,
+          modelPath,
+          repositoryPath: repository.root,
+          configJson,
+          backends: this.opts.backends,
+          autoComplete: this.opts.autoComplete,
+          logger: this.opts.logger,
         }));
         versions = selectVersions(await repository.listVersions(name), config.version_policy);
         if (versions.length === 0) {
@@ -206,8 +211,13 @@ export class ModelManager {
       try {
         for (const v of versions) {
           const model: BackendModel = await backend.loadModel({
-            name, version: v, config, modelPath, versionPath: `${modelPath}/${v}`,
-            repositoryPath: repository.root, logger: this.opts.logger.child({ model: name, version: v }),
+            name,
+            version: v,
+            config,
+            modelPath,
+            versionPath: `${modelPath}/${v}`,
+            repositoryPath: repository.root,
+            logger: this.opts.logger.child({ model: name, version: v }),
           });
           fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
         }
@@ -277,7 +287,9 @@ export class ModelManager {
   resolve(name: string, version: string): ServingVersion {
     const entry = this.entries.get(name);
     if (version !== '' && !/^[0-9]+$/.test(version)) {
-      throw invalidArg(`invalid model version ${JSON.stringify(version)} for model '${name}': expected a positive integer`);
+      throw invalidArg(
+        `invalid model version ${JSON.stringify(version)} for model '${name}': expected a positive integer`,
+      );
     }
     if (!entry || (entry.serving.size === 0 && entry.status.size === 0 && !entry.failure)) {
       throw notFound(`Request for unknown model: '${name}' is not found`);
@@ -294,7 +306,10 @@ export class ModelManager {
     const s = entry.serving.get(Number(version));
     if (!s) {
       const st = entry.status.get(Number(version));
-      if (st) throw unavailable(`Request for unknown model: '${name}' version ${version} is not at ready state (${st.state}${st.reason ? `: ${st.reason}` : ''})`);
+      if (st)
+        throw unavailable(
+          `Request for unknown model: '${name}' version ${version} is not at ready state (${st.state}${st.reason ? `: ${st.reason}` : ''})`,
+        );
       throw notFound(`Request for unknown model: '${name}' version ${version} is not found`);
     }
     return s;
@@ -314,7 +329,8 @@ export class ModelManager {
   allReady(): boolean {
     for (const e of this.entries.values()) {
       if (e.failure) return false;
-      for (const st of e.status.values()) if (st.state === 'LOADING' || (st.state === 'UNAVAILABLE' && st.reason !== 'unloaded')) return false;
+      for (const st of e.status.values())
+        if (st.state === 'LOADING' || (st.state === 'UNAVAILABLE' && st.reason !== 'unloaded')) return false;
     }
     return true;
   }

@@ -46,7 +46,10 @@ export class ModelRepository {
     try {
       entries = await readdir(this.root, { withFileTypes: true });
     } catch (e) {
-      throw new InferenceError('UNAVAILABLE', `failed to read model repository '${this.root}': ${(e as Error).message}`);
+      throw new InferenceError(
+        'UNAVAILABLE',
+        `failed to read model repository '${this.root}': ${(e as Error).message}`,
+      );
     }
     const names: string[] = [];
     for (const e of entries) {

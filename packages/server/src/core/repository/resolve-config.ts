@@ -22,7 +22,10 @@ export interface ResolveConfigOptions {
 }
 
 /** Finds the backend named by `backend:` or serving `platform:`. */
-export function findBackend(backends: readonly Backend[], config: { backend?: unknown; platform?: unknown }): Backend | undefined {
+export function findBackend(
+  backends: readonly Backend[],
+  config: { backend?: unknown; platform?: unknown },
+): Backend | undefined {
   const b = typeof config.backend === 'string' ? config.backend : '';
   const p = typeof config.platform === 'string' ? config.platform : '';
   return backends.find((x) => (b !== '' && x.name === b) || (p !== '' && (x.platforms ?? []).includes(p)));
@@ -34,7 +37,9 @@ export function findBackend(backends: readonly Backend[], config: { backend?: un
  * const { config, backend } = await resolveModelConfig({ name: 'simple', modelPath, ... });
  * ```
  */
-export async function resolveModelConfig(opts: ResolveConfigOptions): Promise<{ config: ModelConfig; backend: Backend }> {
+export async function resolveModelConfig(
+  opts: ResolveConfigOptions,
+): Promise<{ config: ModelConfig; backend: Backend }> {
   const { name, modelPath, backends } = opts;
   let raw: Record<string, unknown> | undefined;
   if (opts.configJson !== undefined) {

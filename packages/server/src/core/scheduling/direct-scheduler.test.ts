@@ -27,7 +27,12 @@ function job(id: string, log: string[], signal = new AbortController().signal): 
   return {
     batchSize: 1,
     request: {
-      id, inputs: [], requestedOutputs: [], parameters: {}, batchSize: 1, signal,
+      id,
+      inputs: [],
+      requestedOutputs: [],
+      parameters: {},
+      batchSize: 1,
+      signal,
       sender: { send() {} },
     },
     onStart: () => log.push(`start ${id}`),
@@ -48,8 +53,14 @@ describe('DirectScheduler', () => {
     for (const id of ['1', '2', '3']) s.enqueue(job(id, log));
     assert.deepEqual(log, ['start 1', 'start 2']);
     assert.equal(s.queued, 1);
-    assert.deepEqual(a.pending.map((p) => p.ids), [['1']]);
-    assert.deepEqual(b.pending.map((p) => p.ids), [['2']]);
+    assert.deepEqual(
+      a.pending.map((p) => p.ids),
+      [['1']],
+    );
+    assert.deepEqual(
+      b.pending.map((p) => p.ids),
+      [['2']],
+    );
     a.pending[0]!.finish();
     await tick();
     assert.deepEqual(log, ['start 1', 'start 2', 'done 1', 'start 3']);
@@ -69,7 +80,10 @@ describe('DirectScheduler', () => {
     assert.ok(log.includes('dropped 2 CANCELLED'));
     a.pending[0]!.finish();
     await tick();
-    assert.deepEqual(a.pending.map((p) => p.ids), [['1'], ['3']]);
+    assert.deepEqual(
+      a.pending.map((p) => p.ids),
+      [['1'], ['3']],
+    );
   });
 
   test('an execution failure reaches the job and frees the instance', async () => {
@@ -99,11 +113,24 @@ describe('DirectScheduler with instance concurrency', () => {
   test('an instance accepting two batches ahead gets two; instances are filled breadth-first', () => {
     const a = manualInstance('a');
     const b = manualInstance('b');
-    const s = new DirectScheduler([{ ...a.inst, concurrency: 2 }, { ...b.inst, concurrency: 2 }], clock, () => {});
+    const s = new DirectScheduler(
+      [
+        { ...a.inst, concurrency: 2 },
+        { ...b.inst, concurrency: 2 },
+      ],
+      clock,
+      () => {},
+    );
     const log: string[] = [];
     for (const id of ['1', '2', '3', '4', '5']) s.enqueue(job(id, log));
-    assert.deepEqual(a.pending.map((p) => p.ids[0]), ['1', '3']);
-    assert.deepEqual(b.pending.map((p) => p.ids[0]), ['2', '4']);
+    assert.deepEqual(
+      a.pending.map((p) => p.ids[0]),
+      ['1', '3'],
+    );
+    assert.deepEqual(
+      b.pending.map((p) => p.ids[0]),
+      ['2', '4'],
+    );
     assert.equal(s.queued, 1);
   });
 });
@@ -112,7 +139,14 @@ describe('DirectScheduler picks the least busy instance', () => {
   test('work queued behind a long execution goes to the instance that became idle', async () => {
     const a = manualInstance('a');
     const b = manualInstance('b');
-    const s = new DirectScheduler([{ ...a.inst, concurrency: 4 }, { ...b.inst, concurrency: 4 }], clock, () => {});
+    const s = new DirectScheduler(
+      [
+        { ...a.inst, concurrency: 4 },
+        { ...b.inst, concurrency: 4 },
+      ],
+      clock,
+      () => {},
+    );
     const log: string[] = [];
     s.enqueue(job('long', log)); // → a (both idle)
     s.enqueue(job('short', log)); // → b (idle beats a's look-ahead)
@@ -120,7 +154,10 @@ describe('DirectScheduler picks the least busy instance', () => {
     await tick();
     // b is idle again while a is busy with 'long': n1 goes to b, then ties alternate.
     s.enqueue(job('n1', log));
-    assert.deepEqual(b.pending.map((p) => p.ids[0]), ['short', 'n1']);
+    assert.deepEqual(
+      b.pending.map((p) => p.ids[0]),
+      ['short', 'n1'],
+    );
     s.enqueue(job('n2', log));
     s.enqueue(job('n3', log));
     // Outstanding work stays balanced: a holds 'long' + one, b holds n1 + one ('short' finished).

@@ -58,7 +58,11 @@ export class DirectScheduler implements Scheduler {
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
   ) {
-    this.slots = instances.map((instance) => ({ instance, capacity: Math.max(1, instance.concurrency ?? 1), outstanding: 0 }));
+    this.slots = instances.map((instance) => ({
+      instance,
+      capacity: Math.max(1, instance.concurrency ?? 1),
+      outstanding: 0,
+    }));
     this.free = this.slots.reduce((n, slot) => n + slot.capacity, 0);
   }
 

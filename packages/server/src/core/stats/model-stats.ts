@@ -3,11 +3,7 @@
  * every request and execution here once, whatever the protocol, so HTTP `/stats`, gRPC
  * ModelStatistics and the metrics all agree.
  */
-import type {
-  InferBatchStatistics,
-  ModelStatistics,
-  StatisticDuration,
-} from '../protocol-shapes.js';
+import type { InferBatchStatistics, ModelStatistics, StatisticDuration } from '../protocol-shapes.js';
 import type { ExecutionTimings } from '../../backend-api/backend.js';
 
 const zero = (): StatisticDuration => ({ count: 0, ns: 0 });

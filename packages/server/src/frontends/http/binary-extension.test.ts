@@ -9,7 +9,11 @@ test('parseHeaderLength accepts whole numbers within the body', () => {
   assert.equal(parseHeaderLength(' 10 ', 10), 10);
   assert.equal(parseHeaderLength('0', 10), 0);
   for (const bad of ['-1', 'abc', '1.5', '', '11']) {
-    assert.throws(() => parseHeaderLength(bad, 10), (e: unknown) => e instanceof InferenceError && e.code === 'INVALID_ARG', bad);
+    assert.throws(
+      () => parseHeaderLength(bad, 10),
+      (e: unknown) => e instanceof InferenceError && e.code === 'INVALID_ARG',
+      bad,
+    );
   }
 });
 

@@ -23,17 +23,13 @@ export const INFER_HEADER_LENGTH_HEADER = 'inference-header-content-length';
  */
 export function parseHeaderLength(raw: string | string[] | undefined, bodyLength: number): number | undefined {
   if (raw === undefined) return undefined;
-  const text = (Array.isArray(raw) ? raw[0] ?? '' : raw).trim();
+  const text = (Array.isArray(raw) ? (raw[0] ?? '') : raw).trim();
   if (!/^\d+$/.test(text)) {
-    throw invalidArg(
-      `Unable to parse Inference-Header-Content-Length: expected a non-negative integer, got '${text}'`,
-    );
+    throw invalidArg(`Unable to parse Inference-Header-Content-Length: expected a non-negative integer, got '${text}'`);
   }
   const value = Number(text);
   if (value > bodyLength) {
-    throw invalidArg(
-      `Inference-Header-Content-Length ${value} is larger than the request body (${bodyLength} bytes)`,
-    );
+    throw invalidArg(`Inference-Header-Content-Length ${value} is larger than the request body (${bodyLength} bytes)`);
   }
   return value;
 }

@@ -65,6 +65,9 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, bodyL
     // An error after the infer handler set binary headers must not keep them.
     reply.removeHeader('inference-header-content-length');
     reply.removeHeader('content-encoding');
-    await reply.code(failure.status).type('application/json').send(JSON.stringify({ error: failure.message }));
+    await reply
+      .code(failure.status)
+      .type('application/json')
+      .send(JSON.stringify({ error: failure.message }));
   });
 }

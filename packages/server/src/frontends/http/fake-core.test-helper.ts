@@ -6,7 +6,12 @@ import { InferenceError, notFound, unsupported } from '../../core/errors.js';
 import type { InferenceCore, LoadOptions, UnloadOptions } from '../../core/inference-core.js';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { normalizeConfig } from '../../core/config/normalize-config.js';
-import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ServerMetadata } from '../../core/protocol-shapes.js';
+import type {
+  ModelMetadata,
+  ModelStatistics,
+  RepositoryIndexEntry,
+  ServerMetadata,
+} from '../../core/protocol-shapes.js';
 import type { InferRequest, InferResponse, RequestContext } from '../../core/types.js';
 
 const stat = { count: 0, ns: 0 };

@@ -15,7 +15,13 @@ interface RawResponse {
 }
 
 /** A request through node:http, for what fetch cannot do (no content-type, odd headers). */
-function raw(port: number, method: string, path: string, headers: Record<string, string | number>, body?: Buffer): Promise<RawResponse> {
+function raw(
+  port: number,
+  method: string,
+  path: string,
+  headers: Record<string, string | number>,
+  body?: Buffer,
+): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, method, path, headers }, (res) => {
       const chunks: Buffer[] = [];
@@ -100,10 +106,18 @@ describe('HTTP frontend over a fake core', () => {
     const config = (await (await fetch(`${base}/v2/models/identity/config`)).json()) as Record<string, unknown>;
     assert.equal(config['name'], 'identity');
     assert.ok(Array.isArray(config['input']));
-    const stats = (await (await fetch(`${base}/v2/models/identity/stats`)).json()) as { model_stats: Array<{ name: string }> };
-    assert.deepEqual(stats.model_stats.map((s) => s.name), ['identity']);
+    const stats = (await (await fetch(`${base}/v2/models/identity/stats`)).json()) as {
+      model_stats: Array<{ name: string }>;
+    };
+    assert.deepEqual(
+      stats.model_stats.map((s) => s.name),
+      ['identity'],
+    );
     const all = (await (await fetch(`${base}/v2/models/stats`)).json()) as { model_stats: Array<{ name: string }> };
-    assert.deepEqual(all.model_stats.map((s) => s.name), ['identity', 'other']);
+    assert.deepEqual(
+      all.model_stats.map((s) => s.name),
+      ['identity', 'other'],
+    );
     const versioned = (await (await fetch(`${base}/v2/models/identity/versions/1/stats`)).json()) as {
       model_stats: Array<{ version: string }>;
     };
@@ -117,7 +131,17 @@ describe('HTTP frontend over a fake core', () => {
       body: JSON.stringify({
         id: 'abc',
         parameters: { priority: 1 },
-        inputs: [{ name: 'INPUT0', shape: [2, 2], datatype: 'INT32', data: [[1, 2], [3, 4]] }],
+        inputs: [
+          {
+            name: 'INPUT0',
+            shape: [2, 2],
+            datatype: 'INT32',
+            data: [
+              [1, 2],
+              [3, 4],
+            ],
+          },
+        ],
       }),
     });
     assert.equal(res.status, 200);
@@ -147,10 +171,16 @@ describe('HTTP frontend over a fake core', () => {
       },
       [rawIn],
     );
-    const res = await raw(port, 'POST', '/v2/models/identity/infer', {
-      'inference-header-content-length': headerLength,
-      'content-length': body.byteLength,
-    }, body);
+    const res = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      {
+        'inference-header-content-length': headerLength,
+        'content-length': body.byteLength,
+      },
+      body,
+    );
     assert.equal(res.status, 200);
     assert.equal(res.headers['content-type'], 'application/octet-stream');
     const jsonLength = Number(res.headers['inference-header-content-length']);
@@ -169,9 +199,20 @@ describe('HTTP frontend over a fake core', () => {
     assert.equal(res.headers['content-type'], 'application/octet-stream');
     const jsonLength = Number(res.headers['inference-header-content-length']);
     const doc = JSON.parse(res.body.subarray(0, jsonLength).toString()) as { outputs: Array<Record<string, unknown>> };
-    assert.deepEqual(doc.outputs[0], { name: 'OUTPUT0', datatype: 'FP32', shape: [3], parameters: { binary_data_size: 12 } });
+    assert.deepEqual(doc.outputs[0], {
+      name: 'OUTPUT0',
+      datatype: 'FP32',
+      shape: [3],
+      parameters: { binary_data_size: 12 },
+    });
     assert.ok(res.body.subarray(jsonLength).equals(rawIn));
-    const bad = await raw(port, 'POST', '/v2/models/identity/infer', { 'inference-header-content-length': 0 }, Buffer.alloc(5));
+    const bad = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'inference-header-content-length': 0 },
+      Buffer.alloc(5),
+    );
     assert.equal(bad.status, 400);
     await assertStillWorks();
   });
@@ -198,18 +239,35 @@ describe('HTTP frontend over a fake core', () => {
     const buf = Buffer.from(await res.arrayBuffer());
     const jsonLength = Number(res.headers.get('inference-header-content-length'));
     const doc = JSON.parse(buf.subarray(0, jsonLength).toString()) as { outputs: Array<Record<string, unknown>> };
-    assert.deepEqual(doc.outputs[0], { name: 'OUTPUT0', datatype: 'BYTES', shape: [1], parameters: { binary_data_size: 7 } });
+    assert.deepEqual(doc.outputs[0], {
+      name: 'OUTPUT0',
+      datatype: 'BYTES',
+      shape: [1],
+      parameters: { binary_data_size: 7 },
+    });
     assert.deepEqual(doc.outputs[1], { name: 'OUTPUT1', datatype: 'BOOL', shape: [2], data: [true, false] });
     assert.ok(buf.subarray(jsonLength).equals(bytesIn));
   });
 
   test('gzip / deflate request bodies and compressed responses on Accept-Encoding', async () => {
-    const gz = await raw(port, 'POST', '/v2/models/identity/infer', { 'content-encoding': 'gzip' }, gzipSync(GOOD_JSON));
+    const gz = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'content-encoding': 'gzip' },
+      gzipSync(GOOD_JSON),
+    );
     assert.equal(gz.status, 200);
     assert.equal(gz.headers['content-encoding'], undefined);
     assert.match(gz.body.toString(), /"data":\[1,2.5,-3\]/);
 
-    const gzOut = await raw(port, 'POST', '/v2/models/identity/infer', { 'accept-encoding': 'gzip' }, Buffer.from(GOOD_JSON));
+    const gzOut = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'accept-encoding': 'gzip' },
+      Buffer.from(GOOD_JSON),
+    );
     assert.equal(gzOut.headers['content-encoding'], 'gzip');
     assert.match(gunzipSync(gzOut.body).toString(), /"data":\[1,2.5,-3\]/);
 
@@ -223,25 +281,48 @@ describe('HTTP frontend over a fake core', () => {
     assert.equal(defl.headers['content-encoding'], 'deflate');
     assert.match(inflateSync(defl.body).toString(), /"data":\[1,2.5,-3\]/);
 
-    const br = await raw(port, 'POST', '/v2/models/identity/infer', { 'accept-encoding': 'br' }, Buffer.from(GOOD_JSON));
+    const br = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'accept-encoding': 'br' },
+      Buffer.from(GOOD_JSON),
+    );
     assert.equal(br.headers['content-encoding'], undefined);
 
-    const bad = await raw(port, 'POST', '/v2/models/identity/infer', { 'content-encoding': 'gzip' }, Buffer.from('nope'));
+    const bad = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'content-encoding': 'gzip' },
+      Buffer.from('nope'),
+    );
     assert.equal(bad.status, 400);
     assert.match(JSON.parse(bad.body.toString()).error as string, /decompress/);
-    const unknown = await raw(port, 'POST', '/v2/models/identity/infer', { 'content-encoding': 'br' }, Buffer.from(GOOD_JSON));
+    const unknown = await raw(
+      port,
+      'POST',
+      '/v2/models/identity/infer',
+      { 'content-encoding': 'br' },
+      Buffer.from(GOOD_JSON),
+    );
     assert.equal(unknown.status, 415);
     assert.equal(unknown.headers['accept-encoding'], 'gzip, deflate');
     await assertStillWorks();
   });
 
   test('malformed binary header length and sizes', async () => {
-    const post = (headers: Record<string, string | number>, body: Buffer) => raw(port, 'POST', '/v2/models/identity/infer', headers, body);
+    const post = (headers: Record<string, string | number>, body: Buffer) =>
+      raw(port, 'POST', '/v2/models/identity/infer', headers, body);
     const cases: Array<[Record<string, string | number>, Buffer, string]> = [
       [{ 'inference-header-content-length': 'abc' }, Buffer.from(GOOD_JSON), 'Inference-Header-Content-Length'],
       [{ 'inference-header-content-length': 99999 }, Buffer.from(GOOD_JSON), 'larger than the request body'],
       [{ 'inference-header-content-length': 5 }, Buffer.from(GOOD_JSON), 'position'],
-      [{ 'inference-header-content-length': GOOD_JSON.length }, Buffer.from(GOOD_JSON + 'xx'), 'unexpected additional input data'],
+      [
+        { 'inference-header-content-length': GOOD_JSON.length },
+        Buffer.from(GOOD_JSON + 'xx'),
+        'unexpected additional input data',
+      ],
     ];
     for (const [headers, body, substring] of cases) {
       const res = await post(headers, body);
@@ -252,7 +333,8 @@ describe('HTTP frontend over a fake core', () => {
   });
 
   test('error mapping from the core and from the body', async () => {
-    const infer = (model: string, body = GOOD_JSON) => fetch(`${base}/v2/models/${model}/infer`, { method: 'POST', body });
+    const infer = (model: string, body = GOOD_JSON) =>
+      fetch(`${base}/v2/models/${model}/infer`, { method: 'POST', body });
     await expectError(await infer('nope'), 404, "'nope'");
     await expectError(await infer('decoupled'), 501, 'decoupled');
     await expectError(await infer('busy'), 429, 'queue is full');
@@ -282,7 +364,11 @@ describe('HTTP frontend over a fake core', () => {
     assert.deepEqual(await idx.json(), [{ name: 'identity', version: '1', state: 'READY', reason: '' }]);
     await fetch(`${base}/v2/repository/index`, { method: 'POST', body: '{"ready": true}' });
     assert.deepEqual(core.indexCalls, [false, true]);
-    await expectError(await fetch(`${base}/v2/repository/index`, { method: 'POST', body: '{"ready": 1}' }), 400, "'ready'");
+    await expectError(
+      await fetch(`${base}/v2/repository/index`, { method: 'POST', body: '{"ready": 1}' }),
+      400,
+      "'ready'",
+    );
 
     const load = await fetch(`${base}/v2/repository/models/identity/load`, {
       method: 'POST',
@@ -304,7 +390,10 @@ describe('HTTP frontend over a fake core', () => {
       'file:',
     );
     await expectError(
-      await fetch(`${base}/v2/repository/models/identity/load`, { method: 'POST', body: '{"parameters": {"config": {}}}' }),
+      await fetch(`${base}/v2/repository/models/identity/load`, {
+        method: 'POST',
+        body: '{"parameters": {"config": {}}}',
+      }),
       400,
       "'config' must be a string",
     );

@@ -85,7 +85,11 @@ function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Hand
           .code(405)
           .header('allow', allow)
           .type('application/json')
-          .send(JSON.stringify({ error: `Method Not Allowed: ${request.method} is not supported on this path (allowed: ${allow})` }));
+          .send(
+            JSON.stringify({
+              error: `Method Not Allowed: ${request.method} is not supported on this path (allowed: ${allow})`,
+            }),
+          );
       },
     });
   }
@@ -119,11 +123,15 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
   // Triton's clients do not always label it. Decompression happens here so every route sees
   // plain bytes.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, async (request: FastifyRequest, body: Buffer | string) => {
-    const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-    const encoding = request.headers['content-encoding'];
-    return decodeRequestBody(bytes, Array.isArray(encoding) ? encoding[0] : encoding, bodyLimit);
-  });
+  app.addContentTypeParser(
+    '*',
+    { parseAs: 'buffer', bodyLimit },
+    async (request: FastifyRequest, body: Buffer | string) => {
+      const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+      const encoding = request.headers['content-encoding'];
+      return decodeRequestBody(bytes, Array.isArray(encoding) ? encoding[0] : encoding, bodyLimit);
+    },
+  );
 
   installErrorHandling(app, options.logger, bodyLimit);
   registerRoutes(app, bindHandlers(core));

@@ -25,9 +25,19 @@ test('the rows Triton clients rely on', () => {
 });
 
 test('toHttpFailure covers inference, HTTP-level, fastify and unknown errors', () => {
-  assert.deepEqual(toHttpFailure(new InferenceError('NOT_FOUND', 'gone'), 10), { status: 404, message: 'gone', headers: {} });
-  assert.equal(toHttpFailure(new HttpStatusError(415, 'enc', { 'accept-encoding': 'gzip' }), 10).headers['accept-encoding'], 'gzip');
-  const tooLarge = Object.assign(new Error('Request body is too large'), { statusCode: 413, code: 'FST_ERR_CTP_BODY_TOO_LARGE' });
+  assert.deepEqual(toHttpFailure(new InferenceError('NOT_FOUND', 'gone'), 10), {
+    status: 404,
+    message: 'gone',
+    headers: {},
+  });
+  assert.equal(
+    toHttpFailure(new HttpStatusError(415, 'enc', { 'accept-encoding': 'gzip' }), 10).headers['accept-encoding'],
+    'gzip',
+  );
+  const tooLarge = Object.assign(new Error('Request body is too large'), {
+    statusCode: 413,
+    code: 'FST_ERR_CTP_BODY_TOO_LARGE',
+  });
   assert.deepEqual(toHttpFailure(tooLarge, 1234), {
     status: 413,
     message: 'request body is larger than the limit of 1234 bytes',

@@ -29,7 +29,12 @@ const echo = (inputs: readonly Tensor[], id = ''): InferResponse => ({
   modelName: 'm',
   modelVersion: '1',
   id,
-  outputs: inputs.map((t) => ({ name: t.name.replace('IN', 'OUT'), datatype: t.datatype, shape: t.shape, data: t.data })),
+  outputs: inputs.map((t) => ({
+    name: t.name.replace('IN', 'OUT'),
+    datatype: t.datatype,
+    shape: t.shape,
+    data: t.data,
+  })),
   parameters: {},
   final: true,
 });
@@ -45,7 +50,10 @@ function binaryBody(header: unknown, chunks: Uint8Array[]): { body: Buffer; head
 
 /** Splits a binary-extension response into its JSON and tail. */
 function parseEncoded(enc: { json: string; binaryChunks: readonly Uint8Array[] }) {
-  return { doc: JSON.parse(enc.json) as { outputs: Array<Record<string, unknown>> } & Record<string, unknown>, chunks: enc.binaryChunks };
+  return {
+    doc: JSON.parse(enc.json) as { outputs: Array<Record<string, unknown>> } & Record<string, unknown>,
+    chunks: enc.binaryChunks,
+  };
 }
 
 describe('round trips for every datatype', () => {
@@ -61,8 +69,13 @@ describe('round trips for every datatype', () => {
     });
 
     test(`${dt}: JSON nested in (row-major)`, () => {
-      const nested = [[values[0], values[1]], [values[2], values[3]]];
-      const body = Buffer.from(JSON.stringify({ inputs: [{ name: 'IN0', shape: [2, 2], datatype: dt, data: nested }] }));
+      const nested = [
+        [values[0], values[1]],
+        [values[2], values[3]],
+      ];
+      const body = Buffer.from(
+        JSON.stringify({ inputs: [{ name: 'IN0', shape: [2, 2], datatype: dt, data: nested }] }),
+      );
       const { request } = decodeInferRequest(body, undefined, TARGET);
       assert.deepEqual(Buffer.from(request.inputs[0]!.data), Buffer.from(encodeElements(dt, values)));
     });
@@ -100,7 +113,10 @@ test('mixed: JSON and binary inputs, per-output binary_data overrides binary_dat
         { name: 'IN0', shape: [2], datatype: 'INT32', data: [5, 6] },
         { name: 'IN1', shape: [1, 2], datatype: 'FP32', parameters: { binary_data_size: 8, custom: 'k' } },
       ],
-      outputs: [{ name: 'OUT0', parameters: { binary_data: false } }, { name: 'OUT1', parameters: { classification: 2 } }],
+      outputs: [
+        { name: 'OUT0', parameters: { binary_data: false } },
+        { name: 'OUT1', parameters: { classification: 2 } },
+      ],
     },
     [raw],
   );
@@ -121,7 +137,12 @@ test('mixed: JSON and binary inputs, per-output binary_data overrides binary_dat
   assert.equal(doc['model_version'], '1');
   assert.equal('parameters' in doc, false, 'empty response parameters are omitted');
   assert.deepEqual(doc.outputs[0], { name: 'OUT0', datatype: 'INT32', shape: [2], data: [5, 6] });
-  assert.deepEqual(doc.outputs[1], { name: 'OUT1', datatype: 'FP32', shape: [1, 2], parameters: { binary_data_size: 8 } });
+  assert.deepEqual(doc.outputs[1], {
+    name: 'OUT1',
+    datatype: 'FP32',
+    shape: [1, 2],
+    parameters: { binary_data_size: 8 },
+  });
   assert.deepEqual(Buffer.from(chunks[0]!), Buffer.from(raw));
 });
 
@@ -161,30 +182,150 @@ const ERROR_MATRIX: Array<[string, string | Buffer, number | undefined, string, 
   ['missing inputs', '{}', undefined, 'INVALID_ARG', "missing required field 'inputs'"],
   ['inputs not array', '{"inputs": 3}', undefined, 'INVALID_ARG', "'inputs' must be an array"],
   ['input not object', '{"inputs": [1]}', undefined, 'INVALID_ARG', 'inputs[0] must be an object'],
-  ['missing name', '{"inputs": [{"shape":[1],"datatype":"FP32","data":[1]}]}', undefined, 'INVALID_ARG', "missing required field 'name'"],
-  ['missing datatype', '{"inputs": [{"name":"A","shape":[1],"data":[1]}]}', undefined, 'INVALID_ARG', "input 'A': missing required field 'datatype'"],
-  ['unknown datatype', '{"inputs": [{"name":"A","shape":[1],"datatype":"FLOAT","data":[1]}]}', undefined, 'INVALID_ARG', "unknown datatype 'FLOAT'"],
-  ['missing shape', '{"inputs": [{"name":"A","datatype":"FP32","data":[1]}]}', undefined, 'INVALID_ARG', "missing required field 'shape'"],
-  ['negative dim', '{"inputs": [{"name":"A","shape":[-1],"datatype":"FP32","data":[1]}]}', undefined, 'INVALID_ARG', 'shape[0] must be a non-negative integer'],
+  [
+    'missing name',
+    '{"inputs": [{"shape":[1],"datatype":"FP32","data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    "missing required field 'name'",
+  ],
+  [
+    'missing datatype',
+    '{"inputs": [{"name":"A","shape":[1],"data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    "input 'A': missing required field 'datatype'",
+  ],
+  [
+    'unknown datatype',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"FLOAT","data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    "unknown datatype 'FLOAT'",
+  ],
+  [
+    'missing shape',
+    '{"inputs": [{"name":"A","datatype":"FP32","data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    "missing required field 'shape'",
+  ],
+  [
+    'negative dim',
+    '{"inputs": [{"name":"A","shape":[-1],"datatype":"FP32","data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    'shape[0] must be a non-negative integer',
+  ],
   ['no data', '{"inputs": [{"name":"A","shape":[1],"datatype":"FP32"}]}', undefined, 'INVALID_ARG', 'none is set'],
-  ['data not array', '{"inputs": [{"name":"A","shape":[1],"datatype":"FP32","data":1}]}', undefined, 'INVALID_ARG', "'data' must be an array"],
-  ['count mismatch', '{"inputs": [{"name":"A","shape":[2,2],"datatype":"FP32","data":[1,2,3]}]}', undefined, 'INVALID_ARG', "shape [2,2] has 4 element(s) but 'data' has 3"],
-  ['wrong element type', '{"inputs": [{"name":"A","shape":[2],"datatype":"INT32","data":[1,"x"]}]}', undefined, 'INVALID_ARG', "input 'A' element 1"],
-  ['int out of range', '{"inputs": [{"name":"A","shape":[1],"datatype":"UINT8","data":[256]}]}', undefined, 'INVALID_ARG', 'out of range for UINT8'],
-  ['non-integer int', '{"inputs": [{"name":"A","shape":[1],"datatype":"INT16","data":[1.5]}]}', undefined, 'INVALID_ARG', 'expected an integer'],
-  ['non-finite float', '{"inputs": [{"name":"A","shape":[1],"datatype":"FP64","data":[1e999]}]}', undefined, 'INVALID_ARG', 'not a finite FP64'],
-  ['BYTES not string', '{"inputs": [{"name":"A","shape":[1],"datatype":"BYTES","data":[5]}]}', undefined, 'INVALID_ARG', 'expected a string for BYTES'],
-  ['duplicate input', '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","data":[1]},{"name":"A","shape":[1],"datatype":"INT8","data":[1]}]}', undefined, 'INVALID_ARG', 'more than once'],
+  [
+    'data not array',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"FP32","data":1}]}',
+    undefined,
+    'INVALID_ARG',
+    "'data' must be an array",
+  ],
+  [
+    'count mismatch',
+    '{"inputs": [{"name":"A","shape":[2,2],"datatype":"FP32","data":[1,2,3]}]}',
+    undefined,
+    'INVALID_ARG',
+    "shape [2,2] has 4 element(s) but 'data' has 3",
+  ],
+  [
+    'wrong element type',
+    '{"inputs": [{"name":"A","shape":[2],"datatype":"INT32","data":[1,"x"]}]}',
+    undefined,
+    'INVALID_ARG',
+    "input 'A' element 1",
+  ],
+  [
+    'int out of range',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"UINT8","data":[256]}]}',
+    undefined,
+    'INVALID_ARG',
+    'out of range for UINT8',
+  ],
+  [
+    'non-integer int',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"INT16","data":[1.5]}]}',
+    undefined,
+    'INVALID_ARG',
+    'expected an integer',
+  ],
+  [
+    'non-finite float',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"FP64","data":[1e999]}]}',
+    undefined,
+    'INVALID_ARG',
+    'not a finite FP64',
+  ],
+  [
+    'BYTES not string',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"BYTES","data":[5]}]}',
+    undefined,
+    'INVALID_ARG',
+    'expected a string for BYTES',
+  ],
+  [
+    'duplicate input',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","data":[1]},{"name":"A","shape":[1],"datatype":"INT8","data":[1]}]}',
+    undefined,
+    'INVALID_ARG',
+    'more than once',
+  ],
   ['id not string', '{"id": 5, "inputs": []}', undefined, 'INVALID_ARG', "Unable to parse 'id'"],
-  ['bad parameter value', '{"parameters": {"a": [1]}, "inputs": []}', undefined, 'INVALID_ARG', "parameter 'a' must be a string, number or boolean"],
-  ['reserved triton_ parameter', '{"parameters": {"triton_x": 1}, "inputs": []}', undefined, 'INVALID_ARG', "reserved"],
-  ['binary_data_output not bool', '{"parameters": {"binary_data_output": 1}, "inputs": []}', undefined, 'INVALID_ARG', "'binary_data_output'"],
+  [
+    'bad parameter value',
+    '{"parameters": {"a": [1]}, "inputs": []}',
+    undefined,
+    'INVALID_ARG',
+    "parameter 'a' must be a string, number or boolean",
+  ],
+  ['reserved triton_ parameter', '{"parameters": {"triton_x": 1}, "inputs": []}', undefined, 'INVALID_ARG', 'reserved'],
+  [
+    'binary_data_output not bool',
+    '{"parameters": {"binary_data_output": 1}, "inputs": []}',
+    undefined,
+    'INVALID_ARG',
+    "'binary_data_output'",
+  ],
   ['outputs not array', '{"inputs": [], "outputs": {}}', undefined, 'INVALID_ARG', "'outputs' must be an array"],
-  ['output binary_data not bool', '{"inputs": [], "outputs": [{"name":"O","parameters":{"binary_data":"yes"}}]}', undefined, 'INVALID_ARG', "'binary_data'"],
-  ['output classification bad', '{"inputs": [], "outputs": [{"name":"O","parameters":{"classification":-2}}]}', undefined, 'INVALID_ARG', "'classification' must be a non-negative integer"],
-  ['shared memory input', '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","parameters":{"shared_memory_region":"r"}}]}', undefined, 'UNSUPPORTED', 'shared memory'],
-  ['data and binary both', '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","data":[1],"parameters":{"binary_data_size":1}}]}', undefined, 'INVALID_ARG', "sets 'data' and 'binary_data_size'"],
-  ['binary without header length', '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","parameters":{"binary_data_size":1}}]}', undefined, 'INVALID_ARG', 'no Inference-Header-Content-Length'],
+  [
+    'output binary_data not bool',
+    '{"inputs": [], "outputs": [{"name":"O","parameters":{"binary_data":"yes"}}]}',
+    undefined,
+    'INVALID_ARG',
+    "'binary_data'",
+  ],
+  [
+    'output classification bad',
+    '{"inputs": [], "outputs": [{"name":"O","parameters":{"classification":-2}}]}',
+    undefined,
+    'INVALID_ARG',
+    "'classification' must be a non-negative integer",
+  ],
+  [
+    'shared memory input',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","parameters":{"shared_memory_region":"r"}}]}',
+    undefined,
+    'UNSUPPORTED',
+    'shared memory',
+  ],
+  [
+    'data and binary both',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","data":[1],"parameters":{"binary_data_size":1}}]}',
+    undefined,
+    'INVALID_ARG',
+    "sets 'data' and 'binary_data_size'",
+  ],
+  [
+    'binary without header length',
+    '{"inputs": [{"name":"A","shape":[1],"datatype":"INT8","parameters":{"binary_data_size":1}}]}',
+    undefined,
+    'INVALID_ARG',
+    'no Inference-Header-Content-Length',
+  ],
   ['raw binary request is not JSON', 'xxxx', 0, 'INVALID_ARG', 'raw binary requests'],
 ];
 
@@ -216,12 +357,15 @@ describe('error matrix', () => {
   for (const [what, h, chunks, substring] of binaryCases) {
     test(what, () => {
       const { body, headerLength } = binaryBody(h, chunks);
-      assert.throws(() => decodeInferRequest(body, headerLength, TARGET), (err: unknown) => {
-        assert.ok(err instanceof InferenceError);
-        assert.equal(err.code, 'INVALID_ARG');
-        assert.ok(err.message.includes(substring), `message '${err.message}' lacks '${substring}'`);
-        return true;
-      });
+      assert.throws(
+        () => decodeInferRequest(body, headerLength, TARGET),
+        (err: unknown) => {
+          assert.ok(err instanceof InferenceError);
+          assert.equal(err.code, 'INVALID_ARG');
+          assert.ok(err.message.includes(substring), `message '${err.message}' lacks '${substring}'`);
+          return true;
+        },
+      );
     });
   }
 });
@@ -231,13 +375,23 @@ test('malformed output bytes from a backend are INTERNAL, not the client’s fau
     ...echo([]),
     outputs: [{ name: 'O', datatype: 'FP32', shape: [1], data: new Uint8Array(3) }],
   };
-  assert.throws(() => encodeInferResponse(bad, JSON_OUT), (err: unknown) => err instanceof InferenceError && err.code === 'INTERNAL');
+  assert.throws(
+    () => encodeInferResponse(bad, JSON_OUT),
+    (err: unknown) => err instanceof InferenceError && err.code === 'INTERNAL',
+  );
 });
 
 test('negative zero survives the JSON encoding bit-exactly', () => {
   const data = new Uint8Array(new Float32Array([-0, 0, 1.5, -0]).buffer);
   const { json } = encodeInferResponse(
-    { modelName: 'm', modelVersion: '1', id: '', outputs: [{ name: 'O', datatype: 'FP32', shape: [4], data }], parameters: {}, final: true },
+    {
+      modelName: 'm',
+      modelVersion: '1',
+      id: '',
+      outputs: [{ name: 'O', datatype: 'FP32', shape: [4], data }],
+      parameters: {},
+      final: true,
+    },
     { defaultBinary: false, binaryByName: new Map() },
   );
   const parsed = JSON.parse(json) as { outputs: Array<{ data: number[] }> };

@@ -140,7 +140,9 @@ export function decodeInferRequest(
         const bd = p['binary_data'];
         if (bd !== undefined) {
           if (typeof bd !== 'boolean') {
-            throw invalidArg(`output '${name}': Unable to parse 'binary_data': expected a boolean, got ${jsonKind(bd)}`);
+            throw invalidArg(
+              `output '${name}': Unable to parse 'binary_data': expected a boolean, got ${jsonKind(bd)}`,
+            );
           }
           binaryByName.set(name, bd);
         }
@@ -182,7 +184,9 @@ function decodeInput(raw: unknown, index: number, cursor: BinaryCursor, hasHeade
   const hasBinary = binarySize !== undefined;
   const hasShm = p?.['shared_memory_region'] !== undefined;
   if (Number(hasData) + Number(hasBinary) + Number(hasShm) !== 1) {
-    const set = [hasData && "'data'", hasBinary && "'binary_data_size'", hasShm && "'shared_memory_region'"].filter(Boolean);
+    const set = [hasData && "'data'", hasBinary && "'binary_data_size'", hasShm && "'shared_memory_region'"].filter(
+      Boolean,
+    );
     throw invalidArg(
       `${where}: must set exactly one of 'data', 'binary_data_size' in 'parameters' or 'shared_memory_region' in 'parameters', but ${set.length === 0 ? 'none is set' : `sets ${set.join(' and ')}`}`,
     );
@@ -210,7 +214,12 @@ function decodeInput(raw: unknown, index: number, cursor: BinaryCursor, hasHeade
     : { name, datatype, shape, data };
 }
 
-function checkBinarySize(where: string, datatype: Tensor['datatype'], shape: readonly number[], data: Uint8Array): void {
+function checkBinarySize(
+  where: string,
+  datatype: Tensor['datatype'],
+  shape: readonly number[],
+  data: Uint8Array,
+): void {
   const expected = byteSizeOf(datatype, shape);
   if (expected !== undefined) {
     if (expected !== data.byteLength) {
@@ -301,4 +310,3 @@ function negativeZeroSlot(rawArrays: string[], data: unknown[]): string {
   rawArrays.push(text);
   return `${SLOT_PREFIX}${rawArrays.length - 1}`;
 }
-

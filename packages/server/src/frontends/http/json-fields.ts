@@ -54,7 +54,9 @@ export function requireString(obj: JsonObject, key: string, where: string): stri
   const v = obj[key];
   if (typeof v !== 'string') {
     throw invalidArg(
-      v === undefined ? `${where}: missing required field '${key}'` : `${where}: '${key}' must be a string, got ${jsonKind(v)}`,
+      v === undefined
+        ? `${where}: missing required field '${key}'`
+        : `${where}: '${key}' must be a string, got ${jsonKind(v)}`,
     );
   }
   return v;
@@ -65,7 +67,9 @@ export function requireArray(obj: JsonObject, key: string, where: string): unkno
   const v = obj[key];
   if (!Array.isArray(v)) {
     throw invalidArg(
-      v === undefined ? `${where}: missing required field '${key}'` : `${where}: '${key}' must be an array, got ${jsonKind(v)}`,
+      v === undefined
+        ? `${where}: missing required field '${key}'`
+        : `${where}: '${key}' must be an array, got ${jsonKind(v)}`,
     );
   }
   return v;
@@ -99,7 +103,11 @@ export function requireShape(obj: JsonObject, where: string): number[] {
  * consumed by the HTTP frontend itself). Built with `Object.fromEntries` so a `__proto__` key
  * stays an ordinary own property.
  */
-export function toParameters(obj: JsonObject | undefined, where: string, skip: ReadonlySet<string> = new Set()): Parameters {
+export function toParameters(
+  obj: JsonObject | undefined,
+  where: string,
+  skip: ReadonlySet<string> = new Set(),
+): Parameters {
   if (obj === undefined) return {};
   const entries: Array<[string, string | number | boolean]> = [];
   for (const [key, v] of Object.entries(obj)) {

@@ -5,13 +5,7 @@
  * what is specific to JSON: flattening, the element-count check against the shape, rejecting
  * non-finite numbers, and error messages that name the input.
  */
-import {
-  decodeElements,
-  elementCount,
-  encodeElements,
-  TensorCodecError,
-  type DataType,
-} from '@tensorgate/protocol';
+import { decodeElements, elementCount, encodeElements, TensorCodecError, type DataType } from '@tensorgate/protocol';
 import { internal, invalidArg } from '../../core/errors.js';
 
 /**

@@ -42,7 +42,10 @@ export function modelHandlers(core: InferenceCore): ModelHandlers {
         return;
       }
       // Triton answers 400 with an error body for a model (version) that is not ready.
-      await reply.code(400).type('application/json').send(JSON.stringify({ error: 'Model version not ready' }));
+      await reply
+        .code(400)
+        .type('application/json')
+        .send(JSON.stringify({ error: 'Model version not ready' }));
     },
     async config(request, reply) {
       const { model, version } = modelPath(request);

@@ -20,9 +20,17 @@ test('deduces the one variable dimension and adds a batch of 1 for batching mode
 });
 
 test('fixed shapes must match exactly; BYTES must be one element', () => {
-  const fixed = decodeRawBinaryRequest(new Uint8Array(8), cfg(0, [{ name: 'X', data_type: 'TYPE_INT32', dims: [2] }]), target);
+  const fixed = decodeRawBinaryRequest(
+    new Uint8Array(8),
+    cfg(0, [{ name: 'X', data_type: 'TYPE_INT32', dims: [2] }]),
+    target,
+  );
   assert.deepEqual(fixed.request.inputs[0]!.shape, [2]);
-  const bytes = decodeRawBinaryRequest(encodeBytesElements(['hi']), cfg(0, [{ name: 'S', data_type: 'TYPE_STRING', dims: [1] }]), target);
+  const bytes = decodeRawBinaryRequest(
+    encodeBytesElements(['hi']),
+    cfg(0, [{ name: 'S', data_type: 'TYPE_STRING', dims: [1] }]),
+    target,
+  );
   assert.deepEqual(bytes.request.inputs[0]!.shape, [1]);
   assert.equal(bytes.request.inputs[0]!.datatype, 'BYTES');
 });
@@ -33,15 +41,22 @@ test('models that do not qualify and sizes that do not fit are INVALID_ARG', () 
     [cfg(0, [{ name: 'X', data_type: 'TYPE_FP32', dims: [-1, -1] }]), new Uint8Array(4), '2 variable dimensions'],
     [cfg(0, [{ name: 'X', data_type: 'TYPE_FP32', dims: [-1, 3] }]), new Uint8Array(8), 'whole number of 12-byte rows'],
     [cfg(0, [{ name: 'X', data_type: 'TYPE_FP32', dims: [3] }]), new Uint8Array(8), 'needs 12 byte(s)'],
-    [cfg(0, [{ name: 'S', data_type: 'TYPE_STRING', dims: [1] }]), encodeBytesElements(['a', 'b']), 'exactly one element'],
+    [
+      cfg(0, [{ name: 'S', data_type: 'TYPE_STRING', dims: [1] }]),
+      encodeBytesElements(['a', 'b']),
+      'exactly one element',
+    ],
     [cfg(0, [{ name: 'S', data_type: 'TYPE_STRING', dims: [1] }]), Uint8Array.of(9, 0, 0, 0), 'malformed BYTES'],
   ];
   for (const [config, body, substring] of cases) {
-    assert.throws(() => decodeRawBinaryRequest(body, config, target), (e: unknown) => {
-      assert.ok(e instanceof InferenceError);
-      assert.equal(e.code, 'INVALID_ARG');
-      assert.ok(e.message.includes(substring), `'${e.message}' lacks '${substring}'`);
-      return true;
-    });
+    assert.throws(
+      () => decodeRawBinaryRequest(body, config, target),
+      (e: unknown) => {
+        assert.ok(e instanceof InferenceError);
+        assert.equal(e.code, 'INVALID_ARG');
+        assert.ok(e.message.includes(substring), `'${e.message}' lacks '${substring}'`);
+        return true;
+      },
+    );
   }
 });

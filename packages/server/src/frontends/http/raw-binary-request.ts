@@ -5,7 +5,13 @@
  * most one variable dimension (deduced from the byte size); a BYTES input must hold one element.
  * A batching model gets a batch of 1, and every output is returned as binary data.
  */
-import { DATATYPES, countBytesElements, elementCount, fromConfigDataType, TensorCodecError } from '@tensorgate/protocol';
+import {
+  DATATYPES,
+  countBytesElements,
+  elementCount,
+  fromConfigDataType,
+  TensorCodecError,
+} from '@tensorgate/protocol';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 import type { DecodedInferRequest, InferTarget } from './infer-json-codec.js';
@@ -19,14 +25,19 @@ import type { DecodedInferRequest, InferTarget } from './infer-json-codec.js';
  * const decoded = decodeRawBinaryRequest(body, core.modelConfig('m'), { modelName: 'm', modelVersion: '' });
  * ```
  */
-export function decodeRawBinaryRequest(body: Uint8Array, config: ModelConfig, target: InferTarget): DecodedInferRequest {
+export function decodeRawBinaryRequest(
+  body: Uint8Array,
+  config: ModelConfig,
+  target: InferTarget,
+): DecodedInferRequest {
   const prefix = `raw binary request (Inference-Header-Content-Length: 0) for model '${target.modelName}'`;
   if (config.input.length !== 1) {
     throw invalidArg(`${prefix}: the model must have exactly 1 input, it has ${config.input.length}`);
   }
   const input = config.input[0]!;
   const datatype = fromConfigDataType(input.data_type);
-  if (datatype === undefined) throw invalidArg(`${prefix}: input '${input.name}' has unsupported type ${input.data_type}`);
+  if (datatype === undefined)
+    throw invalidArg(`${prefix}: input '${input.name}' has unsupported type ${input.data_type}`);
 
   let shape: number[];
   if (datatype === 'BYTES') {
@@ -44,12 +55,16 @@ export function decodeRawBinaryRequest(body: Uint8Array, config: ModelConfig, ta
   } else {
     const variable = input.dims.filter((d) => d < 0).length;
     if (variable > 1) {
-      throw invalidArg(`${prefix}: input '${input.name}' has ${variable} variable dimensions; at most 1 can be deduced`);
+      throw invalidArg(
+        `${prefix}: input '${input.name}' has ${variable} variable dimensions; at most 1 can be deduced`,
+      );
     }
     const fixedBytes = input.dims.reduce((n, d) => (d < 0 ? n : n * d), 1) * DATATYPES[datatype].byteSize;
     if (variable === 1) {
       if (fixedBytes === 0 || body.byteLength % fixedBytes !== 0) {
-        throw invalidArg(`${prefix}: ${body.byteLength} byte(s) is not a whole number of ${fixedBytes}-byte rows of input '${input.name}'`);
+        throw invalidArg(
+          `${prefix}: ${body.byteLength} byte(s) is not a whole number of ${fixedBytes}-byte rows of input '${input.name}'`,
+        );
       }
       shape = input.dims.map((d) => (d < 0 ? body.byteLength / fixedBytes : d));
     } else {

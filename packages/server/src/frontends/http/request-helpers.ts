@@ -38,7 +38,10 @@ export function optionalJsonBody(request: FastifyRequest, what: string): JsonObj
   const body = request.body;
   if (body === undefined || body === null) return {};
   if (!(body instanceof Uint8Array)) throw invalidArg(`${what}: unexpected body`);
-  if (body.byteLength === 0 || /^\s*$/.test(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))) {
+  if (
+    body.byteLength === 0 ||
+    /^\s*$/.test(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'))
+  ) {
     return {};
   }
   const doc = parseJsonBytes(body, `${what} JSON`);

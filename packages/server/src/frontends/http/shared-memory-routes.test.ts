@@ -12,7 +12,10 @@ import { createHttpFrontend } from './http-server.js';
 describe('shared-memory endpoints', () => {
   const http = createHttpFrontend(new FakeCore(), { logger: pino({ level: 'silent' }) });
 
-  for (const [kind, word] of [['systemsharedmemory', 'system'], ['cudasharedmemory', 'cuda']] as const) {
+  for (const [kind, word] of [
+    ['systemsharedmemory', 'system'],
+    ['cudasharedmemory', 'cuda'],
+  ] as const) {
     test(`${kind}: register is 501 saying shared memory is not supported`, async () => {
       for (const url of [`/v2/${kind}/region/r0/register`]) {
         const res = await http.server.inject({ method: 'POST', url, payload: '{"key":"k","offset":0,"byte_size":8}' });

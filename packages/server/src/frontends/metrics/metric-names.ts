@@ -153,4 +153,3 @@ export const METRICS = {
 
 /** Identifier of one metric family in {@link METRICS}. */
 export type MetricId = keyof typeof METRICS;
-

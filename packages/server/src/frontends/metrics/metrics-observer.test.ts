@@ -47,7 +47,10 @@ describe('MetricsObserver', () => {
     observer.onRequest(request({ model: 'm', version: '1' }));
     observer.onVersionUnloaded('m', '1');
     const after = await samples(registry);
-    assert.deepEqual(after.filter((l) => l.includes('version="1"')), []);
+    assert.deepEqual(
+      after.filter((l) => l.includes('version="1"')),
+      [],
+    );
     assert.ok(after.includes('nv_inference_request_success{model="m",version="2"} 0'));
   });
 

@@ -4,17 +4,8 @@
  * in-process requests in the same numbers.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type {
-  ExecutionEvent,
-  InferenceObserver,
-  RequestEvent,
-} from '../../core/observer.js';
-import {
-  FAILURE_REASONS,
-  LATENCY_BUCKETS_SECONDS,
-  METRICS,
-  type MetricSpec,
-} from './metric-names.js';
+import type { ExecutionEvent, InferenceObserver, RequestEvent } from '../../core/observer.js';
+import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
 
 type ModelLabel = 'model' | 'version';
 type FailureLabel = ModelLabel | 'reason';

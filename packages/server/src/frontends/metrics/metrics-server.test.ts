@@ -69,8 +69,14 @@ describe('metrics frontend over HTTP', () => {
     assert.ok(lines.includes('nv_inference_request_duration_us{model="simple",version="1"} 5'));
     assert.ok(lines.includes('nv_cpu_memory_total_bytes 8000'));
     assert.ok(lines.includes('nv_cpu_memory_used_bytes 5000'));
-    assert.ok(lines.some((l) => l.startsWith('process_cpu_user_seconds_total ')), 'default process metrics');
-    assert.ok(lines.some((l) => l.startsWith('nodejs_heap_size_used_bytes ')), 'default Node.js metrics');
+    assert.ok(
+      lines.some((l) => l.startsWith('process_cpu_user_seconds_total ')),
+      'default process metrics',
+    );
+    assert.ok(
+      lines.some((l) => l.startsWith('nodejs_heap_size_used_bytes ')),
+      'default Node.js metrics',
+    );
   });
 
   test('a query string is ignored', async () => {
