@@ -12,18 +12,21 @@ import type {
   TraceSettingValueMessage,
 } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
-import { invalidArg, notFound, unsupported } from '../../core/errors.js';
+import { invalidArg, unsupported } from '../../core/errors.js';
 import type { LogSettingValue, LogSettingsStore } from './log-settings.js';
 import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
 import { unary } from './unary.js';
 
-/** The message a shared-memory registration fails with. */
+/** The message every shared-memory RPC fails with. */
 export const SHARED_MEMORY_UNSUPPORTED = 'shared memory is not supported by tensorgate';
 
-/** The two shared-memory families: RPC name prefix and the word Triton's messages use. */
-const SHARED_MEMORY_KINDS = [
-  ['System', 'system'],
-  ['Cuda', 'cuda'],
+const SHARED_MEMORY_RPCS = [
+  'SystemSharedMemoryStatus',
+  'SystemSharedMemoryRegister',
+  'SystemSharedMemoryUnregister',
+  'CudaSharedMemoryStatus',
+  'CudaSharedMemoryRegister',
+  'CudaSharedMemoryUnregister',
 ] as const;
 
 function logValueOf(key: string, v: LogSettingValueMessage): LogSettingValue {
@@ -81,17 +84,10 @@ export function settingsHandlers(
   traceSettings: TraceSettingsStore,
 ): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
-  // No region can ever be registered, so status lists none and unregistering is a no-op that
-  // succeeds (as in Triton with nothing registered; clients clean up with it unconditionally).
-  for (const [prefix, word] of SHARED_MEMORY_KINDS) {
-    handlers[`${prefix}SharedMemoryStatus`] = unary(logger, (req: { name?: string }) => {
-      if (req.name) throw notFound(`Unable to find ${word} shared memory region: '${req.name}'`);
-      return { regions: {} };
-    });
-    handlers[`${prefix}SharedMemoryRegister`] = unary(logger, () => {
+  for (const rpc of SHARED_MEMORY_RPCS) {
+    handlers[rpc] = unary(logger, () => {
       throw unsupported(SHARED_MEMORY_UNSUPPORTED);
     });
-    handlers[`${prefix}SharedMemoryUnregister`] = unary(logger, () => ({}));
   }
   handlers['LogSettings'] = unary(logger, (req: LogSettingsMessage) => {
     const changes: Record<string, LogSettingValue> = {};

@@ -1,10 +1,10 @@
 /**
- * Handlers of the server-wide endpoints: liveness, readiness, server metadata and the shared-memory
- * endpoints (registration unsupported). Health answers carry no body, as in Triton: 200 when true, 400 when
+ * Handlers of the server-wide endpoints: liveness, readiness, server metadata and the (unsupported)
+ * shared-memory endpoints. Health answers carry no body, as in Triton: 200 when true, 400 when
  * false (KServe v2 only requires "not 200").
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { notFound, unsupported } from '../../core/errors.js';
+import { unsupported } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 
 /** The message of every shared-memory endpoint (the same words as the gRPC frontend's). */
@@ -15,7 +15,7 @@ export interface ServerHandlers {
   live(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   ready(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   metadata(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-  /** Triton's shared-memory endpoints: registration is UNSUPPORTED (501); nothing is ever registered. */
+  /** Triton's shared-memory endpoints: always UNSUPPORTED (501). */
   sharedMemory(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
@@ -39,21 +39,8 @@ export function serverHandlers(core: InferenceCore): ServerHandlers {
     async metadata(_request, reply) {
       await reply.type('application/json').send(JSON.stringify(core.serverMetadata()));
     },
-    async sharedMemory(request, reply) {
-      // No region can ever be registered: status lists none, unregistering is a no-op that succeeds
-      // (as in Triton with nothing registered), registering is refused.
-      const { region } = request.params as { region?: string };
-      const action = request.url.split('?')[0]!.split('/').pop();
-      if (action === 'register') throw unsupported(SHARED_MEMORY_UNSUPPORTED);
-      if (action === 'unregister') {
-        await reply.code(200).send();
-        return;
-      }
-      if (region !== undefined) {
-        const word = request.url.startsWith('/v2/cudasharedmemory') ? 'cuda' : 'system';
-        throw notFound(`Unable to find ${word} shared memory region: '${region}'`);
-      }
-      await reply.type('application/json').send('[]');
+    async sharedMemory() {
+      throw unsupported(SHARED_MEMORY_UNSUPPORTED);
     },
   };
 }
