@@ -64,8 +64,9 @@ const startTensorgate = () =>
       '0',
       '--grpc-port',
       '0',
-      '--allow-metrics',
-      'false',
+      // Metrics stay on, as in a real deployment (every request updates the Prometheus series).
+      '--metrics-port',
+      '0',
       '--log-level',
       'info',
     ],
