@@ -63,7 +63,7 @@ export class JsInstance implements ModelInstance {
    * waits on the main thread between two, and requests dispatched in one event-loop turn travel
    * in one message.
    */
-  readonly concurrency = 8;
+  readonly concurrency = 16;
   private outbox: PacketOutbox | undefined;
   private worker: Worker | undefined;
   /** The current (re)start attempt: undefined once ready, or why the instance cannot serve. */
