@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { grpc, grpcClient, type Msg } from '../helpers/grpc-client.js';
+import { grpcClient, streamAll } from '../helpers/grpc-client.js';
 import { raw, values } from '../helpers/tensors.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
 
@@ -51,21 +51,14 @@ after(async () => {
 test('response, non-final error, response (final): all three reach the stream in order', async () => {
   const client = grpcClient(s.grpcPort);
   try {
-    const call = client['ModelStreamInfer']() as grpc.ClientDuplexStream<Msg, Msg>;
-    const got: Msg[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      call.on('data', (m: Msg) => got.push(m));
-      call.on('end', resolve);
-      call.on('error', reject);
-    });
-    call.write({
-      model_name: 'flaky_stream',
-      id: 'f1',
-      inputs: [{ name: 'IN', datatype: 'INT32', shape: [1] }],
-      raw_input_contents: [raw('INT32', [41])],
-    });
-    call.end();
-    await done;
+    const got = await streamAll(client, [
+      {
+        model_name: 'flaky_stream',
+        id: 'f1',
+        inputs: [{ name: 'IN', datatype: 'INT32', shape: [1] }],
+        raw_input_contents: [raw('INT32', [41])],
+      },
+    ]);
     assert.equal(got.length, 3);
     assert.deepEqual(values('INT32', got[0]!['infer_response'].raw_output_contents[0]), [41]);
     assert.match(got[1]!['error_message'], /step two failed/);

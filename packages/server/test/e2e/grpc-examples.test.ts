@@ -3,7 +3,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpc, grpcClient, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
+import { grpc, grpcClient, streamAll, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
 import { range, raw, values } from '../helpers/tensors.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
 
@@ -204,18 +204,11 @@ describe('gRPC: inference', () => {
 
 describe('gRPC: ModelStreamInfer', () => {
   test('decoupled repeat_int32: one response per element, errors keep the stream open', async () => {
-    const call = client['ModelStreamInfer']() as grpc.ClientDuplexStream<Msg, Msg>;
-    const got: Msg[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      call.on('data', (m: Msg) => got.push(m));
-      call.on('end', resolve);
-      call.on('error', reject);
-    });
-    call.write(repeatRequest([10, 20, 30], [5, 5, 5], 0, 'r1'));
-    call.write({ ...simpleRequest(range(16), range(16)), model_name: 'nope', id: 'bad' });
-    call.write(simpleRequest(range(16), range(16), { id: 's1' }));
-    call.end();
-    await done;
+    const got = await streamAll(client, [
+      repeatRequest([10, 20, 30], [5, 5, 5], 0, 'r1'),
+      { ...simpleRequest(range(16), range(16)), model_name: 'nope', id: 'bad' },
+      simpleRequest(range(16), range(16), { id: 's1' }),
+    ]);
     const errors = got.filter((m) => m['error_message']);
     assert.equal(errors.length, 1);
     assert.match(errors[0]!['error_message'], /nope/);
@@ -238,16 +231,9 @@ describe('gRPC: ModelStreamInfer', () => {
   });
 
   test('empty final response when enabled', async () => {
-    const call = client['ModelStreamInfer']() as grpc.ClientDuplexStream<Msg, Msg>;
-    const got: Msg[] = [];
-    const done = new Promise<void>((resolve, reject) => {
-      call.on('data', (m: Msg) => got.push(m));
-      call.on('end', resolve);
-      call.on('error', reject);
-    });
-    call.write(repeatRequest([1, 2], [0, 0], 0, 'e1', { triton_enable_empty_final_response: { bool_param: true } }));
-    call.end();
-    await done;
+    const got = await streamAll(client, [
+      repeatRequest([1, 2], [0, 0], 0, 'e1', { triton_enable_empty_final_response: { bool_param: true } }),
+    ]);
     assert.equal(got.length, 3);
     const last = got[2]!['infer_response'];
     assert.equal(last.outputs.length, 0);

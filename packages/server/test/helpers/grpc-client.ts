@@ -74,4 +74,18 @@ export async function unaryError(
   throw new Error(`${method} unexpectedly succeeded`);
 }
 
+/** Writes `requests` on one ModelStreamInfer call, half-closes, and collects every message until it ends. */
+export function streamAll(client: Record<string, any>, requests: Msg[]): Promise<Msg[]> {
+  const call = client['ModelStreamInfer']() as grpc.ClientDuplexStream<Msg, Msg>;
+  const got: Msg[] = [];
+  const done = new Promise<Msg[]>((resolve, reject) => {
+    call.on('data', (m: Msg) => got.push(m));
+    call.on('end', () => resolve(got));
+    call.on('error', reject);
+  });
+  for (const r of requests) call.write(r);
+  call.end();
+  return done;
+}
+
 export { grpc };
