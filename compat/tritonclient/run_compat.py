@@ -1282,6 +1282,41 @@ def _():
 # ==========================================================================
 # sleep_ms (timeouts)
 # ==========================================================================
+def moving_average_inputs(mod, series, window, binary=True):
+    x = mod.InferInput("INPUT", [len(series)], "FP32")
+    w = mod.InferInput("WINDOW", [1], "INT32")
+    if mod is httpclient:
+        x.set_data_from_numpy(np.asarray(series, dtype=np.float32), binary_data=binary)
+        w.set_data_from_numpy(np.asarray([window], dtype=np.int32), binary_data=binary)
+    else:
+        x.set_data_from_numpy(np.asarray(series, dtype=np.float32))
+        w.set_data_from_numpy(np.asarray([window], dtype=np.int32))
+    return [x, w]
+
+
+@check("grpc.moving_average.ok")
+def _():
+    with grpc_() as c:
+        res = c.infer("moving_average", moving_average_inputs(grpcclient, [1, 2, 3, 4, 5], 2), client_timeout=T())
+    out = res.as_numpy("OUTPUT")
+    expect(out is not None and out.tolist() == [1.5, 2.5, 3.5, 4.5], f"OUTPUT {out!r}")
+
+
+@check("http.moving_average.ok")
+def _():
+    with http() as c:
+        for binary in (True, False):
+            res = c.infer("moving_average", moving_average_inputs(httpclient, [2, 4, 6, 8], 3, binary))
+            out = res.as_numpy("OUTPUT")
+            expect(out is not None and out.tolist() == [4.0, 6.0], f"binary={binary}: OUTPUT {out!r}")
+
+
+@check("http.moving_average.bad_window")
+def _():
+    with http() as c:
+        return expect_http_error(lambda: c.infer("moving_average", moving_average_inputs(httpclient, [1, 2], 5)), mentions=("WINDOW",))
+
+
 @check("grpc.sleep_ms.ok")
 def _():
     with grpc_() as c:
