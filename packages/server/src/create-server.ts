@@ -10,6 +10,7 @@ import { createJsBackend } from './backends/js/index.js';
 import type { ServerSettings } from './cli/settings.js';
 import { systemClock } from './core/clock.js';
 import { InferenceServer } from './core/inference-server.js';
+import { LogSettingsStore } from './core/log-settings.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
@@ -79,6 +80,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     strictReadiness: settings.strictReadiness,
   });
 
+  // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
+  const logSettings = new LogSettingsStore(logger);
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
@@ -90,12 +93,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     await manager.start();
     core.markStarted();
     if (settings.allowGrpc) {
-      const grpc = createGrpcFrontend(core, { logger, maxMessageBytes: settings.grpcMaxMessageBytes });
+      const grpc = createGrpcFrontend(core, { logger, maxMessageBytes: settings.grpcMaxMessageBytes, logSettings });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
     }
     if (settings.allowHttp) {
-      const http = createHttpFrontend(core, { logger, bodyLimitBytes: settings.httpMaxBodyBytes });
+      const http = createHttpFrontend(core, { logger, bodyLimitBytes: settings.httpMaxBodyBytes, logSettings });
       ports.http = await http.listen(settings.httpPort, settings.host);
       closers.push(() => http.close());
     }

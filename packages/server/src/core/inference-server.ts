@@ -16,6 +16,7 @@ import { validateRequest } from './validate-request.js';
 /** The protocol extensions tensorgate implements (reported by `GET /v2` and ServerMetadata). */
 export const SERVER_EXTENSIONS: readonly string[] = [
   'classification',
+  'logging',
   'model_repository',
   'model_repository(unload_dependents)',
   'model_configuration',

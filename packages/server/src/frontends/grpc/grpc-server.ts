@@ -14,7 +14,7 @@ import type { ModelInferRequestMessage, ModelInferResponseMessage } from '@tenso
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { createHealthService } from './health-service.js';
-import { LogSettingsStore } from './log-settings.js';
+import { LogSettingsStore } from '../../core/log-settings.js';
 import { modelHandlers } from './model-handlers.js';
 import { runModelInfer } from './model-infer-handler.js';
 import { repositoryHandlers } from './repository-handlers.js';

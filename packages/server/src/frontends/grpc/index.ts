@@ -7,6 +7,6 @@ export {
   type GrpcFrontendOptions,
 } from './grpc-server.js';
 export { grpcStatusOf, toGrpcError, type GrpcError } from './grpc-status.js';
-export { LogSettingsStore, type LogSettingsValues } from './log-settings.js';
+export { LogSettingsStore, type LogSettingsValues } from '../../core/log-settings.js';
 export { TraceSettingsStore, type TraceSettingsValues } from './trace-settings.js';
 export { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from './service-definition.js';

@@ -13,7 +13,7 @@ import type {
 } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
 import { invalidArg, unsupported } from '../../core/errors.js';
-import type { LogSettingValue, LogSettingsStore } from './log-settings.js';
+import type { LogSettingValue, LogSettingsStore } from '../../core/log-settings.js';
 import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
 import { unary } from './unary.js';
 

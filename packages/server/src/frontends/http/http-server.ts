@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
+import { LogSettingsStore } from '../../core/log-settings.js';
+import { loggingHandlers } from './logging-handlers.js';
 import { decodeRequestBody } from './compression.js';
 import { installErrorHandling } from './error-handler.js';
 import { inferHandler } from './infer-handler.js';
@@ -26,8 +28,10 @@ export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 export interface HttpFrontendOptions {
   /** Server logger; the frontend logs failures, not every request. */
   logger: Logger;
-  /** Largest accepted request body, before and after decompression (default ~2 GiB). */
+  /** Largest accepted request body, before and after decompression (default 64 MiB). */
   bodyLimitBytes?: number | undefined;
+  /** Log settings shared with the gRPC frontend (`/v2/logging`); a private store when absent. */
+  logSettings?: LogSettingsStore | undefined;
 }
 
 /** A created (not yet listening) HTTP frontend. */
@@ -42,8 +46,9 @@ export interface HttpFrontend {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-function bindHandlers(core: InferenceCore): Record<HandlerName, Handler> {
+function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Record<HandlerName, Handler> {
   const server = serverHandlers(core);
+  const logging = loggingHandlers(logSettings);
   const models = modelHandlers(core);
   const repo = repositoryHandlers(core);
   return {
@@ -61,6 +66,8 @@ function bindHandlers(core: InferenceCore): Record<HandlerName, Handler> {
     repositoryUnload: repo.unload,
     namedRepository: repo.namedRepository,
     sharedMemory: server.sharedMemory,
+    getLogging: logging.get,
+    updateLogging: logging.update,
   };
 }
 
@@ -134,7 +141,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
   );
 
   installErrorHandling(app, options.logger, bodyLimit);
-  registerRoutes(app, bindHandlers(core));
+  registerRoutes(app, bindHandlers(core, options.logSettings ?? new LogSettingsStore(options.logger)));
 
   return {
     server: app,

@@ -20,7 +20,9 @@ export type HandlerName =
   | 'repositoryLoad'
   | 'repositoryUnload'
   | 'namedRepository'
-  | 'sharedMemory';
+  | 'sharedMemory'
+  | 'getLogging'
+  | 'updateLogging';
 
 /** One row of the route table. */
 export interface RouteSpec {
@@ -53,6 +55,8 @@ const VERSIONED = '/v2/models/:model/versions/:version';
  */
 export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', url: '/v2', handler: 'serverMetadata' },
+  { method: 'GET', url: '/v2/logging', handler: 'getLogging' },
+  { method: 'POST', url: '/v2/logging', handler: 'updateLogging' },
   { method: 'GET', url: '/v2/health/live', handler: 'live' },
   { method: 'GET', url: '/v2/health/ready', handler: 'ready' },
   { method: 'GET', url: '/v2/models/stats', handler: 'allModelStats' },

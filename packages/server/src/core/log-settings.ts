@@ -9,7 +9,7 @@
  * anything else is an UNSUPPORTED error rather than a setting that silently does nothing.
  */
 import type { Logger } from 'pino';
-import { invalidArg, unsupported } from '../../core/errors.js';
+import { invalidArg, unsupported } from './errors.js';
 
 /** The settings, with Triton's key names. */
 export interface LogSettingsValues {
