@@ -1317,6 +1317,19 @@ def _():
         return expect_http_error(lambda: c.infer("moving_average", moving_average_inputs(httpclient, [1, 2], 5)), mentions=("WINDOW",))
 
 
+@check("log_settings.shared_between_protocols")
+def _():
+    with http() as hc, grpc_() as gc:
+        before = hc.get_log_settings()
+        expect(set(before) >= {"log_info", "log_warning", "log_error", "log_verbose_level", "log_format"}, f"keys {sorted(before)}")
+        updated = hc.update_log_settings({"log_verbose_level": 1})
+        expect(updated["log_verbose_level"] == 1, f"http update {updated!r}")
+        seen = gc.get_log_settings(as_json=True)["settings"]["log_verbose_level"]["uint32_param"]
+        expect(seen == 1, f"grpc sees {seen}")
+        gc.update_log_settings({"log_verbose_level": before["log_verbose_level"]})
+        expect(hc.get_log_settings()["log_verbose_level"] == before["log_verbose_level"], "restored")
+
+
 @check("grpc.sleep_ms.ok")
 def _():
     with grpc_() as c:
