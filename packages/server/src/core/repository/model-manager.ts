@@ -17,6 +17,7 @@ import { loadOutputLabels, type OutputLabels } from '../classification.js';
 import type { ModelRepository } from './model-repository.js';
 import { selectVersions } from './version-policy.js';
 import { resolveModelConfig } from './resolve-config.js';
+import { RepositoryPoller, type PollTarget } from './repository-poller.js';
 
 /** How models get loaded: Triton's `--model-control-mode`. */
 export type ControlMode = 'none' | 'poll' | 'explicit';
@@ -61,10 +62,9 @@ interface ModelEntry {
  * const version = manager.resolve('simple', '');
  * ```
  */
-export class ModelManager {
+export class ModelManager implements PollTarget {
   private readonly entries = new Map<string, ModelEntry>();
-  private pollTimer: NodeJS.Timeout | undefined;
-  private polling: Promise<void> | undefined;
+  private poller: RepositoryPoller | undefined;
   private stopped = false;
 
   constructor(private readonly opts: ModelManagerOptions) {}
@@ -83,57 +83,40 @@ export class ModelManager {
     } else {
       names = await repository.listModels();
     }
-    for (const name of names) await this.loadLogged(name);
+    for (const name of names) await this.loadQuietly(name);
     if (controlMode === 'poll') {
-      this.pollTimer = setInterval(() => void this.poll(), Math.max(1, this.opts.pollSecs) * 1000);
-      this.pollTimer.unref();
+      this.poller = new RepositoryPoller(repository, this, this.opts.logger);
+      this.poller.start(this.opts.pollSecs);
     }
   }
 
   /** Stops polling and unloads everything, letting in-flight requests finish. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
-    await this.polling;
+    await this.poller?.stop();
     await Promise.all([...this.entries.keys()].map((n) => this.unload(n).catch(() => {})));
   }
 
-  /** Rescans the repository once (poll mode): loads new, reloads changed, unloads removed models. */
+  /** Rescans the repository once now (poll mode); resolves when the scan is over. */
   poll(): Promise<void> {
-    if (this.polling || this.stopped) return this.polling ?? Promise.resolve();
-    const run = async (): Promise<void> => {
-      const { repository, logger } = this.opts;
-      let names: string[];
-      try {
-        names = await repository.listModels();
-      } catch (e) {
-        logger.warn({ err: e }, 'repository poll failed');
-        return;
-      }
-      const present = new Set(names);
-      for (const name of names) {
-        const fp = await repository.fingerprint(name);
-        const entry = this.entries.get(name);
-        if (!entry || entry.fingerprint !== fp) {
-          logger.info({ model: name }, entry ? 'model changed, reloading' : 'new model, loading');
-          await this.loadLogged(name);
-        }
-      }
-      for (const name of [...this.entries.keys()]) {
-        if (!present.has(name)) {
-          logger.info({ model: name }, 'model removed, unloading');
-          await this.unload(name).catch((e: unknown) => logger.warn({ err: e, model: name }, 'unload failed'));
-          this.entries.delete(name);
-        }
-      }
-    };
-    this.polling = run().finally(() => {
-      this.polling = undefined;
-    });
-    return this.polling;
+    return this.poller?.pollOnce() ?? Promise.resolve();
   }
 
-  private async loadLogged(name: string): Promise<void> {
+  knownModels(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  loadedFingerprint(name: string): string | undefined {
+    return this.entries.get(name)?.fingerprint;
+  }
+
+  async forget(name: string): Promise<void> {
+    await this.unload(name).catch((e: unknown) => this.opts.logger.warn({ err: e, model: name }, 'unload failed'));
+    this.entries.delete(name);
+  }
+
+  /** Loads a model, logging (not throwing) a failure; the failure stays visible in the index. */
+  async loadQuietly(name: string): Promise<void> {
     try {
       await this.load(name);
     } catch (e) {
