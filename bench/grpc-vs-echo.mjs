@@ -24,6 +24,9 @@ const STREAMS = Number(args.streams ?? 16);
 const ROUNDS = Number(args.rounds ?? 3);
 const BIG_REQUESTS = Number(args['big-requests'] ?? 40);
 const H2LOAD_CPU = args['h2load-cpu'];
+// --experiments adds two measurement-only servers to the `simple` rows (bench/experiments/h2-core-server.mjs):
+// the same core behind a hand-written HTTP/2 handler instead of grpc-js, with and without the worker crossing.
+const EXPERIMENTS = process.argv.includes('--experiments');
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 if (spawnSync('h2load', ['--version']).error) {
@@ -120,6 +123,14 @@ writeFileSync(bigFile, identityBody(19 * 1024 * 1024));
 const echo = await startEcho();
 const gjs = await startGrpcJsEcho();
 const tg = await startTensorgate();
+const startExperiment = (extra) =>
+  startProcess(
+    process.execPath,
+    ['bench/experiments/h2-core-server.mjs', ...extra],
+    (l) => Number(l.trim()) || undefined,
+  );
+const expWorker = EXPERIMENTS ? await startExperiment([]) : undefined;
+const expInline = EXPERIMENTS ? await startExperiment(['--inline']) : undefined;
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
 try {
   // warm-up both
@@ -128,10 +139,20 @@ try {
   h2load(tg.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   h2load(tg.port, PATH, bigFile, 5, 1, 1);
   const rows = { echoSimple: [], grpcjsSimple: [], tgSimple: [], echoBig: [], grpcjsBig: [], tgBig: [] };
+  if (EXPERIMENTS) {
+    rows.expWorkerSimple = [];
+    rows.expInlineSimple = [];
+    h2load(expWorker.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+    h2load(expInline.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+  }
   for (let i = 0; i < ROUNDS; i++) {
     rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.grpcjsSimple.push(h2load(gjs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.tgSimple.push(h2load(tg.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    if (EXPERIMENTS) {
+      rows.expWorkerSimple.push(h2load(expWorker.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+      rows.expInlineSimple.push(h2load(expInline.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    }
     rows.echoBig.push(h2load(echo.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.grpcjsBig.push(h2load(gjs.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.tgBig.push(h2load(tg.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
@@ -149,11 +170,24 @@ try {
   console.log(
     `| identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.grpcjsBig)} | ${fmt(m.tgBig)} | ${pct(m.tgBig, m.echoBig)} | ${pct(m.tgBig, m.grpcjsBig)} |`,
   );
+  if (EXPERIMENTS) {
+    console.log(`\nExperiments (measurement only), simple, same run:`);
+    console.log(`| server | req/s | vs raw echo |`);
+    console.log(`|---|---|---|`);
+    console.log(
+      `| core + JS worker behind a hand-written HTTP/2 handler (no grpc-js) | ${fmt(m.expWorkerSimple)} | ${pct(m.expWorkerSimple, m.echoSimple)} |`,
+    );
+    console.log(
+      `| same, model computed inline on the event loop (no worker crossing) | ${fmt(m.expInlineSimple)} | ${pct(m.expInlineSimple, m.echoSimple)} |`,
+    );
+  }
   console.log(
     `\nrounds: ${ROUNDS} (medians)${H2LOAD_CPU === undefined ? '' : `, h2load pinned to CPU ${H2LOAD_CPU}`}; all rounds: ${JSON.stringify(rows)}`,
   );
 } finally {
   echo.child.kill('SIGTERM');
   gjs.child.kill('SIGTERM');
+  expWorker?.child.kill('SIGTERM');
+  expInline?.child.kill('SIGTERM');
   tg.child.kill('SIGTERM');
 }
