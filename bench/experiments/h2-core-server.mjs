@@ -93,4 +93,6 @@ server.on('stream', (stream) => {
     }
   });
 });
+// A clean exit on SIGINT/SIGTERM, so `node --cpu-prof` writes its profile.
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
 server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
