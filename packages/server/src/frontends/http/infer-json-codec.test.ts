@@ -399,3 +399,24 @@ test('negative zero survives the JSON encoding bit-exactly', () => {
   assert.ok(Object.is(parsed.outputs[0]!.data[1], 0));
   assert.deepEqual(parsed.outputs[0]!.data.slice(2), [1.5, -0]);
 });
+
+test('a response too large for a JSON string is a clear error pointing to binary data', (t) => {
+  t.mock.method(JSON, 'stringify', () => {
+    throw new RangeError('Invalid string length');
+  });
+  const response: InferResponse = {
+    modelName: 'm',
+    modelVersion: '1',
+    id: '',
+    parameters: {},
+    final: true,
+    outputs: [{ name: 'BIG', datatype: 'FP32', shape: [1], data: new Uint8Array(4) }],
+  };
+  assert.throws(
+    () => encodeInferResponse(response, { defaultBinary: false, binaryByName: new Map() }),
+    (e: unknown) =>
+      e instanceof InferenceError &&
+      e.code === 'INVALID_ARG' &&
+      /too large to send as JSON.*'BIG'.*binary/.test(e.message),
+  );
+});

@@ -288,7 +288,18 @@ export function encodeInferResponse(response: InferResponse, encoding: OutputEnc
   doc['model_version'] = response.modelVersion;
   if (Object.keys(response.parameters).length > 0) doc['parameters'] = response.parameters;
   doc['outputs'] = outputs;
-  let json = JSON.stringify(doc);
+  let json: string;
+  try {
+    json = JSON.stringify(doc);
+  } catch (e) {
+    // V8 strings stop at ~512 MiB: a tensor that large cannot travel as JSON text.
+    if (!(e instanceof RangeError)) throw e;
+    const names = response.outputs.map((t) => `'${t.name}'`).join(', ');
+    throw invalidArg(
+      `the response is too large to send as JSON (outputs ${names}); ask for binary data instead ` +
+        `(request parameter "binary_data_output": true, or "binary_data": true on each output)`,
+    );
+  }
   rawArrays.forEach((text, i) => {
     json = json.replace(`"${SLOT_PREFIX}${i}"`, text);
   });
