@@ -68,6 +68,11 @@ export interface ResponseSender {
 
 /** Time spent in one execution, nanoseconds, for statistics. */
 export interface ExecutionTimings {
+  /**
+   * Time the batch waited inside the instance before it started (an instance that accepts work
+   * ahead queues it); added to the requests' queue time.
+   */
+  readonly queueNs?: number;
   readonly computeInputNs: number;
   readonly computeInferNs: number;
   readonly computeOutputNs: number;

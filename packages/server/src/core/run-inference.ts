@@ -239,7 +239,10 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const version = this.version;
     this.ctx.signal.removeEventListener('abort', this);
     const totalNs = version.clock.nowNs() - this.arrivedNs;
-    const queueNs = this.startNs > 0 ? this.startNs - this.arrivedNs : totalNs;
+    // Queue time: waiting for the scheduler to hand the request over, plus any wait inside the
+    // instance before its execution started.
+    const queueNs =
+      this.startNs > 0 ? Math.min(totalNs, this.startNs - this.arrivedNs + (this.timings?.queueNs ?? 0)) : totalNs;
     const batchSize = this.batchSize;
     const err = channel.failure;
     if (err) {

@@ -37,6 +37,8 @@ interface ExecState {
   returned: boolean;
   /** The worker ran nothing (all requests cancelled while waiting there). */
   skipped: boolean;
+  /** How long the batch waited in the worker behind earlier executions. */
+  waitNs: number;
   inputNs: number;
   inferNs: number;
   outputNs: number;
@@ -111,6 +113,7 @@ export class JsInstance implements ModelInstance {
       remaining: batch.length,
       returned: false,
       skipped: false,
+      waitNs: 0,
       inputNs: 0,
       inferNs: 0,
       outputNs: 0,
@@ -271,6 +274,7 @@ export class JsInstance implements ModelInstance {
         this.onResponse(key, final, outputNs, wire);
       } else if (op === Op.Executed) {
         const execId = r.number();
+        const waitNs = r.number();
         const inputNs = r.number();
         const inferNs = r.number();
         const outputNs = r.number();
@@ -281,7 +285,7 @@ export class JsInstance implements ModelInstance {
           responses = new Array<WireResponse>(count);
           for (let i = 0; i < count; i++) responses[i] = readResponse(r);
         }
-        this.onExecuted(execId, inputNs, inferNs, outputNs, error, responses);
+        this.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
       } else if (op === Op.Log) {
         const log = readLog(r);
         this.log[log.level](log.obj ?? {}, log.msg);
@@ -304,6 +308,7 @@ export class JsInstance implements ModelInstance {
 
   private onExecuted(
     execId: number,
+    waitNs: number,
     inputNs: number,
     inferNs: number,
     outputNs: number,
@@ -313,6 +318,7 @@ export class JsInstance implements ModelInstance {
     const exec = this.execs.get(execId);
     if (!exec) return;
     exec.skipped = inferNs === NOT_EXECUTED;
+    exec.waitNs = waitNs;
     exec.inputNs += inputNs;
     if (!exec.skipped) exec.inferNs += inferNs;
     const t0 = performance.now();
@@ -367,7 +373,12 @@ export class JsInstance implements ModelInstance {
       return;
     }
     this.crashes = 0;
-    exec.resolve({ computeInputNs: exec.inputNs, computeInferNs: exec.inferNs, computeOutputNs: exec.outputNs });
+    exec.resolve({
+      queueNs: exec.waitNs,
+      computeInputNs: exec.inputNs,
+      computeInferNs: exec.inferNs,
+      computeOutputNs: exec.outputNs,
+    });
   }
 
   private failExec(exec: ExecState, err: InferenceError): void {

@@ -151,8 +151,10 @@ const cancelledEarly = new Set<number>();
  */
 let startedUpTo = 0;
 
-async function execute(execId: number, wires: readonly WireRequest[]): Promise<void> {
+async function execute(execId: number, wires: readonly WireRequest[], receivedAt: number): Promise<void> {
   const t0 = performance.now();
+  // Time spent here waiting for earlier executions (the main thread sends work ahead): queue time.
+  const waitNs = Math.max(0, Math.round((t0 - receivedAt) * 1e6));
   const requests = wires.map((w) => new WorkerRequest(w, host));
   for (const r of requests) {
     active.set(r.key, r);
@@ -167,7 +169,7 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
       const response = { error: 'request cancelled before execution', code: 'CANCELLED' } as const;
       postResponse(r.key, { response, transfer: [], ns: 0 }, true);
     }
-    postExecuted(execId, 0, NOT_EXECUTED, 0, undefined, undefined);
+    postExecuted(execId, waitNs, 0, NOT_EXECUTED, 0, undefined, undefined);
     return;
   }
   const t1 = performance.now();
@@ -206,12 +208,13 @@ async function execute(execId: number, wires: readonly WireRequest[]): Promise<v
   }
   const inputNs = Math.round((t1 - t0) * 1e6);
   const inferNs = Math.round((t2 - t1) * 1e6);
-  postExecuted(execId, inputNs, inferNs, outputNs, error, responses);
+  postExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
 }
 
 /** Queues an execution's end, with its responses (non-decoupled) or the error that failed it. */
 function postExecuted(
   execId: number,
+  waitNs: number,
   inputNs: number,
   inferNs: number,
   outputNs: number,
@@ -221,6 +224,7 @@ function postExecuted(
   const p = outbox.open();
   p.value(Op.Executed);
   p.value(execId);
+  p.value(waitNs);
   p.value(inputNs);
   p.value(inferNs);
   p.value(outputNs);
@@ -256,9 +260,10 @@ function onPacket(packet: Packet): void {
       const execId = r.number();
       const wires = new Array<WireRequest>(r.number());
       for (let i = 0; i < wires.length; i++) wires[i] = readRequest(r);
+      const receivedAt = performance.now();
       // Executions run strictly one after another, in arrival order, like one Triton instance;
       // the main thread may send the next one early to keep this thread busy.
-      executions = executions.then(() => execute(execId, wires));
+      executions = executions.then(() => execute(execId, wires, receivedAt));
     } else if (op === Op.Cancel) {
       const key = r.number();
       const req = active.get(key);
