@@ -1,17 +1,19 @@
 /**
- * One instance of a JS model: a worker thread running the user's model object, and the main-thread
- * bookkeeping around it (in-flight requests, cancellation, output validation, crash recovery).
+ * One instance of a JS model: a worker thread running the user's model object, and its lifecycle
+ * on the main thread (start, packets both ways, crash recovery and restart, unload). The in-flight
+ * bookkeeping (responses, validation, settling executions) lives in `in-flight-executions.ts`.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketOutbox } from './message-batcher.js';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { BackendResponse, ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { startWorker } from './worker-entry.js';
-import { NOT_EXECUTED, Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { InFlightExecutions, nsSince } from './in-flight-executions.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -29,30 +31,6 @@ export interface JsInstanceOptions {
 
 /** Immediate first restart, then 100 ms doubling up to 30 s while crashes keep repeating. */
 export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
-
-interface ExecState {
-  readonly id: number;
-  readonly keys: number[];
-  remaining: number;
-  returned: boolean;
-  /** The worker ran nothing (all requests cancelled while waiting there). */
-  skipped: boolean;
-  /** How long the batch waited in the worker behind earlier executions. */
-  waitNs: number;
-  inputNs: number;
-  inferNs: number;
-  outputNs: number;
-  resolve(t: ExecutionTimings): void;
-  reject(e: InferenceError): void;
-}
-
-interface PendingRequest {
-  readonly req: ExecutionRequest;
-  readonly exec: ExecState;
-  readonly onAbort?: () => void;
-}
-
-const ns = (fromMs: number): number => Math.round((performance.now() - fromMs) * 1e6);
 
 /**
  * A {@link ModelInstance} backed by one worker thread. `execute` resolves once the model's
@@ -72,12 +50,7 @@ export class JsInstance implements ModelInstance {
   private ready: Promise<InferenceError | undefined> = Promise.resolve(unavailable('not started'));
   /** True while the current worker is loaded: execute() then skips awaiting {@link ready}. */
   private serving = false;
-  private readonly pending = new Map<number, PendingRequest>();
-  private readonly execs = new Map<number, ExecState>();
-  /** Called once no execution is in flight (unload's drain). */
-  private idleWaiters: Array<() => void> = [];
-  private nextKey = 1;
-  private nextExec = 1;
+  private readonly inFlight: InFlightExecutions;
   private generation = 0;
   private crashes = 0;
   private stopping = false;
@@ -87,6 +60,9 @@ export class JsInstance implements ModelInstance {
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
     this.log = opts.logger.child({ instance: opts.name });
+    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => {
+      this.crashes = 0;
+    });
   }
 
   /** Starts the worker; rejects with the load error (missing export, initialize failure...). */
@@ -104,40 +80,19 @@ export class JsInstance implements ModelInstance {
     const worker = this.worker;
     if (this.stopping || !worker) throw unavailable(`model instance ${this.name} is not available`);
     const t0 = performance.now();
-    let resolve!: (t: ExecutionTimings) => void;
-    let reject!: (e: InferenceError) => void;
-    const done = new Promise<ExecutionTimings>((res, rej) => ((resolve = res), (reject = rej)));
-    const exec: ExecState = {
-      id: this.nextExec++,
-      keys: [],
-      remaining: batch.length,
-      returned: false,
-      skipped: false,
-      waitNs: 0,
-      inputNs: 0,
-      inferNs: 0,
-      outputNs: 0,
-      resolve,
-      reject,
-    };
+    const { exec, done } = this.inFlight.open(batch, (key) => this.cancel(key));
     // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
-    // sized buffer of their own): transferring moves no bytes, whereas cloning a view would copy
-    // the whole (possibly pooled, much larger) buffer behind it.
+    // sized buffer of their own, or move with an owned received buffer): transferring moves no
+    // bytes, whereas cloning a view would copy the whole (possibly pooled) buffer behind it.
     const p = this.outbox!.open();
     p.value(Op.Execute);
     p.value(exec.id);
     p.value(batch.length);
-    for (const req of batch) {
-      const key = this.nextKey++;
-      const cancelled = req.signal.aborted;
-      writeRequest(p, key, req, cancelled);
-      const onAbort = cancelled ? undefined : (): void => this.cancel(key);
-      if (onAbort) req.signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(key, onAbort ? { req, exec, onAbort } : { req, exec });
-      exec.keys.push(key);
+    for (let i = 0; i < batch.length; i++) {
+      const req = batch[i]!;
+      writeRequest(p, exec.keys[i]!, req, req.signal.aborted);
     }
-    exec.inputNs = ns(t0);
-    this.execs.set(exec.id, exec);
+    exec.inputNs = nsSince(t0);
     return done;
   }
 
@@ -145,10 +100,7 @@ export class JsInstance implements ModelInstance {
   async stop(): Promise<void> {
     this.stopping = true;
     const timeout = this.opts.drainTimeoutMs ?? 10_000;
-    if (this.execs.size > 0) {
-      const idle = new Promise<void>((res) => this.idleWaiters.push(res));
-      await Promise.race([idle, sleep(timeout, undefined, { ref: false })]);
-    }
+    await this.inFlight.whenIdle(timeout);
     const worker = this.worker;
     if (worker) {
       const finalized = new Promise<string | undefined>((res) => (this.onFinalized = res));
@@ -160,7 +112,7 @@ export class JsInstance implements ModelInstance {
       this.serving = false;
       await worker.terminate();
     }
-    this.failAll(unavailable(`model instance ${this.name} was unloaded`));
+    this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
   }
 
   private post(msg: { readonly type: 'finalize' }): void {
@@ -185,7 +137,7 @@ export class JsInstance implements ModelInstance {
     this.serving = false;
     this.outbox = new PacketOutbox(
       (packet) => worker.postMessage(packet, packet.buffers),
-      (err) => this.failAll(InferenceError.from(err)),
+      (err) => this.inFlight.failAll(InferenceError.from(err)),
     );
     const file = this.opts.init.modelFile;
     return new Promise((resolve) => {
@@ -241,7 +193,7 @@ export class JsInstance implements ModelInstance {
     if (this.stopping) return;
     const err = new InferenceError('INTERNAL', `model instance ${this.name} crashed: ${reason}; it is being restarted`);
     this.log.error({ reason }, 'model instance crashed; restarting it');
-    this.failAll(err);
+    this.inFlight.failAll(err);
     this.crashes++;
     this.scheduleRestart();
   }
@@ -271,7 +223,7 @@ export class JsInstance implements ModelInstance {
         const final = r.boolean();
         const outputNs = r.number();
         const wire = r.boolean() ? readResponse(r) : undefined;
-        this.onResponse(key, final, outputNs, wire);
+        this.inFlight.onResponse(key, final, outputNs, wire);
       } else if (op === Op.Executed) {
         const execId = r.number();
         const waitNs = r.number();
@@ -285,7 +237,7 @@ export class JsInstance implements ModelInstance {
           responses = new Array<WireResponse>(count);
           for (let i = 0; i < count; i++) responses[i] = readResponse(r);
         }
-        this.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
+        this.inFlight.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
       } else if (op === Op.Log) {
         const log = readLog(r);
         this.log[log.level](log.obj ?? {}, log.msg);
@@ -294,109 +246,5 @@ export class JsInstance implements ModelInstance {
         return;
       }
     }
-  }
-
-  private onResponse(key: number, final: boolean, outputNs: number, wire: WireResponse | undefined): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    const t0 = performance.now();
-    const response = wire ? this.toBackendResponse(p.req, wire) : undefined;
-    p.exec.outputNs += outputNs + ns(t0);
-    if (final) this.finishRequest(key, response);
-    else if (response) this.deliver(p.req, response, false);
-  }
-
-  private onExecuted(
-    execId: number,
-    waitNs: number,
-    inputNs: number,
-    inferNs: number,
-    outputNs: number,
-    error: string | null,
-    responses: readonly WireResponse[] | undefined,
-  ): void {
-    const exec = this.execs.get(execId);
-    if (!exec) return;
-    exec.skipped = inferNs === NOT_EXECUTED;
-    exec.waitNs = waitNs;
-    exec.inputNs += inputNs;
-    if (!exec.skipped) exec.inferNs += inferNs;
-    const t0 = performance.now();
-    const keys = exec.keys;
-    for (let i = 0; i < keys.length; i++) {
-      const key = keys[i]!;
-      const p = this.pending.get(key);
-      if (!p) continue;
-      const wire = responses?.[i];
-      if (error !== null) this.finishRequest(key, { outputs: [], error: new InferenceError('INTERNAL', error) });
-      else if (wire) this.finishRequest(key, this.toBackendResponse(p.req, wire));
-    }
-    exec.outputNs += outputNs + ns(t0);
-    exec.returned = true;
-    this.maybeDone(exec);
-  }
-
-  private toBackendResponse(req: ExecutionRequest, wire: WireResponse): BackendResponse {
-    if ('error' in wire) return { outputs: [], error: new InferenceError(wire.code, wire.error) };
-    try {
-      const outputs = this.opts.validator.validate(wire.outputs, req.requestedOutputs, req.batchSize);
-      return wire.parameters ? { outputs, parameters: wire.parameters } : { outputs };
-    } catch (err) {
-      return { outputs: [], error: InferenceError.from(err) };
-    }
-  }
-
-  private deliver(req: ExecutionRequest, response: BackendResponse | undefined, final: boolean): void {
-    try {
-      req.sender.send(response, { final });
-    } catch (err) {
-      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'response sender threw');
-    }
-  }
-
-  private finishRequest(key: number, response: BackendResponse | undefined): void {
-    const p = this.pending.get(key);
-    if (!p) return;
-    this.pending.delete(key);
-    if (p.onAbort) p.req.signal.removeEventListener('abort', p.onAbort);
-    this.deliver(p.req, response, true);
-    p.exec.remaining--;
-    this.maybeDone(p.exec);
-  }
-
-  private maybeDone(exec: ExecState): void {
-    if (!exec.returned || exec.remaining > 0 || !this.execs.has(exec.id)) return;
-    this.execEnded(exec.id);
-    if (exec.skipped) {
-      // Not an execution: the scheduler must not count it in execution statistics.
-      exec.reject(new InferenceError('CANCELLED', 'every request of the batch was cancelled before it executed'));
-      return;
-    }
-    this.crashes = 0;
-    exec.resolve({
-      queueNs: exec.waitNs,
-      computeInputNs: exec.inputNs,
-      computeInferNs: exec.inferNs,
-      computeOutputNs: exec.outputNs,
-    });
-  }
-
-  private failExec(exec: ExecState, err: InferenceError): void {
-    for (const key of exec.keys) this.finishRequest(key, { outputs: [], error: err });
-    this.execEnded(exec.id);
-    exec.reject(err);
-  }
-
-  private execEnded(id: number): void {
-    this.execs.delete(id);
-    if (this.execs.size > 0 || this.idleWaiters.length === 0) return;
-    const waiters = this.idleWaiters;
-    this.idleWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  /** Fails every in-flight request and execution with `err`. */
-  private failAll(err: InferenceError): void {
-    for (const exec of [...this.execs.values()]) this.failExec(exec, err);
   }
 }

@@ -1,0 +1,212 @@
+/**
+ * The main-thread bookkeeping of one JS model instance: which executions and requests are in
+ * flight in its worker, turning the worker's answers into validated responses for each request's
+ * sender, and settling each execution once the model returned and every request had its final
+ * response. The worker's lifecycle (start, crash, restart, stop) lives in `js-instance.ts`.
+ */
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
+import { InferenceError } from '../../core/errors.js';
+import type { OutputValidator } from './output-validation.js';
+import { NOT_EXECUTED } from './wire-codec.js';
+import type { WireResponse } from './worker-messages.js';
+
+/** One execution (batch) sent to the worker. */
+export interface ExecState {
+  readonly id: number;
+  /** Request keys, in batch order. */
+  readonly keys: number[];
+  remaining: number;
+  returned: boolean;
+  /** The worker ran nothing (all requests cancelled while waiting there). */
+  skipped: boolean;
+  /** How long the batch waited in the worker behind earlier executions. */
+  waitNs: number;
+  inputNs: number;
+  inferNs: number;
+  outputNs: number;
+  resolve(t: ExecutionTimings): void;
+  reject(e: InferenceError): void;
+}
+
+interface PendingRequest {
+  readonly req: ExecutionRequest;
+  readonly exec: ExecState;
+  readonly onAbort?: () => void;
+}
+
+/** Nanoseconds since `fromMs` (a performance.now() reading). */
+export const nsSince = (fromMs: number): number => Math.round((performance.now() - fromMs) * 1e6);
+
+/**
+ * @example
+ * ```ts
+ * const inFlight = new InFlightExecutions(validator, log, () => (crashes = 0));
+ * const { exec, done } = inFlight.open(batch, (key) => sendCancel(key));
+ * ```
+ */
+export class InFlightExecutions {
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly execs = new Map<number, ExecState>();
+  /** Called once no execution is in flight (unload's drain). */
+  private idleWaiters: Array<() => void> = [];
+  private nextKey = 1;
+  private nextExec = 1;
+
+  /** @param onSucceeded called after every execution that settled normally (resets crash back-off). */
+  constructor(
+    private readonly validator: OutputValidator,
+    private readonly log: Logger,
+    private readonly onSucceeded: () => void,
+  ) {}
+
+  /**
+   * Registers a batch about to be sent: a key per request (its cancellation calls `cancel(key)`),
+   * and the promise the instance's `execute` returns.
+   */
+  open(
+    batch: readonly ExecutionRequest[],
+    cancel: (key: number) => void,
+  ): { exec: ExecState; done: Promise<ExecutionTimings> } {
+    let resolve!: (t: ExecutionTimings) => void;
+    let reject!: (e: InferenceError) => void;
+    const done = new Promise<ExecutionTimings>((res, rej) => ((resolve = res), (reject = rej)));
+    const exec: ExecState = {
+      id: this.nextExec++,
+      keys: [],
+      remaining: batch.length,
+      returned: false,
+      skipped: false,
+      waitNs: 0,
+      inputNs: 0,
+      inferNs: 0,
+      outputNs: 0,
+      resolve,
+      reject,
+    };
+    for (const req of batch) {
+      const key = this.nextKey++;
+      const onAbort = req.signal.aborted ? undefined : (): void => cancel(key);
+      if (onAbort) req.signal.addEventListener('abort', onAbort, { once: true });
+      this.pending.set(key, onAbort ? { req, exec, onAbort } : { req, exec });
+      exec.keys.push(key);
+    }
+    this.execs.set(exec.id, exec);
+    return { exec, done };
+  }
+
+  /** Resolves once nothing is in flight, or after `timeoutMs`. */
+  async whenIdle(timeoutMs: number): Promise<void> {
+    if (this.execs.size === 0) return;
+    const idle = new Promise<void>((res) => this.idleWaiters.push(res));
+    await Promise.race([idle, sleep(timeoutMs, undefined, { ref: false })]);
+  }
+
+  /** A response of one request (decoupled models send them any time; `final` ends the request). */
+  onResponse(key: number, final: boolean, outputNs: number, wire: WireResponse | undefined): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    const t0 = performance.now();
+    const response = wire ? this.toBackendResponse(p.req, wire) : undefined;
+    p.exec.outputNs += outputNs + nsSince(t0);
+    if (final) this.finishRequest(key, response);
+    else if (response) this.deliver(p.req, response, false);
+  }
+
+  /** The model's `execute` returned (or threw): one response per request, or the error. */
+  onExecuted(
+    execId: number,
+    waitNs: number,
+    inputNs: number,
+    inferNs: number,
+    outputNs: number,
+    error: string | null,
+    responses: readonly WireResponse[] | undefined,
+  ): void {
+    const exec = this.execs.get(execId);
+    if (!exec) return;
+    exec.skipped = inferNs === NOT_EXECUTED;
+    exec.waitNs = waitNs;
+    exec.inputNs += inputNs;
+    if (!exec.skipped) exec.inferNs += inferNs;
+    const t0 = performance.now();
+    const keys = exec.keys;
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const p = this.pending.get(key);
+      if (!p) continue;
+      const wire = responses?.[i];
+      if (error !== null) this.finishRequest(key, { outputs: [], error: new InferenceError('INTERNAL', error) });
+      else if (wire) this.finishRequest(key, this.toBackendResponse(p.req, wire));
+    }
+    exec.outputNs += outputNs + nsSince(t0);
+    exec.returned = true;
+    this.maybeDone(exec);
+  }
+
+  /** Fails every in-flight request and execution with `err`. */
+  failAll(err: InferenceError): void {
+    for (const exec of [...this.execs.values()]) this.failExec(exec, err);
+  }
+
+  private toBackendResponse(req: ExecutionRequest, wire: WireResponse): BackendResponse {
+    if ('error' in wire) return { outputs: [], error: new InferenceError(wire.code, wire.error) };
+    try {
+      const outputs = this.validator.validate(wire.outputs, req.requestedOutputs, req.batchSize);
+      return wire.parameters ? { outputs, parameters: wire.parameters } : { outputs };
+    } catch (err) {
+      return { outputs: [], error: InferenceError.from(err) };
+    }
+  }
+
+  private deliver(req: ExecutionRequest, response: BackendResponse | undefined, final: boolean): void {
+    try {
+      req.sender.send(response, { final });
+    } catch (err) {
+      this.log.error({ err: err instanceof Error ? err.message : String(err) }, 'response sender threw');
+    }
+  }
+
+  private finishRequest(key: number, response: BackendResponse | undefined): void {
+    const p = this.pending.get(key);
+    if (!p) return;
+    this.pending.delete(key);
+    if (p.onAbort) p.req.signal.removeEventListener('abort', p.onAbort);
+    this.deliver(p.req, response, true);
+    p.exec.remaining--;
+    this.maybeDone(p.exec);
+  }
+
+  private maybeDone(exec: ExecState): void {
+    if (!exec.returned || exec.remaining > 0 || !this.execs.has(exec.id)) return;
+    this.execEnded(exec.id);
+    if (exec.skipped) {
+      // Not an execution: the scheduler must not count it in execution statistics.
+      exec.reject(new InferenceError('CANCELLED', 'every request of the batch was cancelled before it executed'));
+      return;
+    }
+    this.onSucceeded();
+    exec.resolve({
+      queueNs: exec.waitNs,
+      computeInputNs: exec.inputNs,
+      computeInferNs: exec.inferNs,
+      computeOutputNs: exec.outputNs,
+    });
+  }
+
+  private failExec(exec: ExecState, err: InferenceError): void {
+    for (const key of exec.keys) this.finishRequest(key, { outputs: [], error: err });
+    this.execEnded(exec.id);
+    exec.reject(err);
+  }
+
+  private execEnded(id: number): void {
+    this.execs.delete(id);
+    if (this.execs.size > 0 || this.idleWaiters.length === 0) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+}
