@@ -7,7 +7,6 @@
  * hot path, and one object that is at once the iterator, the scheduler job, the backend's
  * response sender and the abort listener saves a dozen allocations and several promise hops.
  */
-import { elementCount } from '@tensorgate/protocol';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings, ResponseSender } from '../backend-api/backend.js';
 import { classify } from './classification.js';
 import { InferenceError } from './errors.js';
@@ -17,6 +16,7 @@ import type { SchedulerJob } from './scheduling/scheduler.js';
 import type { ServingVersion } from './serving-version.js';
 import type { InferRequest, InferResponse, RequestContext, Tensor } from './types.js';
 import type { ValidatedRequest } from './validate-request.js';
+import { reshapeTo } from './reshape.js';
 
 function failureReason(err: InferenceError, executed: boolean): FailureReason {
   if (err.code === 'CANCELLED' || err.code === 'DEADLINE_EXCEEDED') return 'CANCELED';
@@ -28,15 +28,7 @@ function failureReason(err: InferenceError, executed: boolean): FailureReason {
 function clientShape(t: Tensor, version: ServingVersion): Tensor {
   if (!version.reshapesOutputs) return t;
   const cfg = version.config.output.find((o) => o.name === t.name);
-  if (!cfg?.reshape) return t;
-  const batch = version.config.max_batch_size > 0;
-  const shape = batch ? [t.shape[0]!, ...cfg.dims] : [...cfg.dims];
-  const wild = shape.indexOf(-1, batch ? 1 : 0);
-  if (wild >= 0) {
-    const known = shape.reduce((a, d, i) => (i === wild ? a : a * d), 1);
-    shape[wild] = known === 0 ? 0 : elementCount(t.shape) / known;
-  }
-  return { ...t, shape };
+  return cfg?.reshape ? reshapeTo(t, cfg.dims, version.config.max_batch_size > 0) : t;
 }
 
 /** Abort reason → the error a cancelled request fails with. */

@@ -14,6 +14,7 @@ import {
 import type { ModelConfig, ModelInputConfig } from './config/model-config.js';
 import { invalidArg } from './errors.js';
 import type { InferRequest, Tensor } from './types.js';
+import { reshapeTo } from './reshape.js';
 
 /** What validation produces for the backend. */
 export interface ValidatedRequest {
@@ -125,12 +126,7 @@ function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): numb
 
 /** Applies a config `reshape` to the shape the model receives. */
 function reshaped(t: Tensor, cfg: ModelInputConfig, batching: boolean): Tensor {
-  if (!cfg.reshape) return t;
-  const shape = batching ? [t.shape[0]!, ...cfg.reshape.shape] : [...cfg.reshape.shape];
-  const known = shape.reduce((a, d) => (d === -1 ? a : a * d), 1);
-  const wild = shape.indexOf(-1);
-  if (wild >= 0) shape[wild] = known === 0 ? 0 : elementCount(t.shape) / known;
-  return { ...t, shape };
+  return cfg.reshape ? reshapeTo(t, cfg.reshape.shape, batching) : t;
 }
 
 /**
