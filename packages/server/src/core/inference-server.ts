@@ -79,7 +79,7 @@ export class InferenceServer implements InferenceCore {
 
   modelMetadata(name: string, version = ''): ModelMetadata {
     const v = this.opts.manager.resolve(name, version);
-    const versions = this.opts.manager.servingVersions(name).map((s) => String(s.version));
+    const versions = this.opts.manager.servingVersions(name).map((s) => s.label);
     return v.metadata(versions);
   }
 
@@ -89,14 +89,14 @@ export class InferenceServer implements InferenceCore {
 
   modelStatistics(name = '', version = ''): ModelStatistics[] {
     if (name === '') {
-      return this.opts.manager.servingVersions().map((s) => s.stats.snapshot(s.name, String(s.version)));
+      return this.opts.manager.servingVersions().map((s) => s.statistics());
     }
     if (version !== '') {
       const s = this.opts.manager.resolve(name, version);
-      return [s.stats.snapshot(s.name, String(s.version))];
+      return [s.statistics()];
     }
     this.opts.manager.resolve(name, '');
-    return this.opts.manager.servingVersions(name).map((s) => s.stats.snapshot(s.name, String(s.version)));
+    return this.opts.manager.servingVersions(name).map((s) => s.statistics());
   }
 
   repositoryIndex(readyOnly = false): Promise<RepositoryIndexEntry[]> {
@@ -147,7 +147,7 @@ export class InferenceServer implements InferenceCore {
       version.stats.recordFailure(0);
       this.opts.observers.onRequest({
         model: version.name,
-        version: String(version.version),
+        version: version.label,
         success: false,
         reason: 'OTHER',
         batchSize: 0,

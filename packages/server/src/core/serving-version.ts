@@ -6,7 +6,7 @@ import { fromConfigDataType, type DataType } from '@tensorgate/protocol';
 import type { BackendModel } from '../backend-api/backend.js';
 import type { Clock } from './clock.js';
 import type { ModelConfig } from './config/model-config.js';
-import type { ModelMetadata, ModelState, TensorMetadata } from './protocol-shapes.js';
+import type { ModelMetadata, ModelState, ModelStatistics, TensorMetadata } from './protocol-shapes.js';
 import { DirectScheduler } from './scheduling/direct-scheduler.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
@@ -50,8 +50,13 @@ export class ServingVersion {
     this.isDecoupled = config.model_transaction_policy.decoupled;
     this.scheduler = new DirectScheduler(model.instances, clock, (batchSize, timings) => {
       this.stats.recordExecution(batchSize, timings);
-      observer.onExecution?.({ model: name, version: String(version), batchSize });
+      observer.onExecution?.({ model: name, version: this.label, batchSize });
     });
+  }
+
+  /** This version's statistics in Triton's shape. */
+  statistics(): ModelStatistics {
+    return this.stats.snapshot(this.name, this.label);
   }
 
   /** True when the model may send zero or many responses per request. */
