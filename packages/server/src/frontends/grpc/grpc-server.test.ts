@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { decodeElements, encodeElements, loadProtoRoot } from '@tensorgate/protocol';
 import { pino } from 'pino';
-import { InferenceError } from '../../core/errors.js';
+import { InferenceError, SHARED_MEMORY_UNSUPPORTED } from '../../core/errors.js';
 import type { RequestContext } from '../../core/types.js';
 import { FakeCore } from './fake-core.test-helper.js';
 import { connect, grpc, unary, unaryError, type Msg, type TestClient } from './grpc-client.test-helper.js';
 import { createGrpcFrontend, type GrpcFrontend } from './grpc-server.js';
-import { SHARED_MEMORY_UNSUPPORTED } from './settings-handlers.js';
 
 const logger = pino({ level: 'silent' });
 let core: FakeCore;

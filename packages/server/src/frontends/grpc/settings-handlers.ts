@@ -12,13 +12,10 @@ import type {
   TraceSettingValueMessage,
 } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
-import { invalidArg, unsupported } from '../../core/errors.js';
+import { invalidArg, SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
 import type { LogSettingValue, LogSettingsStore } from '../../core/log-settings.js';
 import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
 import { unary } from './unary.js';
-
-/** The message every shared-memory RPC fails with. */
-export const SHARED_MEMORY_UNSUPPORTED = 'shared memory is not supported by tensorgate';
 
 const SHARED_MEMORY_RPCS = [
   'SystemSharedMemoryStatus',

@@ -4,11 +4,8 @@
  * false (KServe v2 only requires "not 200").
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { unsupported } from '../../core/errors.js';
+import { SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
-
-/** The message of every shared-memory endpoint (the same words as the gRPC frontend's). */
-export const SHARED_MEMORY_UNSUPPORTED = 'shared memory is not supported by tensorgate';
 
 /** Server-level handlers bound to a core. */
 export interface ServerHandlers {
