@@ -162,6 +162,7 @@ export class ModelManager implements PollTarget {
       let config: ModelConfig;
       let backend: Backend;
       let versions: number[];
+      let labels: OutputLabels;
       try {
         ({ config, backend } = await resolveModelConfig({
           name,
@@ -176,13 +177,6 @@ export class ModelManager implements PollTarget {
         if (versions.length === 0) {
           throw invalidArg(`at least one version must be available under the version policy of model '${name}'`);
         }
-      } catch (e) {
-        const err = InferenceError.from(e);
-        entry.failure = err.message;
-        throw err;
-      }
-      let labels: OutputLabels;
-      try {
         labels = await loadOutputLabels(modelPath, config);
       } catch (e) {
         const err = InferenceError.from(e);
