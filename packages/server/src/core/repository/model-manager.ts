@@ -17,6 +17,7 @@ import { loadOutputLabels, type OutputLabels } from '../classification.js';
 import type { ModelRepository } from './model-repository.js';
 import { selectVersions } from './version-policy.js';
 import { resolveModelConfig } from './resolve-config.js';
+import { buildWarmupSamples, warmUp, type WarmupSample } from './model-warmup.js';
 import { RepositoryPoller, type PollTarget } from './repository-poller.js';
 
 /** How models get loaded: Triton's `--model-control-mode`. */
@@ -163,6 +164,7 @@ export class ModelManager implements PollTarget {
       let backend: Backend;
       let versions: number[];
       let labels: OutputLabels;
+      let warmupSamples: WarmupSample[];
       try {
         ({ config, backend } = await resolveModelConfig({
           name,
@@ -178,6 +180,7 @@ export class ModelManager implements PollTarget {
           throw invalidArg(`at least one version must be available under the version policy of model '${name}'`);
         }
         labels = await loadOutputLabels(modelPath, config);
+        warmupSamples = await buildWarmupSamples(config, modelPath);
       } catch (e) {
         const err = InferenceError.from(e);
         entry.failure = err.message;
@@ -197,6 +200,7 @@ export class ModelManager implements PollTarget {
             logger: this.opts.logger.child({ model: name, version: v }),
           });
           fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
+          await warmUp(model, config, warmupSamples);
         }
       } catch (e) {
         const err = InferenceError.from(e);
