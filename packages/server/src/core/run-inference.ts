@@ -63,6 +63,8 @@ export function runInference(
 class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob, ResponseSender {
   readonly request: ExecutionRequest;
   readonly batchSize: number;
+  readonly priority: number;
+  readonly timeoutUs: number;
   private readonly channel = new ResponseChannel();
   private arrivedNs = 0;
   private startNs = 0;
@@ -79,6 +81,10 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     private readonly observer: InferenceObserver,
   ) {
     this.batchSize = validated.batchSize;
+    // Triton's reserved parameters for the dynamic batcher (validated as non-negative integers).
+    const { priority, timeout } = inferRequest.parameters;
+    this.priority = typeof priority === 'number' ? priority : 0;
+    this.timeoutUs = typeof timeout === 'number' ? timeout : 0;
     // The frontend's signal reaches the scheduler and the backend as it is: frontends abort it on
     // disconnect, cancel and deadline, so no second controller per request is needed.
     this.request = {

@@ -7,7 +7,8 @@ import type { BackendModel } from '../backend-api/backend.js';
 import type { Clock } from './clock.js';
 import type { ModelConfig } from './config/model-config.js';
 import type { ModelMetadata, ModelState, ModelStatistics, TensorMetadata } from './protocol-shapes.js';
-import { DirectScheduler } from './scheduling/direct-scheduler.js';
+import { DirectScheduler, type ExecutionListener } from './scheduling/direct-scheduler.js';
+import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
 import type { InferenceObserver } from './observer.js';
@@ -48,10 +49,21 @@ export class ServingVersion {
     this.label = String(version);
     this.reshapesOutputs = config.output.some((o) => !!o.reshape);
     this.isDecoupled = config.model_transaction_policy.decoupled;
-    this.scheduler = new DirectScheduler(model.instances, clock, (batchSize, timings) => {
+    const onExecution: ExecutionListener = (batchSize, timings) => {
       this.stats.recordExecution(batchSize, timings);
       observer.onExecution?.({ model: name, version: this.label, batchSize });
-    });
+    };
+    // Batching is a scheduler chosen from the config (Triton: dynamic_batching on a batching model).
+    const db = config.dynamic_batching;
+    this.scheduler =
+      db && config.max_batch_size > 0
+        ? new DynamicBatcher(model.instances, clock, onExecution, {
+            name,
+            max_batch_size: config.max_batch_size,
+            input: config.input,
+            dynamic_batching: db,
+          })
+        : new DirectScheduler(model.instances, clock, onExecution);
   }
 
   /** This version's statistics in Triton's shape. */

@@ -26,6 +26,8 @@ function manualInstance(name: string) {
 function job(id: string, log: string[], signal = new AbortController().signal): SchedulerJob {
   return {
     batchSize: 1,
+    priority: 0,
+    timeoutUs: 0,
     request: {
       id,
       inputs: [],

@@ -12,6 +12,16 @@ export interface SchedulerJob {
   readonly request: ExecutionRequest;
   /** Leading batch dimension of the request. */
   readonly batchSize: number;
+  /**
+   * Request parameter `priority` (0 when absent: the model's default level). Only the dynamic
+   * batcher reads it; values above the model's `priority_levels` also mean the default level.
+   */
+  readonly priority: number;
+  /**
+   * Request parameter `timeout` in microseconds (0 when absent). Only the dynamic batcher reads it,
+   * and only when the queue policy has `allow_timeout_override`.
+   */
+  readonly timeoutUs: number;
   /** Called once when the job leaves the queue for an instance. */
   onStart(startNs: number): void;
   /** Called once when the execution that included this job settled. */

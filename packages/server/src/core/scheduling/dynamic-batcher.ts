@@ -1,0 +1,273 @@
+/**
+ * Triton's dynamic batcher (config `dynamic_batching`, `max_batch_size` > 0): requests of one
+ * model version wait in one priority queue shared by all its instances; whenever an instance is
+ * idle, the batcher forms a batch from the head of the queue (see batch-former.ts) and hands it
+ * to that instance in one `execute` call.
+ *
+ * - Only idle instances take a batch. `ModelInstance.concurrency` (accepting the next execution
+ *   early) is ignored here: a batch formed for a busy instance is frozen while later requests could
+ *   still have joined it. Triton makes the same choice unless a backend opts into eager batching.
+ * - Queue policies (per priority level): a full level rejects at once with RESOURCE_EXHAUSTED; a
+ *   request whose queue timeout expires is rejected (UNAVAILABLE "Request timeout expired") or,
+ *   under DELAY, moved behind the others of its level.
+ * - A cancelled request leaves the queue at once and never executes; `close` drops every queued one.
+ * - Timing (batch delay, queue timeouts) runs on the injected clock with one timer at a time.
+ */
+import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import type { Clock } from '../clock.js';
+import type { DynamicBatchingConfig, ModelConfig } from '../config/model-config.js';
+import { InferenceError } from '../errors.js';
+import { batchRules, formBatch, type BatchRules } from './batch-former.js';
+import { batchSignature, type SignatureOf } from './batch-signature.js';
+import type { ExecutionListener } from './direct-scheduler.js';
+import { OrderedDelivery, type ExecutionOutcome, type OutcomeSink } from './ordered-delivery.js';
+import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
+import { QueuePolicies } from './queue-policy.js';
+import type { Scheduler, SchedulerJob } from './scheduler.js';
+
+/** What the batcher reads from the model config. */
+export type BatcherConfig = Pick<ModelConfig, 'name' | 'max_batch_size' | 'input'> & {
+  dynamic_batching: DynamicBatchingConfig;
+};
+
+/**
+ * @example
+ * ```ts
+ * const batcher = new DynamicBatcher(model.instances, systemClock, (n, t) => stats.recordExecution(n, t), {
+ *   name: 'resnet', max_batch_size: 8, input: config.input, dynamic_batching: config.dynamic_batching!,
+ * });
+ * batcher.enqueue(job);
+ * ```
+ */
+export class DynamicBatcher implements Scheduler, AbortSink {
+  private readonly name: string;
+  private readonly rules: BatchRules;
+  private readonly policies: QueuePolicies;
+  private readonly signatureOf: SignatureOf | undefined;
+  private readonly ordering: OrderedDelivery | undefined;
+  private readonly queue: PriorityQueue;
+  /** Idle instances, longest idle first (spreads work round-robin). */
+  private readonly idle: ModelInstance[];
+  /** Reused buffer for the head of the queue. */
+  private readonly head: QueueEntry[] = [];
+  /** Earliest queue-timeout deadline of a queued entry (may be stale-early; Infinity = none). */
+  private nextDeadlineNs = Infinity;
+  private cancelTimer: (() => void) | undefined;
+  private timerAtNs = Infinity;
+  private pumping = false;
+  private pumpAgain = false;
+  private closedWith: InferenceError | undefined;
+
+  constructor(
+    instances: readonly ModelInstance[],
+    private readonly clock: Clock,
+    private readonly onExecution: ExecutionListener,
+    config: BatcherConfig,
+  ) {
+    const db = config.dynamic_batching;
+    this.name = config.name;
+    this.rules = batchRules(config.max_batch_size, db.preferred_batch_size, db.max_queue_delay_microseconds);
+    this.policies = new QueuePolicies(db);
+    this.signatureOf = batchSignature(config);
+    this.ordering = db.preserve_ordering ? new OrderedDelivery() : undefined;
+    this.queue = new PriorityQueue(this.policies.levelCount);
+    this.idle = [...instances];
+  }
+
+  get queued(): number {
+    return this.queue.size;
+  }
+
+  enqueue(job: SchedulerJob): void {
+    if (this.closedWith) {
+      job.onDropped(this.closedWith);
+      return;
+    }
+    const signal = job.request.signal;
+    if (signal.aborted) {
+      job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
+      return;
+    }
+    const policies = this.policies;
+    const level = policies.levelOf(job.priority);
+    const max = policies.policy(level).maxQueueSize;
+    if (max > 0 && this.queue.sizeAt(level) >= max) {
+      const at = policies.label(level);
+      job.onDropped(
+        new InferenceError(
+          'RESOURCE_EXHAUSTED',
+          `inference request for model '${this.name}' rejected: Exceeds maximum queue size ` +
+            `(max_queue_size ${max}${at === undefined ? '' : ` at priority level ${at}`})`,
+        ),
+      );
+      return;
+    }
+    const now = this.clock.nowNs();
+    const timeoutUs = policies.timeoutUs(level, job.timeoutUs);
+    const deadlineNs = timeoutUs > 0 ? now + timeoutUs * 1000 : 0;
+    const signature = this.signatureOf ? this.signatureOf(job.request.inputs) : '';
+    const entry = new QueueEntry(job, level, now, deadlineNs, signature, this);
+    signal.addEventListener('abort', entry, { once: true });
+    this.queue.push(entry);
+    if (deadlineNs > 0 && deadlineNs < this.nextDeadlineNs) {
+      this.nextDeadlineNs = deadlineNs;
+      this.armTimer(deadlineNs, now);
+    }
+    this.pump();
+  }
+
+  close(error: InferenceError): void {
+    this.closedWith = error;
+    this.stopTimer();
+    this.nextDeadlineNs = Infinity;
+    for (const entry of this.queue.drain()) {
+      entry.unlisten();
+      entry.job.onDropped(error);
+    }
+  }
+
+  /** A queued job's signal aborted: it leaves the queue and never executes. */
+  cancelQueued(entry: QueueEntry): void {
+    this.queue.remove(entry);
+    entry.job.onDropped(new InferenceError('CANCELLED', 'request cancelled while waiting in the queue'));
+    // The head of the queue may have changed (e.g. an incompatible request left).
+    this.pump();
+  }
+
+  /** Dispatches batches while an instance is idle and the rules allow; re-entrant calls fold in. */
+  private pump(): void {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        this.pumpOnce();
+      } while (this.pumpAgain);
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private pumpOnce(): void {
+    const queue = this.queue;
+    while (this.idle.length > 0 && queue.size > 0 && !this.closedWith) {
+      const now = this.clock.nowNs();
+      if (now >= this.nextDeadlineNs) {
+        this.expire(now);
+        continue;
+      }
+      queue.peek(this.rules.maxBatchSize + 1, this.head);
+      const decision = formBatch(this.head, this.rules, now);
+      this.head.length = 0;
+      if (decision.count > 0) this.dispatch(decision.count, now);
+      else {
+        if (decision.waitUntilNs !== undefined) this.armTimer(decision.waitUntilNs, now);
+        return;
+      }
+    }
+  }
+
+  /** Sends the first `count` queued requests to the longest-idle instance. */
+  private dispatch(count: number, now: number): void {
+    const instance = this.idle.shift()!;
+    const ordering = this.ordering;
+    const sinks: OutcomeSink[] = [];
+    const requests: ExecutionRequest[] = [];
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const entry = this.queue.shift()!;
+      entry.unlisten();
+      const job = entry.job;
+      total += entry.batchSize;
+      job.onStart(now);
+      if (ordering) {
+        const slot = ordering.admit(job);
+        sinks.push(slot);
+        requests.push(slot.request);
+      } else {
+        sinks.push(job);
+        requests.push(job.request);
+      }
+    }
+    const settle = (outcome: ExecutionOutcome): void => {
+      try {
+        if ('timings' in outcome) this.onExecution(total, outcome.timings);
+        for (const sink of sinks) sink.onExecuted(outcome);
+      } finally {
+        this.idle.push(instance);
+        this.pump();
+      }
+    };
+    let running: Promise<ExecutionTimings>;
+    try {
+      running = instance.execute(requests);
+    } catch (err) {
+      running = Promise.reject(err); // a backend that throws instead of rejecting still frees the instance
+    }
+    running.then(
+      (timings) => settle({ timings }),
+      (err: unknown) => settle({ error: InferenceError.from(err) }),
+    );
+  }
+
+  /** Applies the queue policies to every request whose timeout passed; finds the next deadline. */
+  private expire(now: number): void {
+    const queue = this.queue;
+    const policies = this.policies;
+    let next = Infinity;
+    const expired: QueueEntry[] = [];
+    queue.forEachQueued((e) => {
+      if (e.deadlineNs === 0) return;
+      if (e.deadlineNs <= now) expired.push(e);
+      else if (e.deadlineNs < next) next = e.deadlineNs;
+    });
+    this.nextDeadlineNs = next;
+    for (const e of expired) {
+      if (e.state !== EntryState.Queued) continue;
+      if (policies.policy(e.level).timeoutAction === 'DELAY') queue.delay(e);
+      else {
+        queue.remove(e);
+        e.unlisten();
+        const waitedUs = Math.round((e.deadlineNs - e.enqueuedNs) / 1000);
+        e.job.onDropped(
+          new InferenceError(
+            'UNAVAILABLE',
+            `Request timeout expired: the request for model '${this.name}' waited in the queue ` +
+              `longer than its timeout of ${waitedUs} us`,
+          ),
+        );
+      }
+    }
+    if (next < Infinity) this.armTimer(next, now);
+  }
+
+  /** Makes sure the timer fires no later than `atNs`. */
+  private armTimer(atNs: number, now: number): void {
+    if (this.cancelTimer && this.timerAtNs <= atNs) return;
+    this.stopTimer();
+    this.timerAtNs = atNs;
+    // Exact (fractional) ms: a real timer that fires early only costs a re-check and a re-arm.
+    const ms = Math.max(0, (atNs - now) / 1e6);
+    this.cancelTimer = this.clock.setTimer(() => this.onTimer(), ms);
+  }
+
+  private stopTimer(): void {
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
+    this.timerAtNs = Infinity;
+  }
+
+  private onTimer(): void {
+    this.cancelTimer = undefined;
+    this.timerAtNs = Infinity;
+    if (this.closedWith) return;
+    const now = this.clock.nowNs();
+    // Timeouts apply even while every instance is busy.
+    if (now >= this.nextDeadlineNs) this.expire(now);
+    else if (this.nextDeadlineNs < Infinity) this.armTimer(this.nextDeadlineNs, now);
+    this.pump();
+  }
+}
