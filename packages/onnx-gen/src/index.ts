@@ -1,2 +1,16 @@
-/** Public entry of @tensorgate/onnx-gen (filled in by the builder and model modules). */
+/**
+ * Public entry of @tensorgate/onnx-gen: a small deterministic ONNX model writer
+ * ({@link GraphBuilder}) and the generators of tensorgate's example models.
+ */
+export { GraphBuilder, DEFAULT_OPSET } from './graph-builder.js';
+export type { ValueSpec, GraphBuilderOptions } from './graph-builder.js';
+export type { AttrValue } from './attributes.js';
+export { encodeAttribute } from './attributes.js';
+export type { OnnxElemType } from './elem-types.js';
+export { ELEM_TYPE_INFO, float32ToFloat16Bits, float16BitsToNumber, float32ToBfloat16Bits } from './elem-types.js';
+export { encodeTensor, elementCount } from './tensor-encoding.js';
+export type { TensorData } from './tensor-encoding.js';
+export { onnx } from './onnx-proto.js';
+
+/** Version of this package. */
 export const ONNX_GEN_VERSION = '0.1.0';

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { Backend } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
+import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
 import type { ServerSettings } from './cli/settings.js';
 import { systemClock } from './core/clock.js';
 import { InferenceServer } from './core/inference-server.js';
@@ -44,7 +45,7 @@ export interface ServerDeps {
 
 /** The built-in backends. */
 export function defaultBackends(): Backend[] {
-  return [createJsBackend()];
+  return [createJsBackend(), createOnnxRuntimeBackend()];
 }
 
 /**

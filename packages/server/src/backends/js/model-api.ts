@@ -163,9 +163,12 @@ export interface JsModelInitArgs {
   readonly model_repository: string;
   /** e.g. `simple_0` (or `simple_0_1` when the group has several instances). */
   readonly model_instance_name: string;
-  /** Always `CPU` for this backend. */
-  readonly model_instance_kind: 'CPU';
-  /** Always 0 for CPU instances. */
+  /**
+   * Always `CPU` for JS models. The onnxruntime backend, which runs its built-in model through
+   * the same workers, also passes `GPU` for instances on the CUDA execution provider.
+   */
+  readonly model_instance_kind: 'CPU' | 'GPU';
+  /** Always 0 for CPU instances; the GPU id for GPU instances. */
   readonly model_instance_device_id: number;
   /** The directory that holds the model file, `<repository>/<model>/<version>`. */
   readonly model_version_path: string;

@@ -37,14 +37,17 @@ function workerExecArgv(): string[] | undefined {
  * Starts an instance worker on {@link WORKER_MAIN_URL}. From source, the entry is a `.ts` file:
  * an `--import tsx` in the worker's execArgv does not reach a worker's own entry module on Node
  * 20, so a two-line bootstrap loads it through tsx's `tsImport` API instead.
+ *
+ * @param entry - another worker entry module (e.g. the onnxruntime backend's metadata reader),
+ *   `.ts` when running from source, `.js` when compiled
  */
-export function startWorker(options: WorkerOptions): Worker {
+export function startWorker(options: WorkerOptions, entry: URL = WORKER_MAIN_URL): Worker {
   const execArgv = workerExecArgv();
   const opts: WorkerOptions = execArgv ? { ...options, execArgv } : options;
-  if (!fromSource) return new Worker(WORKER_MAIN_URL, opts);
+  if (!fromSource) return new Worker(entry, opts);
   const tsxApi = import.meta.resolve('tsx/esm/api');
   const bootstrap =
     `import(${JSON.stringify(tsxApi)}).then((tsx) => ` +
-    `tsx.tsImport(${JSON.stringify(WORKER_MAIN_URL.href)}, ${JSON.stringify(here)}));`;
+    `tsx.tsImport(${JSON.stringify(entry.href)}, ${JSON.stringify(here)}));`;
   return new Worker(bootstrap, { ...opts, eval: true });
 }

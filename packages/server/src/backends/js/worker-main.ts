@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { ErrorCode } from '../../core/errors.js';
+import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
@@ -135,9 +135,21 @@ async function load(): Promise<void> {
   try {
     await model.initialize?.({ ...init.args, logger });
   } catch (err) {
+    // A built-in model (the onnxruntime backend's) throws InferenceErrors whose code and message
+    // are already what the client should see; checked by shape, since a module loaded through
+    // another loader (tsx from source) may hold its own copy of the class.
+    if (isInferenceError(err)) return fail(err.code, err.message);
     return fail('INTERNAL', `${file}: initialize() failed: ${describeThrown(err)}`);
   }
   post({ type: 'ready' });
+}
+
+function isInferenceError(err: unknown): err is { code: ErrorCode; message: string } {
+  return (
+    err instanceof Error &&
+    err.name === 'InferenceError' &&
+    ERROR_CODES.includes((err as { code?: unknown }).code as ErrorCode)
+  );
 }
 
 const failureOf = (what: string): string =>

@@ -3,9 +3,11 @@
  * the load API), the backend that serves it, the backend's auto-complete, then normalization and
  * validation.
  */
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Backend } from '../../backend-api/backend.js';
-import { configFromJson, normalizeConfig, readModelConfig } from '../config/index.js';
+import { autofillBackendFields, configFromJson, normalizeConfig, readModelConfig } from '../config/index.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { invalidArg } from '../errors.js';
 
@@ -32,6 +34,32 @@ export function findBackend(
 }
 
 /**
+ * A config that names neither backend nor platform (none at all, when auto-complete is on) gets
+ * them from the files of the first version folder, as Triton does: `1/model.onnx` means
+ * onnxruntime. Returns `raw` itself when nothing reveals the backend, leaving the error to the caller.
+ */
+async function inferBackendFromFiles(
+  raw: Record<string, unknown>,
+  name: string,
+  modelPath: string,
+): Promise<Record<string, unknown>> {
+  try {
+    const versions = (await readdir(modelPath, { withFileTypes: true }))
+      .filter((e) => e.isDirectory() && /^\d+$/.test(e.name))
+      .map((e) => e.name)
+      .sort();
+    if (versions.length === 0) return raw;
+    const versionFiles = await readdir(join(modelPath, versions[0]!));
+    const filled: Record<string, unknown> = { ...raw };
+    autofillBackendFields(filled, { modelName: name, versionFiles });
+    return filled['backend'] ? { ...raw, backend: filled['backend'], platform: filled['platform'] } : raw;
+  } catch {
+    // Unreadable folder or nothing recognizable: the caller reports the missing backend.
+    return raw;
+  }
+}
+
+/**
  * @example
  * ```ts
  * const { config, backend } = await resolveModelConfig({ name: 'simple', modelPath, ... });
@@ -53,6 +81,7 @@ export async function resolveModelConfig(
       throw invalidArg(`model '${name}' has no config.pbtxt and config auto-complete is disabled`);
     }
   }
+  if (!raw['backend'] && !raw['platform']) raw = await inferBackendFromFiles(raw, name, modelPath);
   const backend = findBackend(backends, raw);
   if (!backend) {
     const named = raw['backend'] || raw['platform'];

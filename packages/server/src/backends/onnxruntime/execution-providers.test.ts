@@ -1,0 +1,48 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { InstanceGroupConfig } from '../../core/config/model-config.js';
+import { planInstances } from './execution-providers.js';
+
+const group = (g: Partial<InstanceGroupConfig>): InstanceGroupConfig => ({
+  name: '',
+  kind: 'KIND_CPU',
+  count: 1,
+  gpus: [],
+  ...g,
+});
+const yes = () => ({ available: true });
+const no = () => ({ available: false, reason: 'not installed' });
+
+describe('planInstances', () => {
+  test('CPU groups: Triton names, index suffix only for several instances', () => {
+    const warnings: string[] = [];
+    const planned = planInstances('m', [group({ name: 'a', count: 2 }), group({ count: 1 })], no, (w) =>
+      warnings.push(w),
+    );
+    assert.deepEqual(planned, [
+      { name: 'a_0', kind: 'CPU', deviceId: 0 },
+      { name: 'a_1', kind: 'CPU', deviceId: 0 },
+      { name: 'm_1', kind: 'CPU', deviceId: 0 },
+    ]);
+    assert.deepEqual(warnings, []);
+  });
+
+  test('KIND_GPU: count instances per listed GPU when CUDA is available, a clear error otherwise', () => {
+    const planned = planInstances('m', [group({ name: 'g', kind: 'KIND_GPU', count: 2, gpus: [0, 3] })], yes, () => {});
+    assert.deepEqual(
+      planned.map((p) => `${p.name}@${p.kind}${p.deviceId}`),
+      ['g_0@GPU0', 'g_1@GPU0', 'g_2@GPU3', 'g_3@GPU3'],
+    );
+    assert.throws(
+      () => planInstances('m', [group({ name: 'g', kind: 'KIND_GPU', gpus: [0] })], no, () => {}),
+      /instance group 'g' has kind KIND_GPU, but the CUDA execution provider is not available \(not installed\); install .*ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci.*onnxruntime-node-install=cuda12/,
+    );
+  });
+
+  test('KIND_AUTO: GPU with CUDA, else CPU and a warning', () => {
+    assert.equal(planInstances('m', [group({ kind: 'KIND_AUTO' })], yes, () => {})[0]!.kind, 'GPU');
+    const warnings: string[] = [];
+    assert.equal(planInstances('m', [group({ kind: 'KIND_AUTO' })], no, (w) => warnings.push(w))[0]!.kind, 'CPU');
+    assert.match(warnings[0]!, /KIND_AUTO\) runs on CPU: not installed/);
+  });
+});
