@@ -10,6 +10,7 @@ import { createJsBackend } from './backends/js/index.js';
 import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
 import type { ServerSettings } from './cli/settings.js';
 import { systemClock } from './core/clock.js';
+import { resolveGpus, type GpuDetection } from './core/gpu-detect.js';
 import { InferenceServer } from './core/inference-server.js';
 import { LogSettingsStore } from './core/log-settings.js';
 import { ObserverHub } from './core/observer-hub.js';
@@ -41,6 +42,8 @@ export interface ServerDeps {
   logger?: Logger;
   /** Backends to register instead of the built-in set. */
   backends?: readonly Backend[];
+  /** GPU detection instead of the host's (tests inject a GPU host); `--gpus` still applies. */
+  detectGpus?: () => GpuDetection;
 }
 
 /** The built-in backends. */
@@ -63,12 +66,15 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const observers = new ObserverHub();
   const repository = new ModelRepository(settings.modelRepository);
   await repository.listModels();
+  const gpus = resolveGpus(settings.gpus, deps.detectGpus);
+  logger.info({ gpus: gpus.ids, source: gpus.source }, 'GPUs');
   const manager = new ModelManager({
     repository,
     controlMode: settings.modelControlMode,
     startupModels: settings.loadModel,
     pollSecs: settings.repositoryPollSecs,
     autoComplete: !settings.disableAutoCompleteConfig && !settings.strictModelConfig,
+    gpus: gpus.ids,
     backends: deps.backends ?? defaultBackends(),
     logger,
     clock: systemClock,

@@ -12,4 +12,5 @@ export type * from './core/protocol-shapes.js';
 export type * from './core/inference-core.js';
 export type * from './core/observer.js';
 export type * from './core/config/model-config.js';
+export type { GpuDetection } from './core/gpu-detect.js';
 export type * from './backend-api/backend.js';

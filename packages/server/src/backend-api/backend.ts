@@ -103,6 +103,13 @@ export interface BackendModel {
   unload(): Promise<void>;
 }
 
+/** Whether a backend can place instances on GPUs right now (see {@link Backend.gpuSupport}). */
+export interface GpuSupport {
+  readonly available: boolean;
+  /** Why not, when unavailable, and how to fix it; quoted in load errors. */
+  readonly reason?: string;
+}
+
 /** A backend: a factory of loaded models. */
 export interface Backend {
   /** Name used in config `backend:` (e.g. `js`). */
@@ -116,6 +123,13 @@ export interface Backend {
   autoCompleteConfig?(
     ctx: Omit<BackendModelContext, 'config'> & { config: Partial<ModelConfig> },
   ): Promise<Partial<ModelConfig>>;
+  /**
+   * Whether this backend can run instances on GPUs now (the onnxruntime backend: only when its
+   * CUDA provider is installed). The core offers the host's GPUs to config normalization only when
+   * this says available, so `KIND_AUTO` becomes `KIND_GPU` only where a GPU can really be used, and
+   * a `KIND_GPU` group fails with `reason`. A backend without this member runs on CPU only.
+   */
+  gpuSupport?(): GpuSupport;
   /** Loads a model version and starts its instances. */
   loadModel(ctx: BackendModelContext): Promise<BackendModel>;
 }

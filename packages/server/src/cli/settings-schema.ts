@@ -26,6 +26,8 @@ export interface ServerSettings {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   disableAutoCompleteConfig: boolean;
   strictModelConfig: boolean;
+  /** `auto`, `none` or comma-separated CUDA device ids (parsed by `core/gpu-detect.ts`). */
+  gpus: string;
   grpcMaxMessageBytes: number;
   httpMaxBodyBytes: number;
 }
@@ -186,6 +188,16 @@ export const SETTINGS: readonly SettingEntry[] = [
     default: false,
     valueName: 'bool',
     description: "Triton's older spelling of --disable-auto-complete-config; either one set turns both on.",
+  },
+  {
+    key: 'gpus',
+    flag: '--gpus',
+    env: 'TENSORGATE_GPUS',
+    type: 'string',
+    default: 'auto',
+    valueName: 'ids',
+    description:
+      'GPUs models may use: auto (the NVIDIA GPUs found, after CUDA_VISIBLE_DEVICES), none, or CUDA ids such as 0,1.',
   },
   {
     key: 'exitTimeoutSecs',

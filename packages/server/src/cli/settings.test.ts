@@ -46,6 +46,7 @@ describe('parseSettings defaults', () => {
       logLevel: 'info',
       disableAutoCompleteConfig: false,
       strictModelConfig: false,
+      gpus: 'auto',
       grpcMaxMessageBytes: 2147483647,
       httpMaxBodyBytes: 67108864,
     } satisfies ServerSettings);
@@ -118,6 +119,13 @@ describe('parseSettings flags', () => {
     const b = parse(['--disable-auto-complete-config']);
     assert.equal(b.strictModelConfig, true);
     assert.equal(parse(['--strict-model-config', 'false']).disableAutoCompleteConfig, false);
+  });
+
+  test('--gpus takes auto, none or GPU ids, from the flag or TENSORGATE_GPUS', () => {
+    assert.equal(parse(['--gpus', '0,1']).gpus, '0,1');
+    assert.equal(parse([], { TENSORGATE_GPUS: 'none' }).gpus, 'none');
+    rejects([...REPO, '--gpus', 'all'], /--gpus \(TENSORGATE_GPUS\) 'all' is invalid: must be 'auto', 'none' or/);
+    rejects([...REPO, '--gpus', '0,-1'], /'0,-1' is invalid/);
   });
 
   test('the last of a repeated single-value flag wins (getopt behaviour)', () => {

@@ -6,6 +6,7 @@
  * else the default.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { parseGpuSetting } from '../core/gpu-detect.js';
 import {
   SETTINGS,
   type RawSettings,
@@ -161,6 +162,12 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   const noAutoComplete = settings.disableAutoCompleteConfig || settings.strictModelConfig;
   settings.disableAutoCompleteConfig = noAutoComplete;
   settings.strictModelConfig = noAutoComplete;
+
+  try {
+    parseGpuSetting(settings.gpus);
+  } catch (err) {
+    throw new SettingsError(`--gpus (TENSORGATE_GPUS) '${settings.gpus}' is invalid: ${(err as Error).message}`);
+  }
 
   if (settings.loadModel.includes('*') && settings.loadModel.length > 1) {
     throw new SettingsError('--load-model=* loads every model and must be the only --load-model');

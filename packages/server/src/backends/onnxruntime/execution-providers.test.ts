@@ -1,7 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { InstanceGroupConfig } from '../../core/config/model-config.js';
-import { planInstances } from './execution-providers.js';
+import { createOnnxRuntimeBackend } from './ort-backend.js';
+import { CUDA_INSTALL_HINT, gpuSupportFrom, planInstances } from './execution-providers.js';
 
 const group = (g: Partial<InstanceGroupConfig>): InstanceGroupConfig => ({
   name: '',
@@ -44,5 +45,17 @@ describe('planInstances', () => {
     const warnings: string[] = [];
     assert.equal(planInstances('m', [group({ kind: 'KIND_AUTO' })], no, (w) => warnings.push(w))[0]!.kind, 'CPU');
     assert.match(warnings[0]!, /KIND_AUTO\) runs on CPU: not installed/);
+  });
+});
+
+describe('gpu support (Backend.gpuSupport)', () => {
+  test('available with CUDA; otherwise the reason and how to install CUDA', () => {
+    assert.deepEqual(gpuSupportFrom(yes()), { available: true });
+    assert.deepEqual(gpuSupportFrom(no()), { available: false, reason: `not installed; ${CUDA_INSTALL_HINT}` });
+  });
+
+  test('the backend answers from its CUDA detection', () => {
+    assert.equal(createOnnxRuntimeBackend({ cudaSupport: yes }).gpuSupport?.().available, true);
+    assert.match(createOnnxRuntimeBackend({ cudaSupport: no }).gpuSupport?.().reason ?? '', /^not installed; install/);
   });
 });

@@ -7,6 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import type { GpuSupport } from '../../backend-api/backend.js';
 import type { InstanceGroupConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 
@@ -68,6 +69,23 @@ export function detectCudaSupport(): CudaSupport {
   return cached;
 }
 
+/**
+ * The backend's answer to `Backend.gpuSupport`: available when the CUDA provider is, else why
+ * not with the install hint, so a `KIND_GPU` group on a GPU host says how to get CUDA.
+ *
+ * @example
+ * ```ts
+ * gpuSupportFrom(detectCudaSupport()); // { available: false, reason: '…; install the CUDA 12 binaries …' }
+ * ```
+ */
+export function gpuSupportFrom(cuda: CudaSupport): GpuSupport {
+  if (cuda.available) return { available: true };
+  return {
+    available: false,
+    reason: `${cuda.reason ?? 'the CUDA execution provider is not available'}; ${CUDA_INSTALL_HINT}`,
+  };
+}
+
 /** One planned instance: its name and where it runs. */
 export interface PlannedInstance {
   readonly name: string;
@@ -79,7 +97,8 @@ export interface PlannedInstance {
  * Expands `instance_group` into instances, named as Triton names them (the group name, suffixed
  * with the index when it has several). KIND_GPU starts `count` instances on each listed GPU and
  * needs the CUDA provider; KIND_AUTO runs on GPU 0 when CUDA is available, else on CPU with a
- * warning.
+ * warning. (Configs loaded by the server arrive normalized: KIND_AUTO already resolved against the
+ * host's GPUs and `gpus` filled, see `Backend.gpuSupport`; the fallbacks serve direct callers.)
  *
  * @throws InferenceError INVALID_ARG for KIND_GPU without CUDA (saying how to install it) and KIND_MODEL
  */

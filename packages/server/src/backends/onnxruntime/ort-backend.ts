@@ -16,7 +16,7 @@ import { JsInstance, type JsInstanceOptions } from '../js/js-instance.js';
 import { OutputValidator } from '../js/output-validation.js';
 import type { WorkerInit } from '../js/worker-messages.js';
 import { completeConfig, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
-import { detectCudaSupport, planInstances, type CudaSupport } from './execution-providers.js';
+import { detectCudaSupport, gpuSupportFrom, planInstances, type CudaSupport } from './execution-providers.js';
 import { latestOnnxModelFile, requireOnnxModelFile } from './model-file.js';
 import { readOnnxMetadata } from './read-metadata.js';
 
@@ -52,6 +52,8 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
   return {
     name: 'onnxruntime',
     platforms: ['onnxruntime_onnx'],
+
+    gpuSupport: () => gpuSupportFrom(cuda()),
 
     async autoCompleteConfig(ctx): Promise<Partial<ModelConfig>> {
       const raw = ctx.config;

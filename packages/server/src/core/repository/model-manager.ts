@@ -33,6 +33,8 @@ export interface ModelManagerOptions {
   pollSecs: number;
   /** Fill missing config from model files when the backend can. */
   autoComplete: boolean;
+  /** CUDA device ids of this host (`core/gpu-detect.ts`); none when absent. */
+  gpus?: readonly number[];
   backends: readonly Backend[];
   logger: Logger;
   clock: Clock;
@@ -173,6 +175,7 @@ export class ModelManager implements PollTarget {
           configJson,
           backends: this.opts.backends,
           autoComplete: this.opts.autoComplete,
+          ...(this.opts.gpus ? { gpus: this.opts.gpus } : {}),
           logger: this.opts.logger,
         }));
         versions = selectVersions(await repository.listVersions(name), config.version_policy);

@@ -20,6 +20,11 @@ export interface ResolveConfigOptions {
   configJson: string | undefined;
   backends: readonly Backend[];
   autoComplete: boolean;
+  /**
+   * CUDA device ids of this host (see `core/gpu-detect.ts`); none when absent. Offered to
+   * normalization only for backends that can use them (`Backend.gpuSupport`).
+   */
+  gpus?: readonly number[];
   logger: Logger;
 }
 
@@ -57,6 +62,48 @@ async function inferBackendFromFiles(
     // Unreadable folder or nothing recognizable: the caller reports the missing backend.
     return raw;
   }
+}
+
+/** Whether a raw group asks for GPUs: KIND_GPU, or KIND_AUTO (the default) listing GPUs the host has. */
+function asksForGpus(group: Record<string, unknown>, hostGpus: readonly number[]): boolean {
+  const kind = group['kind'] ?? 'KIND_AUTO';
+  if (kind === 'KIND_GPU') return true;
+  const listed = Array.isArray(group['gpus']) ? group['gpus'] : [];
+  return kind === 'KIND_AUTO' && listed.length > 0 && hostGpus.length > 0;
+}
+
+/**
+ * The GPUs normalization may place this model's instances on: the host's when the backend can use
+ * them now, else none, so `KIND_AUTO` becomes `KIND_GPU` only where a GPU really works (Triton
+ * offers every backend the host's GPUs; here a backend that cannot use them would fail to load).
+ * A group that asks for GPUs the backend cannot use fails here, saying why, which helps more than
+ * normalization's "no GPUs are available" on a host that has them.
+ */
+function gpusForBackend(
+  raw: Record<string, unknown>,
+  name: string,
+  backend: Backend,
+  hostGpus: readonly number[],
+): readonly number[] {
+  if (raw['ensemble_scheduling'] !== undefined) return [];
+  const groups = Array.isArray(raw['instance_group']) ? (raw['instance_group'] as Record<string, unknown>[]) : [];
+  const asking = groups.findIndex((g) => typeof g === 'object' && g !== null && asksForGpus(g, hostGpus));
+  if (asking < 0 && hostGpus.length === 0) return [];
+  const support = backend.gpuSupport?.();
+  if (support?.available) return hostGpus;
+  if (asking < 0) return [];
+  const group = groups[asking]!;
+  const groupName = typeof group['name'] === 'string' && group['name'] ? group['name'] : `${name}_${asking}`;
+  const prefix = `instance group ${groupName} of model ${name}`;
+  const what = group['kind'] === 'KIND_GPU' ? 'has kind KIND_GPU' : 'has kind KIND_AUTO and lists GPUs';
+  if (!backend.gpuSupport) {
+    throw invalidArg(`${prefix} ${what}, but the ${backend.name} backend runs models on CPU only; use KIND_CPU`);
+  }
+  // No GPU on the host: normalization reports it in Triton's words.
+  if (hostGpus.length === 0) return [];
+  throw invalidArg(
+    `${prefix} ${what}, but the ${backend.name} backend cannot use GPUs: ${support?.reason ?? 'unknown reason'}`,
+  );
 }
 
 /**
@@ -103,5 +150,6 @@ export async function resolveModelConfig(
     });
     raw = completed as Record<string, unknown>;
   }
-  return { config: normalizeConfig(raw, { modelName: name }), backend };
+  const availableGpus = gpusForBackend(raw, name, backend, opts.gpus ?? []);
+  return { config: normalizeConfig(raw, { modelName: name, availableGpus }), backend };
 }
