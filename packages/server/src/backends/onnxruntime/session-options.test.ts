@@ -9,14 +9,15 @@ const config = (parameters: Record<string, string> = {}, extra: Record<string, u
 });
 
 describe('sessionSettings', () => {
-  test('defaults share the cores between instances: 2 instances on 2 cores → 1 intra-op thread each', () => {
+  test('defaults share the cores but one between instances: 2 instances on 2 cores → 1 intra-op thread each', () => {
     assert.deepEqual(sessionSettings(config(), 2), {
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
       intraOpNumThreads: 1,
       interOpNumThreads: 1,
     });
-    assert.equal(sessionSettings(config(), 8).intraOpNumThreads, 4);
+    assert.equal(sessionSettings(config(), 8).intraOpNumThreads, 3, '7 cores for 2 instances');
+    assert.equal(sessionSettings(config(), 16).intraOpNumThreads, 7);
     assert.equal(sessionSettings(config(), 1).intraOpNumThreads, 1, 'never below 1');
   });
 

@@ -83,7 +83,7 @@ function graphLevel(config: Record<string, unknown>): OrtSessionSettings['graphO
  * @throws InferenceError INVALID_ARG naming the parameter whose value cannot be used
  * @example
  * ```ts
- * sessionSettings(config, 2); // 2 instances on 2 cores → { intraOpNumThreads: 1, interOpNumThreads: 1, ... }
+ * sessionSettings(config, 8); // 2 instances on 8 cores → { intraOpNumThreads: 3, interOpNumThreads: 1, ... }
  * ```
  */
 export function sessionSettings(config: ModelConfig, cores: number): OrtSessionSettings {
@@ -100,7 +100,7 @@ export function sessionSettings(config: ModelConfig, cores: number): OrtSessionS
   // 0 means "let ONNX Runtime choose" (one thread per core), as in Triton; absent means our default.
   const intra = intParam(config, 'intra_op_thread_count');
   if (intra === undefined) {
-    settings.intraOpNumThreads = Math.max(1, Math.floor(cores / totalInstanceCount(config)));
+    settings.intraOpNumThreads = Math.max(1, Math.floor((cores - 1) / totalInstanceCount(config)));
   } else if (intra > 0) {
     settings.intraOpNumThreads = intra;
   }
