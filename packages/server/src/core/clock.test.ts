@@ -1,0 +1,34 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { systemClock } from './clock.js';
+
+describe('systemClock.setTimer', () => {
+  test('fires once, never synchronously, and not before its (fractional) deadline', async () => {
+    for (const ms of [0, 0.3, 1.2, 4]) {
+      const start = performance.now();
+      let fired = 0;
+      let firedAt = 0;
+      const done = new Promise<void>((resolve) =>
+        systemClock.setTimer(() => {
+          fired++;
+          firedAt = performance.now();
+          resolve();
+        }, ms),
+      );
+      assert.equal(fired, 0, 'not synchronous');
+      await done;
+      await new Promise((r) => setTimeout(r, 5));
+      assert.equal(fired, 1);
+      // A lower bound only (an early timer is a bug); how late it fires is never asserted.
+      assert.ok(firedAt - start >= ms, `fired after ${firedAt - start} ms for a ${ms} ms timer`);
+    }
+  });
+
+  test('a cancelled timer never fires, in either phase', async () => {
+    let fired = false;
+    systemClock.setTimer(() => (fired = true), 0.5)();
+    systemClock.setTimer(() => (fired = true), 3)();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fired, false);
+  });
+});
