@@ -196,6 +196,19 @@ describe('dynamic batching over the wire', { timeout: 90_000 }, () => {
       m.batch_stats.map((row) => [row.batch_size, row.compute_infer.count]),
       [[8, 2]],
     );
+    // Prometheus sees the same real batches: 2 executions for 16 inferences.
+    const metrics = await (await fetch(s.metrics)).text();
+    const metric = (name: string) =>
+      Number(
+        metrics
+          .split('\n')
+          .find((l) => l.startsWith(`${name}{model="batched",version="1"}`))
+          ?.split(' ')
+          .pop(),
+      );
+    assert.equal(metric('nv_inference_exec_count'), 2);
+    assert.equal(metric('nv_inference_count'), 16);
+    assert.equal(metric('nv_inference_request_success'), 10);
     const runs = await executions('batched');
     assert.equal(runs.length, 2);
     assert.deepEqual(runs[0]!.split(',').sort(), ['g0', 'g1', 'g2', 'g3', 'h0', 'h1', 'h2', 'h3']);
