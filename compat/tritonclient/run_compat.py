@@ -59,7 +59,7 @@ from tritonclient.utils import InferenceServerException  # noqa: E402
 
 ARGS = None
 CHECKS = []
-MODELS = ["simple", "simple_string", "identity_fp32", "repeat_int32", "sleep_ms"]
+MODELS = ["simple", "simple_string", "identity_fp32", "repeat_int32", "sleep_ms", "lstm_timeseries", "image_classifier"]
 BIG_N = 4_750_000  # 19,000,000 bytes of FP32
 
 
@@ -1576,6 +1576,97 @@ def _():
         expect(not c.is_model_ready("sleep_ms", client_timeout=T()), "sleep_ms still ready after unload")
         c.load_model("sleep_ms", client_timeout=T())
         expect(c.is_model_ready("sleep_ms", client_timeout=T()), "sleep_ms not ready after load")
+
+
+# ==========================================================================
+# ONNX Runtime models with dynamic batching (lstm_timeseries, image_classifier)
+# ==========================================================================
+def lstm_series(batch, phase=0.0):
+    t = np.arange(10, dtype=np.float32)
+    rows = [np.sin((t + phase + 3 * b) * (2 * np.pi / 12)) for b in range(batch)]
+    return np.stack(rows).astype(np.float32).reshape(batch, 10, 1)
+
+
+def lstm_infer(mod, c, x, binary=True):
+    inp = mod.InferInput("INPUT", list(x.shape), "FP32")
+    if mod is httpclient:
+        inp.set_data_from_numpy(x, binary_data=binary)
+        outs = [httpclient.InferRequestedOutput("OUTPUT", binary_data=binary)]
+    else:
+        inp.set_data_from_numpy(x)
+        outs = [grpcclient.InferRequestedOutput("OUTPUT")]
+    return c.infer("lstm_timeseries", [inp], outputs=outs).as_numpy("OUTPUT")
+
+
+@check("http+grpc.onnx.lstm_timeseries")
+def _():
+    x = lstm_series(3)
+    with http() as h, grpc_() as g:
+        a = lstm_infer(httpclient, h, x, binary=True)
+        b = lstm_infer(httpclient, h, x, binary=False)
+        c_ = lstm_infer(grpcclient, g, x)
+        md = g.get_model_metadata("lstm_timeseries", as_json=True)
+    expect(a.shape == (3, 5) and a.dtype == np.float32, f"shape/dtype {a.shape} {a.dtype}")
+    expect(np.all(np.isfinite(a)), "non-finite forecast")
+    expect(np.allclose(a, b, atol=1e-6) and np.allclose(a, c_, atol=1e-6), "binary, JSON and gRPC results differ")
+    expect(md["platform"] in ("onnxruntime_onnx", "onnxruntime"), f"platform {md['platform']}")
+    expect(md["inputs"][0]["shape"] == ["-1", "10", "1"] or md["inputs"][0]["shape"] == [-1, 10, 1],
+           f"input shape {md['inputs'][0]['shape']}")
+    # The forecast continues a period-12 sine (fitted head): next value after phase 0 series is sin(2*pi*10/12).
+    expect(abs(float(a[0, 0]) - float(np.sin(10 * 2 * np.pi / 12))) < 0.3, f"forecast {a[0]}")
+
+
+@check("grpc.onnx.lstm_concurrent_requests_match_single")
+def _():
+    # 24 concurrent requests are merged by the dynamic batcher; each must get its own rows back.
+    xs = [lstm_series(1 + i % 3, phase=0.37 * i) for i in range(24)]
+    with grpc_() as g:
+        singles = [lstm_infer(grpcclient, g, x) for x in xs]
+        q = queue.Queue()
+        for i, x in enumerate(xs):
+            inp = grpcclient.InferInput("INPUT", list(x.shape), "FP32")
+            inp.set_data_from_numpy(x)
+            g.async_infer("lstm_timeseries", [inp], request_id=str(i),
+                          callback=lambda result, error: q.put((result, error)), client_timeout=T())
+        got = {}
+        for _ in xs:
+            result, error = q.get(timeout=T())
+            expect(error is None, f"callback error {error}")
+            got[int(result.get_response().id)] = result.as_numpy("OUTPUT")
+        stats = g.get_inference_statistics("lstm_timeseries", as_json=True)
+    for i, single in enumerate(singles):
+        expect(np.allclose(got[i], single, atol=1e-5), f"request {i}: batched result differs from single")
+    sizes = [int(b["batch_size"]) for b in stats["model_stats"][0].get("batch_stats", [])]
+    expect(len(sizes) > 0, "no batch_stats")
+
+
+@check("http.onnx.image_classifier_classification")
+def _():
+    x = (np.arange(3 * 224 * 224, dtype=np.float32) % 255 / 255.0).reshape(1, 3, 224, 224)
+    with http() as c:
+        inp = httpclient.InferInput("input", [1, 3, 224, 224], "FP32")
+        inp.set_data_from_numpy(x, binary_data=True)
+        res = c.infer("image_classifier", [inp],
+                      outputs=[httpclient.InferRequestedOutput("output", binary_data=True, class_count=3)])
+    top = res.as_numpy("output")
+    expect(top.shape == (1, 3), f"shape {top.shape}")
+    parts = [t.decode() if isinstance(t, bytes) else str(t) for t in top.reshape(-1)]
+    for p_ in parts:
+        v, idx, label = p_.split(":")
+        expect(label == f"class_{int(idx):04d}", f"label {p_}")
+    vals = [float(p_.split(":")[0]) for p_ in parts]
+    expect(vals == sorted(vals, reverse=True), f"not sorted {vals}")
+
+
+@check("grpc.onnx.bad_shape")
+def _():
+    with grpc_() as g:
+        x = np.zeros((1, 9, 1), dtype=np.float32)
+        inp = grpcclient.InferInput("INPUT", [1, 9, 1], "FP32")
+        inp.set_data_from_numpy(x)
+        expect_grpc_error(lambda: g.infer("lstm_timeseries", [inp], client_timeout=T()),
+                          mentions=("INPUT",), statuses=("StatusCode.INVALID_ARGUMENT",))
+        expect(g.is_model_ready("lstm_timeseries"), "server not serving after bad request")
 
 
 # ==========================================================================
