@@ -1,0 +1,302 @@
+/**
+ * The HTTP/REST client: KServe v2 routes plus Triton's binary tensor data, model repository,
+ * statistics and generate extensions, over the platform's `fetch`. Browser-safe: no node: imports.
+ */
+import { callSignal, cancelledError, type CallSignal } from '../call-signal.js';
+import { InferenceServerError, invalidArgument } from '../errors.js';
+import type { InferenceClient } from '../inference-client.js';
+import type { InferInput } from '../infer-input.js';
+import type { InferResult } from '../infer-result.js';
+import type {
+  CallOptions,
+  InferOptions,
+  LoadModelOptions,
+  ModelVersion,
+  RepositoryIndexOptions,
+  UnloadModelOptions,
+} from '../options.js';
+import { versionString } from '../request-parameters.js';
+import { retryPolicy, withRetries } from '../retry.js';
+import type {
+  InferenceStatistics,
+  ModelConfig,
+  ModelMetadata,
+  RepositoryIndexEntry,
+  ServerMetadata,
+} from '../server-types.js';
+import { compress } from './compress.js';
+import type { GenerateOptions, GenerateRequest, GenerateResponse } from './generate-types.js';
+import type { HttpClientOptions } from './http-options.js';
+import { errorFromResponse, fetchFailure } from './http-errors.js';
+import { decodeInferBody, encodeInferBody, HEADER_LENGTH_HEADER } from './infer-body.js';
+import { readSseEvents } from './sse-parser.js';
+
+/** One HTTP exchange's inputs. */
+interface Exchange {
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly body?: Uint8Array | string;
+  readonly headers?: Record<string, string>;
+  readonly requestId?: string;
+  /** Statuses returned to the caller rather than thrown (health checks read the status). */
+  readonly passStatus?: boolean;
+  /** A call signal the caller owns and disposes (it outlives the exchange, e.g. to read a stream). */
+  readonly call?: CallSignal;
+}
+
+/**
+ * HTTP client; see {@link InferenceClient} for the shared methods.
+ *
+ * @example
+ * ```ts
+ * const client = new HttpInferenceClient('http://localhost:8000');
+ * const ready = await client.isModelReady('simple');
+ * ```
+ */
+export class HttpInferenceClient implements InferenceClient {
+  /** Always 'http'. */
+  readonly transport = 'http' as const;
+  /** The server's base URL without a trailing slash, e.g. `http://localhost:8000`. */
+  readonly baseUrl: string;
+  private readonly options: HttpClientOptions;
+  private readonly fetchFn: typeof fetch;
+  private closed = false;
+
+  /**
+   * @param baseUrl - `http://host:port` or `https://host:port` (a bare `host:port` means http).
+   */
+  constructor(baseUrl: string, options: HttpClientOptions = {}) {
+    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl) ? baseUrl : `http://${baseUrl}`;
+    this.baseUrl = withScheme.replace(/\/+$/, '');
+    this.options = options;
+    this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+  }
+
+  async isServerLive(options: CallOptions = {}): Promise<boolean> {
+    return (await this.status('/v2/health/live', options)) === 200;
+  }
+
+  async isServerReady(options: CallOptions = {}): Promise<boolean> {
+    return (await this.status('/v2/health/ready', options)) === 200;
+  }
+
+  async isModelReady(name: string, version?: ModelVersion, options: CallOptions = {}): Promise<boolean> {
+    return (await this.status(`${modelPath(name, version)}/ready`, options)) === 200;
+  }
+
+  async getServerMetadata(options: CallOptions = {}): Promise<ServerMetadata> {
+    return (await this.json({ method: 'GET', path: '/v2' }, options)) as ServerMetadata;
+  }
+
+  async getModelMetadata(name: string, version?: ModelVersion, options: CallOptions = {}): Promise<ModelMetadata> {
+    return (await this.json({ method: 'GET', path: modelPath(name, version) }, options)) as ModelMetadata;
+  }
+
+  async getModelConfig(name: string, version?: ModelVersion, options: CallOptions = {}): Promise<ModelConfig> {
+    return (await this.json({ method: 'GET', path: `${modelPath(name, version)}/config` }, options)) as ModelConfig;
+  }
+
+  async getModelRepositoryIndex(options: RepositoryIndexOptions = {}): Promise<RepositoryIndexEntry[]> {
+    const body = JSON.stringify(options.readyOnly === true ? { ready: true } : {});
+    const rows = (await this.json({ method: 'POST', path: '/v2/repository/index', body }, options)) as Array<
+      Partial<RepositoryIndexEntry> & { name: string }
+    >;
+    return rows.map((r) => ({ name: r.name, version: r.version ?? '', state: r.state ?? '', reason: r.reason ?? '' }));
+  }
+
+  async loadModel(name: string, options: LoadModelOptions = {}): Promise<void> {
+    const parameters: Record<string, unknown> = {};
+    if (options.config !== undefined) {
+      parameters['config'] = typeof options.config === 'string' ? options.config : JSON.stringify(options.config);
+    }
+    const body = JSON.stringify(Object.keys(parameters).length > 0 ? { parameters } : {});
+    await this.json({ method: 'POST', path: `/v2/repository/models/${encodeURIComponent(name)}/load`, body }, options);
+  }
+
+  async unloadModel(name: string, options: UnloadModelOptions = {}): Promise<void> {
+    const body = JSON.stringify(
+      options.unloadDependents === undefined ? {} : { parameters: { unload_dependents: options.unloadDependents } },
+    );
+    await this.json(
+      { method: 'POST', path: `/v2/repository/models/${encodeURIComponent(name)}/unload`, body },
+      options,
+    );
+  }
+
+  async getInferenceStatistics(
+    name?: string,
+    version?: ModelVersion,
+    options: CallOptions = {},
+  ): Promise<InferenceStatistics> {
+    const path = name === undefined || name === '' ? '/v2/models/stats' : `${modelPath(name, version)}/stats`;
+    return (await this.json({ method: 'GET', path }, options)) as InferenceStatistics;
+  }
+
+  async infer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): Promise<InferResult> {
+    const requestId = options.requestId ?? '';
+    const encoded = encodeInferBody(inputs, options);
+    const headers: Record<string, string> = {};
+    if (encoded.headerLength !== undefined) {
+      headers[HEADER_LENGTH_HEADER] = String(encoded.headerLength);
+      headers['Content-Type'] = 'application/octet-stream';
+    } else {
+      headers['Content-Type'] = 'application/json';
+    }
+    const { request = 'none', response = 'none' } = this.options.compression ?? {};
+    let body = encoded.body;
+    if (request !== 'none') {
+      body = await compress(body, request);
+      headers['Content-Encoding'] = request;
+    }
+    headers['Accept-Encoding'] = response === 'none' ? 'identity' : response;
+    const path = `${modelPath(model, options.modelVersion)}/infer`;
+    return this.exchange({ method: 'POST', path, body, headers, requestId }, options, async (res) => {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const lengthHeader = res.headers.get(HEADER_LENGTH_HEADER);
+      return decodeInferBody(bytes, lengthHeader === null ? undefined : Number(lengthHeader), requestId);
+    });
+  }
+
+  /**
+   * Triton's generate extension: one JSON request, one JSON response.
+   *
+   * @example
+   * ```ts
+   * const r = await client.generate('llm', { text_input: 'Hello', parameters: { max_tokens: 16 } });
+   * r.text_output;
+   * ```
+   */
+  async generate(model: string, body: GenerateRequest, options: GenerateOptions = {}): Promise<GenerateResponse> {
+    const path = `${modelPath(model, options.modelVersion)}/generate`;
+    const headers = { 'Content-Type': 'application/json' };
+    return (await this.json(
+      { method: 'POST', path, body: JSON.stringify(body), headers },
+      options,
+    )) as GenerateResponse;
+  }
+
+  /**
+   * Triton's generate extension, streamed: one {@link GenerateResponse} per Server-Sent Event.
+   * An error event (`{"error": ...}`) ends the iteration with an InferenceServerError.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of client.generateStream('llm', { text_input: 'Hello' })) out += chunk.text_output;
+   * ```
+   */
+  async *generateStream(
+    model: string,
+    body: GenerateRequest,
+    options: GenerateOptions = {},
+  ): AsyncGenerator<GenerateResponse> {
+    const path = `${modelPath(model, options.modelVersion)}/generate_stream`;
+    const headers = { 'Content-Type': 'application/json', Accept: 'text/event-stream' };
+    const call = callSignal(options.timeoutMs ?? this.options.timeoutMs, options.signal, 'http');
+    try {
+      const res = await this.exchange(
+        { method: 'POST', path, body: JSON.stringify(body), headers, call },
+        options,
+        async (r) => r,
+      );
+      if (res.body === null) return;
+      try {
+        for await (const event of readSseEvents(res.body)) {
+          const doc = parseEventJson(event.data);
+          if (typeof doc['error'] === 'string') {
+            throw new InferenceServerError(doc['error'], { code: 'INTERNAL', status: res.status, transport: 'http' });
+          }
+          yield doc as GenerateResponse;
+        }
+      } catch (e) {
+        if (call.signal?.aborted) throw call.signal.reason;
+        throw e instanceof InferenceServerError ? e : fetchFailure(e, '');
+      }
+    } finally {
+      call.dispose();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private async status(path: string, options: CallOptions): Promise<number> {
+    return this.exchange({ method: 'GET', path, passStatus: true }, options, async (res) => {
+      await res.arrayBuffer().catch(() => undefined);
+      return res.status;
+    });
+  }
+
+  private json(exchange: Exchange, options: CallOptions): Promise<unknown> {
+    return this.exchange(exchange, options, async (res) => {
+      const text = await res.text();
+      return text === '' ? {} : (JSON.parse(text) as unknown);
+    });
+  }
+
+  /** Sends one request (with retries), checks the status and hands the response to `read`. */
+  private async exchange<T>(ex: Exchange, options: CallOptions, read: (res: Response) => Promise<T>): Promise<T> {
+    if (this.closed) throw invalidArgument('the client is closed');
+    const requestId = ex.requestId ?? '';
+    const call = ex.call ?? callSignal(options.timeoutMs ?? this.options.timeoutMs, options.signal, 'http', requestId);
+    const headers = { ...this.options.headers, ...options.headers, ...ex.headers };
+    try {
+      return await withRetries(
+        async () => {
+          let res: Response;
+          try {
+            res = await this.fetchFn(this.baseUrl + ex.path, {
+              method: ex.method,
+              headers,
+              ...(ex.body === undefined ? {} : { body: ex.body as BodyInit }),
+              ...(call.signal === undefined ? {} : { signal: call.signal }),
+            });
+          } catch (e) {
+            throw call.signal?.aborted ? call.signal.reason : fetchFailure(e, requestId);
+          }
+          if (res.status !== 200 && !ex.passStatus) throw await errorFromResponse(res, requestId);
+          try {
+            return await read(res);
+          } catch (e) {
+            if (call.signal?.aborted) throw call.signal.reason;
+            if (e instanceof InferenceServerError) throw e;
+            if (e instanceof SyntaxError) {
+              throw new InferenceServerError(`malformed response from ${ex.path}: ${e.message}`, {
+                code: 'INTERNAL',
+                status: res.status,
+                transport: 'http',
+                requestId,
+              });
+            }
+            throw fetchFailure(e, requestId);
+          }
+        },
+        retryPolicy(options.retry ?? this.options.retry),
+        call.signal,
+      );
+    } catch (e) {
+      throw e instanceof InferenceServerError ? e : cancelledError(e, 'http', requestId);
+    } finally {
+      if (ex.call === undefined) call.dispose();
+    }
+  }
+}
+
+/** `/v2/models/{m}[/versions/{v}]` with the name and version escaped. */
+function modelPath(name: string, version: ModelVersion | undefined): string {
+  const v = versionString(version);
+  return `/v2/models/${encodeURIComponent(name)}${v === '' ? '' : `/versions/${encodeURIComponent(v)}`}`;
+}
+
+function parseEventJson(data: string): Record<string, unknown> {
+  try {
+    const doc = JSON.parse(data) as unknown;
+    if (doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return doc as Record<string, unknown>;
+  } catch {
+    // fall through
+  }
+  throw new InferenceServerError(`malformed generate_stream event: ${data.slice(0, 200)}`, {
+    code: 'INTERNAL',
+    transport: 'http',
+  });
+}

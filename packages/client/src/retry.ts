@@ -1,0 +1,116 @@
+/**
+ * Retries with capped exponential backoff and full jitter, for retryable failures only.
+ *
+ * Written by hand (rather than with a retry library) because it is ~60 lines, must stay
+ * dependency-free for browsers, and has to honour the call's AbortSignal and overall deadline.
+ */
+import { InferenceServerError, type ErrorCode } from './errors.js';
+
+/** How a client retries failed calls. Retries are off unless `maxAttempts` is above 1. */
+export interface RetryOptions {
+  /** Total attempts including the first; 1 (the default) disables retries. */
+  readonly maxAttempts?: number;
+  /** Delay cap before the first retry, in milliseconds (default 50). */
+  readonly initialDelayMs?: number;
+  /** Upper bound of any single delay, in milliseconds (default 2000). */
+  readonly maxDelayMs?: number;
+  /** Growth factor of the delay cap per attempt (default 2). */
+  readonly multiplier?: number;
+  /**
+   * Codes that are retried (default UNAVAILABLE, which includes a lost or refused connection and
+   * HTTP 502/503, and RESOURCE_EXHAUSTED, i.e. gRPC 8 or HTTP 429). Errors of any other code,
+   * e.g. INVALID_ARG or DEADLINE_EXCEEDED, are returned at once.
+   */
+  readonly retryOn?: readonly ErrorCode[];
+}
+
+/** {@link RetryOptions} with every field set. */
+export type RetryPolicy = Required<RetryOptions>;
+
+/** The default policy: one attempt (no retries); the other fields apply once maxAttempts > 1. */
+export const DEFAULT_RETRY: RetryPolicy = {
+  maxAttempts: 1,
+  initialDelayMs: 50,
+  maxDelayMs: 2000,
+  multiplier: 2,
+  retryOn: ['UNAVAILABLE', 'RESOURCE_EXHAUSTED'],
+};
+
+/** Fills in defaults; `undefined` gives {@link DEFAULT_RETRY}. */
+export function retryPolicy(options: RetryOptions | undefined): RetryPolicy {
+  return { ...DEFAULT_RETRY, ...options };
+}
+
+/**
+ * Delay before retry number `retry` (1 = the first retry): a uniformly random value in
+ * [0, min(maxDelayMs, initialDelayMs × multiplier^(retry-1))] ("full jitter", which spreads the
+ * retries of many clients that failed together). A server `Retry-After` hint raises the delay to
+ * at least that hint, still capped by maxDelayMs.
+ *
+ * @param random - source of [0, 1) values, injectable for tests.
+ * @example
+ * ```ts
+ * backoffDelay(3, DEFAULT_RETRY, () => 0.5) // 0.5 × min(2000, 50 × 4) = 100
+ * ```
+ */
+export function backoffDelay(
+  retry: number,
+  policy: RetryPolicy,
+  random: () => number = Math.random,
+  retryAfterMs?: number,
+): number {
+  const cap = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (retry - 1));
+  const jittered = random() * cap;
+  return retryAfterMs === undefined ? jittered : Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterMs));
+}
+
+/** Hooks for tests: a random source and a sleep function. */
+export interface RetryRuntime {
+  readonly random?: () => number;
+  readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+}
+
+/** Sleeps `ms`, rejecting early (with the signal's reason) when `signal` aborts. */
+export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/**
+ * Runs `attempt` until it succeeds, fails with a code the policy does not retry, the attempts run
+ * out, or `signal` aborts. The last error is thrown.
+ *
+ * @example
+ * ```ts
+ * const res = await withRetries(() => send(), retryPolicy({ maxAttempts: 3 }), signal);
+ * ```
+ */
+export async function withRetries<T>(
+  attempt: (n: number) => Promise<T>,
+  policy: RetryPolicy,
+  signal: AbortSignal | undefined,
+  runtime: RetryRuntime = {},
+): Promise<T> {
+  const sleep = runtime.sleep ?? abortableSleep;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(n);
+    } catch (e) {
+      const retryable = e instanceof InferenceServerError && policy.retryOn.includes(e.code);
+      if (!retryable || n >= policy.maxAttempts || signal?.aborted) throw e;
+      const delay = backoffDelay(n, policy, runtime.random, e.retryAfterMs);
+      // Aborted while waiting: the abort's reason (a deadline or a cancellation) is what is thrown.
+      await sleep(delay, signal);
+    }
+  }
+}
