@@ -4,8 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
+import { addClientCommands } from './client-commands.js';
 import { buildProgram } from './program.js';
+import { processIO } from './tools/cli-io.js';
 import { runServe } from './serve.js';
+import { registerGatewayCommand } from './gateway-command.js';
 import type { StartServer } from './serve.js';
 
 /** The package version, from packages/server/package.json (two levels up from src/cli or dist/cli). */
@@ -25,14 +28,19 @@ const createServer: StartServer = async (settings, deps) => {
   return mod.createServer(settings, deps);
 };
 
+const version = packageVersion();
 const program = buildProgram({
-  version: packageVersion(),
+  version,
   async serve({ settings, warnings }) {
     const logger = pino({ name: 'tensorgate', level: settings.logLevel });
     for (const warning of warnings) logger.warn(warning);
     await runServe(settings, { logger, createServer });
   },
 });
+registerGatewayCommand(program);
+
+// infer, models, health, load, unload, perf: clients of a running server.
+addClientCommands(program, processIO(), (code) => (process.exitCode = code), version);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`tensorgate: ${err instanceof Error ? err.message : String(err)}\n`);
