@@ -105,7 +105,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
     }
     if (settings.allowHttp) {
-      const http = createHttpFrontend(core, { logger, bodyLimitBytes: settings.httpMaxBodyBytes, logSettings });
+      const http = createHttpFrontend(core, {
+        logger,
+        bodyLimitBytes: settings.httpMaxBodyBytes,
+        logSettings,
+        corsOrigins: settings.httpCorsOrigins,
+      });
       ports.http = await http.listen(settings.httpPort, settings.host);
       closers.push(() => http.close());
     }

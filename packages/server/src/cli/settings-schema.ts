@@ -30,6 +30,8 @@ export interface ServerSettings {
   gpus: string;
   grpcMaxMessageBytes: number;
   httpMaxBodyBytes: number;
+  /** Origins allowed to call the HTTP API from browsers (CORS); empty = no CORS headers. */
+  httpCorsOrigins: string[];
 }
 
 /**
@@ -250,6 +252,17 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'bytes',
     description:
       "Largest HTTP request body accepted, after decompression (Triton's default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).",
+  },
+  {
+    key: 'httpCorsOrigins',
+    flag: '--http-cors-origin',
+    env: 'TENSORGATE_HTTP_CORS_ORIGIN',
+    type: 'list',
+    default: [],
+    valueName: 'origin',
+    description:
+      "Let web pages from this origin call the HTTP API (CORS); repeat for several, or '*' for any. " +
+      'Off by default, as in Triton, which has no CORS support.',
   },
   {
     key: 'allowGrpc',

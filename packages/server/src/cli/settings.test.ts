@@ -49,6 +49,7 @@ describe('parseSettings defaults', () => {
       gpus: 'auto',
       grpcMaxMessageBytes: 2147483647,
       httpMaxBodyBytes: 67108864,
+      httpCorsOrigins: [],
     } satisfies ServerSettings);
   });
 

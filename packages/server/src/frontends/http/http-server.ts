@@ -4,6 +4,7 @@
  * wrong methods with 405 and every failure with `{"error": "..."}`.
  */
 import type { AddressInfo } from 'node:net';
+import cors from '@fastify/cors';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
@@ -32,7 +33,16 @@ export interface HttpFrontendOptions {
   bodyLimitBytes?: number | undefined;
   /** Log settings shared with the gRPC frontend (`/v2/logging`); a private store when absent. */
   logSettings?: LogSettingsStore | undefined;
+  /** Origins allowed to call the API from browsers (`'*'` for any); no CORS headers when empty. */
+  corsOrigins?: readonly string[] | undefined;
 }
+
+/**
+ * Headers a browser client must be allowed to send and read: the binary tensor extension puts the
+ * JSON header's length in `Inference-Header-Content-Length`, both ways.
+ */
+const CORS_ALLOWED_HEADERS = ['Content-Type', 'Content-Encoding', 'Inference-Header-Content-Length', 'Authorization'];
+const CORS_EXPOSED_HEADERS = ['Inference-Header-Content-Length', 'Content-Encoding'];
 
 /** A created (not yet listening) HTTP frontend. */
 export interface HttpFrontend {
@@ -141,6 +151,18 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
   );
 
   installErrorHandling(app, options.logger, bodyLimit);
+  const origins = options.corsOrigins ?? [];
+  if (origins.length > 0) {
+    // @fastify/cors answers preflights in an onRequest hook, before the 405 handlers below see
+    // OPTIONS, and adds the headers to every reply, errors included.
+    void app.register(cors, {
+      origin: origins.includes('*') ? '*' : [...origins],
+      methods: ['GET', 'HEAD', 'POST'],
+      allowedHeaders: CORS_ALLOWED_HEADERS,
+      exposedHeaders: CORS_EXPOSED_HEADERS,
+      maxAge: 600,
+    });
+  }
   registerRoutes(app, bindHandlers(core, options.logSettings ?? new LogSettingsStore(options.logger)));
 
   return {
