@@ -19,6 +19,7 @@ import { ModelRepository } from './core/repository/model-repository.js';
 import { createGrpcFrontend } from './frontends/grpc/index.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
+import { loadServerTls } from './frontends/tls-files.js';
 
 /** The server package version, reported by ServerMetadata. */
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -63,6 +64,8 @@ export function defaultBackends(): Backend[] {
  */
 export async function createServer(settings: ServerSettings, deps: ServerDeps = {}): Promise<RunningServer> {
   const logger = deps.logger ?? pino({ level: settings.logLevel });
+  // Before anything loads: a missing or mismatched certificate stops startup at once.
+  const tls = loadServerTls(settings);
   const observers = new ObserverHub();
   const repository = new ModelRepository(settings.modelRepository);
   await repository.listModels();
@@ -100,7 +103,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     await manager.start();
     core.markStarted();
     if (settings.allowGrpc) {
-      const grpc = createGrpcFrontend(core, { logger, maxMessageBytes: settings.grpcMaxMessageBytes, logSettings });
+      const grpc = createGrpcFrontend(core, {
+        logger,
+        maxMessageBytes: settings.grpcMaxMessageBytes,
+        logSettings,
+        tls: tls.grpc,
+      });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
     }
@@ -110,6 +118,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         bodyLimitBytes: settings.httpMaxBodyBytes,
         logSettings,
         corsOrigins: settings.httpCorsOrigins,
+        tls: tls.http,
       });
       ports.http = await http.listen(settings.httpPort, settings.host);
       closers.push(() => http.close());

@@ -18,7 +18,8 @@ test('docs/cli.md has a row for every setting with its env var, aliases and defa
       assert.ok(row.includes(`\`${alias}\``), `row of ${entry.flag} lacks ${alias}`);
     const shown = formatDefault(entry);
     const emptyList = entry.type === 'list' && entry.default.length === 0;
-    const expected = shown === undefined ? 'required' : emptyList ? 'none' : `\`${shown}\``;
+    const optional = entry.type === 'string' && entry.optional === true;
+    const expected = shown === undefined ? (optional ? 'none' : 'required') : emptyList ? 'none' : `\`${shown}\``;
     assert.equal(cells[3], expected, `default of ${entry.flag} in docs/cli.md`);
     if (entry.type === 'bool') {
       assert.ok(doc.includes(`\`--no-${entry.flag.slice(2)}\``), `docs/cli.md lacks --no-${entry.flag.slice(2)}`);

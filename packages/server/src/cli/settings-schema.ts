@@ -32,6 +32,22 @@ export interface ServerSettings {
   httpMaxBodyBytes: number;
   /** Origins allowed to call the HTTP API from browsers (CORS); empty = no CORS headers. */
   httpCorsOrigins: string[];
+  /** Serve HTTPS instead of HTTP (tensorgate's own; needs httpServerCert and httpServerKey). */
+  httpUseSsl: boolean;
+  /** PEM file of the HTTPS certificate chain. */
+  httpServerCert?: string;
+  /** PEM file of the HTTPS private key. */
+  httpServerKey?: string;
+  /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
+  grpcUseSsl: boolean;
+  /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
+  grpcUseSslMutual: boolean;
+  /** PEM file of the gRPC server certificate chain. */
+  grpcServerCert?: string;
+  /** PEM file of the gRPC server private key. */
+  grpcServerKey?: string;
+  /** PEM file of the CA(s) that client certificates must chain to (mutual TLS). */
+  grpcRootCert?: string;
 }
 
 /**
@@ -61,10 +77,12 @@ interface EntryBase<K extends SettingKey> {
   readonly description: string;
 }
 
-/** A free-form string (required when it has no default). */
+/** A free-form string (required when it has neither a default nor `optional`). */
 export interface StringEntry<K extends SettingKey> extends EntryBase<K> {
   readonly type: 'string';
   readonly default?: string;
+  /** Absent when not given (no default, not required), e.g. a file path used only with another flag. */
+  readonly optional?: true;
 }
 
 /** One of a fixed set of strings. */
@@ -265,6 +283,35 @@ export const SETTINGS: readonly SettingEntry[] = [
       'Off by default, as in Triton, which has no CORS support.',
   },
   {
+    key: 'httpUseSsl',
+    flag: '--http-use-ssl',
+    env: 'TENSORGATE_HTTP_USE_SSL',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description:
+      "Serve the HTTP API over HTTPS with --http-server-cert and --http-server-key (tensorgate's own; " +
+      'Triton has no HTTPS).',
+  },
+  {
+    key: 'httpServerCert',
+    flag: '--http-server-cert',
+    env: 'TENSORGATE_HTTP_SERVER_CERT',
+    type: 'string',
+    optional: true,
+    valueName: 'path',
+    description: 'PEM file of the HTTPS server certificate (chain); used with --http-use-ssl.',
+  },
+  {
+    key: 'httpServerKey',
+    flag: '--http-server-key',
+    env: 'TENSORGATE_HTTP_SERVER_KEY',
+    type: 'string',
+    optional: true,
+    valueName: 'path',
+    description: 'PEM file of the private key of --http-server-cert.',
+  },
+  {
     key: 'allowGrpc',
     flag: '--allow-grpc',
     env: 'TENSORGATE_ALLOW_GRPC',
@@ -294,6 +341,54 @@ export const SETTINGS: readonly SettingEntry[] = [
     max: INT32_MAX,
     valueName: 'bytes',
     description: 'Largest gRPC message received or sent.',
+  },
+  {
+    key: 'grpcUseSsl',
+    flag: '--grpc-use-ssl',
+    env: 'TENSORGATE_GRPC_USE_SSL',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description: 'Serve gRPC over TLS with --grpc-server-cert and --grpc-server-key.',
+  },
+  {
+    key: 'grpcUseSslMutual',
+    flag: '--grpc-use-ssl-mutual',
+    env: 'TENSORGATE_GRPC_USE_SSL_MUTUAL',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description:
+      'Serve gRPC over mutual TLS: as --grpc-use-ssl (which it implies), and clients must present a ' +
+      'certificate signed by --grpc-root-cert.',
+  },
+  {
+    key: 'grpcServerCert',
+    flag: '--grpc-server-cert',
+    env: 'TENSORGATE_GRPC_SERVER_CERT',
+    type: 'string',
+    optional: true,
+    valueName: 'path',
+    description: 'PEM file of the gRPC server certificate (chain); used with --grpc-use-ssl.',
+  },
+  {
+    key: 'grpcServerKey',
+    flag: '--grpc-server-key',
+    env: 'TENSORGATE_GRPC_SERVER_KEY',
+    type: 'string',
+    optional: true,
+    valueName: 'path',
+    description: 'PEM file of the private key of --grpc-server-cert.',
+  },
+  {
+    key: 'grpcRootCert',
+    flag: '--grpc-root-cert',
+    env: 'TENSORGATE_GRPC_ROOT_CERT',
+    type: 'string',
+    optional: true,
+    valueName: 'path',
+    description:
+      'PEM file of the CA certificate(s) client certificates must chain to; used with --grpc-use-ssl-mutual.',
   },
   {
     key: 'allowMetrics',

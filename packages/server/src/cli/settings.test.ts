@@ -50,6 +50,9 @@ describe('parseSettings defaults', () => {
       grpcMaxMessageBytes: 2147483647,
       httpMaxBodyBytes: 67108864,
       httpCorsOrigins: [],
+      httpUseSsl: false,
+      grpcUseSsl: false,
+      grpcUseSslMutual: false,
     } satisfies ServerSettings);
   });
 
@@ -223,6 +226,71 @@ describe('parseSettings rejects bad values with clear messages', () => {
   });
 });
 
+describe('TLS flags', () => {
+  const CERT = ['--grpc-server-cert', '/c.pem', '--grpc-server-key', '/k.pem'];
+
+  test('--grpc-use-ssl with a certificate and key', () => {
+    const s = parse(['--grpc-use-ssl', ...CERT]);
+    assert.equal(s.grpcUseSsl, true);
+    assert.equal(s.grpcUseSslMutual, false);
+    assert.equal(s.grpcServerCert, '/c.pem');
+    assert.equal(s.grpcServerKey, '/k.pem');
+    assert.equal(s.grpcRootCert, undefined);
+  });
+
+  test('--grpc-use-ssl-mutual implies --grpc-use-ssl (Triton: it preempts it)', () => {
+    const s = parse(['--grpc-use-ssl-mutual=true', ...CERT, '--grpc-root-cert=/ca.pem']);
+    assert.equal(s.grpcUseSsl, true);
+    assert.equal(s.grpcUseSslMutual, true);
+    assert.equal(s.grpcRootCert, '/ca.pem');
+  });
+
+  test('from the environment', () => {
+    const s = parse([], {
+      TENSORGATE_GRPC_USE_SSL: 'true',
+      TENSORGATE_GRPC_SERVER_CERT: '/e/c.pem',
+      TENSORGATE_GRPC_SERVER_KEY: '/e/k.pem',
+      TENSORGATE_HTTP_USE_SSL: '1',
+      TENSORGATE_HTTP_SERVER_CERT: '/e/hc.pem',
+      TENSORGATE_HTTP_SERVER_KEY: '/e/hk.pem',
+    });
+    assert.equal(s.grpcUseSsl, true);
+    assert.equal(s.grpcServerCert, '/e/c.pem');
+    assert.equal(s.httpUseSsl, true);
+    assert.equal(s.httpServerCert, '/e/hc.pem');
+    assert.equal(s.httpServerKey, '/e/hk.pem');
+  });
+
+  test('TLS without its certificate or key is an error naming the missing flags', () => {
+    rejects([...REPO, '--grpc-use-ssl'], /--grpc-use-ssl needs --grpc-server-cert and --grpc-server-key/);
+    rejects([...REPO, '--grpc-use-ssl', '--grpc-server-cert=/c'], /--grpc-use-ssl needs --grpc-server-key$/);
+    rejects(
+      [...REPO, '--grpc-use-ssl-mutual', '--grpc-root-cert=/ca'],
+      /--grpc-use-ssl-mutual needs --grpc-server-cert/,
+    );
+    rejects([...REPO, '--http-use-ssl', '--http-server-key=/k'], /--http-use-ssl needs --http-server-cert$/);
+  });
+
+  test('mutual TLS without a root certificate is an error', () => {
+    rejects([...REPO, '--grpc-use-ssl-mutual', ...CERT], /--grpc-use-ssl-mutual needs --grpc-root-cert/);
+  });
+
+  test('certificate flags without their --*-use-ssl are ignored with a warning', () => {
+    const { settings, warnings } = parseSettingsWithWarnings([...REPO, ...CERT, '--http-server-cert=/h'], {});
+    assert.equal(settings.grpcUseSsl, false);
+    assert.equal(settings.httpUseSsl, false);
+    assert.match(warnings.join('\n'), /--grpc-server-cert, --grpc-server-key ignored without --grpc-use-ssl/);
+    assert.match(warnings.join('\n'), /--http-server-cert ignored without --http-use-ssl/);
+    const tlsOnly = parseSettingsWithWarnings([...REPO, '--grpc-use-ssl', ...CERT, '--grpc-root-cert=/ca'], {});
+    assert.match(tlsOnly.warnings.join('\n'), /--grpc-root-cert ignored without --grpc-use-ssl-mutual/);
+    assert.deepEqual(parseSettingsWithWarnings(REPO, {}).warnings, []);
+  });
+
+  test('an empty path is refused', () => {
+    rejects([...REPO, '--grpc-server-cert='], /Must not be empty/);
+  });
+});
+
 describe('--help is generated from the schema', () => {
   const help = addSettingsOptions(new Command('serve')).helpInformation();
   /** The help text of one option: its line plus the wrapped description lines under it. */
@@ -243,7 +311,9 @@ describe('--help is generated from the schema', () => {
       assert.ok(line, `--help lacks ${entry.flag}`);
       assert.ok(line.includes(entry.env), `--help line of ${entry.flag} lacks ${entry.env}`);
       for (const alias of entry.aliases ?? []) assert.ok(line.includes(alias), `--help lacks alias ${alias}`);
-      const shown = 'default' in entry && entry.default !== undefined ? 'default: ' : 'required';
+      const optional = entry.type === 'string' && entry.optional === true;
+      const shown =
+        'default' in entry && entry.default !== undefined ? 'default: ' : optional ? 'optional' : 'required';
       assert.ok(line.includes(shown), `--help line of ${entry.flag} lacks '${shown}'`);
       if (entry.type === 'bool') assert.ok(help.includes(`--no-${entry.flag.slice(2)}`));
     }

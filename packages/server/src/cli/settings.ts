@@ -46,7 +46,8 @@ type CommandWithSettings = Command & { [ENTRY_OPTIONS]?: readonly EntryOptions[]
 
 function helpSuffix(entry: SettingEntry): string {
   const shown = formatDefault(entry);
-  const parts = [shown === undefined ? 'required' : `default: ${shown}`, `env: ${entry.env}`];
+  const optional = entry.type === 'string' && entry.optional === true;
+  const parts = [shown !== undefined ? `default: ${shown}` : optional ? 'optional' : 'required', `env: ${entry.env}`];
   if (entry.aliases?.length) parts.push(`alias: ${entry.aliases.join(', ')}`);
   return ` (${parts.join('; ')})`;
 }
@@ -144,6 +145,7 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Resol
     if (value !== undefined) explicit.add(entry.key);
     const chosen = value ?? ('default' in entry ? (entry.default as SettingValue | undefined) : undefined);
     if (chosen === undefined) {
+      if (entry.type === 'string' && entry.optional) continue;
       throw new SettingsError(`${entry.flag} is required (or set ${entry.env})`);
     }
     raw[entry.key] = Array.isArray(chosen) ? [...chosen] : chosen;
@@ -189,10 +191,53 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
     const clash = enabled.slice(i + 1).find(([, , other]) => other === port);
     if (clash) throw new SettingsError(`${flag} and ${clash[0]} are both ${port}; each endpoint needs its own port`);
   }
+  checkTls(settings, warnings);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
   return { settings, warnings };
+}
+
+/**
+ * TLS flag combinations. The files themselves are read (and checked) at startup by
+ * `frontends/tls-files.ts`; here only which flags go together. Like Triton, mutual TLS implies TLS,
+ * and certificate flags without their `--*-use-ssl` are ignored (with a warning here).
+ */
+function checkTls(settings: ServerSettings, warnings: string[]): void {
+  settings.grpcUseSsl ||= settings.grpcUseSslMutual;
+  const requireFiles = (on: string, needed: Array<[string, string | undefined]>): void => {
+    const missing = needed.filter(([, path]) => path === undefined).map(([flag]) => flag);
+    if (missing.length > 0) throw new SettingsError(`${on} needs ${missing.join(' and ')}`);
+  };
+  const ignoreFiles = (off: string, given: Array<[string, string | undefined]>): void => {
+    const unused = given.filter(([, path]) => path !== undefined).map(([flag]) => flag);
+    if (unused.length > 0) warnings.push(`${unused.join(', ')} ignored without ${off}`);
+  };
+  const grpcFiles: Array<[string, string | undefined]> = [
+    ['--grpc-server-cert', settings.grpcServerCert],
+    ['--grpc-server-key', settings.grpcServerKey],
+  ];
+  if (settings.grpcUseSsl) {
+    const flag = settings.grpcUseSslMutual ? '--grpc-use-ssl-mutual' : '--grpc-use-ssl';
+    requireFiles(flag, grpcFiles);
+    if (settings.grpcUseSslMutual) {
+      if (settings.grpcRootCert === undefined) {
+        throw new SettingsError(
+          '--grpc-use-ssl-mutual needs --grpc-root-cert (the CA that client certificates must chain to)',
+        );
+      }
+    } else {
+      ignoreFiles('--grpc-use-ssl-mutual', [['--grpc-root-cert', settings.grpcRootCert]]);
+    }
+  } else {
+    ignoreFiles('--grpc-use-ssl', [...grpcFiles, ['--grpc-root-cert', settings.grpcRootCert]]);
+  }
+  const httpFiles: Array<[string, string | undefined]> = [
+    ['--http-server-cert', settings.httpServerCert],
+    ['--http-server-key', settings.httpServerKey],
+  ];
+  if (settings.httpUseSsl) requireFiles('--http-use-ssl', httpFiles);
+  else ignoreFiles('--http-use-ssl', httpFiles);
 }
 
 /** A fresh command carrying only the settings options, throwing instead of exiting. */

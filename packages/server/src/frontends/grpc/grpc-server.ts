@@ -22,6 +22,7 @@ import { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from
 import { settingsHandlers } from './settings-handlers.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
 import { TraceSettingsStore } from './trace-settings.js';
+import type { GrpcTlsMaterial } from '../tls-files.js';
 
 /** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
@@ -45,6 +46,22 @@ export interface GrpcFrontendOptions {
   traceSettings?: TraceSettingsStore;
   /** Extra grpc-js server options (keepalive, concurrency); merged over the defaults. */
   serverOptions?: ServerOptions;
+  /**
+   * Serve over TLS (`--grpc-use-ssl`) with this certificate and key; with `requireClientCert`,
+   * mutual TLS (`--grpc-use-ssl-mutual`): clients must present a certificate signed by
+   * `rootCerts`. Omitted, the server is plaintext.
+   */
+  tls?: GrpcTlsMaterial | undefined;
+}
+
+/** grpc-js credentials for the frontend's TLS setting. */
+function credentialsFor(tls: GrpcTlsMaterial | undefined): ServerCredentials {
+  if (tls === undefined) return ServerCredentials.createInsecure();
+  return ServerCredentials.createSsl(
+    tls.rootCerts ?? null,
+    [{ private_key: tls.key, cert_chain: tls.cert }],
+    tls.requireClientCert,
+  );
 }
 
 /** A started-or-not gRPC frontend. */
@@ -103,12 +120,13 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     listen(port: number, host = '0.0.0.0'): Promise<number> {
       const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
       return new Promise((resolve, reject) => {
-        server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => {
+        const tls = options.tls === undefined ? 'off' : options.tls.requireClientCert ? 'mutual' : 'on';
+        server.bindAsync(address, credentialsFor(options.tls), (err, bound) => {
           if (err) {
             reject(err);
             return;
           }
-          logger.info({ address: host, port: bound }, 'gRPC frontend listening');
+          logger.info({ address: host, port: bound, tls }, 'gRPC frontend listening');
           resolve(bound);
         });
       });

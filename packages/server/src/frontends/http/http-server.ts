@@ -17,6 +17,7 @@ import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
+import type { TlsKeyPair } from '../tls-files.js';
 
 /**
  * Default request body limit (after decompression): 64 MiB, Triton's default. A JSON body costs
@@ -35,6 +36,8 @@ export interface HttpFrontendOptions {
   logSettings?: LogSettingsStore | undefined;
   /** Origins allowed to call the API from browsers (`'*'` for any); no CORS headers when empty. */
   corsOrigins?: readonly string[] | undefined;
+  /** Serve HTTPS (`--http-use-ssl`) with this certificate and key; omitted, plain HTTP. */
+  tls?: TlsKeyPair | undefined;
 }
 
 /**
@@ -134,6 +137,8 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     bodyLimit,
     // Model names longer than find-my-way's default of 100 characters must still route.
     routerOptions: { maxParamLength: 1024 },
+    // HTTPS over node:https (HTTP/1.1, as the plain server); fastify passes these to createServer.
+    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
   }) as unknown as FastifyInstance;
 
   // One parser for every Content-Type (and none): the infer body is JSON or JSON + binary, and
