@@ -1,0 +1,87 @@
+/**
+ * The `llm` backend (config `backend: "llm"`): serves GGUF language models with node-llama-cpp
+ * behind Triton's vLLM-backend tensor interface (see docs/llm.md). One context per model version
+ * holds `max_parallel_sequences` sequences; concurrent requests generate on them together
+ * (continuous batching) and the rest wait in a bounded FIFO queue.
+ */
+import type { Backend, BackendModel, BackendModelContext } from '../../backend-api/backend.js';
+import { invalidArg } from '../../core/errors.js';
+import { validateGgufFile } from './gguf-validation.js';
+import { LlmEngine } from './llm-engine.js';
+import { LlmInstance } from './llm-instance.js';
+import { readLlmSettings } from './llm-settings.js';
+
+/** The backend name in `config.pbtxt`. */
+export const LLM_BACKEND_NAME = 'llm';
+
+function checkConfig(ctx: BackendModelContext): void {
+  const c = ctx.config;
+  const fail = (why: string): never => {
+    throw invalidArg(`failed to load model '${ctx.name}': ${why}`);
+  };
+  if (!c.model_transaction_policy.decoupled) {
+    fail('the llm backend streams its responses: set model_transaction_policy { decoupled: true }');
+  }
+  if (c.max_batch_size !== 0) fail('the llm backend batches internally: set max_batch_size: 0');
+  if (!c.output.some((o) => o.name === 'text_output'))
+    fail("the config must declare the output 'text_output' (TYPE_STRING)");
+  for (const g of c.instance_group) {
+    if (g.kind === 'KIND_GPU')
+      fail("use the parameter 'gpu_layers' for GPU offload, not an instance group of KIND_GPU");
+  }
+}
+
+/**
+ * Creates the llm backend, registered by the composition root.
+ *
+ * @example
+ * ```ts
+ * const backend = createLlmBackend();
+ * const model = await backend.loadModel(ctx); // validates and loads <version>/model.gguf
+ * await model.unload();
+ * ```
+ */
+export function createLlmBackend(): Backend {
+  return {
+    name: LLM_BACKEND_NAME,
+    async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
+      checkConfig(ctx);
+      const settings = readLlmSettings(ctx.config, ctx.versionPath);
+      const instanceCount = ctx.config.instance_group.reduce((n, g) => n + g.count, 0);
+      if (instanceCount > 1) {
+        ctx.logger.warn(
+          { instanceCount },
+          'the llm backend runs one context per model: instance_group count is ignored (raise max_parallel_sequences)',
+        );
+      }
+      const summary = await validateGgufFile(settings.modelFile);
+      const started = performance.now();
+      const engine = await LlmEngine.load(settings, ctx.logger);
+      ctx.logger.info(
+        {
+          ...summary,
+          contextSize: engine.contextSize,
+          threads: settings.threads,
+          maxParallelSequences: settings.maxParallelSequences,
+          maxQueueSize: settings.maxQueueSize,
+          chatWrapper: engine.chatWrapper.wrapperName,
+          loadMs: Math.round(performance.now() - started),
+        },
+        'GGUF model loaded',
+      );
+      const instance = new LlmInstance(engine, {
+        name: `${ctx.name}_0`,
+        model: ctx.name,
+        maxParallelSequences: settings.maxParallelSequences,
+        maxQueueSize: settings.maxQueueSize,
+      });
+      return {
+        instances: [instance],
+        async unload(): Promise<void> {
+          await instance.drain();
+          await engine.dispose();
+        },
+      };
+    },
+  };
+}
