@@ -12,6 +12,7 @@ import { LogSettingsStore } from '../../core/log-settings.js';
 import { loggingHandlers } from './logging-handlers.js';
 import { decodeRequestBody } from './compression.js';
 import { installErrorHandling } from './error-handler.js';
+import { generateHandlers } from './generate-handler.js';
 import { inferHandler } from './infer-handler.js';
 import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
@@ -64,6 +65,7 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
   const logging = loggingHandlers(logSettings);
   const models = modelHandlers(core);
   const repo = repositoryHandlers(core);
+  const generate = generateHandlers(core);
   return {
     live: server.live,
     ready: server.ready,
@@ -74,6 +76,8 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
     modelStats: models.stats,
     allModelStats: models.allStats,
     infer: inferHandler(core),
+    generate: generate.generate,
+    generateStream: generate.generateStream,
     repositoryIndex: repo.index,
     repositoryLoad: repo.load,
     repositoryUnload: repo.unload,

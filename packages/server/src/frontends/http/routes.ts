@@ -1,7 +1,7 @@
 /**
  * The route table of the HTTP/REST frontend: every path it serves, in one place. Paths follow the
  * KServe v2 (Open Inference Protocol) REST API and Triton's extensions (model repository,
- * statistics, model configuration; the shared-memory paths exist only to answer 501). The server
+ * statistics, model configuration, generate; the shared-memory paths exist only to answer 501). The server
  * registers each row and answers any other method on a listed path with 405; unknown paths get 404.
  */
 
@@ -16,6 +16,8 @@ export type HandlerName =
   | 'modelStats'
   | 'allModelStats'
   | 'infer'
+  | 'generate'
+  | 'generateStream'
   | 'repositoryIndex'
   | 'repositoryLoad'
   | 'repositoryUnload'
@@ -70,6 +72,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', url: `${VERSIONED}/stats`, handler: 'modelStats' },
   { method: 'POST', url: `${MODEL}/infer`, handler: 'infer' },
   { method: 'POST', url: `${VERSIONED}/infer`, handler: 'infer' },
+  { method: 'POST', url: `${MODEL}/generate`, handler: 'generate' },
+  { method: 'POST', url: `${VERSIONED}/generate`, handler: 'generate' },
+  { method: 'POST', url: `${MODEL}/generate_stream`, handler: 'generateStream' },
+  { method: 'POST', url: `${VERSIONED}/generate_stream`, handler: 'generateStream' },
   { method: 'POST', url: '/v2/repository/index', handler: 'repositoryIndex' },
   { method: 'POST', url: '/v2/repository/models/:model/load', handler: 'repositoryLoad' },
   { method: 'POST', url: '/v2/repository/models/:model/unload', handler: 'repositoryUnload' },

@@ -1,0 +1,79 @@
+/**
+ * Which models the OpenAI API serves: those implementing the LLM model contract (an input
+ * `text_input` or `chat_messages` and an output `text_output`, Triton's vLLM interface plus
+ * tensorgate's chat input). The llm backend's models do; so does any other model with that
+ * interface, e.g. a JS model.
+ */
+import type { ModelConfig } from '../../core/config/model-config.js';
+import { InferenceError } from '../../core/errors.js';
+import type { InferenceCore } from '../../core/inference-core.js';
+import { OpenAiError } from './openai-errors.js';
+
+/** The contract's tensor names. */
+export const LLM_TENSORS = {
+  prompt: 'text_input',
+  chat: 'chat_messages',
+  stream: 'stream',
+  sampling: 'sampling_parameters',
+  excludeInput: 'exclude_input_in_output',
+  output: 'text_output',
+} as const;
+
+/**
+ * True when the config implements the LLM contract.
+ *
+ * @example
+ * ```ts
+ * isLlmModel(core.modelConfig('llm')) // true
+ * ```
+ */
+export function isLlmModel(config: ModelConfig): boolean {
+  const inputs = new Set(config.input.map((i) => i.name));
+  return (
+    (inputs.has(LLM_TENSORS.prompt) || inputs.has(LLM_TENSORS.chat)) &&
+    config.output.some((o) => o.name === LLM_TENSORS.output)
+  );
+}
+
+/** Names of the ready models that implement the contract, sorted. */
+export async function listLlmModels(core: InferenceCore): Promise<string[]> {
+  const names = new Set<string>();
+  for (const entry of await core.repositoryIndex(true)) {
+    try {
+      if (isLlmModel(core.modelConfig(entry.name))) names.add(entry.name);
+    } catch {
+      // Unloaded between the index and the lookup: not listed.
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * The config of a ready LLM that accepts `input` (`text_input` for completions, `chat_messages`
+ * for chat); a 404 for an unknown model and a 400 for a model without that interface.
+ */
+export function resolveLlmModel(core: InferenceCore, model: string, input: string): ModelConfig {
+  let config: ModelConfig;
+  try {
+    config = core.modelConfig(model);
+  } catch (e) {
+    if (e instanceof InferenceError && e.code === 'NOT_FOUND') {
+      throw new OpenAiError(404, `The model '${model}' does not exist`, { param: 'model', code: 'model_not_found' });
+    }
+    throw e;
+  }
+  if (!isLlmModel(config)) {
+    throw new OpenAiError(
+      400,
+      `model '${model}' is not a language model: it needs an input '${LLM_TENSORS.prompt}' or '${LLM_TENSORS.chat}' and an output '${LLM_TENSORS.output}'`,
+      { param: 'model' },
+    );
+  }
+  if (!config.input.some((i) => i.name === input)) {
+    const what = input === LLM_TENSORS.chat ? 'chat completions' : 'text completions';
+    throw new OpenAiError(400, `model '${model}' does not support ${what} (it has no input '${input}')`, {
+      param: 'model',
+    });
+  }
+  return config;
+}
