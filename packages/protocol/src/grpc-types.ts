@@ -164,3 +164,40 @@ export type ServingStatusValue = (typeof ServingStatus)[keyof typeof ServingStat
 export interface HealthCheckResponseMessage {
   status: ServingStatusValue;
 }
+
+/**
+ * `llm.GenerateRequest` (llm_service.proto), as decoded. Fields declared `optional` in the proto
+ * are `null` when the client did not set them, so "unset" and "0" stay apart.
+ */
+export interface GenerateRequestMessage {
+  prompt: string;
+  max_tokens: number;
+  temperature: number;
+  model: string;
+  seed?: number | null;
+  stop: string[];
+  top_p?: number | null;
+  top_k?: number | null;
+  repetition_penalty?: number | null;
+  model_version: string;
+  ignore_eos: boolean;
+}
+
+/** `llm.GenerateResponse`: the whole completion of a Generate call. */
+export interface GenerateResponseMessage {
+  text: string;
+  finish_reason?: string;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  model?: string;
+  model_version?: string;
+}
+
+/** `llm.Token`: one chunk of a StreamGenerate stream; the last one has `is_finished`. */
+export interface TokenMessage {
+  text: string;
+  is_finished?: boolean;
+  finish_reason?: string;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+}

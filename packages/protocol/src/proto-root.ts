@@ -18,6 +18,7 @@ export const PROTO_FILES = {
   grpcService: 'grpc_service.proto',
   modelConfig: 'model_config.proto',
   health: 'health.proto',
+  llmService: 'llm_service.proto',
 } as const;
 
 // Decode int64/uint64 as numbers everywhere.

@@ -1,7 +1,7 @@
 /**
  * Fans core events out to every registered observer, isolating the core from observer failures.
  */
-import type { ExecutionEvent, InferenceObserver, RequestEvent } from './observer.js';
+import type { ExecutionEvent, InferenceObserver, RequestEvent, ResponseEvent, VersionInfo } from './observer.js';
 
 /** An observer that forwards to many. */
 export class ObserverHub implements InferenceObserver {
@@ -24,8 +24,16 @@ export class ObserverHub implements InferenceObserver {
     for (const o of this.observers) safe(() => o.onPending?.(model, version, pending));
   }
 
-  onVersionReady(model: string, version: string): void {
-    for (const o of this.observers) safe(() => o.onVersionReady?.(model, version));
+  onRunning(model: string, version: string, info: { llm: boolean; running: number; waiting: number }): void {
+    for (const o of this.observers) safe(() => o.onRunning?.(model, version, info));
+  }
+
+  onResponse(e: ResponseEvent): void {
+    for (const o of this.observers) safe(() => o.onResponse?.(e));
+  }
+
+  onVersionReady(model: string, version: string, info?: VersionInfo): void {
+    for (const o of this.observers) safe(() => o.onVersionReady?.(model, version, info));
   }
 
   onVersionUnloaded(model: string, version: string): void {

@@ -72,6 +72,10 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
   private executed = false;
   private settled = false;
   private started = false;
+  /** Decoupled models only: the request reached an instance (see ServingVersion.started). */
+  private running = false;
+  /** Decoupled models only: when the previous response with outputs was delivered (-1: none yet). */
+  private lastOutputNs = -1;
 
   constructor(
     private readonly version: ServingVersion,
@@ -155,13 +159,39 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         // Post-processing (e.g. classification) failed: the request fails, it never hangs.
         channel.fail(InferenceError.from(e));
       }
-      if (shaped) channel.push(shaped);
+      if (shaped) {
+        channel.push(shaped);
+        if (this.version.decoupled) this.reportResponse(shaped);
+      }
     }
     this.complete();
   }
 
+  /** Decoupled models only: tells observers about one delivered response (LLM latency metrics). */
+  private reportResponse(response: InferResponse): void {
+    const version = this.version;
+    const now = version.clock.nowNs();
+    const hasOutputs = response.outputs.length > 0;
+    const previous = this.lastOutputNs;
+    if (hasOutputs) this.lastOutputNs = now;
+    this.observer.onResponse?.({
+      model: version.name,
+      version: version.label,
+      llm: version.info.llm,
+      hasOutputs,
+      final: response.final,
+      sinceArrivalNs: now - this.arrivedNs,
+      sincePreviousNs: hasOutputs && previous >= 0 ? now - previous : -1,
+      parameters: response.parameters,
+    });
+  }
+
   onStart(ns: number): void {
     this.startNs = ns;
+    if (this.version.decoupled) {
+      this.running = true;
+      this.version.started();
+    }
   }
 
   onExecuted(result: { timings: ExecutionTimings } | { error: InferenceError }): void {
@@ -278,7 +308,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         computeOutputNs: t.computeOutputNs,
       });
     }
-    version.end();
+    version.end(this.running);
   }
 }
 

@@ -11,8 +11,9 @@ import { DirectScheduler, type ExecutionListener } from './scheduling/direct-sch
 import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
-import type { InferenceObserver } from './observer.js';
+import type { InferenceObserver, VersionInfo } from './observer.js';
 import type { OutputLabels } from './classification.js';
+import { isLlmModelConfig } from './llm-contract.js';
 
 /**
  * @example
@@ -31,8 +32,12 @@ export class ServingVersion {
   readonly reshapesOutputs: boolean;
   /** Cached {@link decoupled}: read on every response. */
   private readonly isDecoupled: boolean;
+  /** What kind of model this is, for observers (decoupled, LLM contract). */
+  readonly info: VersionInfo;
   state: ModelState = 'READY';
   private inflight = 0;
+  /** Decoupled models only: requests handed to an instance and not finished. */
+  private running = 0;
   private idle: Array<() => void> = [];
 
   constructor(
@@ -49,6 +54,7 @@ export class ServingVersion {
     this.label = String(version);
     this.reshapesOutputs = config.output.some((o) => !!o.reshape);
     this.isDecoupled = config.model_transaction_policy.decoupled;
+    this.info = { decoupled: this.isDecoupled, llm: isLlmModelConfig(config) };
     const onExecution: ExecutionListener = (batchSize, timings) => {
       this.stats.recordExecution(batchSize, timings);
       observer.onExecution?.({ model: name, version: this.label, batchSize });
@@ -85,17 +91,38 @@ export class ServingVersion {
   begin(): void {
     this.inflight++;
     this.observer.onPending?.(this.name, this.label, this.inflight);
+    if (this.isDecoupled) this.reportRunning();
   }
 
-  /** A request left the version (success or failure). */
-  end(): void {
+  /** Decoupled models only: a request left the scheduler queue for an instance. */
+  started(): void {
+    this.running++;
+    this.reportRunning();
+  }
+
+  /**
+   * A request left the version (success or failure); `wasStarted` when {@link started} was
+   * called for it.
+   */
+  end(wasStarted = false): void {
     this.inflight--;
+    if (wasStarted) this.running--;
     this.observer.onPending?.(this.name, this.label, this.inflight);
+    if (this.isDecoupled) this.reportRunning();
     if (this.inflight === 0) {
       const waiters = this.idle;
       this.idle = [];
       for (const w of waiters) w();
     }
+  }
+
+  private reportRunning(): void {
+    const running = this.running;
+    this.observer.onRunning?.(this.name, this.label, {
+      llm: this.info.llm,
+      running,
+      waiting: this.inflight - running,
+    });
   }
 
   /** Resolves once no request is in flight. */

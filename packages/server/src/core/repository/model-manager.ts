@@ -220,7 +220,7 @@ export class ModelManager implements PollTarget {
       entry.failure = '';
       for (const v of versions) {
         entry.status.set(v, { state: 'READY', reason: '' });
-        this.opts.observer.onVersionReady?.(name, String(v));
+        this.opts.observer.onVersionReady?.(name, String(v), fresh.get(v)?.info);
       }
       this.opts.logger.info({ model: name, versions }, 'model ready');
       await Promise.all(

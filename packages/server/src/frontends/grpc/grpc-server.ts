@@ -1,5 +1,5 @@
 /**
- * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService` and
+ * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService`, `llm.LLMService` and
  * `grpc.health.v1.Health` on one grpc-js server, over the protocol-neutral InferenceCore.
  */
 import {
@@ -18,7 +18,13 @@ import { LogSettingsStore } from '../../core/log-settings.js';
 import { modelHandlers } from './model-handlers.js';
 import { runModelInfer } from './model-infer-handler.js';
 import { repositoryHandlers } from './repository-handlers.js';
-import { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from './service-definition.js';
+import { llmServiceHandlers } from './llm-service.js';
+import {
+  HEALTH_SERVICE_NAME,
+  INFERENCE_SERVICE_NAME,
+  LLM_SERVICE_NAME,
+  serviceDefinitionOf,
+} from './service-definition.js';
 import { settingsHandlers } from './settings-handlers.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
 import { TraceSettingsStore } from './trace-settings.js';
@@ -114,6 +120,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call),
   };
   server.addService(serviceDefinitionOf(INFERENCE_SERVICE_NAME), inference);
+  server.addService(serviceDefinitionOf(LLM_SERVICE_NAME), llmServiceHandlers(core, logger));
   server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
 
   return {

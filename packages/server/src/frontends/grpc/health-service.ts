@@ -3,7 +3,7 @@
  * Triton does, for Kubernetes gRPC probes and grpc_health_probe.
  *
  * Check answers SERVING when the core is ready and NOT_SERVING otherwise, for the server as a
- * whole ('') and for `inference.GRPCInferenceService`; any other service is NOT_FOUND. Watch
+ * whole ('') and for `inference.GRPCInferenceService` and `llm.LLMService`; any other service is NOT_FOUND. Watch
  * sends the current status, then each change (polled once a second), until the client cancels
  * or the frontend closes; an unknown service is reported as SERVICE_UNKNOWN, as the health
  * protocol asks.
@@ -16,7 +16,7 @@ import {
   type ServingStatusValue,
 } from '@tensorgate/protocol';
 import type { InferenceCore } from '../../core/inference-core.js';
-import { INFERENCE_SERVICE_NAME } from './service-definition.js';
+import { INFERENCE_SERVICE_NAME, LLM_SERVICE_NAME } from './service-definition.js';
 
 /** How often Watch re-reads readiness. */
 export const HEALTH_WATCH_INTERVAL_MS = 1000;
@@ -41,7 +41,8 @@ export interface HealthService {
  */
 export function createHealthService(core: InferenceCore, intervalMs = HEALTH_WATCH_INTERVAL_MS): HealthService {
   const watchers = new Map<WatchCall, NodeJS.Timeout>();
-  const known = (service: string): boolean => service === '' || service === INFERENCE_SERVICE_NAME;
+  const known = (service: string): boolean =>
+    service === '' || service === INFERENCE_SERVICE_NAME || service === LLM_SERVICE_NAME;
   const current = (service: string): ServingStatusValue =>
     !known(service)
       ? ServingStatus.SERVICE_UNKNOWN

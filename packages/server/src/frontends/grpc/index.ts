@@ -9,4 +9,9 @@ export {
 export { grpcStatusOf, toGrpcError, type GrpcError } from './grpc-status.js';
 export { LogSettingsStore, type LogSettingsValues } from '../../core/log-settings.js';
 export { TraceSettingsStore, type TraceSettingsValues } from './trace-settings.js';
-export { HEALTH_SERVICE_NAME, INFERENCE_SERVICE_NAME, serviceDefinitionOf } from './service-definition.js';
+export {
+  HEALTH_SERVICE_NAME,
+  INFERENCE_SERVICE_NAME,
+  LLM_SERVICE_NAME,
+  serviceDefinitionOf,
+} from './service-definition.js';

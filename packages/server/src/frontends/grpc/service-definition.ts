@@ -12,6 +12,8 @@ import protobuf from 'protobufjs';
 
 /** Fully qualified name of the inference service. */
 export const INFERENCE_SERVICE_NAME = 'inference.GRPCInferenceService';
+/** Fully qualified name of the text-generation service (llm_service.proto). */
+export const LLM_SERVICE_NAME = 'llm.LLMService';
 /** Fully qualified name of the health service. */
 export const HEALTH_SERVICE_NAME = 'grpc.health.v1.Health';
 

@@ -4,7 +4,14 @@
  * in-process requests in the same numbers.
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ExecutionEvent, InferenceObserver, RequestEvent } from '../../core/observer.js';
+import type {
+  ExecutionEvent,
+  InferenceObserver,
+  RequestEvent,
+  ResponseEvent,
+  VersionInfo,
+} from '../../core/observer.js';
+import { LlmMetrics } from './llm-metrics.js';
 import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
 
 type ModelLabel = 'model' | 'version';
@@ -64,6 +71,8 @@ export class MetricsObserver implements InferenceObserver {
   private readonly durationCounters: ReadonlyArray<readonly [Counter<ModelLabel>, DurationField]>;
   private readonly durationHistograms: ReadonlyArray<readonly [Histogram<ModelLabel>, DurationField]>;
   private readonly pending: Gauge<ModelLabel>;
+  /** The `tensorgate_llm_*` families (LLM-contract models only). */
+  private readonly llm: LlmMetrics;
   /** `model\0version` keys whose series were already created. */
   private readonly seen = new Set<string>();
 
@@ -91,6 +100,7 @@ export class MetricsObserver implements InferenceObserver {
       [histogram(registry, METRICS.queueDurationSeconds), 'queueNs'],
       [histogram(registry, METRICS.computeInferDurationSeconds), 'computeInferNs'],
     ];
+    this.llm = new LlmMetrics(registry);
   }
 
   /** Counts one finished request: success with its batch size and durations, or a failure. */
@@ -118,11 +128,23 @@ export class MetricsObserver implements InferenceObserver {
     this.pending.set(this.ensureSeries(model, version), nonNegative(pending));
   }
 
-  onVersionReady(model: string, version: string): void {
+  /** Decoupled models: running and waiting requests (LLM gauges). */
+  onRunning(model: string, version: string, info: { llm: boolean; running: number; waiting: number }): void {
+    this.llm.onRunning(model, version, info);
+  }
+
+  /** Decoupled models: one response delivered (LLM latencies and token counters). */
+  onResponse(event: ResponseEvent): void {
+    this.llm.onResponse(event);
+  }
+
+  onVersionReady(model: string, version: string, info?: VersionInfo): void {
     this.ensureSeries(model, version);
+    this.llm.onVersionReady(model, version, info);
   }
 
   onVersionUnloaded(model: string, version: string): void {
+    this.llm.onVersionUnloaded(model, version);
     const labels = { model, version };
     if (!this.seen.delete(`${model}\0${version}`)) return;
     this.success.remove(labels);
