@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
 import type { Backend } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
+import { createLlmBackend } from './backends/llm/index.js';
 import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
 import type { ServerSettings } from './cli/settings.js';
 import { systemClock } from './core/clock.js';
@@ -19,6 +20,7 @@ import { ModelRepository } from './core/repository/model-repository.js';
 import { createGrpcFrontend } from './frontends/grpc/index.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
+import { mountOpenAiFrontend } from './frontends/openai/index.js';
 import { loadServerTls } from './frontends/tls-files.js';
 
 /** The server package version, reported by ServerMetadata. */
@@ -49,7 +51,7 @@ export interface ServerDeps {
 
 /** The built-in backends. */
 export function defaultBackends(): Backend[] {
-  return [createJsBackend(), createOnnxRuntimeBackend()];
+  return [createJsBackend(), createOnnxRuntimeBackend(), createLlmBackend()];
 }
 
 /**
@@ -120,6 +122,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         corsOrigins: settings.httpCorsOrigins,
         tls: tls.http,
       });
+      // The OpenAI-compatible API shares the HTTP port, under /v1.
+      mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
       ports.http = await http.listen(settings.httpPort, settings.host);
       closers.push(() => http.close());
     }

@@ -38,6 +38,8 @@ export interface ServerSettings {
   httpServerCert?: string;
   /** PEM file of the HTTPS private key. */
   httpServerKey?: string;
+  /** API key the OpenAI-compatible `/v1` routes require as `Authorization: Bearer <key>`; absent = open. */
+  openaiApiKey?: string;
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -310,6 +312,17 @@ export const SETTINGS: readonly SettingEntry[] = [
     optional: true,
     valueName: 'path',
     description: 'PEM file of the private key of --http-server-cert.',
+  },
+  {
+    key: 'openaiApiKey',
+    flag: '--openai-api-key',
+    env: 'TENSORGATE_OPENAI_API_KEY',
+    type: 'string',
+    optional: true,
+    valueName: 'key',
+    description:
+      'Require this key (Authorization: Bearer <key>) on the OpenAI-compatible /v1 routes; the /v2 routes stay open. ' +
+      'Prefer the environment variable, which does not show in process listings.',
   },
   {
     key: 'allowGrpc',

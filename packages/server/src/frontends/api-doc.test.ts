@@ -5,24 +5,30 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { ROUTES } from './http/routes.js';
+import { OPENAI_ROUTES } from './openai/routes.js';
 
 const doc = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
 const docPath = (url: string): string =>
   url.replace(':model', '{m}').replace(':version', '{v}').replace(':region', '{r}').replace(':repository', '{repo}');
 
-test('docs/api.md lists exactly the HTTP routes of the route table', () => {
+test('docs/api.md lists exactly the HTTP routes of the route tables (KServe and OpenAI)', () => {
   const documented = new Set([...doc.matchAll(/^\| `(GET|POST) (\/[^`]*)` \|/gm)].map((m) => `${m[1]} ${m[2]}`));
-  const served = new Set(ROUTES.map((r) => `${r.method} ${docPath(r.url)}`));
+  const served = new Set([...ROUTES, ...OPENAI_ROUTES].map((r) => `${r.method} ${docPath(r.url)}`));
   for (const route of served) assert.ok(documented.has(route), `docs/api.md lacks ${route}`);
   for (const route of documented) assert.ok(served.has(route), `docs/api.md lists ${route}, which is not served`);
 });
 
-test('docs/api.md lists every RPC of GRPCInferenceService and the health service', () => {
+test('docs/api.md lists every RPC of GRPCInferenceService, LLMService and the health service', () => {
   const rpcs = loadProtoRoot()
     .lookupService('inference.GRPCInferenceService')
     .methodsArray.map((m) => m.name);
   assert.equal(rpcs.length, 20);
   for (const rpc of rpcs) assert.match(doc, new RegExp(`^\\| \`${rpc}\` \\|`, 'm'), `docs/api.md lacks ${rpc}`);
+  const llmRpcs = loadProtoRoot()
+    .lookupService('llm.LLMService')
+    .methodsArray.map((m) => m.name);
+  assert.deepEqual(llmRpcs, ['Generate', 'StreamGenerate']);
+  for (const rpc of llmRpcs) assert.match(doc, new RegExp(`^\\| \`${rpc}\` \\|`, 'm'), `docs/api.md lacks ${rpc}`);
   for (const rpc of loadProtoRoot()
     .lookupService('grpc.health.v1.Health')
     .methodsArray.map((m) => m.name)) {
