@@ -99,6 +99,12 @@ export interface ModelInstance {
 /** A loaded model version. */
 export interface BackendModel {
   readonly instances: readonly ModelInstance[];
+  /**
+   * For a decoupled model: true when it answers this request with exactly one response (e.g. an
+   * LLM request with `stream` false), so unary APIs (gRPC ModelInfer, HTTP infer) may serve it.
+   * Absent or false: unary APIs refuse the decoupled model, as Triton does.
+   */
+  acceptsUnary?(inputs: readonly Tensor[]): boolean;
   /** Finalizes the model and stops its workers. */
   unload(): Promise<void>;
 }

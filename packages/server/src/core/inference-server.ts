@@ -134,7 +134,7 @@ export class InferenceServer implements InferenceCore {
   private open(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
     if (this.stopping) throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
-    if (version.decoupled && !ctx.allowDecoupled) {
+    if (version.decoupled && !ctx.allowDecoupled && !version.model.acceptsUnary?.(request.inputs)) {
       throw unsupported(
         `model '${version.name}' is decoupled: unary inference doesn't support models with decoupled transaction ` +
           `policy (it may send any number of responses); use gRPC ModelStreamInfer instead`,

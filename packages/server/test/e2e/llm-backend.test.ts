@@ -256,8 +256,29 @@ describe('llm backend', () => {
     }
   });
 
-  test('ModelInfer refuses the decoupled model, as Triton does: use ModelStreamInfer', async () => {
-    const r = request({ prompt: 'x', sampling: greedy(1) });
+  test('ModelInfer serves stream=false with one response; stream=true is refused (use ModelStreamInfer)', async () => {
+    const unary = await c.infer('llm', request({ prompt: 'Hello', sampling: greedy(8) }).inputs);
+    const [text] = unary.asStrings('text_output');
+    assert.ok(text!.startsWith('Hello') && text!.length > 'Hello'.length, `prompt + completion: ${text}`);
+    assert.equal(unary.parameters['finish_reason'], 'length');
+    assert.equal(unary.parameters['num_output_tokens'], 8);
+    // The same request over the stream gives the same text (greedy).
+    assert.equal((await one({ prompt: 'Hello', sampling: greedy(8) })).text, text);
+    // HTTP infer too.
+    const http = await fetch(`${s.http}/v2/models/llm/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'text_input', shape: [1], datatype: 'BYTES', data: ['Hello'] },
+          { name: 'sampling_parameters', shape: [1], datatype: 'BYTES', data: [JSON.stringify(greedy(8))] },
+        ],
+      }),
+    });
+    assert.equal(http.status, 200);
+    const body = (await http.json()) as { outputs: Array<{ data: string[] }> };
+    assert.equal(body.outputs[0]!.data[0], text);
+
+    const r = request({ prompt: 'x', stream: true, sampling: greedy(1) });
     await assert.rejects(c.infer('llm', r.inputs), (e: unknown) => {
       assert.ok(e instanceof InferenceServerError);
       assert.equal(e.code, 'UNSUPPORTED');

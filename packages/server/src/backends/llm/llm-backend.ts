@@ -9,6 +9,7 @@ import { invalidArg } from '../../core/errors.js';
 import { validateGgufFile } from './gguf-validation.js';
 import { LlmEngine } from './llm-engine.js';
 import { LlmInstance } from './llm-instance.js';
+import { streamRequested } from './llm-request.js';
 import { readLlmSettings } from './llm-settings.js';
 
 /** The backend name in `config.pbtxt`. */
@@ -77,6 +78,8 @@ export function createLlmBackend(): Backend {
       });
       return {
         instances: [instance],
+        // stream=false answers with one response: unary ModelInfer and HTTP infer may serve it.
+        acceptsUnary: (inputs) => !streamRequested(inputs),
         async unload(): Promise<void> {
           await instance.drain();
           await engine.dispose();

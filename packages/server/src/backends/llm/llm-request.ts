@@ -96,6 +96,20 @@ export function parseChatMessages(json: string): ChatMessage[] {
 }
 
 /**
+ * Whether the request asks for streamed chunks (`stream` true). A malformed `stream` input counts as
+ * not streamed here; decoding the request later reports it.
+ *
+ * @example
+ * ```ts
+ * streamRequested(request.inputs); // false → one response: unary APIs may serve it
+ * ```
+ */
+export function streamRequested(inputs: readonly Tensor[]): boolean {
+  const t = inputs.find((i) => i.name === 'stream');
+  return t !== undefined && t.datatype === 'BOOL' && t.data.length === 1 && t.data[0] !== 0;
+}
+
+/**
  * Builds the generation request from the request's input tensors.
  *
  * @example
