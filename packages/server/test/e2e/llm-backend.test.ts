@@ -217,6 +217,87 @@ describe('llm backend', () => {
     prompts.forEach((_, i) => assert.equal(texts.get(`c${i}`), alone[i]!.text, `c${i} as when run alone`));
   });
 
+  test('8 concurrent streams over all four interfaces (gRPC tensors, SSE generate, OpenAI SSE, LLMService) complete', async () => {
+    // 8 streams on a model with 4 sequences: 4 decode together, 4 wait their turn, none is lost.
+    const grpcStreams = [0, 1].map(async (i) => {
+      let text = '';
+      let final: Record<string, unknown> = {};
+      for await (const r of c.streamInfer([
+        request({ id: `g${i}`, prompt: `grpc ${i}`, stream: true, sampling: greedy(24) }),
+      ])) {
+        if (r.error) throw r.error;
+        text += textOf(r);
+        if (r.final) final = { ...r.result.parameters };
+      }
+      assert.equal(final['num_output_tokens'], 24);
+      return text;
+    });
+    const sse = async (url: string, body: unknown): Promise<string[]> => {
+      const r = await fetch(url, {
+        method: 'POST',
+        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+      });
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get('content-type') ?? '', /text\/event-stream/);
+      return (await r.text())
+        .split('\n\n')
+        .filter((e) => e.startsWith('data: '))
+        .map((e) => e.slice('data: '.length));
+    };
+    const generateStreams = [0, 1].map(async (i) => {
+      const events = await sse(`${s.http}/v2/models/llm/generate_stream`, {
+        text_input: `sse ${i}`,
+        stream: true,
+        sampling_parameters: JSON.stringify(greedy(24)),
+      });
+      const last = JSON.parse(events.at(-1)!) as Record<string, unknown>;
+      assert.equal(last['num_output_tokens'], 24);
+      return events.length;
+    });
+    const openaiStreams = [0, 1].map(async (i) => {
+      const events = await sse(`${s.http}/v1/completions`, {
+        model: 'llm',
+        prompt: `openai ${i}`,
+        max_tokens: 24,
+        temperature: 0,
+        stream: true,
+      });
+      assert.equal(events.at(-1), '[DONE]');
+      return events.length;
+    });
+    const serviceStreams = [0, 1].map(async (i) => {
+      const { loadProtoRoot } = await import('@tensorgate/protocol');
+      const grpc = await import('@grpc/grpc-js');
+      const root = loadProtoRoot();
+      const Req = root.lookupType('llm.GenerateRequest');
+      const Tok = root.lookupType('llm.Token');
+      const client = new grpc.Client(`127.0.0.1:${s.grpcPort}`, grpc.credentials.createInsecure());
+      try {
+        const tokens: Array<{ text: string; is_finished: boolean }> = [];
+        const call = client.makeServerStreamRequest(
+          '/llm.LLMService/StreamGenerate',
+          (m: object) => Buffer.from(Req.encode(Req.fromObject(m)).finish()),
+          (b: Buffer) => Tok.toObject(Tok.decode(b), { defaults: true }) as { text: string; is_finished: boolean },
+          { prompt: `service ${i}`, max_tokens: 24, model: 'llm' },
+        );
+        for await (const t of call) tokens.push(t as { text: string; is_finished: boolean });
+        assert.equal(tokens.at(-1)!.is_finished, true);
+        return tokens.length;
+      } finally {
+        client.close();
+      }
+    });
+    const [texts, ...counts] = await Promise.all([
+      Promise.all(grpcStreams),
+      Promise.all(generateStreams),
+      Promise.all(openaiStreams),
+      Promise.all(serviceStreams),
+    ]);
+    for (const t of texts) assert.ok(t.length > 0);
+    for (const group of counts) for (const n of group) assert.ok(n > 2, 'several events per stream');
+  });
+
   test('chat_messages are rendered with the chat template', async () => {
     const chat = [
       { role: 'system', content: 'Be brief.' },
