@@ -81,9 +81,14 @@ export function buildInputSets(meta: ModelMetadata, config: ModelConfig, opts: I
     }
     return dims;
   };
+  const optional = new Set(
+    ((config.input ?? []) as Array<{ name?: string; optional?: boolean }>)
+      .filter((i) => i.optional === true)
+      .map((i) => i.name),
+  );
   const inputs = meta.inputs.map((i) => {
     if (!isDataType(i.datatype)) throw new Error(`input ${i.name} has unknown datatype ${i.datatype}`);
-    return { name: i.name, datatype: i.datatype, shape: itemShape(i.name, i.shape) };
+    return { name: i.name, datatype: i.datatype, shape: itemShape(i.name, i.shape), optional: optional.has(i.name) };
   });
   let items: ItemTensor[][];
   if (opts.inputData === 'random' || opts.inputData === 'zero') {
@@ -120,17 +125,21 @@ function randomString(length: number, rnd: () => number): string {
 
 function readJsonData(
   path: string,
-  inputs: readonly { name: string; datatype: DataType; shape: number[] }[],
+  inputs: readonly { name: string; datatype: DataType; shape: number[]; optional: boolean }[],
 ): ItemTensor[][] {
   const json = JSON.parse(readFileSync(path, 'utf8')) as { data?: unknown };
   if (!Array.isArray(json.data) || json.data.length === 0) throw new Error(`${path}: expected {"data": [ ... ]}`);
   // Sequence streams (arrays of entries) are flattened: tensorgate perf sends no sequences.
   const entries = (json.data as unknown[]).flat(1) as Record<string, unknown>[];
+  // An optional input (config `optional: true`) may be left out of an entry: it is then not sent.
   return entries.map((entry, e) =>
-    inputs.map((input) => {
+    inputs.flatMap((input) => {
       const v = entry[input.name];
-      if (v === undefined) throw new Error(`${path}: data[${e}] lacks input ${input.name}`);
-      return jsonTensor(v, input, `${path}: data[${e}].${input.name}`);
+      if (v === undefined) {
+        if (input.optional) return [];
+        throw new Error(`${path}: data[${e}] lacks input ${input.name}`);
+      }
+      return [jsonTensor(v, input, `${path}: data[${e}].${input.name}`)];
     }),
   );
 }
