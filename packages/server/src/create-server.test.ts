@@ -54,3 +54,40 @@ describe('createServer hands the GPUs to config resolution', () => {
     assert.deepEqual(await placementWith(['--gpus', 'none']), ['KIND_CPU []']);
   });
 });
+
+describe('createServer prepares backends when models may load while serving', () => {
+  async function prepared(mode: string): Promise<number> {
+    const root = await mkdtemp(join(tmpdir(), 'tg-prepare-'));
+    roots.push(root);
+    let calls = 0;
+    const backend: Backend = {
+      name: 'fake',
+      prepare: () => {
+        calls++;
+        return Promise.resolve();
+      },
+      loadModel: () => Promise.resolve({ instances: [], unload: () => Promise.resolve() }),
+    };
+    const settings = parseSettings(
+      [
+        '--model-repository',
+        root,
+        '--no-allow-http',
+        '--no-allow-grpc',
+        '--no-allow-metrics',
+        '--model-control-mode',
+        mode,
+      ],
+      {},
+    );
+    const server = await createServer(settings, { logger: pino({ level: 'silent' }), backends: [backend] });
+    await server.shutdown();
+    return calls;
+  }
+
+  test('explicit and poll modes call prepare() once before serving; none mode loads everything at start instead', async () => {
+    assert.equal(await prepared('explicit'), 1);
+    assert.equal(await prepared('poll'), 1);
+    assert.equal(await prepared('none'), 0);
+  });
+});

@@ -73,6 +73,11 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   await repository.listModels();
   const gpus = resolveGpus(settings.gpus, deps.detectGpus);
   logger.info({ gpus: gpus.ids, source: gpus.source }, 'GPUs');
+  const backends = deps.backends ?? defaultBackends();
+  if (settings.modelControlMode !== 'none') {
+    // Models may load while serving: let backends do their one-time blocking set-up now.
+    await Promise.all(backends.map((b) => b.prepare?.()));
+  }
   const manager = new ModelManager({
     repository,
     controlMode: settings.modelControlMode,
@@ -80,7 +85,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     pollSecs: settings.repositoryPollSecs,
     autoComplete: !settings.disableAutoCompleteConfig && !settings.strictModelConfig,
     gpus: gpus.ids,
-    backends: deps.backends ?? defaultBackends(),
+    backends,
     logger,
     clock: systemClock,
     observer: observers,

@@ -138,4 +138,10 @@ export interface Backend {
   gpuSupport?(): GpuSupport;
   /** Loads a model version and starts its instances. */
   loadModel(ctx: BackendModelContext): Promise<BackendModel>;
+  /**
+   * Does once, before the server accepts requests, what would otherwise block the event loop at a
+   * model's first load (e.g. loading a native runtime). Called only when models may load while
+   * serving (explicit and poll control modes).
+   */
+  prepare?(): Promise<void>;
 }

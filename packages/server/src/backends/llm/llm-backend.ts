@@ -9,6 +9,7 @@ import { invalidArg } from '../../core/errors.js';
 import { validateGgufFile } from './gguf-validation.js';
 import { LlmEngine } from './llm-engine.js';
 import { LlmInstance } from './llm-instance.js';
+import { nodeLlamaCpp } from './node-llama-cpp.js';
 import { streamRequested } from './llm-request.js';
 import { readLlmSettings } from './llm-settings.js';
 
@@ -45,6 +46,11 @@ function checkConfig(ctx: BackendModelContext): void {
 export function createLlmBackend(): Backend {
   return {
     name: LLM_BACKEND_NAME,
+    // Importing node-llama-cpp loads its native binding synchronously (~300 ms measured): do it
+    // before serving when LLM models may be loaded later, rather than stall requests then.
+    async prepare(): Promise<void> {
+      await nodeLlamaCpp();
+    },
     async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
       checkConfig(ctx);
       const settings = readLlmSettings(ctx.config, ctx.versionPath);
