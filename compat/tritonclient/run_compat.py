@@ -1670,6 +1670,42 @@ def _():
 
 
 # ==========================================================================
+# LLM model (Triton's vLLM-backend interface, as in Triton's vLLM client examples)
+# ==========================================================================
+def llm_inputs(prompt, stream, max_tokens=8):
+    import json
+    text = grpcclient.InferInput("text_input", [1], "BYTES")
+    text.set_data_from_numpy(np.array([prompt.encode()], dtype=np.object_))
+    flag = grpcclient.InferInput("stream", [1], "BOOL")
+    flag.set_data_from_numpy(np.array([stream], dtype=bool))
+    params = grpcclient.InferInput("sampling_parameters", [1], "BYTES")
+    params.set_data_from_numpy(np.array([json.dumps({"max_tokens": max_tokens, "temperature": 0}).encode()], dtype=np.object_))
+    return [text, flag, params]
+
+
+@check("grpc.llm.stream_tokens")
+def _():
+    q = queue.Queue()
+    with grpc_() as c:
+        c.start_stream(callback=lambda result, error: q.put((result, error)), stream_timeout=T())
+        c.async_stream_infer("llm", llm_inputs("Hello", True), request_id="s1",
+                             enable_empty_final_response=True)
+        chunks, final = [], None
+        while final is None:
+            result, error = q.get(timeout=T())
+            expect(error is None, f"stream error {error}")
+            resp = result.get_response()
+            if resp.parameters["triton_final_response"].bool_param:
+                final = resp
+            else:
+                chunks.append(result.as_numpy("text_output")[0].decode())
+    expect(len(chunks) == 8, f"expected 8 chunks, got {len(chunks)}")
+    with grpc_() as c:
+        whole = c.infer("llm", llm_inputs("Hello", False), client_timeout=T()).as_numpy("text_output")[0].decode()
+    expect(whole == "Hello" + "".join(chunks), f"unary text {whole!r} != prompt + chunks {''.join(chunks)!r}")
+
+
+# ==========================================================================
 # runner
 # ==========================================================================
 def run_one(name, fn):
