@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { ROOT, main, parseCli, printCommand } from './lib/cli.mjs';
 import { assertModelsReady } from './lib/grpc-control.mjs';
 import { loadInProcessLlm } from './lib/llm-inprocess.mjs';
-import { makeLlmRepository, startLlmServer } from './lib/llm-setup.mjs';
+import { makeLlmRepository } from './lib/llm-setup.mjs';
+import { startTensorgate } from './lib/server-process.mjs';
 import { grpcWorkerFactory, runStreams, sseWorker } from './lib/llm-stream-clients.mjs';
 import { markdownTable, median, num, percentileSorted } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
@@ -147,7 +148,7 @@ async function benchModel(kind) {
   const results = {}; // results[c][transport] = [round records]
   let perf;
   try {
-    server = await startLlmServer(repo.path);
+    server = await startTensorgate(repo.path);
     await assertModelsReady(server.grpcPort, ['llm']);
     engine = await loadInProcessLlm(repo.settings);
     const portOf = (t) => (t === 'sse' ? server.httpPort : server.grpcPort);

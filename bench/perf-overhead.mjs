@@ -8,14 +8,14 @@
 // When h2load is not installed, the bare grpc-js generator bench/lib/grpc-load.mjs is the baseline.
 // --baseline grpc-load uses that generator even when h2load is there.
 // Usage: node bench/perf-overhead.mjs [--concurrency 1,8] [--seconds 3] [--rounds 3] [--baseline h2load|grpc-load]
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { simpleBody } from './grpc-bodies.mjs';
 import { runLoadInChild } from './lib/grpc-load.mjs';
+import { startTensorgate } from './lib/server-process.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -35,32 +35,6 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const BIN = join(root, 'packages/server/bin/tensorgate.js');
 const HAVE_H2LOAD = args.baseline !== 'grpc-load' && !spawnSync('h2load', ['--version']).error;
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
-
-function startTensorgate() {
-  const child = spawn(
-    process.execPath,
-    [BIN, 'serve', '--model-repository', 'examples/model_repository', '--host', '127.0.0.1'].concat([
-      '--http-port',
-      '0',
-      '--grpc-port',
-      '0',
-      '--metrics-port',
-      '0',
-    ]),
-    { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      try {
-        const rec = JSON.parse(line);
-        if (rec.msg === 'tensorgate started') resolve({ child, port: rec.ports.grpc });
-      } catch {
-        // not a log line
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`tensorgate exited with ${code}`)));
-  });
-}
 
 function h2load(port, bodyFile, concurrency) {
   const r = spawnSync(
@@ -127,7 +101,7 @@ console.log(
   `# node bench/perf-overhead.mjs --concurrency ${LEVELS.join(',')} --seconds ${SECONDS} --rounds ${ROUNDS}` +
     `${args.baseline ? ` --baseline ${args.baseline}` : ''} (baseline: ${baselineName})`,
 );
-const tg = await startTensorgate();
+const tg = await startTensorgate(join(root, 'examples/model_repository'));
 try {
   const rows = [];
   for (const c of LEVELS) {
@@ -165,6 +139,6 @@ try {
     );
   }
 } finally {
-  tg.child.kill('SIGTERM');
+  await tg.stop();
   rmSync(dir, { recursive: true, force: true });
 }

@@ -7,9 +7,10 @@ import { ROOT } from './cli.mjs';
 
 /**
  * Starts tensorgate on `repository` (all ports 0 on 127.0.0.1) and resolves once it logs
- * "tensorgate started". Returns { port (gRPC), pid, child, stop(), sessionLogs } where sessionLogs
- * holds the "onnx session ready" records (the ORT options each instance used). Warnings and errors the server
- * logs are copied to stderr; a model that fails to load makes the caller's readiness check fail.
+ * "tensorgate started". Returns { port (gRPC, as grpcPort), httpPort, pid, child, stop(), sessionLogs }
+ * where sessionLogs holds the "onnx session ready" records (the ORT options each instance used).
+ * Warnings and errors the server logs are copied to stderr; a model that fails to load makes the
+ * caller's readiness check fail.
  */
 export function startTensorgate(repository, extraArgs = []) {
   const argv = [
@@ -41,9 +42,15 @@ export function startTensorgate(repository, extraArgs = []) {
     }
     if (rec.level >= 40) process.stderr.write(`[tensorgate] ${line}\n`);
     if (rec.msg === 'onnx session ready') sessionLogs.push(rec);
-    return rec.msg === 'tensorgate started' ? rec.ports.grpc : undefined;
+    return rec.msg === 'tensorgate started' ? rec.ports : undefined;
   });
-  return started.then((s) => ({ ...s, sessionLogs }));
+  return started.then(({ port: ports, ...s }) => ({
+    ...s,
+    port: ports.grpc,
+    grpcPort: ports.grpc,
+    httpPort: ports.http,
+    sessionLogs,
+  }));
 }
 
 /** Starts the bare grpc-js echo server (answers ModelInfer with the request bytes). */
