@@ -78,7 +78,16 @@ function perf(port, dataFile, concurrency) {
       '--concurrency-range',
       String(concurrency),
     ]
-      .concat(['-p', String(Math.round((SECONDS * 1000) / 3)), '-r', '3', '--warmup-ms', '1000', '--input-data', dataFile])
+      .concat([
+        '-p',
+        String(Math.round((SECONDS * 1000) / 3)),
+        '-r',
+        '3',
+        '--warmup-ms',
+        '1000',
+        '--input-data',
+        dataFile,
+      ])
       .concat(['--format', 'json']),
     { cwd: root, encoding: 'utf8', maxBuffer: 1 << 24 },
   );
