@@ -4,7 +4,7 @@
  * there are no timestamps and values are written in the given order.
  */
 import { ByteWriter } from './byte-writer.js';
-import { toHalfBits } from './half-float.js';
+import { numberToFloat16Bits } from '@tensorgate/protocol/float16';
 import {
   GgmlTensorType,
   GgufValueType,
@@ -134,7 +134,7 @@ export function writeGguf(file: GgufFile): Uint8Array {
   file.tensors.forEach((t, i) => {
     w.padTo(alignment);
     if (w.position - dataStart !== offsets[i]) throw new Error('internal error: tensor offset mismatch');
-    if (t.type === GgmlTensorType.F16) for (const x of t.data) w.u16(toHalfBits(x));
+    if (t.type === GgmlTensorType.F16) for (const x of t.data) w.u16(numberToFloat16Bits(x));
     else for (const x of t.data) w.f32(x);
   });
   w.padTo(alignment);

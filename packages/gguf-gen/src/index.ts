@@ -3,7 +3,6 @@
  * tensorgate's tiny example LLM. No downloads, byte-for-byte deterministic.
  */
 export { ByteWriter } from './byte-writer.js';
-export { fromHalfBits, toHalfBits } from './half-float.js';
 export {
   GgmlTensorType,
   GgufValueType,

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import * as ort from 'onnxruntime-node';
 import { GraphBuilder, type OnnxElemType } from './graph-builder.js';
-import { float16BitsToNumber, float32ToBfloat16Bits, float32ToFloat16Bits } from './elem-types.js';
+import { float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits } from '@tensorgate/protocol/float16';
 import { onnx } from './onnx-proto.js';
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
@@ -55,7 +55,7 @@ describe('GraphBuilder', () => {
 
   const feedsFor: Record<Exclude<OnnxElemType, 'bfloat16'>, () => ort.Tensor> = {
     float32: () => new ort.Tensor('float32', Float32Array.from([1.5, -2, 3.25, 0]), [2, 2]),
-    float16: () => new ort.Tensor('float16', Uint16Array.from([1, -2, 0.5, 65504].map(float32ToFloat16Bits)), [2, 2]),
+    float16: () => new ort.Tensor('float16', Uint16Array.from([1, -2, 0.5, 65504].map(numberToFloat16Bits)), [2, 2]),
     float64: () => new ort.Tensor('float64', Float64Array.from([Math.PI, -1e300, 0, 1]), [2, 2]),
     int8: () => new ort.Tensor('int8', Int8Array.from([-128, 127, 0, 5]), [2, 2]),
     int16: () => new ort.Tensor('int16', Int16Array.from([-32768, 32767, 0, 5]), [2, 2]),
@@ -105,12 +105,12 @@ describe('GraphBuilder', () => {
     const bf = Array.from(out(r, 'BF').data as Float32Array);
     assert.deepEqual(
       h,
-      values.map((v) => float16BitsToNumber(float32ToFloat16Bits(v))),
+      values.map((v) => float16BitsToNumber(numberToFloat16Bits(v))),
     );
     assert.equal(h[0], 1);
     assert.equal(h[1], -2.5);
     assert.ok(Math.abs((h[2] ?? 0) - 0.1) < 1e-4);
-    const bfExpected = values.map((v) => new Float32Array(new Uint32Array([float32ToBfloat16Bits(v) << 16]).buffer)[0]);
+    const bfExpected = values.map((v) => new Float32Array(new Uint32Array([numberToBfloat16Bits(v) << 16]).buffer)[0]);
     assert.deepEqual(bf, bfExpected);
     assert.equal(bf[1], -2.5);
   });

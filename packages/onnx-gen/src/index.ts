@@ -7,7 +7,7 @@ export type { ValueSpec, GraphBuilderOptions } from './graph-builder.js';
 export type { AttrValue } from './attributes.js';
 export { encodeAttribute } from './attributes.js';
 export type { OnnxElemType } from './elem-types.js';
-export { ELEM_TYPE_INFO, float32ToFloat16Bits, float16BitsToNumber, float32ToBfloat16Bits } from './elem-types.js';
+export { ELEM_TYPE_INFO } from './elem-types.js';
 export { encodeTensor, elementCount } from './tensor-encoding.js';
 export type { TensorData } from './tensor-encoding.js';
 export { onnx } from './onnx-proto.js';

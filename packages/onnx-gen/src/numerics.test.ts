@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { detExp, detSigmoid, detSin, detTanh } from './det-math.js';
 import { fitRidge } from './ridge-regression.js';
 import { SeededRandom } from './seeded-random.js';
-import { float16BitsToNumber, float32ToBfloat16Bits, float32ToFloat16Bits } from './elem-types.js';
+import { float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits } from '@tensorgate/protocol/float16';
 
 const close = (a: number, b: number, rel = 1e-14): boolean => Math.abs(a - b) <= rel * Math.max(1, Math.abs(b));
 
@@ -57,18 +57,18 @@ describe('fitRidge', () => {
 describe('half-precision conversion', () => {
   test('float16 round-trips representable values and rounds to nearest even', () => {
     for (const v of [0, 1, -2, 0.5, 65504, 2 ** -24, -(2 ** -14)])
-      assert.equal(float16BitsToNumber(float32ToFloat16Bits(v)), v);
-    assert.equal(float32ToFloat16Bits(1), 0x3c00);
-    assert.equal(float32ToFloat16Bits(1 + 2 ** -11), 0x3c00); // tie → even
-    assert.equal(float32ToFloat16Bits(1 + 3 * 2 ** -11), 0x3c02); // tie → even (up)
-    assert.equal(float32ToFloat16Bits(1e6), 0x7c00);
-    assert.ok(Number.isNaN(float16BitsToNumber(float32ToFloat16Bits(NaN))));
+      assert.equal(float16BitsToNumber(numberToFloat16Bits(v)), v);
+    assert.equal(numberToFloat16Bits(1), 0x3c00);
+    assert.equal(numberToFloat16Bits(1 + 2 ** -11), 0x3c00); // tie → even
+    assert.equal(numberToFloat16Bits(1 + 3 * 2 ** -11), 0x3c02); // tie → even (up)
+    assert.equal(numberToFloat16Bits(1e6), 0x7c00);
+    assert.ok(Number.isNaN(float16BitsToNumber(numberToFloat16Bits(NaN))));
   });
 
   test('bfloat16 keeps the top 16 bits with rounding', () => {
-    assert.equal(float32ToBfloat16Bits(1), 0x3f80);
-    assert.equal(float32ToBfloat16Bits(-2.5), 0xc020);
-    assert.equal(float32ToBfloat16Bits(1 + 2 ** -8), 0x3f80); // tie → even
-    assert.equal(float32ToBfloat16Bits(NaN) & 0x7fc0, 0x7fc0);
+    assert.equal(numberToBfloat16Bits(1), 0x3f80);
+    assert.equal(numberToBfloat16Bits(-2.5), 0xc020);
+    assert.equal(numberToBfloat16Bits(1 + 2 ** -8), 0x3f80); // tie → even
+    assert.equal(numberToBfloat16Bits(NaN) & 0x7fc0, 0x7fc0);
   });
 });

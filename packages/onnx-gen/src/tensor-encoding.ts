@@ -1,4 +1,5 @@
-import { elemTypeInfo, float32ToBfloat16Bits, float32ToFloat16Bits, type OnnxElemType } from './elem-types.js';
+import { numberToBfloat16Bits, numberToFloat16Bits } from '@tensorgate/protocol/float16';
+import { elemTypeInfo, type OnnxElemType } from './elem-types.js';
 import type { OnnxTypes } from './onnx-proto.js';
 
 /**
@@ -52,10 +53,10 @@ function rawBytes(type: OnnxElemType, values: ArrayLike<number | bigint | string
         view.setFloat64(at, asNumber(v, type), true);
         break;
       case 'float16':
-        view.setUint16(at, float32ToFloat16Bits(asNumber(v, type)), true);
+        view.setUint16(at, numberToFloat16Bits(asNumber(v, type)), true);
         break;
       case 'bfloat16':
-        view.setUint16(at, float32ToBfloat16Bits(asNumber(v, type)), true);
+        view.setUint16(at, numberToBfloat16Bits(asNumber(v, type)), true);
         break;
       case 'int8':
         view.setInt8(at, asNumber(v, type));
