@@ -1,16 +1,10 @@
 /**
  * The GGUF files of tensorgate's example model repository, generated rather than downloaded.
  */
+import type { GeneratedFile } from '@tensorgate/onnx-gen';
 import { tinyLlamaGguf } from './tiny-llama.js';
 
-/** The example model repository, relative to the repository root. */
-export const EXAMPLE_REPOSITORY = 'examples/model_repository';
-
-/** One generated file: its path inside the example repository and its bytes. */
-export interface GeneratedFile {
-  readonly path: string;
-  readonly bytes: Uint8Array;
-}
+export { EXAMPLE_REPOSITORY, type GeneratedFile } from '@tensorgate/onnx-gen';
 
 /**
  * Every generated GGUF example file (today: the `llm` example's tiny model).

@@ -11,6 +11,8 @@ export { ELEM_TYPE_INFO } from './elem-types.js';
 export { encodeTensor, elementCount } from './tensor-encoding.js';
 export type { TensorData } from './tensor-encoding.js';
 export { onnx } from './onnx-proto.js';
+export { EXAMPLE_REPOSITORY, type GeneratedFile } from './example-models.js';
+export { runGeneratedFilesCli, runIfMain } from './generated-files-cli.js';
 
 /** Version of this package. */
 export const ONNX_GEN_VERSION = '0.1.0';
