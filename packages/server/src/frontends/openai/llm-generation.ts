@@ -9,7 +9,7 @@ import { decodeBytesElements, encodeBytesElements, type DataType } from '@tensor
 import type { ModelConfig } from '../../core/config/model-config.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { InferRequest, Tensor } from '../../core/types.js';
-import { LLM_TENSORS } from './llm-models.js';
+import { LLM_INPUTS, LLM_OUTPUT } from '../../core/llm-contract.js';
 
 /** What to generate. Exactly one of `prompt` and `messages`. */
 export interface LlmCall {
@@ -54,20 +54,20 @@ function buildRequest(call: LlmCall): InferRequest {
   const bool = (name: string, value: boolean): void => {
     if (has.has(name)) inputs.push(tensor(config, name, 'BOOL', Uint8Array.of(value ? 1 : 0)));
   };
-  if (call.messages !== undefined) bytes(LLM_TENSORS.chat, JSON.stringify(call.messages));
-  else bytes(LLM_TENSORS.prompt, call.prompt ?? '');
-  bool(LLM_TENSORS.stream, call.stream);
+  if (call.messages !== undefined) bytes(LLM_INPUTS.chat, JSON.stringify(call.messages));
+  else bytes(LLM_INPUTS.text, call.prompt ?? '');
+  bool(LLM_INPUTS.stream, call.stream);
   // OpenAI never repeats the prompt unless asked (`echo`, which the handler adds itself).
-  bool(LLM_TENSORS.excludeInput, true);
-  if (has.has(LLM_TENSORS.sampling) && Object.keys(call.sampling).length > 0) {
-    bytes(LLM_TENSORS.sampling, JSON.stringify(call.sampling));
+  bool(LLM_INPUTS.excludeInput, true);
+  if (has.has(LLM_INPUTS.sampling) && Object.keys(call.sampling).length > 0) {
+    bytes(LLM_INPUTS.sampling, JSON.stringify(call.sampling));
   }
   return {
     modelName: config.name,
     modelVersion: '',
     id: '',
     inputs,
-    outputs: [{ name: LLM_TENSORS.output, parameters: {} }],
+    outputs: [{ name: LLM_OUTPUT, parameters: {} }],
     parameters: {},
   };
 }
@@ -94,7 +94,7 @@ export async function* generateChunks(
 ): AsyncGenerator<LlmChunk> {
   for await (const response of core.infer(buildRequest(call), { signal, protocol: 'http', allowDecoupled: true })) {
     if (response.error !== undefined) throw response.error;
-    const out = response.outputs.find((o) => o.name === LLM_TENSORS.output);
+    const out = response.outputs.find((o) => o.name === LLM_OUTPUT);
     const text =
       out === undefined
         ? ''

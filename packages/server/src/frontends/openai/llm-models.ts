@@ -6,18 +6,9 @@
  */
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { InferenceError } from '../../core/errors.js';
+import { LLM_INPUTS, LLM_OUTPUT } from '../../core/llm-contract.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { OpenAiError } from './openai-errors.js';
-
-/** The contract's tensor names. */
-export const LLM_TENSORS = {
-  prompt: 'text_input',
-  chat: 'chat_messages',
-  stream: 'stream',
-  sampling: 'sampling_parameters',
-  excludeInput: 'exclude_input_in_output',
-  output: 'text_output',
-} as const;
 
 /**
  * True when the config implements the LLM contract.
@@ -30,8 +21,7 @@ export const LLM_TENSORS = {
 export function isLlmModel(config: ModelConfig): boolean {
   const inputs = new Set(config.input.map((i) => i.name));
   return (
-    (inputs.has(LLM_TENSORS.prompt) || inputs.has(LLM_TENSORS.chat)) &&
-    config.output.some((o) => o.name === LLM_TENSORS.output)
+    (inputs.has(LLM_INPUTS.text) || inputs.has(LLM_INPUTS.chat)) && config.output.some((o) => o.name === LLM_OUTPUT)
   );
 }
 
@@ -65,12 +55,12 @@ export function resolveLlmModel(core: InferenceCore, model: string, input: strin
   if (!isLlmModel(config)) {
     throw new OpenAiError(
       400,
-      `model '${model}' is not a language model: it needs an input '${LLM_TENSORS.prompt}' or '${LLM_TENSORS.chat}' and an output '${LLM_TENSORS.output}'`,
+      `model '${model}' is not a language model: it needs an input '${LLM_INPUTS.text}' or '${LLM_INPUTS.chat}' and an output '${LLM_OUTPUT}'`,
       { param: 'model' },
     );
   }
   if (!config.input.some((i) => i.name === input)) {
-    const what = input === LLM_TENSORS.chat ? 'chat completions' : 'text completions';
+    const what = input === LLM_INPUTS.chat ? 'chat completions' : 'text completions';
     throw new OpenAiError(400, `model '${model}' does not support ${what} (it has no input '${input}')`, {
       param: 'model',
     });

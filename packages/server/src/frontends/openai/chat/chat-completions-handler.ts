@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { InferenceCore } from '../../../core/inference-core.js';
 import { generateChunks, type LlmChunk, type Usage } from '../llm-generation.js';
-import { LLM_TENSORS, resolveLlmModel } from '../llm-models.js';
+import { resolveLlmModel } from '../llm-models.js';
+import { LLM_INPUTS } from '../../../core/llm-contract.js';
 import { invalidParam } from '../openai-errors.js';
 import { parseJsonBody, readSampling, readStreamOptions, requireModel, type JsonBody } from '../request-fields.js';
 import { respond, type ChunkRenderer } from '../respond.js';
@@ -85,7 +86,7 @@ export function chatCompletionsHandler(
     refuseTools(body);
     const sampling = readSampling(body);
     const options = readStreamOptions(body);
-    const config = resolveLlmModel(core, model, LLM_TENSORS.chat);
+    const config = resolveLlmModel(core, model, LLM_INPUTS.chat);
     await respond(
       reply,
       (signal) => generateChunks(core, { config, messages, stream: options.stream, sampling }, signal),
