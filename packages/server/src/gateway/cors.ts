@@ -1,7 +1,7 @@
 /**
- * CORS for the gateway, written by hand: @fastify/cors is not a dependency, and a JSON gateway
- * needs only the few headers below (allowed origin, preflight methods/headers, max age), not
- * that plugin's full option set.
+ * CORS for the gateway, written by hand when @fastify/cors was not yet a dependency (the HTTP
+ * frontend now uses that plugin). The headers are also written onto the raw SSE replies, which
+ * bypass fastify's reply headers; moving the gateway to the plugin is a noted follow-up.
  */
 
 /** The methods the gateway serves. */
