@@ -3,46 +3,17 @@
  * computed from the core's per-response events of decoupled models. Other models never create
  * these series; their events are ignored at the cost of one boolean test.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { llmCompletionInfo } from '../../core/llm-contract.js';
 import type { ResponseEvent, VersionInfo } from '../../core/observer.js';
-import { LLM_FINISH_REASONS, LLM_LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
+import { counter, gauge, histogram, nonNegative } from './metric-factories.js';
+import { LLM_FINISH_REASONS, LLM_LATENCY_BUCKETS_SECONDS, METRICS } from './metric-names.js';
 
 type ModelLabel = 'model' | 'version';
 type ReasonLabel = ModelLabel | 'finish_reason';
 
-function histogram(registry: Registry, spec: MetricSpec): Histogram<ModelLabel> {
-  return new Histogram<ModelLabel>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels as readonly ModelLabel[],
-    buckets: [...LLM_LATENCY_BUCKETS_SECONDS],
-    registers: [registry],
-  });
-}
-
-function counter<L extends string>(registry: Registry, spec: MetricSpec): Counter<L> {
-  return new Counter<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels as readonly L[],
-    registers: [registry],
-  });
-}
-
-function gauge(registry: Registry, spec: MetricSpec): Gauge<ModelLabel> {
-  return new Gauge<ModelLabel>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels as readonly ModelLabel[],
-    registers: [registry],
-  });
-}
-
 /** Nanoseconds to seconds; negative or non-finite values (a broken clock) become 0. */
-function seconds(ns: number): number {
-  return Number.isFinite(ns) && ns > 0 ? ns / 1e9 : 0;
-}
+const seconds = (ns: number): number => nonNegative(ns) / 1e9;
 
 /** The label value of a finish reason: one of {@link LLM_FINISH_REASONS}. */
 function reasonLabel(reason: string | undefined): string {
@@ -79,9 +50,9 @@ export class LlmMetrics {
 
   /** Registers the LLM families on `registry`. */
   constructor(registry: Registry) {
-    this.ttft = histogram(registry, METRICS.llmTimeToFirstToken);
-    this.itl = histogram(registry, METRICS.llmInterTokenLatency);
-    this.e2e = histogram(registry, METRICS.llmE2eRequestLatency);
+    this.ttft = histogram(registry, METRICS.llmTimeToFirstToken, LLM_LATENCY_BUCKETS_SECONDS);
+    this.itl = histogram(registry, METRICS.llmInterTokenLatency, LLM_LATENCY_BUCKETS_SECONDS);
+    this.e2e = histogram(registry, METRICS.llmE2eRequestLatency, LLM_LATENCY_BUCKETS_SECONDS);
     this.promptTokens = counter(registry, METRICS.llmPromptTokens);
     this.generationTokens = counter(registry, METRICS.llmGenerationTokens);
     this.finished = counter(registry, METRICS.llmRequestSuccess);

@@ -3,7 +3,7 @@
  * each event once for every protocol, so counting here (and nowhere else) keeps HTTP, gRPC and
  * in-process requests in the same numbers.
  */
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type {
   ExecutionEvent,
   InferenceObserver,
@@ -12,39 +12,16 @@ import type {
   VersionInfo,
 } from '../../core/observer.js';
 import { LlmMetrics } from './llm-metrics.js';
-import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
+import { counter, gauge, histogram, nonNegative } from './metric-factories.js';
+import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS } from './metric-names.js';
 
 type ModelLabel = 'model' | 'version';
 type FailureLabel = ModelLabel | 'reason';
 type DurationField = 'requestNs' | 'queueNs' | 'computeInputNs' | 'computeInferNs' | 'computeOutputNs';
 
-/** A non-negative finite number, or 0: counters reject negatives and NaN, and observers must not throw. */
-function nonNegative(value: number): number {
-  return Number.isFinite(value) && value > 0 ? value : 0;
-}
-
 /** Nanoseconds to whole microseconds, truncated like Triton's integer division. */
 function toMicros(ns: number): number {
   return Math.trunc(nonNegative(ns) / 1000);
-}
-
-function counter<L extends string>(registry: Registry, spec: MetricSpec): Counter<L> {
-  return new Counter<L>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels as readonly L[],
-    registers: [registry],
-  });
-}
-
-function histogram(registry: Registry, spec: MetricSpec): Histogram<ModelLabel> {
-  return new Histogram<ModelLabel>({
-    name: spec.name,
-    help: spec.help,
-    labelNames: spec.labels as readonly ModelLabel[],
-    buckets: [...LATENCY_BUCKETS_SECONDS],
-    registers: [registry],
-  });
 }
 
 /**
@@ -89,16 +66,11 @@ export class MetricsObserver implements InferenceObserver {
       [counter(registry, METRICS.computeInferDurationUs), 'computeInferNs'],
       [counter(registry, METRICS.computeOutputDurationUs), 'computeOutputNs'],
     ];
-    this.pending = new Gauge<ModelLabel>({
-      name: METRICS.pendingRequestCount.name,
-      help: METRICS.pendingRequestCount.help,
-      labelNames: METRICS.pendingRequestCount.labels,
-      registers: [registry],
-    });
+    this.pending = gauge(registry, METRICS.pendingRequestCount);
     this.durationHistograms = [
-      [histogram(registry, METRICS.requestDurationSeconds), 'requestNs'],
-      [histogram(registry, METRICS.queueDurationSeconds), 'queueNs'],
-      [histogram(registry, METRICS.computeInferDurationSeconds), 'computeInferNs'],
+      [histogram(registry, METRICS.requestDurationSeconds, LATENCY_BUCKETS_SECONDS), 'requestNs'],
+      [histogram(registry, METRICS.queueDurationSeconds, LATENCY_BUCKETS_SECONDS), 'queueNs'],
+      [histogram(registry, METRICS.computeInferDurationSeconds, LATENCY_BUCKETS_SECONDS), 'computeInferNs'],
     ];
     this.llm = new LlmMetrics(registry);
   }
