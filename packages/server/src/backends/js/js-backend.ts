@@ -7,21 +7,14 @@ import { access } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import type { Backend, BackendModel, BackendModelContext } from '../../backend-api/backend.js';
 import type { InstanceGroupConfig } from '../../core/config/model-config.js';
-import { InferenceError, invalidArg } from '../../core/errors.js';
-import { JsInstance, type JsInstanceOptions } from './js-instance.js';
-import { OutputValidator } from './output-validation.js';
-import type { WorkerInit } from './worker-messages.js';
+import { invalidArg } from '../../core/errors.js';
+import { startJsInstances, type JsWorkerOptions } from './start-js-instances.js';
 
 /** File names tried, in order, when the config has no `default_model_filename`. */
 export const DEFAULT_MODEL_FILES: readonly string[] = ['model.js', 'model.mjs'];
 
 /** Options of {@link createJsBackend}; the defaults suit production. */
-export interface JsBackendOptions {
-  /** Restart delay after `n` consecutive crashes of an instance (tests shorten it). */
-  readonly restartDelayMs?: (n: number) => number;
-  /** How long unload waits for in-flight requests, then for the model's finalize(). */
-  readonly drainTimeoutMs?: number;
-}
+export type JsBackendOptions = JsWorkerOptions;
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -80,46 +73,15 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
       const names = instanceNames(ctx.name, ctx.config.instance_group);
       const modelFile = await resolveModelFile(ctx);
-      const validator = new OutputValidator(ctx.config);
+      const model = await startJsInstances(
+        ctx,
+        modelFile,
+        names.map((name) => ({ name, kind: 'CPU', deviceId: 0 })),
+        options,
+      );
       const decoupled = ctx.config.model_transaction_policy?.decoupled === true;
-      const instances = names.map((name) => {
-        const init: WorkerInit = {
-          modelFile,
-          decoupled,
-          args: {
-            model_name: ctx.name,
-            model_version: String(ctx.version),
-            model_config: ctx.config,
-            model_repository: ctx.modelPath,
-            model_version_path: ctx.versionPath,
-            model_instance_name: name,
-            model_instance_kind: 'CPU',
-            model_instance_device_id: 0,
-          },
-        };
-        const opts: JsInstanceOptions = {
-          name,
-          init,
-          validator,
-          logger: ctx.logger,
-          ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
-          ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
-        };
-        return new JsInstance(opts);
-      });
-      const started = await Promise.allSettled(instances.map((i) => i.start()));
-      const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failure) {
-        await Promise.allSettled(instances.map((i) => i.stop()));
-        throw InferenceError.from(failure.reason);
-      }
       ctx.logger.info({ instances: names, file: modelFile, decoupled }, 'js model loaded');
-      return {
-        instances,
-        async unload(): Promise<void> {
-          await Promise.all(instances.map((i) => i.stop()));
-        },
-      };
+      return model;
     },
   };
 }

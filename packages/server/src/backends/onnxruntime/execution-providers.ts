@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import type { GpuSupport } from '../../backend-api/backend.js';
 import type { InstanceGroupConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
+import type { JsInstancePlacement } from '../js/start-js-instances.js';
 
 /** How to get the CUDA provider, quoted in errors and warnings. */
 export const CUDA_INSTALL_HINT =
@@ -87,11 +88,7 @@ export function gpuSupportFrom(cuda: CudaSupport): GpuSupport {
 }
 
 /** One planned instance: its name and where it runs. */
-export interface PlannedInstance {
-  readonly name: string;
-  readonly kind: 'CPU' | 'GPU';
-  readonly deviceId: number;
-}
+export type PlannedInstance = JsInstancePlacement;
 
 /**
  * Expands `instance_group` into instances, named as Triton names them (the group name, suffixed

@@ -12,9 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { Backend, BackendModel, BackendModelContext } from '../../backend-api/backend.js';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { InferenceError, invalidArg } from '../../core/errors.js';
-import { JsInstance, type JsInstanceOptions } from '../js/js-instance.js';
-import { OutputValidator } from '../js/output-validation.js';
-import type { WorkerInit } from '../js/worker-messages.js';
+import { startJsInstances, type JsWorkerOptions } from '../js/start-js-instances.js';
 import { completeConfig, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { detectCudaSupport, gpuSupportFrom, planInstances, type CudaSupport } from './execution-providers.js';
 import { latestOnnxModelFile, requireOnnxModelFile } from './model-file.js';
@@ -26,15 +24,11 @@ export const ORT_MODEL_FILE: string = fileURLToPath(
 );
 
 /** Options of {@link createOnnxRuntimeBackend}; the defaults suit production. */
-export interface OnnxRuntimeBackendOptions {
+export interface OnnxRuntimeBackendOptions extends JsWorkerOptions {
   /** `max_batch_size` auto-complete gives a model that can batch (Triton's default-max-batch-size, 4). */
   readonly defaultMaxBatchSize?: number;
   /** Whether CUDA can be used (tests replace the detection). */
   readonly cudaSupport?: () => CudaSupport;
-  /** Restart delay after `n` consecutive crashes of an instance (tests shorten it). */
-  readonly restartDelayMs?: (n: number) => number;
-  /** How long unload waits for in-flight requests. */
-  readonly drainTimeoutMs?: number;
 }
 
 /**
@@ -101,48 +95,12 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
         const e = InferenceError.from(err);
         throw new InferenceError(e.code, `failed to load model '${ctx.name}' version ${ctx.version}: ${e.message}`);
       }
-      const validator = new OutputValidator(config);
-      const instances = planned.map((p) => {
-        const init: WorkerInit = {
-          modelFile: ORT_MODEL_FILE,
-          decoupled: false,
-          args: {
-            model_name: ctx.name,
-            model_version: String(ctx.version),
-            model_config: config,
-            model_repository: ctx.modelPath,
-            model_version_path: ctx.versionPath,
-            model_instance_name: p.name,
-            model_instance_kind: p.kind,
-            model_instance_device_id: p.deviceId,
-          },
-        };
-        const opts: JsInstanceOptions = {
-          name: p.name,
-          init,
-          validator,
-          logger: ctx.logger,
-          ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
-          ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
-        };
-        return new JsInstance(opts);
-      });
-      const started = await Promise.allSettled(instances.map((i) => i.start()));
-      const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failure) {
-        await Promise.allSettled(instances.map((i) => i.stop()));
-        throw InferenceError.from(failure.reason);
-      }
+      const model = await startJsInstances(ctx, ORT_MODEL_FILE, planned, options);
       ctx.logger.info(
         { instances: planned.map((p) => `${p.name}:${p.kind === 'GPU' ? `cuda:${p.deviceId}` : 'cpu'}`) },
         'onnx model loaded',
       );
-      return {
-        instances,
-        async unload(): Promise<void> {
-          await Promise.all(instances.map((i) => i.stop()));
-        },
-      };
+      return model;
     },
   };
 }
