@@ -6,7 +6,7 @@
 import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
-import type { Scheduler, SchedulerJob } from './scheduler.js';
+import { refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** Called after every execution, for statistics. */
 export type ExecutionListener = (batchSize: number, timings: ExecutionTimings) => void;
@@ -73,22 +73,14 @@ export class DirectScheduler implements Scheduler {
   }
 
   enqueue(job: SchedulerJob): void {
-    if (this.closedWith) {
-      job.onDropped(this.closedWith);
-      return;
-    }
-    const signal = job.request.signal;
-    if (signal.aborted) {
-      job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
-      return;
-    }
+    if (refuseEarly(job, this.closedWith)) return;
     if (this.head === this.queue.length && this.free > 0) {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
       this.run(this.leastBusy(), job);
       return;
     }
     const entry = new Entry(job);
-    signal.addEventListener('abort', entry, { once: true });
+    job.request.signal.addEventListener('abort', entry, { once: true });
     this.queue.push(entry);
     this.pump();
   }

@@ -23,7 +23,7 @@ import type { ExecutionListener } from './direct-scheduler.js';
 import { OrderedDelivery, type ExecutionOutcome, type OutcomeSink } from './ordered-delivery.js';
 import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
 import { QueuePolicies } from './queue-policy.js';
-import type { Scheduler, SchedulerJob } from './scheduler.js';
+import { refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** What the batcher reads from the model config. */
 export type BatcherConfig = Pick<ModelConfig, 'name' | 'max_batch_size' | 'input'> & {
@@ -79,15 +79,7 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   }
 
   enqueue(job: SchedulerJob): void {
-    if (this.closedWith) {
-      job.onDropped(this.closedWith);
-      return;
-    }
-    const signal = job.request.signal;
-    if (signal.aborted) {
-      job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
-      return;
-    }
+    if (refuseEarly(job, this.closedWith)) return;
     const policies = this.policies;
     const level = policies.levelOf(job.priority);
     const max = policies.policy(level).maxQueueSize;
@@ -107,7 +99,7 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     const deadlineNs = timeoutUs > 0 ? now + timeoutUs * 1000 : 0;
     const signature = this.signatureOf ? this.signatureOf(job.request.inputs) : '';
     const entry = new QueueEntry(job, level, now, deadlineNs, signature, this);
-    signal.addEventListener('abort', entry, { once: true });
+    job.request.signal.addEventListener('abort', entry, { once: true });
     this.queue.push(entry);
     if (deadlineNs > 0 && deadlineNs < this.nextDeadlineNs) {
       this.nextDeadlineNs = deadlineNs;

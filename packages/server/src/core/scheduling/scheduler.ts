@@ -4,7 +4,7 @@
  * execution on the first free instance; the dynamic batcher (config `dynamic_batching`) plugs in here.
  */
 import type { ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
-import type { InferenceError } from '../errors.js';
+import { InferenceError } from '../errors.js';
 
 /** One request waiting for (or in) execution, with the callbacks the core uses for bookkeeping. */
 export interface SchedulerJob {
@@ -38,4 +38,26 @@ export interface Scheduler {
   readonly queued: number;
   /** Drops every queued job with the given error and accepts no more. */
   close(error: InferenceError): void;
+}
+
+/**
+ * Drops a job that must not be queued, because the scheduler is closed (with `closedWith`) or the
+ * request was cancelled before it got here; returns true when it did. Every scheduler's
+ * `enqueue` starts with it.
+ *
+ * @example
+ * ```ts
+ * enqueue(job) { if (refuseEarly(job, this.closedWith)) return; ... }
+ * ```
+ */
+export function refuseEarly(job: SchedulerJob, closedWith: InferenceError | undefined): boolean {
+  if (closedWith) {
+    job.onDropped(closedWith);
+    return true;
+  }
+  if (job.request.signal.aborted) {
+    job.onDropped(new InferenceError('CANCELLED', 'request cancelled before it was scheduled'));
+    return true;
+  }
+  return false;
 }
