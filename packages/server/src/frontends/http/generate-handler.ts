@@ -6,13 +6,13 @@
  * `data: {"error": "..."}` (the status line is already sent), as in Triton. A client that
  * disconnects cancels the request.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceError, invalidArg } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { InferRequest, InferResponse } from '../../core/types.js';
 import { decodeGenerateRequest, encodeGenerateResponse } from './generate-codec.js';
 import { bodyBytes, modelPath } from './request-helpers.js';
+import { cancelOnDisconnect, SSE_HEADERS, writeSseData } from '../http-streaming.js';
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
@@ -31,17 +31,6 @@ function decode(core: InferenceCore, request: FastifyRequest): InferRequest {
   // NOT_FOUND / UNAVAILABLE for an unknown or unready model, before the body is read.
   const config = core.modelConfig(model, version);
   return decodeGenerateRequest(bodyBytes(request), config, { modelName: model, modelVersion: version ?? '' });
-}
-
-/** Aborts `controller` when the client goes away before the reply is complete. */
-function cancelOnDisconnect(res: ServerResponse, controller: AbortController): () => void {
-  const onClose = (): void => {
-    if (!res.writableFinished) controller.abort();
-  };
-  res.once('close', onClose);
-  // The client may have gone while the body was being read.
-  if (res.destroyed) controller.abort();
-  return () => res.off('close', onClose);
 }
 
 async function oneResponse(
@@ -68,22 +57,6 @@ async function oneResponse(
   }
   if (only === undefined) throw invalidArg(EXACTLY_ONE);
   return only;
-}
-
-/** Writes one SSE event and waits while the socket's buffer is full. */
-async function writeEvent(res: ServerResponse, payload: unknown): Promise<void> {
-  if (res.destroyed) return;
-  if (!res.write(`data: ${JSON.stringify(payload)}\n\n`)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
-  }
 }
 
 /**
@@ -131,24 +104,21 @@ export function generateHandlers(core: InferenceCore): GenerateHandlers {
     }
 
     reply.hijack();
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-    });
+    res.writeHead(200, SSE_HEADERS);
     try {
       let next = first;
       while (!next.done) {
         const response = next.value;
-        if (response.error !== undefined) await writeEvent(res, { error: response.error.message });
+        if (response.error !== undefined) await writeSseData(res, JSON.stringify({ error: response.error.message }));
         else if (!response.emptyFinal && (response.outputs.length > 0 || Object.keys(response.parameters).length > 0)) {
-          await writeEvent(res, encodeGenerateResponse(response));
+          await writeSseData(res, JSON.stringify(encodeGenerateResponse(response)));
         }
         if (response.final || res.destroyed) break;
         next = await responses.next();
       }
     } catch (e) {
-      if (!controller.signal.aborted) await writeEvent(res, { error: InferenceError.from(e).message });
+      if (!controller.signal.aborted)
+        await writeSseData(res, JSON.stringify({ error: InferenceError.from(e).message }));
     } finally {
       if (!controller.signal.aborted && res.destroyed) controller.abort();
       release();

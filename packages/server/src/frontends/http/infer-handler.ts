@@ -13,6 +13,7 @@ import { chooseResponseCoding, encodeResponseBody } from './compression.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-json-codec.js';
 import { decodeRawBinaryRequest } from './raw-binary-request.js';
 import { bodyBytes, modelPath } from './request-helpers.js';
+import { cancelOnDisconnect } from '../http-streaming.js';
 
 /**
  * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
@@ -50,18 +51,12 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
 
     const controller = new AbortController();
     const res = reply.raw;
-    const onClose = (): void => {
-      if (!res.writableFinished) controller.abort();
-    };
-    res.once('close', onClose);
-    // The client may already be gone: its 'close' came while the body was still being decoded
-    // (decompression runs on the thread pool), before this listener existed.
-    if (res.destroyed) controller.abort();
+    const release = cancelOnDisconnect(res, controller);
     let response: InferResponse;
     try {
       response = await finalResponse(core, decoded.request, controller.signal);
     } finally {
-      if (!controller.signal.aborted) res.off('close', onClose);
+      release();
     }
 
     const encoded = encodeInferResponse(response, decoded.outputEncoding);

@@ -5,11 +5,11 @@
  * event `data: {"error": {...}}` (OpenAI's shape, which the SDKs raise as an APIError). A client that
  * disconnects cancels the generation.
  */
-import type { ServerResponse } from 'node:http';
 import type { FastifyReply } from 'fastify';
 import type { LlmChunk, Usage } from './llm-generation.js';
 import { toOpenAiFailure } from './openai-errors.js';
 import type { StreamOptions } from './request-fields.js';
+import { cancelOnDisconnect, SSE_HEADERS, writeSseData } from '../http-streaming.js';
 
 /** How one endpoint family renders chunks. */
 export interface ChunkRenderer {
@@ -19,31 +19,6 @@ export interface ChunkRenderer {
   events(chunk: LlmChunk, first: boolean, includeUsage: boolean): object[];
   /** The extra last chunk of `stream_options.include_usage`. */
   usage(usage: Usage): object;
-}
-
-/** Aborts `controller` when the client goes away before the reply is complete. */
-function cancelOnDisconnect(res: ServerResponse, controller: AbortController): () => void {
-  const onClose = (): void => {
-    if (!res.writableFinished) controller.abort();
-  };
-  res.once('close', onClose);
-  if (res.destroyed) controller.abort();
-  return () => res.off('close', onClose);
-}
-
-async function writeData(res: ServerResponse, data: string): Promise<void> {
-  if (res.destroyed) return;
-  if (!res.write(`data: ${data}\n\n`)) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        res.off('drain', done);
-        res.off('close', done);
-        resolve();
-      };
-      res.once('drain', done);
-      res.once('close', done);
-    });
-  }
 }
 
 /**
@@ -97,31 +72,27 @@ export async function respond(
     throw e;
   }
   reply.hijack();
-  res.writeHead(200, {
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-  });
+  res.writeHead(200, SSE_HEADERS);
   try {
     let next = first;
     let isFirst = true;
     while (!next.done && !res.destroyed) {
       const chunk = next.value;
       for (const event of renderer.events(chunk, isFirst, options.includeUsage))
-        await writeData(res, JSON.stringify(event));
+        await writeSseData(res, JSON.stringify(event));
       isFirst = false;
       if (chunk.final) {
         if (options.includeUsage && chunk.usage !== undefined)
-          await writeData(res, JSON.stringify(renderer.usage(chunk.usage)));
+          await writeSseData(res, JSON.stringify(renderer.usage(chunk.usage)));
         break;
       }
       next = await chunks.next();
     }
-    await writeData(res, '[DONE]');
+    await writeSseData(res, '[DONE]');
   } catch (e) {
     if (!controller.signal.aborted) {
-      await writeData(res, JSON.stringify(toOpenAiFailure(e).body));
-      await writeData(res, '[DONE]');
+      await writeSseData(res, JSON.stringify(toOpenAiFailure(e).body));
+      await writeSseData(res, '[DONE]');
     }
   } finally {
     if (res.destroyed && !controller.signal.aborted) controller.abort();
