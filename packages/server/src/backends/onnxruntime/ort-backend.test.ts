@@ -5,7 +5,8 @@ import type { BackendModel } from '../../backend-api/backend.js';
 import { InferenceError } from '../../core/errors.js';
 import { makeContext, makeRequest, output, tensor } from '../js/test-support.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
-import { addSubModel, identityModel, ortConfig, removeOnnxRepos, writeOnnx } from './ort-test-support.js';
+import { addSubOnnx, identityOnnx } from '@tensorgate/onnx-gen';
+import { ortConfig, removeOnnxRepos, writeOnnx } from './ort-test-support.js';
 
 after(removeOnnxRepos);
 
@@ -38,7 +39,7 @@ function rows(batch: number, base: number): number[] {
   return v;
 }
 
-async function load(config = addSubConfig(), bytes: Uint8Array = addSubModel()): Promise<BackendModel> {
+async function load(config = addSubConfig(), bytes: Uint8Array = addSubOnnx()): Promise<BackendModel> {
   const repo = await writeOnnx(config.name, bytes);
   return backend.loadModel(makeContext(repo, config));
 }
@@ -111,7 +112,7 @@ describe('onnxruntime backend: execution', () => {
         ['DIFF', 'TYPE_FP32', [-1]],
       ],
     });
-    const model = await load(config, addSubModel('n'));
+    const model = await load(config, addSubOnnx('n'));
     try {
       const r1 = makeRequest([tensor('A', 'FP32', [1, 2], [1, 2]), tensor('B', 'FP32', [1, 2], [1, 1])], ['SUM']);
       const r2 = makeRequest(
@@ -211,17 +212,17 @@ describe('onnxruntime backend: load errors', () => {
 
   test('default_model_filename is honoured', async () => {
     const config = addSubConfig('named', { defaultModelFilename: 'net.onnx' });
-    const repo = await writeOnnx('named', addSubModel(), { file: 'net.onnx' });
+    const repo = await writeOnnx('named', addSubOnnx(), { file: 'net.onnx' });
     const model = await backend.loadModel(makeContext(repo, config));
     await model.unload();
-    const missing = await loadError(addSubConfig('named2', { defaultModelFilename: 'net.onnx' }), addSubModel());
+    const missing = await loadError(addSubConfig('named2', { defaultModelFilename: 'net.onnx' }), addSubOnnx());
     assert.match(missing.message, /expected .*named2\/1\/net\.onnx \(default_model_filename\)/);
   });
 
   test('KIND_GPU without the CUDA provider says how to install it', async () => {
     const err = await loadError(
       addSubConfig('gpu', { instanceGroups: [{ kind: 'KIND_GPU', count: 1, gpus: [0] }] }),
-      addSubModel(),
+      addSubOnnx(),
     );
     assert.equal(err.code, 'INVALID_ARG');
     assert.match(
@@ -247,14 +248,14 @@ describe('onnxruntime backend: load errors', () => {
   test('KIND_MODEL is not supported', async () => {
     const err = await loadError(
       addSubConfig('kmodel', { instanceGroups: [{ kind: 'KIND_MODEL', count: 1 }] }),
-      addSubModel(),
+      addSubOnnx(),
     );
     assert.match(err.message, /kind KIND_MODEL, which the onnxruntime backend does not support/);
   });
 
   test('a config datatype that differs from the model is a load error naming both', async () => {
     const config = ortConfig({ name: 'dt', inputs: [['IN', 'TYPE_FP32', [2]]], outputs: [['OUT', 'TYPE_FP16', [2]]] });
-    const err = await loadError({ ...config, input: [{ ...config.input[0]! }] }, identityModel('float16', [2]));
+    const err = await loadError({ ...config, input: [{ ...config.input[0]! }] }, identityOnnx('float16', [2]));
     assert.match(
       err.message,
       /failed to load model 'dt': input 'IN' has datatype TYPE_FP32 in config\.pbtxt but float16 \(TYPE_FP16\) in model\.onnx/,
@@ -267,7 +268,7 @@ describe('onnxruntime backend: load errors', () => {
       inputs: [['INPUT0', 'TYPE_FP32', [2]]],
       outputs: [['OUT', 'TYPE_FP32', [2]]],
     });
-    const err = await loadError(config, identityModel('float32', [2]));
+    const err = await loadError(config, identityOnnx('float32', [2]));
     assert.match(err.message, /input 'INPUT0' of config\.pbtxt is not an input of model\.onnx \(its inputs: 'IN'\)/);
   });
 
@@ -277,7 +278,7 @@ describe('onnxruntime backend: load errors', () => {
       inputs: [['IN', 'TYPE_FP32', [3]]],
       outputs: [['OUT', 'TYPE_FP32', [3]]],
     });
-    const err = await loadError(config, identityModel('float32', [2]));
+    const err = await loadError(config, identityOnnx('float32', [2]));
     assert.match(err.message, /input 'IN' has dims \[3\] in config\.pbtxt but shape \[2\] in model\.onnx/);
   });
 
@@ -288,7 +289,7 @@ describe('onnxruntime backend: load errors', () => {
       inputs: [['IN', 'TYPE_FP32', [2]]],
       outputs: [['OUT', 'TYPE_FP32', [2]]],
     });
-    const err = await loadError(config, identityModel('float32', [1, 2]));
+    const err = await loadError(config, identityOnnx('float32', [1, 2]));
     assert.match(err.message, /first dimension is fixed.*max_batch_size 4.*set max_batch_size: 0/);
   });
 
@@ -298,7 +299,7 @@ describe('onnxruntime backend: load errors', () => {
       inputs: [['IN', 'TYPE_BF16', [2]]],
       outputs: [['OUT', 'TYPE_BF16', [2]]],
     });
-    const err = await loadError(config, identityModel('bfloat16', [2]));
+    const err = await loadError(config, identityOnnx('bfloat16', [2]));
     assert.match(err.message, /ONNX element type BFLOAT16 \(16\), which onnxruntime-node cannot pass/);
   });
 
@@ -330,7 +331,7 @@ describe('onnxruntime backend: load errors', () => {
   test('KIND_GPU whose CUDA provider cannot start fails the load with ORT’s reason and the install hint', async () => {
     const withCuda = createOnnxRuntimeBackend({ cudaSupport: () => ({ available: true }) });
     const config = addSubConfig('gpu_try', { instanceGroups: [{ kind: 'KIND_GPU', count: 1, gpus: [0] }] });
-    const repo = await writeOnnx(config.name, addSubModel());
+    const repo = await writeOnnx(config.name, addSubOnnx());
     // On a host with the CUDA binaries and a GPU this loads; elsewhere it must fail clearly.
     try {
       const model = await withCuda.loadModel(makeContext(repo, config));
@@ -344,10 +345,7 @@ describe('onnxruntime backend: load errors', () => {
   });
 
   test('an invalid parameter value is a load error naming it', async () => {
-    const err = await loadError(
-      addSubConfig('param', { parameters: { intra_op_thread_count: 'many' } }),
-      addSubModel(),
-    );
+    const err = await loadError(addSubConfig('param', { parameters: { intra_op_thread_count: 'many' } }), addSubOnnx());
     assert.match(err.message, /parameter 'intra_op_thread_count' must be a non-negative integer, got 'many'/);
   });
 });

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { encodeBytesElements, fromConfigDataType } from '@tensorgate/protocol';
 import { makeContext, makeRequest, output, tensor } from '../js/test-support.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
-import { identityModel, ortConfig, removeOnnxRepos, SERVED_TYPES, writeOnnx } from './ort-test-support.js';
+import { identityOnnx } from '@tensorgate/onnx-gen';
+import { ortConfig, removeOnnxRepos, SERVED_TYPES, writeOnnx } from './ort-test-support.js';
 
 after(removeOnnxRepos);
 
@@ -37,7 +38,7 @@ describe('onnxruntime backend: every datatype through an Identity model', () => 
         inputs: [['IN', configType, [3]]],
         outputs: [['OUT', configType, [3]]],
       });
-      const repo = await writeOnnx(name, identityModel(onnxType, ['batch', 3]));
+      const repo = await writeOnnx(name, identityOnnx(onnxType, ['batch', 3]));
       const model = await backend.loadModel(makeContext(repo, config));
       try {
         const values = SAMPLES[datatype]!;
@@ -72,7 +73,7 @@ describe('onnxruntime backend: every datatype through an Identity model', () => 
       inputs: [['IN', 'TYPE_STRING', [1]]],
       outputs: [['OUT', 'TYPE_STRING', [1]]],
     });
-    const repo = await writeOnnx('identity_str', identityModel('string', ['batch', 1]));
+    const repo = await writeOnnx('identity_str', identityOnnx('string', ['batch', 1]));
     const model = await backend.loadModel(makeContext(repo, config));
     try {
       const bad = makeRequest(
@@ -95,7 +96,7 @@ describe('onnxruntime backend: every datatype through an Identity model', () => 
       inputs: [['IN', 'TYPE_INT64', [1]]],
       outputs: [['OUT', 'TYPE_INT64', [1]]],
     });
-    const repo = await writeOnnx('scalar', identityModel('int64', []));
+    const repo = await writeOnnx('scalar', identityOnnx('int64', []));
     const model = await backend.loadModel(makeContext(repo, config));
     try {
       const req = makeRequest([tensor('IN', 'INT64', [1], [16000n])], ['OUT']);

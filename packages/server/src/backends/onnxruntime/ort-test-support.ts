@@ -1,40 +1,15 @@
 /**
- * Test helpers for the onnxruntime backend: ONNX fixture models written with `GraphBuilder`
- * (@tensorgate/onnx-gen, a dev dependency), temporary repositories, and configs for them. Used only
+ * Test helpers for the onnxruntime backend (its fixture models come from @tensorgate/onnx-gen, a
+ * dev dependency): temporary repositories, and configs for them. Used only
  * by the `*.test.ts` files beside it.
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphBuilder, type OnnxElemType } from '@tensorgate/onnx-gen';
+import type { OnnxElemType } from '@tensorgate/onnx-gen';
 import type { ConfigDataType } from '@tensorgate/protocol';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { makeConfig, type ConfigSpec } from '../js/test-support.js';
-
-/** An Identity model `IN → OUT` of one element type and shape. */
-export function identityModel(type: OnnxElemType, shape: readonly (number | string)[]): Uint8Array {
-  return new GraphBuilder(`identity_${type}`)
-    .input({ name: 'IN', type, shape })
-    .output({ name: 'OUT', type, shape })
-    .node('Identity', ['IN'], ['OUT'])
-    .toBytes();
-}
-
-/**
- * `SUM = A + B`, `DIFF = A - B` over float32 `[batch, n]` (n symbolic when `n` is a string), so
- * each output row depends only on its own input row: a request that got another's rows shows it.
- */
-export function addSubModel(n: number | string = 4): Uint8Array {
-  const shape = ['batch', n];
-  return new GraphBuilder('add_sub')
-    .input({ name: 'A', type: 'float32', shape })
-    .input({ name: 'B', type: 'float32', shape })
-    .output({ name: 'SUM', type: 'float32', shape })
-    .output({ name: 'DIFF', type: 'float32', shape })
-    .node('Add', ['A', 'B'], ['SUM'])
-    .node('Sub', ['A', 'B'], ['DIFF'])
-    .toBytes();
-}
 
 const repos: string[] = [];
 

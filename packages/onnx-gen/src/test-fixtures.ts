@@ -1,0 +1,37 @@
+/**
+ * Small ONNX models the server's tests load (unit tests of the onnxruntime backend and wire tests
+ * alike), written once here rather than in each test folder.
+ */
+import { GraphBuilder } from './graph-builder.js';
+import type { OnnxElemType } from './elem-types.js';
+
+/**
+ * An Identity model `IN → OUT` of one element type and shape.
+ *
+ * @example identityOnnx('string', ['batch', 'n'])
+ */
+export function identityOnnx(type: OnnxElemType, shape: readonly (number | string)[]): Uint8Array {
+  return new GraphBuilder(`identity_${type}`)
+    .input({ name: 'IN', type, shape })
+    .output({ name: 'OUT', type, shape })
+    .node('Identity', ['IN'], ['OUT'])
+    .toBytes();
+}
+
+/**
+ * `SUM = A + B`, `DIFF = A - B` over float32 `[batch, n]` (n symbolic when `n` is a string), so
+ * each output row depends only on its own input row: a request that got another's rows shows it.
+ *
+ * @example addSubOnnx() // [batch, 4]
+ */
+export function addSubOnnx(n: number | string = 4): Uint8Array {
+  const shape = ['batch', n];
+  return new GraphBuilder('add_sub')
+    .input({ name: 'A', type: 'float32', shape })
+    .input({ name: 'B', type: 'float32', shape })
+    .output({ name: 'SUM', type: 'float32', shape })
+    .output({ name: 'DIFF', type: 'float32', shape })
+    .node('Add', ['A', 'B'], ['SUM'])
+    .node('Sub', ['A', 'B'], ['DIFF'])
+    .toBytes();
+}
