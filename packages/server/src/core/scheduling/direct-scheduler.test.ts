@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
 import { DirectScheduler } from './direct-scheduler.js';
 import type { SchedulerJob } from './scheduler.js';
+import { testJob } from './test-job.js';
 
 const clock: Clock = { nowNs: () => 42, wallMs: () => 0, setTimer: () => () => {} };
 const T: ExecutionTimings = { computeInputNs: 1, computeInferNs: 2, computeOutputNs: 3 };
@@ -24,23 +25,12 @@ function manualInstance(name: string) {
 }
 
 function job(id: string, log: string[], signal = new AbortController().signal): SchedulerJob {
-  return {
-    batchSize: 1,
-    priority: 0,
-    timeoutUs: 0,
-    request: {
-      id,
-      inputs: [],
-      requestedOutputs: [],
-      parameters: {},
-      batchSize: 1,
-      signal,
-      sender: { send() {} },
-    },
+  return testJob(id, {
+    signal,
     onStart: () => log.push(`start ${id}`),
     onExecuted: (r) => log.push('error' in r ? `error ${id} ${r.error.code}` : `done ${id}`),
     onDropped: (e) => log.push(`dropped ${id} ${e.code}`),
-  };
+  });
 }
 
 const tick = () => new Promise((r) => setImmediate(r));

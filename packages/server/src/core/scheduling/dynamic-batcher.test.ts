@@ -7,6 +7,7 @@ import type { Tensor } from '../types.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
 import { ManualClock } from './manual-clock.js';
 import type { SchedulerJob } from './scheduler.js';
+import { testJob } from './test-job.js';
 
 const T: ExecutionTimings = { computeInputNs: 1, computeInferNs: 2, computeOutputNs: 3 };
 const tick = () => new Promise((r) => setImmediate(r));
@@ -39,23 +40,17 @@ interface JobOptions {
 function job(id: string, log: string[], o: JobOptions = {}): SchedulerJob {
   const batch = o.batch ?? 1;
   const x: Tensor = { name: 'X', datatype: 'INT32', shape: [batch, ...(o.dims ?? [2])], data: new Uint8Array(0) };
-  return {
-    batchSize: batch,
-    priority: o.priority ?? 0,
-    timeoutUs: o.timeoutUs ?? 0,
-    request: {
-      id,
-      inputs: [x],
-      requestedOutputs: [],
-      parameters: {},
-      batchSize: batch,
-      signal: o.signal ?? new AbortController().signal,
-      sender: { send: (_r, f) => log.push(`send ${id}${f.final ? ' final' : ''}`) },
-    },
+  return testJob(id, {
+    batch,
+    inputs: [x],
+    ...(o.priority !== undefined ? { priority: o.priority } : {}),
+    ...(o.timeoutUs !== undefined ? { timeoutUs: o.timeoutUs } : {}),
+    ...(o.signal !== undefined ? { signal: o.signal } : {}),
+    send: (_r, f) => log.push(`send ${id}${f.final ? ' final' : ''}`),
     onStart: () => log.push(`start ${id}`),
     onExecuted: (r) => log.push('error' in r ? `error ${id} ${r.error.code}` : `done ${id}`),
     onDropped: (e) => log.push(`dropped ${id} ${e.code}: ${e.message}`),
-  };
+  });
 }
 
 const policy = (p: Partial<ModelQueuePolicy>): ModelQueuePolicy => ({

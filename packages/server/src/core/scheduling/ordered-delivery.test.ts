@@ -4,30 +4,16 @@ import type { BackendResponse } from '../../backend-api/backend.js';
 import { InferenceError } from '../errors.js';
 import { OrderedDelivery } from './ordered-delivery.js';
 import type { SchedulerJob } from './scheduler.js';
+import { testJob } from './test-job.js';
 
 const T = { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 };
 const out = (v: string): BackendResponse => ({ outputs: [], parameters: { v } });
 
 function job(id: string, log: string[]): SchedulerJob {
-  return {
-    batchSize: 1,
-    priority: 0,
-    timeoutUs: 0,
-    request: {
-      id,
-      inputs: [],
-      requestedOutputs: [],
-      parameters: {},
-      batchSize: 1,
-      signal: new AbortController().signal,
-      sender: {
-        send: (r, f) => log.push(`${id} ${r ? String(r.parameters?.['v']) : '-'}${f.final ? ' final' : ''}`),
-      },
-    },
-    onStart() {},
+  return testJob(id, {
+    send: (r, f) => log.push(`${id} ${r ? String(r.parameters?.['v']) : '-'}${f.final ? ' final' : ''}`),
     onExecuted: (r) => log.push(`${id} executed${'error' in r ? ' ' + r.error.code : ''}`),
-    onDropped() {},
-  };
+  });
 }
 
 describe('OrderedDelivery', () => {

@@ -1,26 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SchedulerJob } from './scheduler.js';
+import { testJob } from './test-job.js';
 import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
 
 const sink: AbortSink = { cancelQueued: () => {} };
-const job = (id: string): SchedulerJob => ({
-  batchSize: 1,
-  priority: 0,
-  timeoutUs: 0,
-  request: {
-    id,
-    inputs: [],
-    requestedOutputs: [],
-    parameters: {},
-    batchSize: 1,
-    signal: new AbortController().signal,
-    sender: { send() {} },
-  },
-  onStart() {},
-  onExecuted() {},
-  onDropped() {},
-});
+const job = (id: string): SchedulerJob => testJob(id);
 const entry = (id: string, level = 0): QueueEntry => new QueueEntry(job(id), level, 0, 0, '', sink);
 const ids = (q: PriorityQueue, limit = 100): string[] => {
   const out: QueueEntry[] = [];
