@@ -6,36 +6,40 @@ import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricSpec } from './metric-names.js';
 
 /**
- * A counter family registered on `registry`.
+ * A counter family registered on `registry`. `collect`, when given, runs at every scrape before
+ * the values are read (to copy values kept elsewhere into the counter).
  *
  * @example
  * ```ts
  * const success = counter<'model' | 'version'>(registry, METRICS.requestSuccess);
  * ```
  */
-export function counter<L extends string>(registry: Registry, spec: MetricSpec): Counter<L> {
+export function counter<L extends string>(registry: Registry, spec: MetricSpec, collect?: () => void): Counter<L> {
   return new Counter<L>({
     name: spec.name,
     help: spec.help,
     labelNames: spec.labels as readonly L[],
     registers: [registry],
+    ...(collect === undefined ? {} : { collect }),
   });
 }
 
 /**
- * A gauge family registered on `registry`.
+ * A gauge family registered on `registry`. `collect`, when given, runs at every scrape before
+ * the values are read (to copy values kept elsewhere into the gauge).
  *
  * @example
  * ```ts
  * const pending = gauge<'model' | 'version'>(registry, METRICS.pendingRequestCount);
  * ```
  */
-export function gauge<L extends string>(registry: Registry, spec: MetricSpec): Gauge<L> {
+export function gauge<L extends string>(registry: Registry, spec: MetricSpec, collect?: () => void): Gauge<L> {
   return new Gauge<L>({
     name: spec.name,
     help: spec.help,
     labelNames: spec.labels as readonly L[],
     registers: [registry],
+    ...(collect === undefined ? {} : { collect }),
   });
 }
 

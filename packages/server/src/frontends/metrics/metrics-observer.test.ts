@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
 import type { RequestEvent } from '../../core/observer.js';
+import { FAILURE_REASONS, METRICS } from './metric-names.js';
 import { MetricsObserver } from './metrics-observer.js';
 
 function request(overrides: Partial<RequestEvent> = {}): RequestEvent {
@@ -171,6 +172,92 @@ describe('MetricsObserver', () => {
     assert.ok(lines.includes('nv_inference_count{model="simple",version="1"} 0'));
     assert.ok(lines.includes('nv_inference_request_duration_us{model="simple",version="1"} 0'));
     assert.ok(lines.includes('nv_inference_pending_request_count{model="simple",version="1"} 0'));
+  });
+
+  test('exact text of counters, gauge and histogram per family, before and after an unload', async () => {
+    const { registry, observer } = setup();
+    observer.onVersionReady('m', '1');
+    observer.onVersionReady('n', '1');
+    observer.onRequest(request({ model: 'm', batchSize: 2, requestNs: 3_000_999, queueNs: 1_000_000 }));
+    observer.onRequest(request({ model: 'm', requestNs: 20_000_000, queueNs: 0, computeInferNs: 7e10 }));
+    observer.onRequest(request({ model: 'n', success: false, reason: 'BACKEND', requestNs: 1e9 }));
+    observer.onExecution({ model: 'm', version: '1', batchSize: 3 });
+    observer.onPending('m', '1', 2);
+    const family = (name: string): Promise<string> => registry.getSingleMetricAsString(name);
+    const buckets = (name: string, model: string, counts: number[], sum: number): string[] => [
+      ...counts.map(
+        (n, i) =>
+          `${name}_bucket{le="${[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60][i]}",model="${model}",version="1"} ${n}`,
+      ),
+      `${name}_bucket{le="+Inf",model="${model}",version="1"} ${counts.at(-1) ?? 0}`,
+      `${name}_sum{model="${model}",version="1"} ${sum}`,
+      `${name}_count{model="${model}",version="1"} ${counts.at(-1) ?? 0}`,
+    ];
+    const help = (name: string, type: string): string[] => {
+      const spec = Object.values(METRICS).find((m) => m.name === name);
+      return [`# HELP ${name} ${spec?.help ?? ''}`, `# TYPE ${name} ${type}`];
+    };
+    assert.equal(
+      await family('nv_inference_request_success'),
+      [
+        ...help('nv_inference_request_success', 'counter'),
+        'nv_inference_request_success{model="m",version="1"} 2',
+        'nv_inference_request_success{model="n",version="1"} 0',
+      ].join('\n'),
+    );
+    assert.equal(
+      await family('nv_inference_request_failure'),
+      [
+        ...help('nv_inference_request_failure', 'counter'),
+        ...['m', 'n'].flatMap((model) =>
+          FAILURE_REASONS.map(
+            (reason) =>
+              `nv_inference_request_failure{model="${model}",version="1",reason="${reason}"} ${model === 'n' && reason === 'BACKEND' ? 1 : 0}`,
+          ),
+        ),
+      ].join('\n'),
+    );
+    assert.equal(
+      await family('nv_inference_request_duration_us'),
+      [
+        ...help('nv_inference_request_duration_us', 'counter'),
+        'nv_inference_request_duration_us{model="m",version="1"} 23000',
+        'nv_inference_request_duration_us{model="n",version="1"} 0',
+      ].join('\n'),
+    );
+    assert.equal(
+      await family('nv_inference_pending_request_count'),
+      [
+        ...help('nv_inference_pending_request_count', 'gauge'),
+        'nv_inference_pending_request_count{model="m",version="1"} 2',
+        'nv_inference_pending_request_count{model="n",version="1"} 0',
+      ].join('\n'),
+    );
+    const requestSeconds = 'tensorgate_inference_request_duration_seconds';
+    assert.equal(
+      await family(requestSeconds),
+      [
+        ...help(requestSeconds, 'histogram'),
+        ...buckets(requestSeconds, 'm', [0, 0, 0, 1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2], 0.023000999),
+        ...buckets(requestSeconds, 'n', Array<number>(16).fill(0), 0),
+      ].join('\n'),
+    );
+    const inferSeconds = 'tensorgate_inference_compute_infer_duration_seconds';
+    assert.match(
+      await family(inferSeconds),
+      /_bucket\{le="60",model="m",version="1"\} 1\n.*le="\+Inf",model="m",version="1"\} 2\n.*_sum\{model="m",version="1"\} 70\n/,
+    );
+
+    observer.onVersionUnloaded('m', '1');
+    assert.equal(
+      await family('nv_inference_exec_count'),
+      [...help('nv_inference_exec_count', 'counter'), 'nv_inference_exec_count{model="n",version="1"} 0'].join('\n'),
+    );
+    assert.equal(
+      await family(requestSeconds),
+      [...help(requestSeconds, 'histogram'), ...buckets(requestSeconds, 'n', Array<number>(16).fill(0), 0)].join('\n'),
+    );
+    assert.doesNotMatch(await registry.metrics(), /model="m"/);
   });
 
   test('HELP and TYPE lines name Triton families', async () => {

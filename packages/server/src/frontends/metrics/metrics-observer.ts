@@ -3,25 +3,50 @@
  * each event once for every protocol, so counting here (and nowhere else) keeps HTTP, gRPC and
  * in-process requests in the same numbers.
  */
-import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Registry } from 'prom-client';
 import type {
   ExecutionEvent,
+  FailureReason,
   InferenceObserver,
   RequestEvent,
   ResponseEvent,
   VersionInfo,
 } from '../../core/observer.js';
+import { AccumulatedHistogram, type HistogramSeries } from './accumulated-histogram.js';
 import { LlmMetrics } from './llm-metrics.js';
-import { counter, gauge, histogram, nonNegative } from './metric-factories.js';
-import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS } from './metric-names.js';
+import { counter, gauge, nonNegative } from './metric-factories.js';
+import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
+import { SeriesTable, type VersionKeyed } from './series-table.js';
 
 type ModelLabel = 'model' | 'version';
 type FailureLabel = ModelLabel | 'reason';
-type DurationField = 'requestNs' | 'queueNs' | 'computeInputNs' | 'computeInferNs' | 'computeOutputNs';
 
 /** Nanoseconds to whole microseconds, truncated like Triton's integer division. */
 function toMicros(ns: number): number {
   return Math.trunc(nonNegative(ns) / 1000);
+}
+
+/**
+ * Everything counted for one model version. Events only add to these numbers; the prom-client
+ * families read them at scrape time, so the per-request path hashes no labels.
+ */
+interface ModelSeries extends VersionKeyed {
+  readonly labels: Readonly<Record<ModelLabel, string>>;
+  readonly failureLabels: Readonly<Record<FailureReason, Readonly<Record<FailureLabel, string>>>>;
+  success: number;
+  inferences: number;
+  executions: number;
+  /** Sums of per-request durations, each truncated to whole microseconds. */
+  requestUs: number;
+  queueUs: number;
+  computeInputUs: number;
+  computeInferUs: number;
+  computeOutputUs: number;
+  readonly failures: Record<FailureReason, number>;
+  pending: number;
+  readonly requestSeconds: HistogramSeries;
+  readonly queueSeconds: HistogramSeries;
+  readonly computeInferSeconds: HistogramSeries;
 }
 
 /**
@@ -31,7 +56,12 @@ function toMicros(ns: number): number {
  * A model version's series appear, all at zero, when it becomes ready (or at its first event), and
  * are removed when it is unloaded, so dashboards see exactly the versions being served.
  * Durations are counted for successful requests only, as Triton does; failures only bump
- * `nv_inference_request_failure{reason}`.
+ * `nv_inference_request_failure{reason}` (a reason outside {@link FAILURE_REASONS} counts as `OTHER`).
+ *
+ * Events only add to plain numbers kept per version (found through a two-level map, no label
+ * hashing); the prom-client families read them when the registry is scraped, through their
+ * `collect` hooks, and the latency histograms are {@link AccumulatedHistogram}s. The text on
+ * `/metrics` is the same as if every event had called prom-client directly.
  *
  * @example
  * ```ts
@@ -41,63 +71,74 @@ function toMicros(ns: number): number {
  * ```
  */
 export class MetricsObserver implements InferenceObserver {
-  private readonly success: Counter<ModelLabel>;
-  private readonly failure: Counter<FailureLabel>;
-  private readonly inferenceCount: Counter<ModelLabel>;
-  private readonly execCount: Counter<ModelLabel>;
-  private readonly durationCounters: ReadonlyArray<readonly [Counter<ModelLabel>, DurationField]>;
-  private readonly durationHistograms: ReadonlyArray<readonly [Histogram<ModelLabel>, DurationField]>;
-  private readonly pending: Gauge<ModelLabel>;
+  private readonly requestSeconds: AccumulatedHistogram;
+  private readonly queueSeconds: AccumulatedHistogram;
+  private readonly computeInferSeconds: AccumulatedHistogram;
   /** The `tensorgate_llm_*` families (LLM-contract models only). */
   private readonly llm: LlmMetrics;
-  /** `model\0version` keys whose series were already created. */
-  private readonly seen = new Set<string>();
+  /** The series of every version seen and not unloaded, in the order they are exported. */
+  private readonly table = new SeriesTable<ModelSeries>((model, version) => this.createSeries(model, version));
 
   /** Registers the per-model families on `registry` (which must not already hold them). */
   constructor(registry: Registry) {
-    this.success = counter(registry, METRICS.requestSuccess);
-    this.failure = counter(registry, METRICS.requestFailure);
-    this.inferenceCount = counter(registry, METRICS.inferenceCount);
-    this.execCount = counter(registry, METRICS.execCount);
-    this.durationCounters = [
-      [counter(registry, METRICS.requestDurationUs), 'requestNs'],
-      [counter(registry, METRICS.queueDurationUs), 'queueNs'],
-      [counter(registry, METRICS.computeInputDurationUs), 'computeInputNs'],
-      [counter(registry, METRICS.computeInferDurationUs), 'computeInferNs'],
-      [counter(registry, METRICS.computeOutputDurationUs), 'computeOutputNs'],
-    ];
-    this.pending = gauge(registry, METRICS.pendingRequestCount);
-    this.durationHistograms = [
-      [histogram(registry, METRICS.requestDurationSeconds, LATENCY_BUCKETS_SECONDS), 'requestNs'],
-      [histogram(registry, METRICS.queueDurationSeconds, LATENCY_BUCKETS_SECONDS), 'queueNs'],
-      [histogram(registry, METRICS.computeInferDurationSeconds, LATENCY_BUCKETS_SECONDS), 'computeInferNs'],
-    ];
+    // Registration order is the order of the families on /metrics.
+    this.exportCounter(registry, METRICS.requestSuccess, (s) => s.success);
+    const failure: Counter<FailureLabel> = counter(registry, METRICS.requestFailure, () => {
+      failure.reset();
+      for (const s of this.table) {
+        for (const reason of FAILURE_REASONS) failure.inc(s.failureLabels[reason], s.failures[reason]);
+      }
+    });
+    this.exportCounter(registry, METRICS.inferenceCount, (s) => s.inferences);
+    this.exportCounter(registry, METRICS.execCount, (s) => s.executions);
+    this.exportCounter(registry, METRICS.requestDurationUs, (s) => s.requestUs);
+    this.exportCounter(registry, METRICS.queueDurationUs, (s) => s.queueUs);
+    this.exportCounter(registry, METRICS.computeInputDurationUs, (s) => s.computeInputUs);
+    this.exportCounter(registry, METRICS.computeInferDurationUs, (s) => s.computeInferUs);
+    this.exportCounter(registry, METRICS.computeOutputDurationUs, (s) => s.computeOutputUs);
+    const pending: Gauge<ModelLabel> = gauge(registry, METRICS.pendingRequestCount, () => {
+      pending.reset();
+      for (const s of this.table) pending.set(s.labels, s.pending);
+    });
+    this.requestSeconds = new AccumulatedHistogram(registry, METRICS.requestDurationSeconds, LATENCY_BUCKETS_SECONDS);
+    this.queueSeconds = new AccumulatedHistogram(registry, METRICS.queueDurationSeconds, LATENCY_BUCKETS_SECONDS);
+    this.computeInferSeconds = new AccumulatedHistogram(
+      registry,
+      METRICS.computeInferDurationSeconds,
+      LATENCY_BUCKETS_SECONDS,
+    );
     this.llm = new LlmMetrics(registry);
   }
 
   /** Counts one finished request: success with its batch size and durations, or a failure. */
   onRequest(event: RequestEvent): void {
-    const labels = this.ensureSeries(event.model, event.version);
+    const s = this.table.ensure(event.model, event.version);
     if (!event.success) {
-      this.failure.inc({ ...labels, reason: event.reason ?? 'OTHER' });
+      const reason = event.reason;
+      if (reason === 'REJECTED' || reason === 'CANCELED' || reason === 'BACKEND') s.failures[reason] += 1;
+      else s.failures.OTHER += 1;
       return;
     }
-    this.success.inc(labels);
-    this.inferenceCount.inc(labels, nonNegative(event.batchSize));
-    for (const [metric, field] of this.durationCounters) metric.inc(labels, toMicros(event[field]));
-    for (const [metric, field] of this.durationHistograms) {
-      metric.observe(labels, nonNegative(event[field]) / 1e9);
-    }
+    s.success += 1;
+    s.inferences += nonNegative(event.batchSize);
+    s.requestUs += toMicros(event.requestNs);
+    s.queueUs += toMicros(event.queueNs);
+    s.computeInputUs += toMicros(event.computeInputNs);
+    s.computeInferUs += toMicros(event.computeInferNs);
+    s.computeOutputUs += toMicros(event.computeOutputNs);
+    this.requestSeconds.observe(s.requestSeconds, nonNegative(event.requestNs) / 1e9);
+    this.queueSeconds.observe(s.queueSeconds, nonNegative(event.queueNs) / 1e9);
+    this.computeInferSeconds.observe(s.computeInferSeconds, nonNegative(event.computeInferNs) / 1e9);
   }
 
   /** Counts one model execution (one batch on one instance). */
   onExecution(event: ExecutionEvent): void {
-    this.execCount.inc(this.ensureSeries(event.model, event.version));
+    this.table.ensure(event.model, event.version).executions += 1;
   }
 
   /** Sets the number of queued plus executing requests of a model version. */
   onPending(model: string, version: string, pending: number): void {
-    this.pending.set(this.ensureSeries(model, version), nonNegative(pending));
+    this.table.ensure(model, version).pending = nonNegative(pending);
   }
 
   /** Decoupled models: running and waiting requests (LLM gauges). */
@@ -111,36 +152,57 @@ export class MetricsObserver implements InferenceObserver {
   }
 
   onVersionReady(model: string, version: string, info?: VersionInfo): void {
-    this.ensureSeries(model, version);
+    this.table.ensure(model, version);
     this.llm.onVersionReady(model, version, info);
   }
 
   onVersionUnloaded(model: string, version: string): void {
     this.llm.onVersionUnloaded(model, version);
-    const labels = { model, version };
-    if (!this.seen.delete(`${model}\0${version}`)) return;
-    this.success.remove(labels);
-    for (const reason of FAILURE_REASONS) this.failure.remove({ ...labels, reason });
-    this.inferenceCount.remove(labels);
-    this.execCount.remove(labels);
-    for (const [metric] of this.durationCounters) metric.remove(labels);
-    for (const [metric] of this.durationHistograms) metric.remove(labels);
-    this.pending.remove(labels);
+    const s = this.table.delete(model, version);
+    if (s === undefined) return;
+    this.requestSeconds.remove(s.requestSeconds);
+    this.queueSeconds.remove(s.queueSeconds);
+    this.computeInferSeconds.remove(s.computeInferSeconds);
   }
 
-  /** Creates every series of a model version at zero the first time it is seen; returns its labels. */
-  private ensureSeries(model: string, version: string): Record<ModelLabel, string> {
+  /**
+   * Registers a `model` / `version` counter family whose values are `read` from every series at
+   * scrape time (prom-client calls `collect` before reading a metric).
+   */
+  private exportCounter(registry: Registry, spec: MetricSpec, read: (s: ModelSeries) => number): void {
+    const metric: Counter<ModelLabel> = counter(registry, spec, () => {
+      metric.reset();
+      for (const s of this.table) metric.inc(s.labels, read(s));
+    });
+  }
+
+  /** A version's series, all at zero (the table creates it at the version's first event). */
+  private createSeries(model: string, version: string): ModelSeries {
     const labels = { model, version };
-    const key = `${model}\0${version}`;
-    if (this.seen.has(key)) return labels;
-    this.seen.add(key);
-    this.success.inc(labels, 0);
-    for (const reason of FAILURE_REASONS) this.failure.inc({ ...labels, reason }, 0);
-    this.inferenceCount.inc(labels, 0);
-    this.execCount.inc(labels, 0);
-    for (const [metric] of this.durationCounters) metric.inc(labels, 0);
-    for (const [metric] of this.durationHistograms) metric.zero(labels);
-    this.pending.set(labels, 0);
-    return labels;
+    const failureLabel = (reason: FailureReason): Record<FailureLabel, string> => ({ ...labels, reason });
+    return {
+      model,
+      version,
+      labels,
+      failureLabels: {
+        REJECTED: failureLabel('REJECTED'),
+        CANCELED: failureLabel('CANCELED'),
+        BACKEND: failureLabel('BACKEND'),
+        OTHER: failureLabel('OTHER'),
+      },
+      success: 0,
+      inferences: 0,
+      executions: 0,
+      requestUs: 0,
+      queueUs: 0,
+      computeInputUs: 0,
+      computeInferUs: 0,
+      computeOutputUs: 0,
+      failures: { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 },
+      pending: 0,
+      requestSeconds: this.requestSeconds.add(labels),
+      queueSeconds: this.queueSeconds.add(labels),
+      computeInferSeconds: this.computeInferSeconds.add(labels),
+    };
   }
 }
