@@ -4,6 +4,7 @@
  * concrete backend (the composition root `create-server.ts` registers them by name).
  */
 import type { Logger } from 'pino';
+import type { CancelSignal } from '../core/cancel-signal.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferenceError } from '../core/errors.js';
 import type { Parameters, Tensor } from '../core/types.js';
@@ -41,7 +42,7 @@ export interface ExecutionRequest {
   /** Where responses go. */
   readonly sender: ResponseSender;
   /** Aborted when the client cancels or disconnects. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /**
    * True when the backend may take the ArrayBuffers behind `inputs` (transfer them to a worker,
    * leaving the views detached): nothing else reads them after this call.

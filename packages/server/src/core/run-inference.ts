@@ -8,6 +8,7 @@
  * response sender and the abort listener saves a dozen allocations and several promise hops.
  */
 import type { BackendResponse, ExecutionRequest, ExecutionTimings, ResponseSender } from '../backend-api/backend.js';
+import type { CancelSignal } from './cancel-signal.js';
 import { classify } from './classification.js';
 import { InferenceError } from './errors.js';
 import type { FailureReason, InferenceObserver } from './observer.js';
@@ -32,7 +33,7 @@ function clientShape(t: Tensor, version: ServingVersion): Tensor {
 }
 
 /** Abort reason → the error a cancelled request fails with. */
-function abortError(signal: AbortSignal): InferenceError {
+function abortError(signal: CancelSignal): InferenceError {
   const r: unknown = signal.reason;
   if (r instanceof InferenceError) return r;
   return new InferenceError('CANCELLED', 'request cancelled');

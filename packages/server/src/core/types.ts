@@ -6,6 +6,7 @@
  * HTTP binary extension carry, and what crosses to worker threads as a transferred ArrayBuffer.
  * BYTES tensors hold their elements each as a 4-byte little-endian length followed by the bytes.
  */
+import type { CancelSignal } from './cancel-signal.js';
 import type { DataType } from '@tensorgate/protocol';
 import type { InferenceError } from './errors.js';
 
@@ -73,7 +74,7 @@ export interface InferResponse {
 /** Per-call context carried from the frontend through the core to the backend. */
 export interface RequestContext {
   /** Aborted when the client disconnects, cancels, or the deadline passes. */
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   /** Protocol the request arrived on, for logs and metrics. */
   readonly protocol: 'http' | 'grpc' | 'internal';
   /**

@@ -22,7 +22,7 @@ export const SSE_HEADERS: Readonly<Record<string, string>> = {
  * try { await run(controller.signal); } finally { release(); }
  * ```
  */
-export function cancelOnDisconnect(res: ServerResponse, controller: AbortController): () => void {
+export function cancelOnDisconnect(res: ServerResponse, controller: { abort(): void }): () => void {
   const onClose = (): void => {
     if (!res.writableFinished) controller.abort();
   };

@@ -31,10 +31,23 @@ export interface ExecState {
   reject(e: InferenceError): void;
 }
 
-interface PendingRequest {
-  readonly req: ExecutionRequest;
-  readonly exec: ExecState;
-  readonly onAbort?: () => void;
+/** A request in flight; it is its own abort listener (no closure per request). */
+class PendingRequest {
+  /** Whether it listens to the request's signal. */
+  listening = false;
+
+  constructor(
+    readonly req: ExecutionRequest,
+    readonly exec: ExecState,
+    private readonly key: number,
+    private readonly cancel: (key: number) => void,
+  ) {}
+
+  /** The request's signal aborted while it was in flight. */
+  handleEvent(): void {
+    this.listening = false;
+    this.cancel(this.key);
+  }
 }
 
 /** Nanoseconds since `fromMs` (a performance.now() reading). */
@@ -88,9 +101,12 @@ export class InFlightExecutions {
     };
     for (const req of batch) {
       const key = this.nextKey++;
-      const onAbort = req.signal.aborted ? undefined : (): void => cancel(key);
-      if (onAbort) req.signal.addEventListener('abort', onAbort, { once: true });
-      this.pending.set(key, onAbort ? { req, exec, onAbort } : { req, exec });
+      const pending = new PendingRequest(req, exec, key, cancel);
+      if (!req.signal.aborted) {
+        pending.listening = true;
+        req.signal.addEventListener('abort', pending, { once: true });
+      }
+      this.pending.set(key, pending);
       exec.keys.push(key);
     }
     this.execs.set(exec.id, exec);
@@ -173,7 +189,7 @@ export class InFlightExecutions {
     const p = this.pending.get(key);
     if (!p) return;
     this.pending.delete(key);
-    if (p.onAbort) p.req.signal.removeEventListener('abort', p.onAbort);
+    if (p.listening) p.req.signal.removeEventListener('abort', p);
     this.deliver(p.req, response, true);
     p.exec.remaining--;
     this.maybeDone(p.exec);

@@ -7,6 +7,7 @@
  */
 import { encodeBytesElements } from '@tensorgate/protocol';
 import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import { toAbortSignal } from '../../core/cancel-signal.js';
 import { InferenceError } from '../../core/errors.js';
 import type { Parameters, Tensor } from '../../core/types.js';
 import type { GenerationResult, LlmEngine } from './llm-engine.js';
@@ -97,7 +98,7 @@ export class LlmInstance implements ModelInstance {
             if (text !== '') sender.send({ outputs: [textTensor(text)] }, { final: false });
           }
         : undefined;
-      const result = await this.engine.generate(generation, request.signal, onChunk);
+      const result = await this.engine.generate(generation, toAbortSignal(request.signal), onChunk);
       const text = stream ? '' : generation.includePrompt ? (generation.prompt ?? '') + result.text : result.text;
       sender.send({ outputs: [textTensor(text)], parameters: finalParameters(result) }, { final: true });
     } catch (e) {

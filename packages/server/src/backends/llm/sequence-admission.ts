@@ -3,13 +3,14 @@
  * `maxQueue` more wait in FIFO order; beyond that a request is refused with RESOURCE_EXHAUSTED. A
  * waiting request whose signal aborts leaves the queue at once.
  */
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { InferenceError } from '../../core/errors.js';
 
 /** A queued request. */
 interface Waiter {
   readonly resolve: () => void;
   readonly reject: (e: InferenceError) => void;
-  readonly signal: AbortSignal;
+  readonly signal: CancelSignal;
   readonly onAbort: () => void;
 }
 
@@ -43,7 +44,7 @@ export class SequenceAdmission {
   }
 
   /** Resolves when the caller may take a sequence; the caller must call {@link leave} after. */
-  enter(signal: AbortSignal): Promise<void> {
+  enter(signal: CancelSignal): Promise<void> {
     if (this.closedWith) return Promise.reject(this.closedWith);
     if (signal.aborted) return Promise.reject(new InferenceError('CANCELLED', 'request cancelled'));
     if (this.running < this.capacity) {

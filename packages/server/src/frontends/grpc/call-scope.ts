@@ -1,13 +1,15 @@
 /**
- * The cancellation scope of one gRPC call: an AbortController aborted when the client cancels
+ * The cancellation scope of one gRPC call: a {@link CancelSource} aborted when the client cancels
  * (or disconnects) and when the call's deadline (`grpc-timeout`) passes. Its signal is what the
- * frontend hands the core in the RequestContext.
+ * frontend hands the core in the RequestContext (`signal.abortSignal` where an API needs a real
+ * AbortSignal).
  *
  * Written as a class with static listeners (the scope is stored on the call) so that opening a
  * scope on the ModelInfer hot path allocates no closures.
  */
 import type { EventEmitter } from 'node:events';
 import type { Deadline } from '@grpc/grpc-js';
+import { CancelSource } from '../../core/cancel-signal.js';
 import { InferenceError } from '../../core/errors.js';
 
 /** The parts of a grpc-js server call a scope needs. */
@@ -37,14 +39,11 @@ function onDeadline(scope: CallScope): void {
  */
 export class CallScope {
   /** Aborted (with an InferenceError reason) on cancel or deadline. */
-  readonly signal: AbortSignal;
-  private readonly controller: AbortController;
+  readonly signal = new CancelSource();
   private readonly call: CallWithScope;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(call: ScopedCall) {
-    this.controller = new AbortController();
-    this.signal = this.controller.signal;
     this.call = call;
     (call as CallWithScope)[SCOPE] = this;
     call.once('cancelled', onCancelled);
@@ -58,7 +57,7 @@ export class CallScope {
 
   /** Aborts the scope (idempotent). */
   abort(reason: InferenceError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+    this.signal.abort(reason);
   }
 
   /** Stops listening to the call; the signal stays as it is. */

@@ -79,7 +79,7 @@ async function generate(
 
 /** Writes one message, waiting for the client to read when the buffer is full. */
 async function write(call: StreamGenerateCall, scope: CallScope, message: TokenMessage): Promise<void> {
-  if (!call.write(message)) await once(call, 'drain', { signal: scope.signal });
+  if (!call.write(message)) await once(call, 'drain', { signal: scope.signal.abortSignal });
 }
 
 /** Runs one StreamGenerate call until its last Token or its error status. Never rejects. */

@@ -142,7 +142,7 @@ export class StreamInferSession {
   private async waitForDrain(): Promise<void> {
     this.call.pause();
     try {
-      await once(this.call, 'drain', { signal: this.scope.signal });
+      await once(this.call, 'drain', { signal: this.scope.signal.abortSignal });
     } finally {
       this.drained = undefined;
       if (!this.scope.signal.aborted) this.call.resume();

@@ -2,9 +2,10 @@
  * `POST /v2/models/{m}[/versions/{v}]/infer`: decode the body (JSON plus binary tensor data, or a
  * raw binary body when `Inference-Header-Content-Length` is 0),
  * run one inference through the core, encode the single final response, compress it when the
- * client asked. The request is cancelled (AbortSignal) when the client disconnects first.
+ * client asked. The request is cancelled (its CancelSource) when the client disconnects first.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { CancelSource, type CancelSignal } from '../../core/cancel-signal.js';
 import { internal } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { InferRequest, InferResponse } from '../../core/types.js';
@@ -20,7 +21,7 @@ import { cancelOnDisconnect } from '../http-streaming.js';
  * told `allowDecoupled: false` (it rejects decoupled models with UNSUPPORTED); should more than one
  * response arrive anyway, the last one with outputs wins.
  */
-async function finalResponse(core: InferenceCore, request: InferRequest, signal: AbortSignal): Promise<InferResponse> {
+async function finalResponse(core: InferenceCore, request: InferRequest, signal: CancelSignal): Promise<InferResponse> {
   let last: InferResponse | undefined;
   for await (const response of core.infer(request, { signal, protocol: 'http', allowDecoupled: false })) {
     if (!response.emptyFinal) last = response;
@@ -49,12 +50,12 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
         ? decodeRawBinaryRequest(body, core.modelConfig(model, version), target)
         : decodeInferRequest(body, headerLength, target);
 
-    const controller = new AbortController();
+    const cancel = new CancelSource();
     const res = reply.raw;
-    const release = cancelOnDisconnect(res, controller);
+    const release = cancelOnDisconnect(res, cancel);
     let response: InferResponse;
     try {
-      response = await finalResponse(core, decoded.request, controller.signal);
+      response = await finalResponse(core, decoded.request, cancel);
     } finally {
       release();
     }
