@@ -38,19 +38,26 @@ function shapeMatches(actual: readonly number[], expected: readonly number[]): b
   return true;
 }
 
+function checkIntParameter(p: InferRequest['parameters'], key: string, min: number, model: string): void {
+  const v = p[key];
+  if (v === undefined) return;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
+    throw invalidArg(
+      `parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`,
+    );
+  }
+}
+
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 function checkParameters(req: InferRequest, model: string): void {
   const p = req.parameters;
-  const intParam = (key: string, min: number): void => {
-    const v = p[key];
-    if (v === undefined) return;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) {
-      throw invalidArg(
-        `parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`,
-      );
-    }
-  };
-  intParam('priority', 0);
-  intParam('timeout', 0);
+  if (!hasKeys(p)) return;
+  checkIntParameter(p, 'priority', 0, model);
+  checkIntParameter(p, 'timeout', 0, model);
   for (const key of ['sequence_start', 'sequence_end'] as const) {
     const v = p[key];
     if (v !== undefined && typeof v !== 'boolean') {
@@ -67,7 +74,41 @@ function checkParameters(req: InferRequest, model: string): void {
   }
 }
 
-function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): number | undefined {
+/**
+ * What validation needs of a config, computed once per config object (configs are immutable once
+ * a version is loaded) instead of per request.
+ */
+interface CompiledConfig {
+  readonly byName: ReadonlyMap<string, ModelInputConfig>;
+  /** Per input: the full expected shape (with -1 for the batch dimension when batching). */
+  readonly expected: ReadonlyMap<string, readonly number[]>;
+  readonly required: number;
+  readonly allOutputs: readonly string[];
+}
+
+const compiled = new WeakMap<ModelConfig, CompiledConfig>();
+
+function compile(config: ModelConfig): CompiledConfig {
+  let c = compiled.get(config);
+  if (c === undefined) {
+    const batching = config.max_batch_size > 0;
+    c = {
+      byName: new Map(config.input.map((i) => [i.name, i])),
+      expected: new Map(config.input.map((i) => [i.name, batching ? [-1, ...i.dims] : i.dims])),
+      required: config.input.filter((i) => !i.optional).length,
+      allOutputs: config.output.map((o) => o.name),
+    };
+    compiled.set(config, c);
+  }
+  return c;
+}
+
+function checkInput(
+  t: Tensor,
+  cfg: ModelInputConfig,
+  config: ModelConfig,
+  expected: readonly number[],
+): number | undefined {
   const model = config.name;
   const expectedType = fromConfigDataType(cfg.data_type);
   if (t.datatype !== expectedType) {
@@ -83,7 +124,6 @@ function checkInput(t: Tensor, cfg: ModelInputConfig, config: ModelConfig): numb
     }
   }
   const batching = config.max_batch_size > 0;
-  const expected = batching ? [-1, ...cfg.dims] : cfg.dims;
   if (!shapeMatches(t.shape, expected)) {
     throw invalidArg(
       `unexpected shape for input '${t.name}' for model '${model}'. Expected ${fmt(expected)}, got ${fmt(t.shape)}`,
@@ -135,17 +175,21 @@ function reshaped(t: Tensor, cfg: ModelInputConfig, batching: boolean): Tensor {
 export function validateRequest(req: InferRequest, config: ModelConfig): ValidatedRequest {
   const model = config.name;
   checkParameters(req, model);
-  const byName = new Map(config.input.map((i) => [i.name, i]));
-  const seen = new Set<string>();
-  const inputs: Tensor[] = [];
+  const c = compile(config);
+  const given = req.inputs;
+  const inputs: Tensor[] = new Array<Tensor>(given.length);
   let batchSize: number | undefined;
-  for (const t of req.inputs) {
-    const cfg = byName.get(t.name);
+  let requiredSeen = 0;
+  for (let i = 0; i < given.length; i++) {
+    const t = given[i]!;
+    const cfg = c.byName.get(t.name);
     if (!cfg) throw invalidArg(`unexpected inference input '${t.name}' for model '${model}'`);
-    if (seen.has(t.name))
-      throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);
-    seen.add(t.name);
-    const b = checkInput(t, cfg, config);
+    for (let j = 0; j < i; j++) {
+      if (given[j]!.name === t.name)
+        throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);
+    }
+    if (!cfg.optional) requiredSeen++;
+    const b = checkInput(t, cfg, config, c.expected.get(t.name)!);
     if (b !== undefined) {
       if (batchSize !== undefined && b !== batchSize) {
         throw invalidArg(
@@ -154,13 +198,13 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
       }
       batchSize = b;
     }
-    inputs.push(reshaped(t, cfg, config.max_batch_size > 0));
+    inputs[i] = reshaped(t, cfg, config.max_batch_size > 0);
   }
-  const missing = config.input.filter((i) => !i.optional && !seen.has(i.name)).map((i) => i.name);
-  if (missing.length > 0) {
-    const required = config.input.filter((i) => !i.optional).length;
+  if (requiredSeen < c.required) {
+    const seen = new Set(given.map((t) => t.name));
+    const missing = config.input.filter((i) => !i.optional && !seen.has(i.name)).map((i) => i.name);
     throw invalidArg(
-      `expected ${required} inputs but got ${req.inputs.length} inputs for model '${model}'. ` +
+      `expected ${c.required} inputs but got ${req.inputs.length} inputs for model '${model}'. ` +
         `Got input(s) [${[...seen].map((n) => `'${n}'`).join(', ')}], but missing required input(s) ` +
         `[${missing.map((n) => `'${n}'`).join(', ')}]. Please provide all required input(s).`,
     );
@@ -190,7 +234,7 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
   }
   const validated: ValidatedRequest = {
     inputs,
-    requestedOutputs: requestedOutputs.length > 0 ? requestedOutputs : config.output.map((o) => o.name),
+    requestedOutputs: requestedOutputs.length > 0 ? requestedOutputs : c.allOutputs.slice(),
     batchSize: batchSize ?? 1,
   };
   if (classification) validated.classification = classification;
