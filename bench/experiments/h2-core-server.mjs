@@ -11,6 +11,7 @@ import { pino } from 'pino';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { createServer, parseSettings } from 'tensorgate';
 import { decodeInferRequest, encodeInferResponse } from '../../packages/server/dist/frontends/grpc/infer-codec.js';
+import { CancelSource } from '../../packages/server/dist/core/cancel-signal.js';
 
 const repository = fileURLToPath(new URL('../../examples/model_repository', import.meta.url));
 const inline = process.argv.includes('--inline');
@@ -69,7 +70,7 @@ server.on('stream', (stream) => {
     try {
       const request = decodeInferRequest(Request.decode(body.subarray(5)));
       const ctx = {
-        signal: new AbortController().signal,
+        signal: new CancelSource(),
         protocol: 'grpc',
         allowDecoupled: false,
         inputBuffersOwned: true,
