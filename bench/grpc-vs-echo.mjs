@@ -24,8 +24,10 @@ const STREAMS = Number(args.streams ?? 16);
 const ROUNDS = Number(args.rounds ?? 3);
 const BIG_REQUESTS = Number(args['big-requests'] ?? 40);
 const H2LOAD_CPU = args['h2load-cpu'];
-// --experiments adds two measurement-only servers to the `simple` rows (bench/experiments/h2-core-server.mjs):
-// the same core behind a hand-written HTTP/2 handler instead of grpc-js, with and without the worker crossing.
+// --experiments adds measurement-only servers to the `simple` rows: tensorgate's core behind a hand-written
+// HTTP/2 handler instead of grpc-js, with and without the worker crossing, the product's grpc-js frontend with
+// the model inline (bench/experiments/h2-core-server.mjs), and the raw echo plus a worker-thread round trip per
+// request (bench/experiments/h2-worker-echo.mjs).
 const EXPERIMENTS = process.argv.includes('--experiments');
 const root = fileURLToPath(new URL('..', import.meta.url));
 
@@ -131,6 +133,10 @@ const startExperiment = (extra) =>
   );
 const expWorker = EXPERIMENTS ? await startExperiment([]) : undefined;
 const expInline = EXPERIMENTS ? await startExperiment(['--inline']) : undefined;
+const expGrpcInline = EXPERIMENTS ? await startExperiment(['--inline', '--via-grpc-js']) : undefined;
+const expFloor = EXPERIMENTS
+  ? await startProcess(process.execPath, ['bench/experiments/h2-worker-echo.mjs'], (l) => Number(l.trim()) || undefined)
+  : undefined;
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
 try {
   // warm-up both
@@ -142,8 +148,12 @@ try {
   if (EXPERIMENTS) {
     rows.expWorkerSimple = [];
     rows.expInlineSimple = [];
+    rows.expGrpcInlineSimple = [];
+    rows.expFloorSimple = [];
     h2load(expWorker.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
     h2load(expInline.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+    h2load(expGrpcInline.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+    h2load(expFloor.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   }
   for (let i = 0; i < ROUNDS; i++) {
     rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
@@ -152,6 +162,8 @@ try {
     if (EXPERIMENTS) {
       rows.expWorkerSimple.push(h2load(expWorker.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
       rows.expInlineSimple.push(h2load(expInline.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+      rows.expGrpcInlineSimple.push(h2load(expGrpcInline.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+      rows.expFloorSimple.push(h2load(expFloor.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     }
     rows.echoBig.push(h2load(echo.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.grpcjsBig.push(h2load(gjs.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
@@ -180,6 +192,12 @@ try {
     console.log(
       `| same, model computed inline on the event loop (no worker crossing) | ${fmt(m.expInlineSimple)} | ${pct(m.expInlineSimple, m.echoSimple)} |`,
     );
+    console.log(
+      `| tensorgate's grpc-js frontend, model inline (no worker crossing) | ${fmt(m.expGrpcInlineSimple)} | ${pct(m.expGrpcInlineSimple, m.echoSimple)} |`,
+    );
+    console.log(
+      `| raw echo + a worker-thread round trip per request (no protobuf, no core) | ${fmt(m.expFloorSimple)} | ${pct(m.expFloorSimple, m.echoSimple)} |`,
+    );
   }
   console.log(
     `\nrounds: ${ROUNDS} (medians)${H2LOAD_CPU === undefined ? '' : `, h2load pinned to CPU ${H2LOAD_CPU}`}; all rounds: ${JSON.stringify(rows)}`,
@@ -189,5 +207,7 @@ try {
   gjs.child.kill('SIGTERM');
   expWorker?.child.kill('SIGTERM');
   expInline?.child.kill('SIGTERM');
+  expGrpcInline?.child.kill('SIGTERM');
+  expFloor?.child.kill('SIGTERM');
   tg.child.kill('SIGTERM');
 }

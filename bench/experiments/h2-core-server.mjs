@@ -15,6 +15,9 @@ import { CancelSource } from '../../packages/server/dist/core/cancel-signal.js';
 
 const repository = fileURLToPath(new URL('../../examples/model_repository', import.meta.url));
 const inline = process.argv.includes('--inline');
+// --via-grpc-js: serve through tensorgate's own gRPC frontend (grpc-js) instead of the hand-written
+// handler; with --inline it sizes the worker crossing inside the product's transport.
+const viaGrpcJs = process.argv.includes('--via-grpc-js');
 
 /** `simple` computed on the calling thread: OUTPUT0 = INPUT0 + INPUT1, OUTPUT1 = INPUT0 - INPUT1. */
 const inlineBackend = {
@@ -50,50 +53,64 @@ const inlineBackend = {
 };
 
 const settings = parseSettings(
-  ['--model-repository', repository, '--allow-http', 'false', '--allow-grpc', 'false', '--allow-metrics', 'false'],
+  [
+    ...['--model-repository', repository, '--allow-http', 'false', '--allow-metrics', 'false'],
+    ...(viaGrpcJs
+      ? ['--host', '127.0.0.1', '--grpc-port', String(Number(process.env.PORT ?? 0))]
+      : ['--allow-grpc', 'false']),
+  ],
   {},
 );
 const running = await createServer(settings, {
   logger: pino({ level: 'warn' }),
   ...(inline ? { backends: [inlineBackend] } : {}),
 });
-const root = loadProtoRoot();
-const Request = root.lookupType('inference.ModelInferRequest');
-const Response = root.lookupType('inference.ModelInferResponse');
+if (viaGrpcJs) {
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
+  process.stdout.write(`${running.ports.grpc}\n`);
+} else {
+  serveHandWritten();
+}
 
-const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
-server.on('stream', (stream) => {
-  const chunks = [];
-  stream.on('data', (c) => chunks.push(c));
-  stream.on('end', async () => {
-    const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-    try {
-      const request = decodeInferRequest(Request.decode(body.subarray(5)));
-      const ctx = {
-        signal: new CancelSource(),
-        protocol: 'grpc',
-        allowDecoupled: false,
-        inputBuffersOwned: true,
-      };
-      let response;
-      for await (const r of running.core.infer(request, ctx)) response = r;
-      const pb = Response.encode(encodeInferResponse(response)).finish();
-      const frame = Buffer.allocUnsafe(5 + pb.length);
-      frame[0] = 0;
-      frame.writeUInt32BE(pb.length, 1);
-      frame.set(pb, 5);
-      stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
-      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-      stream.end(frame);
-    } catch (e) {
-      const message = encodeURIComponent(String(e?.message ?? e));
-      stream.respond(
-        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '13', 'grpc-message': message },
-        { endStream: true },
-      );
-    }
+function serveHandWritten() {
+  const root = loadProtoRoot();
+  const Request = root.lookupType('inference.ModelInferRequest');
+  const Response = root.lookupType('inference.ModelInferResponse');
+
+  const server = http2.createServer({ settings: { maxConcurrentStreams: 1000 } });
+  server.on('stream', (stream) => {
+    const chunks = [];
+    stream.on('data', (c) => chunks.push(c));
+    stream.on('end', async () => {
+      const body = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+      try {
+        const request = decodeInferRequest(Request.decode(body.subarray(5)));
+        const ctx = {
+          signal: new CancelSource(),
+          protocol: 'grpc',
+          allowDecoupled: false,
+          inputBuffersOwned: true,
+        };
+        let response;
+        for await (const r of running.core.infer(request, ctx)) response = r;
+        const pb = Response.encode(encodeInferResponse(response)).finish();
+        const frame = Buffer.allocUnsafe(5 + pb.length);
+        frame[0] = 0;
+        frame.writeUInt32BE(pb.length, 1);
+        frame.set(pb, 5);
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
+        stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+        stream.end(frame);
+      } catch (e) {
+        const message = encodeURIComponent(String(e?.message ?? e));
+        stream.respond(
+          { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '13', 'grpc-message': message },
+          { endStream: true },
+        );
+      }
+    });
   });
-});
-// A clean exit on SIGINT/SIGTERM, so `node --cpu-prof` writes its profile.
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
-server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+  // A clean exit on SIGINT/SIGTERM, so `node --cpu-prof` writes its profile.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(0));
+  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => process.stdout.write(`${server.address().port}\n`));
+}

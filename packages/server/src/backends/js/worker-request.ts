@@ -121,6 +121,11 @@ function cloneable(params: Record<string, unknown>): boolean {
   return true;
 }
 
+/** Why a request's `signal` aborted, as models see it. */
+function cancelReason(): DOMException {
+  return new DOMException('request cancelled', 'AbortError');
+}
+
 /** One request as the model sees it; also tracks cancellation and the final flag. */
 export class WorkerRequest implements JsModelRequest {
   readonly id: string;
@@ -131,7 +136,9 @@ export class WorkerRequest implements JsModelRequest {
   readonly key: number;
   /** True once a final response or flag went out for this request. */
   finalSent = false;
-  private readonly controller = new AbortController();
+  private cancelled = false;
+  /** Made only when the model reads `signal` (an AbortController per request is costly). */
+  private controller: AbortController | undefined;
   private sender: JsResponseSender | undefined;
 
   constructor(
@@ -148,6 +155,10 @@ export class WorkerRequest implements JsModelRequest {
   }
 
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.cancelled) this.controller.abort(cancelReason());
+    }
     return this.controller.signal;
   }
 
@@ -162,14 +173,14 @@ export class WorkerRequest implements JsModelRequest {
   }
 
   isCancelled(): boolean {
-    return this.controller.signal.aborted;
+    return this.cancelled;
   }
 
   /** Marks the request cancelled (the main thread said so). */
   cancel(): void {
-    if (!this.controller.signal.aborted) {
-      this.controller.abort(new DOMException('request cancelled', 'AbortError'));
-    }
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.controller?.abort(cancelReason());
   }
 
   getResponseSender(): JsResponseSender {
