@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Benchmark: tensorgate gRPC ModelInfer against a raw node:http2 echo, in one run, both driven by
+// Benchmark: tensorgate gRPC ModelInfer (its native transport, the default, and --grpc-transport grpc-js)
+// against a raw node:http2 echo, in one run, all driven by
 // h2load (Debian's nghttp2-client) with the same gRPC-framed body.
 //   1. `simple` (two INT32[1,16] inputs) throughput at the given connections/streams
 //   2. a 19 MB `identity_fp32` round trip
@@ -18,6 +19,19 @@ import { identityBody, simpleBody } from './grpc-bodies.mjs';
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
 );
+if (process.argv.includes('--help')) {
+  console.log(
+    [
+      'Usage: node bench/grpc-vs-echo.mjs [--requests 20000] [--clients 4] [--streams 16] [--rounds 3]',
+      '       [--big-requests 40] [--h2load-cpu N] [--experiments]',
+      'gRPC `simple` and a 19 MB identity round trip through tensorgate (native gRPC transport and',
+      '--grpc-transport grpc-js) against a raw node:http2 echo and a bare grpc-js echo, all driven by',
+      'h2load with the same bytes in one run; prints medians of the rounds as a Markdown table.',
+      '--experiments adds the measurement-only servers of bench/experiments/.',
+    ].join('\n'),
+  );
+  process.exit(0);
+}
 const REQUESTS = Number(args.requests ?? 20000);
 const CLIENTS = Number(args.clients ?? 4);
 const STREAMS = Number(args.streams ?? 16);
@@ -48,14 +62,15 @@ function startProcess(cmd, argv, ready) {
   });
 }
 
-const startEcho = () => startProcess(process.execPath, ['bench/echo-server.mjs'], (l) => Number(l.trim()) || undefined);
+const startEcho = (extra = []) =>
+  startProcess(process.execPath, ['bench/echo-server.mjs', ...extra], (l) => Number(l.trim()) || undefined);
 const startGrpcJsEcho = () =>
   startProcess(
     process.execPath,
     ['--max-old-space-size=4096', 'bench/grpcjs-echo-server.mjs'],
     (l) => Number(l.trim()) || undefined,
   );
-const startTensorgate = () =>
+const startTensorgate = (extra = []) =>
   startProcess(
     process.execPath,
     [
@@ -74,6 +89,7 @@ const startTensorgate = () =>
       '0',
       '--log-level',
       'info',
+      ...extra,
     ],
     (l) => {
       try {
@@ -123,8 +139,12 @@ writeFileSync(simpleFile, simpleBody());
 writeFileSync(bigFile, identityBody(19 * 1024 * 1024));
 
 const echo = await startEcho();
+// The same echo with the flow-control windows tensorgate's native transport advertises (19 MB row only).
+const echoTuned = await startEcho(['--tuned-windows']);
 const gjs = await startGrpcJsEcho();
 const tg = await startTensorgate();
+// The same server on grpc-js, tensorgate's other gRPC transport.
+const tgJs = await startTensorgate(['--grpc-transport', 'grpc-js']);
 const startExperiment = (extra) =>
   startProcess(
     process.execPath,
@@ -144,7 +164,19 @@ try {
   h2load(gjs.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   h2load(tg.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   h2load(tg.port, PATH, bigFile, 5, 1, 1);
-  const rows = { echoSimple: [], grpcjsSimple: [], tgSimple: [], echoBig: [], grpcjsBig: [], tgBig: [] };
+  h2load(tgJs.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
+  h2load(tgJs.port, PATH, bigFile, 5, 1, 1);
+  const rows = {
+    echoSimple: [],
+    grpcjsSimple: [],
+    tgSimple: [],
+    tgJsSimple: [],
+    echoBig: [],
+    echoTunedBig: [],
+    grpcjsBig: [],
+    tgBig: [],
+    tgJsBig: [],
+  };
   if (EXPERIMENTS) {
     rows.expWorkerSimple = [];
     rows.expInlineSimple = [];
@@ -159,6 +191,7 @@ try {
     rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.grpcjsSimple.push(h2load(gjs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.tgSimple.push(h2load(tg.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.tgJsSimple.push(h2load(tgJs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     if (EXPERIMENTS) {
       rows.expWorkerSimple.push(h2load(expWorker.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
       rows.expInlineSimple.push(h2load(expInline.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
@@ -166,21 +199,34 @@ try {
       rows.expFloorSimple.push(h2load(expFloor.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     }
     rows.echoBig.push(h2load(echo.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
+    rows.echoTunedBig.push(h2load(echoTuned.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.grpcjsBig.push(h2load(gjs.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
     rows.tgBig.push(h2load(tg.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
+    rows.tgJsBig.push(h2load(tgJs.port, PATH, bigFile, BIG_REQUESTS, 1, 1));
   }
   const m = Object.fromEntries(Object.entries(rows).map(([k, v]) => [k, median(v)]));
   const fmt = (x) => x.toFixed(1);
   const pct = (a, b) => `${((a / b) * 100).toFixed(1)}%`;
   console.log(
-    `| workload | raw HTTP/2 echo | bare grpc-js echo | tensorgate gRPC | tensorgate / raw echo | tensorgate / grpc-js echo |`,
+    `| workload | raw HTTP/2 echo | bare grpc-js echo | tensorgate (native gRPC, default) | tensorgate --grpc-transport grpc-js | native / raw echo | grpc-js transport / raw echo |`,
   );
-  console.log(`|---|---|---|---|---|---|`);
-  console.log(
-    `| simple (req/s), ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS} | ${fmt(m.echoSimple)} | ${fmt(m.grpcjsSimple)} | ${fmt(m.tgSimple)} | ${pct(m.tgSimple, m.echoSimple)} | ${pct(m.tgSimple, m.grpcjsSimple)} |`,
+  console.log(`|---|---|---|---|---|---|---|`);
+  const row = (label, echo, gjsEcho, native, js) =>
+    console.log(
+      `| ${label} | ${fmt(echo)} | ${fmt(gjsEcho)} | ${fmt(native)} | ${fmt(js)} | ${pct(native, echo)} | ${pct(js, echo)} |`,
+    );
+  row(
+    `simple (req/s), ${REQUESTS} req, -c ${CLIENTS} -m ${STREAMS}`,
+    m.echoSimple,
+    m.grpcjsSimple,
+    m.tgSimple,
+    m.tgJsSimple,
   );
+  row(`identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1`, m.echoBig, m.grpcjsBig, m.tgBig, m.tgJsBig);
   console.log(
-    `| identity_fp32 19 MB (req/s), ${BIG_REQUESTS} req, -c 1 -m 1 | ${fmt(m.echoBig)} | ${fmt(m.grpcjsBig)} | ${fmt(m.tgBig)} | ${pct(m.tgBig, m.echoBig)} | ${pct(m.tgBig, m.grpcjsBig)} |`,
+    `\n19 MB against the raw echo with the same flow-control windows as the native transport ` +
+      `(\`echo-server.mjs --tuned-windows\`): ${fmt(m.echoTunedBig)} req/s; native ${pct(m.tgBig, m.echoTunedBig)}, ` +
+      `grpc-js transport ${pct(m.tgJsBig, m.echoTunedBig)}.`,
   );
   if (EXPERIMENTS) {
     console.log(`\nExperiments (measurement only), simple, same run:`);
@@ -204,10 +250,12 @@ try {
   );
 } finally {
   echo.child.kill('SIGTERM');
+  echoTuned.child.kill('SIGTERM');
   gjs.child.kill('SIGTERM');
   expWorker?.child.kill('SIGTERM');
   expInline?.child.kill('SIGTERM');
   expGrpcInline?.child.kill('SIGTERM');
   expFloor?.child.kill('SIGTERM');
   tg.child.kill('SIGTERM');
+  tgJs.child.kill('SIGTERM');
 }

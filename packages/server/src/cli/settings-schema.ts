@@ -29,6 +29,8 @@ export interface ServerSettings {
   /** `auto`, `none` or comma-separated CUDA device ids (parsed by `core/gpu-detect.ts`). */
   gpus: string;
   grpcMaxMessageBytes: number;
+  /** The gRPC server transport: tensorgate's own on node:http2 (`native`) or @grpc/grpc-js. */
+  grpcTransport: 'native' | 'grpc-js';
   httpMaxBodyBytes: number;
   /** Origins allowed to call the HTTP API from browsers (CORS); empty = no CORS headers. */
   httpCorsOrigins: string[];
@@ -354,6 +356,18 @@ export const SETTINGS: readonly SettingEntry[] = [
     max: INT32_MAX,
     valueName: 'bytes',
     description: 'Largest gRPC message received or sent.',
+  },
+  {
+    key: 'grpcTransport',
+    flag: '--grpc-transport',
+    env: 'TENSORGATE_GRPC_TRANSPORT',
+    type: 'enum',
+    choices: ['native', 'grpc-js'],
+    default: 'native',
+    valueName: 'transport',
+    description:
+      "gRPC server transport: native (tensorgate's own on node:http2, faster per call) or grpc-js " +
+      '(@grpc/grpc-js). Both serve the same API.',
   },
   {
     key: 'grpcUseSsl',

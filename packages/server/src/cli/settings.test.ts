@@ -48,6 +48,7 @@ describe('parseSettings defaults', () => {
       strictModelConfig: false,
       gpus: 'auto',
       grpcMaxMessageBytes: 2147483647,
+      grpcTransport: 'native',
       httpMaxBodyBytes: 67108864,
       httpCorsOrigins: [],
       httpUseSsl: false,

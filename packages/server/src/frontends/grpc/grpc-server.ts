@@ -1,15 +1,9 @@
 /**
  * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService`, `llm.LLMService` and
- * `grpc.health.v1.Health` on one grpc-js server, over the protocol-neutral InferenceCore.
+ * `grpc.health.v1.Health` on one server, over the protocol-neutral InferenceCore. The server
+ * transport is tensorgate's own node:http2 one by default, or @grpc/grpc-js (see grpc-transport.ts).
  */
-import {
-  Server,
-  ServerCredentials,
-  type ServerOptions,
-  type ServerUnaryCall,
-  type sendUnaryData,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import type { ServerOptions, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { ModelInferRequestMessage, ModelInferResponseMessage } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
@@ -28,6 +22,7 @@ import {
 import { settingsHandlers } from './settings-handlers.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
 import { TraceSettingsStore } from './trace-settings.js';
+import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
 
 /** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
@@ -50,24 +45,19 @@ export interface GrpcFrontendOptions {
   logSettings?: LogSettingsStore;
   /** Trace settings shared with other frontends; by default a fresh store. */
   traceSettings?: TraceSettingsStore;
-  /** Extra grpc-js server options (keepalive, concurrency); merged over the defaults. */
+  /** Extra grpc-js server options (keepalive, concurrency); merged over the defaults (grpc-js transport only). */
   serverOptions?: ServerOptions;
+  /**
+   * The server transport (`--grpc-transport`): `native` (default), tensorgate's own gRPC server on
+   * node:http2, built for throughput; or `grpc-js`, @grpc/grpc-js. Both serve the same handlers.
+   */
+  transport?: GrpcTransportKind;
   /**
    * Serve over TLS (`--grpc-use-ssl`) with this certificate and key; with `requireClientCert`,
    * mutual TLS (`--grpc-use-ssl-mutual`): clients must present a certificate signed by
    * `rootCerts`. Omitted, the server is plaintext.
    */
   tls?: GrpcTlsMaterial | undefined;
-}
-
-/** grpc-js credentials for the frontend's TLS setting. */
-function credentialsFor(tls: GrpcTlsMaterial | undefined): ServerCredentials {
-  if (tls === undefined) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(
-    tls.rootCerts ?? null,
-    [{ private_key: tls.key, cert_chain: tls.cert }],
-    tls.requireClientCert,
-  );
 }
 
 /** A started-or-not gRPC frontend. */
@@ -95,13 +85,13 @@ export interface GrpcFrontend {
 export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOptions): GrpcFrontend {
   const logger = options.logger.child({ frontend: 'grpc' });
   const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
-  const server = new Server({
-    'grpc.max_receive_message_length': maxBytes,
-    'grpc.max_send_message_length': maxBytes,
-    // Nothing serves channelz here, and its per-call trackers (closures, timestamps, counters)
-    // measurably cost on small ModelInfer calls; pass 1 in serverOptions to turn it back on.
-    'grpc.enable_channelz': 0,
-    ...options.serverOptions,
+  const transport = options.transport ?? 'native';
+  const server = createGrpcTransport({
+    kind: transport,
+    maxMessageBytes: maxBytes,
+    tls: options.tls,
+    logger,
+    serverOptions: options.serverOptions,
   });
   const health = createHealthService(core);
 
@@ -124,19 +114,11 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
   server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
 
   return {
-    listen(port: number, host = '0.0.0.0'): Promise<number> {
-      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      return new Promise((resolve, reject) => {
-        const tls = options.tls === undefined ? 'off' : options.tls.requireClientCert ? 'mutual' : 'on';
-        server.bindAsync(address, credentialsFor(options.tls), (err, bound) => {
-          if (err) {
-            reject(err);
-            return;
-          }
-          logger.info({ address: host, port: bound, tls }, 'gRPC frontend listening');
-          resolve(bound);
-        });
-      });
+    async listen(port: number, host = '0.0.0.0'): Promise<number> {
+      const bound = await server.listen(port, host);
+      const tls = options.tls === undefined ? 'off' : options.tls.requireClientCert ? 'mutual' : 'on';
+      logger.info({ address: host, port: bound, tls, transport }, 'gRPC frontend listening');
+      return bound;
     },
     close(graceMs = DEFAULT_CLOSE_GRACE_MS): Promise<void> {
       health.close();

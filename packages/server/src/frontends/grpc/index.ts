@@ -7,6 +7,7 @@ export {
   type GrpcFrontendOptions,
 } from './grpc-server.js';
 export { grpcStatusOf, toGrpcError, type GrpcError } from './grpc-status.js';
+export type { GrpcTransportKind } from './grpc-transport.js';
 export { LogSettingsStore, type LogSettingsValues } from '../../core/log-settings.js';
 export { TraceSettingsStore, type TraceSettingsValues } from './trace-settings.js';
 export {

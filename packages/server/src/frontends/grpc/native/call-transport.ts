@@ -1,0 +1,325 @@
+/**
+ * One gRPC call on one HTTP/2 stream, below the handler-facing call objects: reads and
+ * reassembles request messages (decompressing and deserializing them, in order), runs the
+ * `grpc-timeout` deadline, notices a client cancel (RST_STREAM, disconnect), and writes response
+ * messages and the status (Trailers-Only when nothing was sent yet).
+ *
+ * Stream listeners are module functions that find the transport on the stream (a symbol
+ * property), so a call allocates no closures here.
+ */
+import type { IncomingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
+import { status as GrpcStatus } from '@grpc/grpc-js';
+import { frameMessage, messagePrefix, MessageReader, ZERO_COPY_MAX_BYTES, type FrameSink } from './grpc-framing.js';
+import {
+  OK_TRAILERS,
+  parseGrpcTimeout,
+  RESPONSE_HEADERS,
+  statusTrailers,
+  trailersOnlyHeaders,
+} from './grpc-headers.js';
+import { decompressMessage } from './message-decompress.js';
+import type { NativeMethod } from './native-method.js';
+import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
+
+/** The call object above a transport: where messages, the half-close and a cancel go. */
+export interface TransportOwner {
+  /** A deserialized request message. */
+  onMessage(message: unknown): void;
+  /** The client half-closed: no more messages. */
+  onHalfClose(): void;
+  /** The call ended before the handler finished it: client cancel or disconnect, deadline, protocol error. */
+  onCancel(): void;
+}
+
+const TRANSPORT = Symbol('tensorgate.grpcTransport');
+type CarryingStream = ServerHttp2Stream & { [TRANSPORT]?: CallTransport | undefined };
+const WAIT_FOR_TRAILERS: ServerStreamResponseOptions = { waitForTrailers: true };
+const END_OF_REQUESTS = Symbol('end');
+type Pending = { compressed: boolean; payload: Buffer } | typeof END_OF_REQUESTS;
+
+function onData(this: CarryingStream, chunk: Buffer): void {
+  this[TRANSPORT]?.receive(chunk);
+}
+function onEnd(this: CarryingStream): void {
+  this[TRANSPORT]?.receiveEnd();
+}
+function onClose(this: CarryingStream): void {
+  this[TRANSPORT]?.streamClosed();
+}
+function onWantTrailers(this: CarryingStream): void {
+  this[TRANSPORT]?.sendTrailers();
+}
+function onDeadline(transport: CallTransport): void {
+  transport.deadlinePassed();
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The wire side of one call; see the file comment.
+ *
+ * @example
+ * ```ts
+ * const transport = new CallTransport(method, stream, headers, maxBytes, owner);
+ * transport.start();
+ * ```
+ */
+export class CallTransport implements FrameSink {
+  /** Epoch milliseconds of the `grpc-timeout` deadline; Infinity without one (grpc-js' `getDeadline()`). */
+  readonly deadline: number = Infinity;
+  /** True once nothing more can be sent: the status went out, or the stream is gone. */
+  done = false;
+  private headersSent = false;
+  private status: WireStatus = OK_STATUS;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly reader: MessageReader;
+  /** Messages (and the end) waiting behind an asynchronous decompression, in order. */
+  private backlog: Pending[] | undefined;
+  private consumerPaused = false;
+  private readonly badTimeout: string | undefined;
+
+  constructor(
+    readonly method: NativeMethod,
+    private readonly stream: ServerHttp2Stream,
+    private readonly headers: IncomingHttpHeaders,
+    private readonly maxBytes: number,
+    /** Replaced when a server-streaming call hands over from its request reader to its writable call. */
+    public owner: TransportOwner,
+  ) {
+    this.reader = new MessageReader(maxBytes);
+    const timeout = headers['grpc-timeout'];
+    if (typeof timeout === 'string') {
+      const ms = parseGrpcTimeout(timeout);
+      if (ms === undefined) this.badTimeout = timeout;
+      else this.deadline = Date.now() + ms;
+    }
+  }
+
+  /** Starts reading the stream and the deadline; call once the owner is ready for events. */
+  start(): void {
+    const stream = this.stream as CarryingStream;
+    stream[TRANSPORT] = this;
+    stream.on('close', onClose);
+    if (this.badTimeout !== undefined) {
+      this.fail(GrpcStatus.INTERNAL, `Invalid grpc-timeout value "${this.badTimeout}"`);
+      return;
+    }
+    stream.on('data', onData);
+    stream.on('end', onEnd);
+    if (this.deadline !== Infinity) this.timer = setTimeout(onDeadline, Math.max(0, this.deadline - Date.now()), this);
+  }
+
+  /** `ip:port` of the client. */
+  peer(): string {
+    const socket = this.stream.session?.socket;
+    return socket?.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
+  }
+
+  /** Stops delivering messages (HTTP/2 flow control then pushes back on the client). */
+  pauseReading(): void {
+    this.consumerPaused = true;
+    this.stream.pause();
+  }
+
+  /** Delivers messages again after {@link pauseReading}. */
+  resumeReading(): void {
+    this.consumerPaused = false;
+    if (this.backlog === undefined && !this.done) this.stream.resume();
+  }
+
+  /** @internal A DATA chunk. */
+  receive(chunk: Buffer): void {
+    if (this.done) return;
+    try {
+      this.reader.push(chunk, this);
+    } catch (err) {
+      this.failWith(err);
+    }
+  }
+
+  /** @internal One reassembled message of {@link MessageReader}. */
+  onFrame(compressed: boolean, payload: Buffer): void {
+    if (this.done) return;
+    if (this.backlog !== undefined) this.backlog.push({ compressed, payload });
+    else this.deliver(compressed, payload);
+  }
+
+  /** @internal The client half-closed. */
+  receiveEnd(): void {
+    if (this.done) return;
+    if (!this.reader.idle) {
+      this.fail(GrpcStatus.INTERNAL, `The request ended inside a message (${this.reader.missingBytes} bytes missing)`);
+    } else if (this.backlog !== undefined) {
+      this.backlog.push(END_OF_REQUESTS);
+    } else {
+      this.owner.onHalfClose();
+    }
+  }
+
+  private deliver(compressed: boolean, payload: Buffer): void {
+    let bytes: Buffer | Promise<Buffer> = payload;
+    if (compressed) {
+      try {
+        bytes = decompressMessage(payload, this.headers['grpc-encoding'] as string | undefined, this.maxBytes);
+      } catch (err) {
+        this.failWith(err);
+        return;
+      }
+    }
+    if (bytes instanceof Promise) {
+      this.backlog = [];
+      this.stream.pause();
+      bytes.then(
+        (inflated) => this.afterDecompress(inflated),
+        (err: unknown) => this.failWith(err),
+      );
+      return;
+    }
+    this.deserialize(bytes);
+  }
+
+  private afterDecompress(bytes: Buffer): void {
+    const pending = this.backlog ?? [];
+    this.backlog = undefined;
+    this.deserialize(bytes);
+    for (let i = 0; i < pending.length; i++) {
+      if (this.done) return;
+      const next = pending[i]!;
+      if (next === END_OF_REQUESTS) this.owner.onHalfClose();
+      else this.deliver(next.compressed, next.payload);
+      // deliver() may have started another asynchronous decompression: the rest waits behind it.
+      const waiting = this.backlog as Pending[] | undefined;
+      if (waiting !== undefined) {
+        waiting.push(...pending.slice(i + 1));
+        return;
+      }
+    }
+    if (!this.consumerPaused && !this.done) this.stream.resume();
+  }
+
+  private deserialize(bytes: Buffer): void {
+    if (this.done) return;
+    let message: unknown;
+    try {
+      message = this.method.deserialize(bytes);
+    } catch (err) {
+      this.fail(GrpcStatus.INTERNAL, `Error deserializing request: ${messageOf(err)}`);
+      return;
+    }
+    this.owner.onMessage(message);
+  }
+
+  /** Serializes `value`, checks its size, and frames it; undefined after failing the call. */
+  private encode(value: unknown): Buffer | undefined {
+    let payload: Buffer;
+    try {
+      payload = this.method.serialize(value);
+    } catch (err) {
+      this.fail(GrpcStatus.INTERNAL, `Error serializing response: ${messageOf(err)}`);
+      return undefined;
+    }
+    if (payload.length > this.maxBytes) {
+      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `Sent message larger than max (${payload.length} vs. ${this.maxBytes})`);
+      return undefined;
+    }
+    return payload;
+  }
+
+  private sendHeaders(): void {
+    if (this.headersSent) return;
+    this.headersSent = true;
+    this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
+    this.stream.on('wantTrailers', onWantTrailers);
+  }
+
+  private write(payload: Buffer, callback: (() => void) | undefined, end: boolean): void {
+    if (payload.length <= ZERO_COPY_MAX_BYTES) {
+      const frame = frameMessage(payload);
+      if (end) this.stream.end(frame);
+      else this.stream.write(frame, callback);
+      return;
+    }
+    this.stream.write(messagePrefix(payload.length));
+    if (end) this.stream.end(payload);
+    else this.stream.write(payload, callback);
+  }
+
+  /** Writes one message of a streaming response; `callback` runs once it is flushed (or dropped). */
+  sendMessage(value: unknown, callback: () => void): void {
+    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    if (payload === undefined) {
+      callback();
+      return;
+    }
+    this.sendHeaders();
+    this.write(payload, callback, false);
+  }
+
+  /** Answers a unary call: headers, its one message and OK trailers, in as few writes as possible. */
+  sendUnaryResponse(value: unknown): void {
+    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    if (payload === undefined) return;
+    this.finish();
+    this.sendHeaders();
+    this.write(payload, undefined, true);
+  }
+
+  /** Ends the call with `status` (Trailers-Only when no headers were sent); later calls do nothing. */
+  sendStatus(status: WireStatus): void {
+    if (this.done) return;
+    this.finish();
+    if (this.stream.destroyed) return;
+    // Whatever the client still sends is read and dropped, so the stream can close.
+    this.stream.resume();
+    if (this.headersSent) {
+      this.status = status;
+      this.stream.end();
+    } else {
+      this.stream.respond(trailersOnlyHeaders(status.code, status.details), { endStream: true });
+    }
+  }
+
+  /** Ends the call with an error status and tells the owner, as a cancel (its work is moot). */
+  fail(code: GrpcStatus, details: string): void {
+    if (this.done) return;
+    this.sendStatus({ code, details });
+    this.owner.onCancel();
+  }
+
+  private failWith(err: unknown): void {
+    if (err instanceof WireStatusError) this.fail(err.code, err.details);
+    else this.fail(GrpcStatus.INTERNAL, messageOf(err));
+  }
+
+  private finish(): void {
+    this.done = true;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /** @internal The stream's last DATA went out: the status follows. */
+  sendTrailers(): void {
+    const status = this.status;
+    try {
+      this.stream.sendTrailers(status === OK_STATUS ? OK_TRAILERS : statusTrailers(status.code, status.details));
+    } catch {
+      // The stream closed meanwhile: the client no longer waits for a status.
+    }
+  }
+
+  /** @internal The `grpc-timeout` deadline passed before the call ended. */
+  deadlinePassed(): void {
+    this.timer = undefined;
+    this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
+  }
+
+  /** @internal The stream closed; a call not yet finished was cancelled by the client. */
+  streamClosed(): void {
+    (this.stream as CarryingStream)[TRANSPORT] = undefined;
+    if (this.done) return;
+    this.finish();
+    this.owner.onCancel();
+  }
+}

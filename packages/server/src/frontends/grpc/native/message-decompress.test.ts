@@ -1,0 +1,53 @@
+/** Request decompression: gzip and deflate round trips (sync and async sizes), limits and failures. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { deflateSync, gzipSync } from 'node:zlib';
+import { status } from '@grpc/grpc-js';
+import { decompressMessage, SYNC_DECOMPRESS_MAX_BYTES } from './message-decompress.js';
+import { WireStatusError } from './wire-status.js';
+
+/** Incompressible bytes, so the compressed size tracks the original's. */
+const random = (n: number): Buffer => randomBytes(n);
+
+async function fails(run: () => unknown, code: status, re: RegExp): Promise<void> {
+  await assert.rejects(
+    async () => run(),
+    (e: unknown) => e instanceof WireStatusError && e.code === code && re.test(e.details),
+  );
+}
+
+describe('decompressMessage', () => {
+  for (const [name, compress] of [
+    ['gzip', gzipSync],
+    ['deflate', deflateSync],
+  ] as const) {
+    for (const size of [0, 1000, SYNC_DECOMPRESS_MAX_BYTES * 8]) {
+      test(`${name}: ${size} bytes round-trip`, async () => {
+        const original = random(size);
+        const compressed = compress(original);
+        const out = decompressMessage(compressed, name, 1 << 24);
+        // Larger compressed inputs are inflated off the event loop.
+        assert.equal(out instanceof Promise, compressed.length > SYNC_DECOMPRESS_MAX_BYTES);
+        assert.ok((await out).equals(original));
+      });
+    }
+    test(`${name}: a result over the limit is RESOURCE_EXHAUSTED (sync and async)`, async () => {
+      await fails(() => decompressMessage(compress(Buffer.alloc(1000)), name, 999), status.RESOURCE_EXHAUSTED, /999/);
+      const big = compress(random(SYNC_DECOMPRESS_MAX_BYTES * 8));
+      assert.ok(big.length > SYNC_DECOMPRESS_MAX_BYTES);
+      await fails(() => decompressMessage(big, name, 1000), status.RESOURCE_EXHAUSTED, /larger than 1000/);
+    });
+  }
+
+  test('bytes that are not gzip are INTERNAL', async () => {
+    await fails(() => decompressMessage(Buffer.from('not gzip'), 'gzip', 100), status.INTERNAL, /decompress/);
+  });
+  test('the flag without an encoding (or identity) is INTERNAL', async () => {
+    await fails(() => decompressMessage(Buffer.from('x'), undefined, 100), status.INTERNAL, /no grpc-encoding/);
+    await fails(() => decompressMessage(Buffer.from('x'), 'identity', 100), status.INTERNAL, /no grpc-encoding/);
+  });
+  test('an unknown encoding is UNIMPLEMENTED', async () => {
+    await fails(() => decompressMessage(Buffer.from('x'), 'br', 100), status.UNIMPLEMENTED, /"br"/);
+  });
+});

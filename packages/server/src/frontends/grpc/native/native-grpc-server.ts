@@ -1,0 +1,208 @@
+/**
+ * tensorgate's own gRPC server transport on node:http2, the default under the gRPC frontend.
+ *
+ * Why hand-written: issue #2 asks gRPC `simple` ModelInfer throughput of at least 60% of a raw
+ * node:http2 echo (bench/grpc-vs-echo.mjs --experiments). On @grpc/grpc-js tensorgate reached
+ * 33-40% of it, and grpc-js' own echo with no work at all only 65-74%; tensorgate's core behind a
+ * minimal node:http2 handler (bench/experiments/h2-core-server.mjs) reached ~56%, and the same
+ * with the model inline was no faster: grpc-js' per-call machinery was the bottleneck. This server
+ * keeps the grpc-js API shape the frontend uses (`addService`, listen, `tryShutdown`,
+ * `forceShutdown`) and call objects that give the unchanged handlers what they use of grpc-js
+ * calls; grpc-js stays selectable (`--grpc-transport grpc-js`).
+ *
+ * Wire rules follow github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md: POST with an
+ * `application/grpc*` content-type (else HTTP 415, as grpc-js), length-prefixed messages,
+ * `grpc-encoding` gzip/deflate on requests, `grpc-timeout` deadlines, status in trailers.
+ */
+import http2, {
+  type Http2SecureServer,
+  type Http2Server,
+  type IncomingHttpHeaders,
+  type SecureServerOptions,
+  type ServerHttp2Session,
+  type ServerHttp2Stream,
+  type ServerOptions,
+} from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { GrpcTlsMaterial } from '../../tls-files.js';
+import { NativeDuplexCall } from './duplex-call.js';
+import { trailersOnlyHeaders } from './grpc-headers.js';
+import { methodTable, type NativeMethod } from './native-method.js';
+import { NativeUnaryCall } from './unary-call.js';
+
+/** Options of {@link NativeGrpcServer}. */
+export interface NativeGrpcServerOptions {
+  /** Largest message received or sent, in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly maxMessageBytes: number;
+  /** Serve TLS (ALPN h2) with this certificate; mutual TLS when `requireClientCert`. Omitted: plaintext. */
+  readonly tls?: GrpcTlsMaterial | undefined;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; node's default when omitted. */
+  readonly maxConcurrentStreams?: number;
+  /** Where connection-level errors are logged (debug); silent when omitted. */
+  readonly logger?: Logger;
+}
+
+/**
+ * HTTP/2 flow-control windows the server advertises: how much a client may send on one stream, and
+ * on one connection in all, before the server's reads open the window again. Node's defaults (64 KiB
+ * each) make a large request wait for a WINDOW_UPDATE round trip every 64 KiB; with these, a 19 MB
+ * `identity_fp32` round trip went from ~11.8 to ~19.5 req/s (5 interleaved rounds, h2load -c 1 -m 1).
+ * The connection window also bounds what one connection can have buffered unread.
+ */
+export const STREAM_WINDOW_BYTES = 4 * 1024 * 1024;
+/** See {@link STREAM_WINDOW_BYTES}. */
+export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+
+const UNSUPPORTED_MEDIA_TYPE = { [http2.constants.HTTP2_HEADER_STATUS]: 415 };
+const END_STREAM = { endStream: true };
+
+function ignoreStreamError(): void {
+  // A stream error (RST from the client, write after close) always comes with 'close', which is
+  // where the call notices it was cancelled; nothing else to do here.
+}
+
+/**
+ * A gRPC server on node:http2 serving grpc-js service definitions and handlers.
+ *
+ * @example
+ * ```ts
+ * const server = new NativeGrpcServer({ maxMessageBytes: 4 << 20 });
+ * server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
+ * const port = await server.listen(0, '127.0.0.1');
+ * server.tryShutdown(() => console.log('closed'));
+ * ```
+ */
+export class NativeGrpcServer {
+  private readonly methods = new Map<string, NativeMethod>();
+  private readonly sessions = new Set<ServerHttp2Session>();
+  private server: Http2Server | Http2SecureServer | undefined;
+  private readonly maxBytes: number;
+
+  constructor(private readonly options: NativeGrpcServerOptions) {
+    this.maxBytes = options.maxMessageBytes;
+  }
+
+  /** Serves every method of `definition` with the handler of the same name in `implementation`. */
+  addService(definition: ServiceDefinition, implementation: UntypedServiceImplementation): void {
+    for (const method of methodTable(definition, implementation)) {
+      if (this.methods.has(method.path)) throw new Error(`${method.path} is already served`);
+      this.methods.set(method.path, method);
+    }
+  }
+
+  /** Binds `host:port` and serves; resolves with the bound port (the chosen one for port 0). */
+  listen(port: number, host: string): Promise<number> {
+    if (this.server !== undefined) return Promise.reject(new Error('the gRPC server is already listening'));
+    const server = this.createHttp2Server();
+    this.server = server;
+    server.on('stream', this.onStream);
+    server.on('session', this.onSession);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.removeListener('error', reject);
+        server.on('error', (err) => this.options.logger?.warn({ err }, 'gRPC server error'));
+        const address = server.address();
+        resolve(typeof address === 'object' && address !== null ? address.port : port);
+      });
+    });
+  }
+
+  /**
+   * Graceful stop: accepts no new connections, sends GOAWAY on every connection, and calls
+   * `callback` once the calls in flight have finished and every connection has closed.
+   */
+  tryShutdown(callback: () => void): void {
+    const server = this.server;
+    if (server === undefined) {
+      process.nextTick(callback);
+      return;
+    }
+    for (const session of this.sessions) if (!session.closed) session.close();
+    server.close(() => callback());
+  }
+
+  /** Immediate stop: cancels every call in flight and closes every connection. */
+  forceShutdown(): void {
+    for (const session of this.sessions) session.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
+    this.sessions.clear();
+    if (this.server?.listening === true) this.server.close();
+  }
+
+  private createHttp2Server(): Http2Server | Http2SecureServer {
+    const common: ServerOptions = {
+      // As grpc-js: node's 10 MB session memory cap degrades badly under load, and large
+      // tensors go through here; the message limit is the guard.
+      maxSessionMemory: Number.MAX_SAFE_INTEGER,
+      maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
+      settings: {
+        initialWindowSize: STREAM_WINDOW_BYTES,
+        ...(this.options.maxConcurrentStreams !== undefined
+          ? { maxConcurrentStreams: this.options.maxConcurrentStreams }
+          : {}),
+      },
+    };
+
+    const tls = this.options.tls;
+    if (tls === undefined) return http2.createServer(common);
+    const secure: SecureServerOptions = {
+      ...common,
+      cert: tls.cert,
+      key: tls.key,
+      ALPNProtocols: ['h2'],
+      allowHTTP1: false,
+      ...(tls.requireClientCert
+        ? { requestCert: true, rejectUnauthorized: true, ...(tls.rootCerts ? { ca: tls.rootCerts } : {}) }
+        : {}),
+    };
+    const server = http2.createSecureServer(secure);
+    // Handshake failures (no or a bad client certificate) are the client's problem, not a crash.
+    server.on('tlsClientError', (err) => this.options.logger?.debug({ err }, 'gRPC TLS handshake failed'));
+    server.on('secureConnection', (socket: TLSSocket) => socket.on('error', ignoreStreamError));
+    return server;
+  }
+
+  private readonly onSession = (session: ServerHttp2Session): void => {
+    this.sessions.add(session);
+    session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
+    session.on('error', (err) => this.options.logger?.debug({ err }, 'gRPC connection error'));
+    session.once('close', () => this.sessions.delete(session));
+  };
+
+  /** Every call starts here: check the request line, find the method, hand over to a call object. */
+  private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
+    stream.on('error', ignoreStreamError);
+    const contentType = headers['content-type'];
+    if (
+      headers[':method'] !== 'POST' ||
+      typeof contentType !== 'string' ||
+      !contentType.startsWith('application/grpc')
+    ) {
+      stream.respond(UNSUPPORTED_MEDIA_TYPE, END_STREAM);
+      stream.resume();
+      return;
+    }
+    const path = headers[':path'] ?? '';
+    const method = this.methods.get(path);
+    if (method === undefined) {
+      stream.respond(
+        trailersOnlyHeaders(GrpcStatus.UNIMPLEMENTED, `The server does not implement the method ${path}`),
+        END_STREAM,
+      );
+      stream.resume();
+      return;
+    }
+    if (method.kind !== 'bidi') {
+      new NativeUnaryCall(method, stream, headers, this.maxBytes);
+      return;
+    }
+    const call = new NativeDuplexCall(method, stream, headers, this.maxBytes);
+    try {
+      method.handler(call);
+    } catch (err) {
+      call.endWith({ code: GrpcStatus.UNKNOWN, details: `Server method handler threw error ${String(err)}` });
+    }
+  };
+}
