@@ -56,7 +56,7 @@ const settings = parseSettings(
   [
     ...['--model-repository', repository, '--allow-http', 'false', '--allow-metrics', 'false'],
     ...(viaGrpcJs
-      ? ['--host', '127.0.0.1', '--grpc-port', String(Number(process.env.PORT ?? 0))]
+      ? ['--host', '127.0.0.1', '--grpc-port', String(Number(process.env.PORT ?? 0)), '--grpc-transport', 'grpc-js']
       : ['--allow-grpc', 'false']),
   ],
   {},
