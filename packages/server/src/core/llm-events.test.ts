@@ -8,7 +8,7 @@ import { normalizeConfig } from './config/normalize-config.js';
 import { buildLlmRequest, isLlmModelConfig, llmCompletionInfo, llmResponseText, LLM_OUTPUT } from './llm-contract.js';
 import type { InferenceObserver, ResponseEvent } from './observer.js';
 import { runInference } from './run-inference.js';
-import { ManualClock } from './scheduling/manual-clock.js';
+import { ManualClock } from './scheduling/manual-clock.test-helper.js';
 import { ServingVersion } from './serving-version.js';
 import type { RequestContext, Tensor } from './types.js';
 import { validateRequest } from './validate-request.js';

@@ -15,7 +15,7 @@ import {
   tensor,
   writeModel,
   type ConfigSpec,
-} from './test-support.js';
+} from './js-backend.test-helper.js';
 
 const backend = createJsBackend({ restartDelayMs: () => 0, drainTimeoutMs: 5_000 });
 const loaded: BackendModel[] = [];

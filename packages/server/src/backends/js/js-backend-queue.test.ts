@@ -12,7 +12,7 @@ import {
   tensor,
   writeModel,
   type ConfigSpec,
-} from './test-support.js';
+} from './js-backend.test-helper.js';
 
 const loaded: BackendModel[] = [];
 after(async () => {

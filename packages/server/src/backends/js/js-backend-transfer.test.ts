@@ -11,7 +11,7 @@ import {
   removeTempRepos,
   writeModel,
   type ConfigSpec,
-} from './test-support.js';
+} from './js-backend.test-helper.js';
 
 const loaded: BackendModel[] = [];
 after(async () => {

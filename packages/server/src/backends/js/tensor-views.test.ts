@@ -4,7 +4,7 @@ import { decodeElements, encodeBytesElements } from '@tensorgate/protocol';
 import { defaultRestartDelayMs } from './js-instance.js';
 import { OutputValidator } from './output-validation.js';
 import { createInputTensor, encodeOutputTensor, outputSpecs, TRANSFER_THRESHOLD_BYTES } from './tensor-views.js';
-import { makeConfig } from './test-support.js';
+import { makeConfig } from './js-backend.test-helper.js';
 
 const config = makeConfig({
   name: 'm',

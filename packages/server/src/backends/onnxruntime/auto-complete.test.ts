@@ -9,7 +9,7 @@ import { normalizeConfig } from '../../core/config/normalize-config.js';
 import { completeConfig } from './auto-complete.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
 import { addSubOnnx, identityOnnx } from '@tensorgate/onnx-gen';
-import { removeOnnxRepos, writeOnnx } from './ort-test-support.js';
+import { removeOnnxRepos, writeOnnx } from './ort.test-helper.js';
 import type { OnnxModelMetadata } from './ort-types.js';
 
 after(removeOnnxRepos);

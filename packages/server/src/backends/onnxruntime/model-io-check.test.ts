@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkConfigAgainstModel } from './model-io-check.js';
-import { ortConfig } from './ort-test-support.js';
+import { ortConfig } from './ort.test-helper.js';
 import type { OnnxModelMetadata } from './ort-types.js';
 
 const meta: OnnxModelMetadata = {

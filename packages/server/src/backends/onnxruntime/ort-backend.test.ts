@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { decodeElements } from '@tensorgate/protocol';
 import type { BackendModel } from '../../backend-api/backend.js';
 import { InferenceError } from '../../core/errors.js';
-import { makeContext, makeRequest, output, tensor } from '../js/test-support.js';
+import { makeContext, makeRequest, output, tensor } from '../js/js-backend.test-helper.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
 import { addSubOnnx, identityOnnx } from '@tensorgate/onnx-gen';
-import { ortConfig, removeOnnxRepos, writeOnnx } from './ort-test-support.js';
+import { ortConfig, removeOnnxRepos, writeOnnx } from './ort.test-helper.js';
 
 after(removeOnnxRepos);
 

@@ -1,10 +1,10 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeBytesElements, fromConfigDataType } from '@tensorgate/protocol';
-import { makeContext, makeRequest, output, tensor } from '../js/test-support.js';
+import { makeContext, makeRequest, output, tensor } from '../js/js-backend.test-helper.js';
 import { createOnnxRuntimeBackend } from './ort-backend.js';
 import { identityOnnx } from '@tensorgate/onnx-gen';
-import { ortConfig, removeOnnxRepos, SERVED_TYPES, writeOnnx } from './ort-test-support.js';
+import { ortConfig, removeOnnxRepos, SERVED_TYPES, writeOnnx } from './ort.test-helper.js';
 
 after(removeOnnxRepos);
 

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ortConfig } from './ort-test-support.js';
+import { ortConfig } from './ort.test-helper.js';
 import { sessionSettings, totalInstanceCount } from './session-options.js';
 
 const config = (parameters: Record<string, string> = {}, extra: Record<string, unknown> = {}) => ({

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
 import { DirectScheduler } from './direct-scheduler.js';
 import type { SchedulerJob } from './scheduler.js';
-import { testJob } from './test-job.js';
+import { testJob } from './test-job.test-helper.js';
 
 const clock: Clock = { nowNs: () => 42, wallMs: () => 0, setTimer: () => () => {} };
 const T: ExecutionTimings = { computeInputNs: 1, computeInferNs: 2, computeOutputNs: 3 };

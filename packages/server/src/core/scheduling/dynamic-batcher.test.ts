@@ -5,9 +5,9 @@ import type { DynamicBatchingConfig, ModelInputConfig, ModelQueuePolicy } from '
 import { InferenceError } from '../errors.js';
 import type { Tensor } from '../types.js';
 import { DynamicBatcher } from './dynamic-batcher.js';
-import { ManualClock } from './manual-clock.js';
+import { ManualClock } from './manual-clock.test-helper.js';
 import type { SchedulerJob } from './scheduler.js';
-import { testJob } from './test-job.js';
+import { testJob } from './test-job.test-helper.js';
 
 const T: ExecutionTimings = { computeInputNs: 1, computeInferNs: 2, computeOutputNs: 3 };
 const tick = () => new Promise((r) => setImmediate(r));

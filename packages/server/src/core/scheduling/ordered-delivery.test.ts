@@ -4,7 +4,7 @@ import type { BackendResponse } from '../../backend-api/backend.js';
 import { InferenceError } from '../errors.js';
 import { OrderedDelivery } from './ordered-delivery.js';
 import type { SchedulerJob } from './scheduler.js';
-import { testJob } from './test-job.js';
+import { testJob } from './test-job.test-helper.js';
 
 const T = { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 };
 const out = (v: string): BackendResponse => ({ outputs: [], parameters: { v } });

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SchedulerJob } from './scheduler.js';
-import { testJob } from './test-job.js';
+import { testJob } from './test-job.test-helper.js';
 import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
 
 const sink: AbortSink = { cancelQueued: () => {} };

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { OnnxElemType } from '@tensorgate/onnx-gen';
 import type { ConfigDataType } from '@tensorgate/protocol';
 import type { ModelConfig } from '../../core/config/model-config.js';
-import { makeConfig, type ConfigSpec } from '../js/test-support.js';
+import { makeConfig, type ConfigSpec } from '../js/js-backend.test-helper.js';
 
 const repos: string[] = [];
 
