@@ -7,8 +7,9 @@
  * message, which is measurable on small ModelInfer calls.
  */
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
-import { loadProtoRoot } from '@tensorgate/protocol';
+import { loadProtoRoot, type ModelInferResponseMessage } from '@tensorgate/protocol';
 import protobuf from 'protobufjs';
+import { encodeCommonInferResponse } from './infer-response-writer.js';
 
 /** Fully qualified name of the inference service. */
 export const INFERENCE_SERVICE_NAME = 'inference.GRPCInferenceService';
@@ -24,6 +25,12 @@ function toBuffer(bytes: Uint8Array): Buffer {
 
 function serializerOf(type: protobuf.Type): (value: object) => Buffer {
   return (value) => toBuffer(type.encode(value).finish());
+}
+
+/** ModelInfer's response serializer: the hand-written common case, protobufjs for the rest. */
+function inferResponseSerializer(type: protobuf.Type): (value: object) => Buffer {
+  const general = serializerOf(type);
+  return (value) => encodeCommonInferResponse(value as ModelInferResponseMessage) ?? general(value);
 }
 
 function deserializerOf(type: protobuf.Type): (bytes: Buffer) => object {
@@ -56,7 +63,10 @@ export function serviceDefinitionOf(serviceName: string, root: protobuf.Root = l
       responseStream: method.responseStream === true,
       requestSerialize: serializerOf(requestType),
       requestDeserialize: deserializerOf(requestType),
-      responseSerialize: serializerOf(responseType),
+      responseSerialize:
+        serviceName === INFERENCE_SERVICE_NAME && method.name === 'ModelInfer'
+          ? inferResponseSerializer(responseType)
+          : serializerOf(responseType),
       responseDeserialize: deserializerOf(responseType),
       originalName: method.name.charAt(0).toLowerCase() + method.name.slice(1),
     };
