@@ -9,6 +9,7 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { loadProtoRoot, type ModelInferResponseMessage } from '@tensorgate/protocol';
 import protobuf from 'protobufjs';
+import { decodeCommonInferRequest } from './infer-request-reader.js';
 import { encodeCommonInferResponse } from './infer-response-writer.js';
 
 /** Fully qualified name of the inference service. */
@@ -40,6 +41,12 @@ function deserializerOf(type: protobuf.Type): (bytes: Buffer) => object {
   return (bytes) => type.decode(new protobuf.Reader(bytes));
 }
 
+/** ModelInferRequest's deserializer: the hand-written common case, protobufjs for the rest. */
+function inferRequestDeserializer(type: protobuf.Type): (bytes: Buffer) => object {
+  const general = deserializerOf(type);
+  return (bytes) => decodeCommonInferRequest(bytes) ?? general(bytes);
+}
+
 /**
  * Builds the grpc-js definition of one protobufjs service, by default from {@link loadProtoRoot}.
  * The same definition serves both the server (`addService`) and test clients
@@ -62,7 +69,10 @@ export function serviceDefinitionOf(serviceName: string, root: protobuf.Root = l
       requestStream: method.requestStream === true,
       responseStream: method.responseStream === true,
       requestSerialize: serializerOf(requestType),
-      requestDeserialize: deserializerOf(requestType),
+      requestDeserialize:
+        requestType.fullName === '.inference.ModelInferRequest'
+          ? inferRequestDeserializer(requestType)
+          : deserializerOf(requestType),
       responseSerialize:
         serviceName === INFERENCE_SERVICE_NAME && method.name === 'ModelInfer'
           ? inferResponseSerializer(responseType)
