@@ -2,10 +2,10 @@
  * tensorgate's own gRPC server transport on node:http2, the default under the gRPC frontend.
  *
  * Why hand-written: issue #2 asks gRPC `simple` ModelInfer throughput of at least 60% of a raw
- * node:http2 echo (bench/grpc-vs-echo.mjs --experiments). On @grpc/grpc-js tensorgate reached
- * 33-40% of it, and grpc-js' own echo with no work at all only 65-74%; tensorgate's core behind a
- * minimal node:http2 handler (bench/experiments/h2-core-server.mjs) reached ~56%, and the same
- * with the model inline was no faster: grpc-js' per-call machinery was the bottleneck. This server
+ * node:http2 echo (bench/grpc-vs-echo.mjs). On @grpc/grpc-js tensorgate reached 33-37% of it, and
+ * grpc-js' own echo with no work at all only 65-74%; with the model inline instead of in a worker
+ * it was no faster, so grpc-js' per-call machinery was the bottleneck. On this transport the same
+ * server reaches 47-48% (bench/RESULTS.md), and large messages gain from the windows below. This server
  * keeps the grpc-js API shape the frontend uses (`addService`, listen, `tryShutdown`,
  * `forceShutdown`) and call objects that give the unchanged handlers what they use of grpc-js
  * calls; grpc-js stays selectable (`--grpc-transport grpc-js`).
