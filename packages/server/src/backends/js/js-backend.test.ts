@@ -4,7 +4,15 @@ import { decodeElements } from '@tensorgate/protocol';
 import type { BackendModel } from '../../backend-api/backend.js';
 import { normalizeConfig, readModelConfig } from '../../core/config/index.js';
 import { createJsBackend } from './js-backend.js';
-import { EXAMPLES_DIR, makeConfig, makeContext, makeRequest, output, tensor, type ConfigSpec } from './js-backend.test-helper.js';
+import {
+  EXAMPLES_DIR,
+  makeConfig,
+  makeContext,
+  makeRequest,
+  output,
+  tensor,
+  type ConfigSpec,
+} from './js-backend.test-helper.js';
 
 const backend = createJsBackend();
 const loaded: BackendModel[] = [];
