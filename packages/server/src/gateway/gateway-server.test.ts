@@ -285,6 +285,66 @@ describe('gateway HTTP', () => {
       payload: { x: [1] },
     });
     assert.equal(none.headers['access-control-allow-origin'], undefined);
+    const noPreflight = await off.app.inject({
+      method: 'OPTIONS',
+      url: '/double',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(noPreflight.statusCode, 404, 'without CORS, OPTIONS is an unknown route');
+    await pool.close();
+  });
+
+  test('CORS headers are on failures too: bad JSON, 404, upstream errors, a stream failing early', async () => {
+    const internal = Object.assign(new Error('model threw'), { code: 'INTERNAL' });
+    const { app, pool } = fakeGateway({ cors: ['https://app.example'], fail: { 'a:1': internal, 'b:1': internal } });
+    await pool.start();
+    const origin = { origin: 'https://app.example' };
+    const replies = [
+      await app.inject({
+        method: 'POST',
+        url: '/double',
+        headers: { ...origin, 'content-type': 'application/json' },
+        payload: '{',
+      }),
+      await app.inject({ method: 'POST', url: '/nope', headers: origin, payload: {} }),
+      await app.inject({ method: 'POST', url: '/double', headers: origin, payload: { x: [1] } }),
+      await app.inject({ method: 'POST', url: '/echo/stream', headers: origin, payload: { text: 'x' } }),
+    ];
+    assert.deepEqual(
+      replies.map((r) => [r.statusCode, r.headers['access-control-allow-origin'], r.headers['content-type']]),
+      [
+        [400, 'https://app.example', 'application/json; charset=utf-8'],
+        [404, 'https://app.example', 'application/json; charset=utf-8'],
+        [502, 'https://app.example', 'application/json; charset=utf-8'],
+        [502, 'https://app.example', 'application/json; charset=utf-8'],
+      ],
+    );
+    assert.deepEqual(replies[3]!.json(), { error: 'upstream error (INTERNAL): model threw' });
+    await pool.close();
+  });
+
+  test('CORS with `*`: any origin, SSE included; preflights carry methods and max age', async () => {
+    const { app, pool } = fakeGateway({ cors: ['*'] });
+    await pool.start();
+    const pre = await app.inject({
+      method: 'OPTIONS',
+      url: '/echo/stream',
+      headers: { origin: 'https://any.example', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(pre.statusCode, 204);
+    assert.equal(pre.headers['access-control-allow-origin'], '*');
+    assert.equal(pre.headers['access-control-allow-methods'], 'GET, POST, OPTIONS');
+    assert.equal(pre.headers['access-control-max-age'], '600');
+    const sse = await app.inject({
+      method: 'POST',
+      url: '/echo/stream',
+      headers: { origin: 'https://any.example' },
+      payload: { text: 'a b' },
+    });
+    assert.equal(sse.statusCode, 200);
+    assert.equal(sse.headers['access-control-allow-origin'], '*');
+    assert.match(String(sse.headers['content-type']), /^text\/event-stream/);
+    assert.match(sse.body, /event: done/);
     await pool.close();
   });
 

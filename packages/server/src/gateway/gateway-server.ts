@@ -4,9 +4,9 @@
  * fastify's own (bad JSON, body too large, unknown path).
  */
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { corsHeaders } from './cors.js';
+import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
 import { buildOpenApi } from './openapi.js';
@@ -46,9 +46,6 @@ function statusOf(err: unknown): number {
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_GATEWAY_BODY_LIMIT_BYTES;
   const app = Fastify({ logger: false, bodyLimit });
-  const origins = options.corsOrigins ?? [];
-  const corsFor = (request: FastifyRequest): Record<string, string> =>
-    corsHeaders(origins, request.headers.origin, false);
 
   // Every body is read as JSON whatever its Content-Type: `curl -d` sends form encoding by default.
   app.removeAllContentTypeParsers();
@@ -67,20 +64,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     }
   });
 
-  if (origins.length > 0) {
-    app.addHook('onRequest', async (request, reply) => {
-      reply.headers(corsFor(request));
-    });
-    app.options('/*', async (request, reply) => {
-      const headers = corsHeaders(
-        origins,
-        request.headers.origin,
-        true,
-        request.headers['access-control-request-headers'],
-      );
-      await reply.code(204).headers(headers).send();
-    });
-  }
+  // Its onRequest hook sets the headers on every reply (errors and 404s too) and answers preflights.
+  registerGatewayCors(app, options.corsOrigins ?? []);
 
   app.setErrorHandler(async (err, request, reply) => {
     const status = statusOf(err);
@@ -99,7 +84,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   });
 
   for (const route of options.routes.routes)
-    app.post(route.path, routeHandler(route, { pool: options.pool, logger: options.logger, corsFor }));
+    app.post(route.path, routeHandler(route, { pool: options.pool, logger: options.logger }));
 
   app.get('/health', async (_request, reply) => {
     const ready = options.pool.anyReady();

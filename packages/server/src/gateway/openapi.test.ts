@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { corsHeaders, parseCorsOrigins } from './cors.js';
+import { gatewayCorsOptions, parseCorsOrigins } from './cors.js';
 import { buildOpenApi } from './openapi.js';
 import { validateRoutes } from './route-file.js';
 import { encodeSseEvent } from './sse.js';
@@ -72,12 +72,13 @@ describe('OpenAPI document', () => {
 });
 
 describe('CORS and SSE helpers', () => {
-  test('corsHeaders', () => {
-    assert.deepEqual(corsHeaders(['*'], 'https://x', false), { 'access-control-allow-origin': '*' });
-    assert.deepEqual(corsHeaders(['https://a'], 'https://b', false), {});
-    assert.deepEqual(corsHeaders(['https://a'], undefined, false), {});
-    assert.deepEqual(corsHeaders([], 'https://a', true), {});
-    assert.equal(corsHeaders(['https://a'], 'https://a', true, 'x-a')['access-control-allow-headers'], 'x-a');
+  test('gatewayCorsOptions and parseCorsOrigins', () => {
+    assert.equal(gatewayCorsOptions([]), undefined);
+    assert.equal(gatewayCorsOptions(['https://a', '*'])?.origin, '*');
+    const list = gatewayCorsOptions(['https://a', 'https://b']);
+    assert.deepEqual(list?.origin, ['https://a', 'https://b']);
+    assert.deepEqual(list?.methods, ['GET', 'POST', 'OPTIONS']);
+    assert.equal(list?.maxAge, 600);
     assert.deepEqual(parseCorsOrigins(' https://a , ,https://b'), ['https://a', 'https://b']);
   });
 

@@ -18,8 +18,6 @@ import type { UpstreamPool } from './upstream-pool.js';
 export interface RouteHandlerDeps {
   readonly pool: UpstreamPool<GatewayTransport>;
   readonly logger: Logger;
-  /** CORS headers for a request (applied by hand to SSE replies, which bypass fastify's). */
-  readonly corsFor: (request: FastifyRequest) => Record<string, string>;
 }
 
 /** The outputs to request: one per mapped tensor, with a class count where the server labels. */
@@ -43,6 +41,17 @@ function disconnectSignal(reply: FastifyReply): AbortController {
   return controller;
 }
 
+/**
+ * The headers hooks have set on fastify's reply (CORS), for writing on `reply.raw` after a hijack:
+ * fastify no longer sends them then.
+ */
+function hookHeaders(reply: FastifyReply): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(reply.getHeaders()))
+    if (value !== undefined) headers[name] = typeof value === 'number' ? String(value) : value;
+  return headers;
+}
+
 function logFailure(logger: Logger, route: RouteSpec, status: number, err: unknown): void {
   if (status >= 500) logger.warn({ err, route: route.path, status }, 'gateway request failed');
   else logger.debug({ route: route.path, status, msg: (err as Error).message }, 'gateway request rejected');
@@ -53,7 +62,7 @@ function logFailure(logger: Logger, route: RouteSpec, status: number, err: unkno
  *
  * @example
  * ```ts
- * app.post(route.path, routeHandler(route, { pool, logger, corsFor }));
+ * app.post(route.path, routeHandler(route, { pool, logger }));
  * ```
  */
 export function routeHandler(
@@ -72,7 +81,7 @@ export function routeHandler(
       signal: controller.signal,
       ...(route.timeoutMs !== undefined && { timeoutMs: route.timeoutMs }),
     });
-    if (route.mode === 'stream') return streamRoute(route, deps, request, reply, call);
+    if (route.mode === 'stream') return streamRoute(route, deps, reply, call);
     let body: Record<string, unknown>;
     try {
       const upstreamCall = call();
@@ -97,7 +106,6 @@ export function routeHandler(
 async function streamRoute(
   route: RouteSpec,
   deps: RouteHandlerDeps,
-  request: FastifyRequest,
   reply: FastifyReply,
   call: () => UpstreamCall,
 ): Promise<void> {
@@ -109,9 +117,10 @@ async function streamRoute(
     await reply.code(failure.status).send({ error: failure.error });
     return;
   }
-  // From here on the reply is written by hand, event by event.
+  // From here on the reply is written by hand, event by event, with the headers hooks set (CORS).
   reply.hijack();
-  const sse = new SseWriter(reply.raw, deps.corsFor(request));
+  const headers = hookHeaders(reply);
+  const sse = new SseWriter(reply.raw, headers);
   let events = 0;
   try {
     await deps.pool.run(
@@ -133,8 +142,8 @@ async function streamRoute(
     else if (!sse.isClosed) {
       // Nothing was sent yet, so the failure can still be a plain HTTP error.
       reply.raw.writeHead(failure.status, {
+        ...headers,
         'content-type': 'application/json; charset=utf-8',
-        ...deps.corsFor(request),
       });
       reply.raw.end(JSON.stringify({ error: failure.error }));
     }

@@ -29,7 +29,8 @@ export class SseWriter {
 
   constructor(
     private readonly res: ServerResponse,
-    private readonly extraHeaders: Readonly<Record<string, string>> = {},
+    /** Headers to send too, such as the CORS ones hooks set on fastify's reply before the hijack. */
+    private readonly extraHeaders: Readonly<Record<string, string | string[]>> = {},
   ) {}
 
   /** Whether the headers (and so a 200 status) are already out. */
@@ -46,12 +47,12 @@ export class SseWriter {
     if (this.started) return;
     this.started = true;
     this.res.writeHead(200, {
+      ...this.extraHeaders,
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache',
       connection: 'keep-alive',
       // Reverse proxies such as nginx buffer replies unless told not to.
       'x-accel-buffering': 'no',
-      ...this.extraHeaders,
     });
   }
 
