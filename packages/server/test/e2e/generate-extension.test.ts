@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readEchoLog, writeEchoLlm } from '../helpers/frontend-echo-llm.js';
+import { readEchoLog, writeEchoLlm } from '../helpers/llm-echo-model.js';
 import { EXAMPLES, eventually, startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
 let dir: string;
@@ -18,7 +18,7 @@ let s: TestServer;
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tg-generate-'));
   logFile = join(dir, 'echo.jsonl');
-  await writeEchoLlm(join(dir, 'repo'), 'echo', { logFile });
+  await writeEchoLlm(join(dir, 'repo'), 'echo', { logFile, replyPrefix: 'You said:', streamFinal: 'with-last-token' });
   s = await startServer([], join(dir, 'repo'));
 });
 after(async () => {
@@ -70,7 +70,7 @@ describe('POST /v2/models/{m}/generate', () => {
       body: JSON.stringify({ text_input: 'hi' }),
     });
     assert.equal(r.status, 200);
-    assert.equal(((await r.json()) as { text_output: string }).text_output, 'hi You said: hi');
+    assert.equal(((await r.json()) as { text_output: string }).text_output, 'hiYou said: hi');
   });
 
   test('sampling settings in parameters are folded into sampling_parameters; other parameters pass through', async () => {

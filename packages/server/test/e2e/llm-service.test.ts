@@ -4,21 +4,19 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { grpc, grpcClient, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
-import { echoReply, writeEchoLlm } from '../helpers/llm-echo-model.js';
+import { echoReply, readEchoLog, writeEchoLlm } from '../helpers/llm-echo-model.js';
 import { eventually, startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
 let s: TestServer;
 let repo: Awaited<ReturnType<typeof tempRepository>>;
 let client: ReturnType<typeof grpcClient>;
-let slowVersionDir: string;
+let slowLog: string;
 
 before(async () => {
   repo = await tempRepository(['simple']);
   await writeEchoLlm(repo.path, 'echo');
-  slowVersionDir = await writeEchoLlm(repo.path, 'echo_slow', { tokenDelayMs: 20 });
+  slowLog = (await writeEchoLlm(repo.path, 'echo_slow', { tokenDelayMs: 20 })).logFile;
   s = await startServer([], repo.path);
   client = grpcClient(s.grpcPort, 'llm.LLMService');
 });
@@ -58,7 +56,7 @@ describe('Generate', () => {
     assert.equal(short['finish_reason'], 'length');
     assert.equal(short['completion_tokens'], 2);
     const stopped = await unary(client, 'Generate', { prompt: PROMPT, model: 'echo', stop: ['brown'] });
-    assert.equal(stopped['text'], 'echo: the quick');
+    assert.equal(stopped['text'], 'echo: the quick ');
     assert.equal(stopped['finish_reason'], 'stop');
   });
 
@@ -95,8 +93,8 @@ describe('Generate', () => {
 
 /** First words of the prompts the slow echo model saw cancelled. */
 async function cancelledPrompts(): Promise<string[]> {
-  const text = await readFile(join(slowVersionDir, 'cancelled.log'), 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l !== '');
+  const entries = await readEchoLog(slowLog);
+  return entries.filter((e) => e['event'] === 'cancelled').map((e) => String(e['firstWord']));
 }
 
 describe('StreamGenerate', () => {

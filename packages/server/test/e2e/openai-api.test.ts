@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import OpenAI from 'openai';
-import { readEchoLog, writeEchoLlm } from '../helpers/frontend-echo-llm.js';
+import { readEchoLog, writeEchoLlm, type EchoLlmOptions } from '../helpers/llm-echo-model.js';
 import { EXAMPLES, eventually, startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
 let dir: string;
@@ -21,12 +21,15 @@ let logFile: string;
 let s: TestServer;
 let client: OpenAI;
 
+/** The echo model's reply and streaming shape these tests spell out. */
+const YOU_SAID: EchoLlmOptions = { replyPrefix: 'You said:', streamFinal: 'with-last-token' };
+
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tg-openai-'));
   logFile = join(dir, 'echo.jsonl');
   const repo = join(dir, 'repo');
-  await writeEchoLlm(repo, 'echo', { logFile, maxQueueSize: 1 });
-  await writeEchoLlm(repo, 'echo_text', { noChat: true });
+  await writeEchoLlm(repo, 'echo', { ...YOU_SAID, logFile, maxQueueSize: 1 });
+  await writeEchoLlm(repo, 'echo_text', { ...YOU_SAID, noChat: true });
   await cp(join(EXAMPLES, 'simple'), join(repo, 'simple'), { recursive: true });
   s = await startServer([], repo);
   client = new OpenAI({ baseURL: `${s.http}/v1`, apiKey: 'unused', maxRetries: 0 });
@@ -229,7 +232,7 @@ describe('API key', () => {
   let keyDir: string;
   before(async () => {
     keyDir = await mkdtemp(join(tmpdir(), 'tg-openai-key-'));
-    await writeEchoLlm(keyDir, 'echo');
+    await writeEchoLlm(keyDir, 'echo', YOU_SAID);
     keyed = await startServer(['--openai-api-key', 'sk-test-123'], keyDir);
   });
   after(async () => {
