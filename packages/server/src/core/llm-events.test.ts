@@ -177,6 +177,26 @@ describe('decoupled-model events', () => {
     assert.deepEqual(responses[2]!.parameters, { finish_reason: 'stop', num_output_tokens: 2 });
   });
 
+  test('an empty final text (the llm backend after streamed tokens) is not one more token', () => {
+    const { instance, clock, responses, start } = setup();
+    start('a');
+    const sender = instance.held[0]!.request.sender;
+    clock.advanceNs(5e6);
+    sender.send({ outputs: [text('x')] }, { final: false });
+    clock.advanceNs(2e6);
+    sender.send({ outputs: [text('y'), text('')] }, { final: false });
+    clock.advanceNs(1e6);
+    sender.send({ outputs: [text('')], parameters: { finish_reason: 'stop' } }, { final: true });
+    assert.deepEqual(
+      responses.map((e) => [e.hasOutputs, e.sincePreviousNs]),
+      [
+        [true, -1],
+        [true, 2e6],
+        [false, -1],
+      ],
+    );
+  });
+
   test('non-decoupled models report no per-response or running events', async () => {
     const clock = new ManualClock();
     const instance = new HeldInstance();

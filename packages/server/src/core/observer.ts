@@ -49,7 +49,10 @@ export interface ResponseEvent {
   version: string;
   /** The model implements the LLM contract. */
   llm: boolean;
-  /** The response carries at least one output tensor (false for a bare or parameters-only final). */
+  /**
+   * The response carries output data: false for a bare or parameters-only final, and for outputs
+   * that are empty or hold only empty strings (an LLM's empty final text after streamed tokens).
+   */
   hasOutputs: boolean;
   /** The last response of the request. */
   final: boolean;

@@ -32,6 +32,23 @@ function clientShape(t: Tensor, version: ServingVersion): Tensor {
   return cfg?.reshape ? reshapeTo(t, cfg.dims, version.config.max_batch_size > 0) : t;
 }
 
+/**
+ * True when some output carries data: not an empty tensor, and not BYTES holding only empty
+ * strings (an LLM's empty final `text_output` after streamed tokens is not one more token).
+ */
+function carriesData(outputs: readonly Tensor[]): boolean {
+  for (const t of outputs) {
+    const data = t.data;
+    if (data.byteLength === 0) continue;
+    if (t.datatype !== 'BYTES') return true;
+    // BYTES: 4-byte little-endian length prefixes; any non-zero length is content.
+    for (let at = 0; at + 4 <= data.byteLength; at += 4) {
+      if (data[at] !== 0 || data[at + 1] !== 0 || data[at + 2] !== 0 || data[at + 3] !== 0) return true;
+    }
+  }
+  return false;
+}
+
 /** Abort reason → the error a cancelled request fails with. */
 function abortError(signal: CancelSignal): InferenceError {
   const r: unknown = signal.reason;
@@ -172,7 +189,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
   private reportResponse(response: InferResponse): void {
     const version = this.version;
     const now = version.clock.nowNs();
-    const hasOutputs = response.outputs.length > 0;
+    const hasOutputs = carriesData(response.outputs);
     const previous = this.lastOutputNs;
     if (hasOutputs) this.lastOutputNs = now;
     this.observer.onResponse?.({
