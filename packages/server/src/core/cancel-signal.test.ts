@@ -37,6 +37,17 @@ describe('CancelSource', () => {
     assert.deepEqual(seen, ['b']);
   });
 
+  test('a listener added twice runs once, as on an EventTarget', () => {
+    const s = new CancelSource();
+    let calls = 0;
+    const l = (): number => calls++;
+    s.addEventListener('abort', () => {});
+    s.addEventListener('abort', l);
+    s.addEventListener('abort', l);
+    s.abort();
+    assert.equal(calls, 1);
+  });
+
   test('a listener added after the abort is never called', () => {
     const s = new CancelSource();
     s.abort('why');

@@ -58,7 +58,8 @@ export class CancelSource implements CancelSignal {
   private bridged: AbortController | undefined;
 
   addEventListener(_type: 'abort', listener: CancelListener): void {
-    if (this.aborted) return;
+    // As on an EventTarget: a listener already added is not added twice.
+    if (this.aborted || this.first === listener || this.rest?.includes(listener) === true) return;
     if (this.first === undefined) this.first = listener;
     else (this.rest ??= []).push(listener);
   }
