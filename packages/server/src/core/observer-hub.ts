@@ -1,5 +1,7 @@
 /**
  * Fans core events out to every registered observer, isolating the core from observer failures.
+ * The per-request events use a plain try/catch per observer (no closure per call): they run
+ * several times for every request.
  */
 import type { ExecutionEvent, InferenceObserver, RequestEvent, ResponseEvent, VersionInfo } from './observer.js';
 
@@ -13,15 +15,33 @@ export class ObserverHub implements InferenceObserver {
   }
 
   onRequest(e: RequestEvent): void {
-    for (const o of this.observers) safe(() => o.onRequest?.(e));
+    for (const o of this.observers) {
+      try {
+        o.onRequest?.(e);
+      } catch {
+        // an observer must never break a request
+      }
+    }
   }
 
   onExecution(e: ExecutionEvent): void {
-    for (const o of this.observers) safe(() => o.onExecution?.(e));
+    for (const o of this.observers) {
+      try {
+        o.onExecution?.(e);
+      } catch {
+        // an observer must never break a request
+      }
+    }
   }
 
   onPending(model: string, version: string, pending: number): void {
-    for (const o of this.observers) safe(() => o.onPending?.(model, version, pending));
+    for (const o of this.observers) {
+      try {
+        o.onPending?.(model, version, pending);
+      } catch {
+        // an observer must never break a request
+      }
+    }
   }
 
   onRunning(model: string, version: string, info: { llm: boolean; running: number; waiting: number }): void {
@@ -29,7 +49,13 @@ export class ObserverHub implements InferenceObserver {
   }
 
   onResponse(e: ResponseEvent): void {
-    for (const o of this.observers) safe(() => o.onResponse?.(e));
+    for (const o of this.observers) {
+      try {
+        o.onResponse?.(e);
+      } catch {
+        // an observer must never break a request
+      }
+    }
   }
 
   onVersionReady(model: string, version: string, info?: VersionInfo): void {
