@@ -15,6 +15,7 @@ import type { ModelConfig, ModelInputConfig } from './config/model-config.js';
 import { invalidArg } from './errors.js';
 import type { InferRequest, Tensor } from './types.js';
 import { reshapeTo } from './reshape.js';
+import { hasKeys } from './has-keys.js';
 
 /** What validation produces for the backend. */
 export interface ValidatedRequest {
@@ -46,11 +47,6 @@ function checkIntParameter(p: InferRequest['parameters'], key: string, min: numb
       `parameter '${key}' of a request for model '${model}' must be an integer >= ${min}, got ${JSON.stringify(v)}`,
     );
   }
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
 
 function checkParameters(req: InferRequest, model: string): void {

@@ -9,6 +9,7 @@ import type { ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
 import { PACK_THRESHOLD_BYTES, type WirePacker, type WireReader } from './wire-packet.js';
 import type { WireRequest, WireResponse, WireTensor, WorkerLogLevel } from './worker-messages.js';
+import { hasKeys } from '../../core/has-keys.js';
 
 /** Operation codes of a packet. */
 export const Op = {
@@ -39,11 +40,6 @@ export interface RequestFields {
   readonly batchSize: number;
   /** The request's input buffers may be moved to the worker instead of copied. */
   readonly inputBuffersOwned?: boolean;
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
 
 /** A parameter map as one packet value: null when empty (the common case, and the cheapest). */

@@ -20,6 +20,7 @@ import { invalidArg } from '../../core/errors.js';
 import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor } from '../../core/types.js';
 import { decodeParameters, encodeParameters, parameterValue } from './infer-parameters.js';
 import { contentsToRaw, hasContents } from './tensor-contents.js';
+import { hasKeys } from '../../core/has-keys.js';
 
 /** The request parameter that asks for empty final responses on a stream. */
 export const EMPTY_FINAL_PARAMETER = 'triton_enable_empty_final_response';
@@ -129,11 +130,6 @@ function decodeRequestParameters(map: InferParameterMap | null | undefined): Par
 export function emptyFinalRequested(msg: ModelInferRequestMessage): boolean {
   const p = msg.parameters?.[EMPTY_FINAL_PARAMETER];
   return p != null && p.bool_param === true;
-}
-
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
 }
 
 /**

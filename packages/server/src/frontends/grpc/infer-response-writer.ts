@@ -10,6 +10,7 @@
  * in flight. Anything outside the common case returns undefined and goes to protobufjs.
  */
 import type { InferOutputTensorMessage, ModelInferResponseMessage } from '@tensorgate/protocol';
+import { hasKeys } from '../../core/has-keys.js';
 
 const TAG_MODEL_NAME = 0x0a; // field 1, length-delimited
 const TAG_MODEL_VERSION = 0x12; // field 2
@@ -28,12 +29,6 @@ function varintSize(n: number): number {
     size++;
   }
   return size;
-}
-
-function hasKeys(o: object | null | undefined): boolean {
-  if (o == null) return false;
-  for (const _ in o) return true;
-  return false;
 }
 
 /** A present string field: protobufjs writes it whenever the property is set, even when empty. */
