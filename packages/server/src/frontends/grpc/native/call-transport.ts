@@ -62,11 +62,17 @@ function messageOf(err: unknown): string {
  *
  * @example
  * ```ts
- * const transport = new CallTransport(method, stream, headers, maxBytes, owner);
+ * const transport = new CallTransport(method, stream, headers, maxBytes);
+ * transport.owner = call;
  * transport.start();
  * ```
  */
 export class CallTransport implements FrameSink {
+  /**
+   * Where events go: set by the call object that wraps this transport, before {@link start};
+   * replaced when a server-streaming call hands over from its request reader to its writable call.
+   */
+  owner!: TransportOwner;
   /** Epoch milliseconds of the `grpc-timeout` deadline; Infinity without one (grpc-js' `getDeadline()`). */
   readonly deadline: number = Infinity;
   /** True once nothing more can be sent: the status went out, or the stream is gone. */
@@ -85,8 +91,6 @@ export class CallTransport implements FrameSink {
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
     private readonly maxBytes: number,
-    /** Replaced when a server-streaming call hands over from its request reader to its writable call. */
-    public owner: TransportOwner,
   ) {
     this.reader = new MessageReader(maxBytes);
     const timeout = headers['grpc-timeout'];

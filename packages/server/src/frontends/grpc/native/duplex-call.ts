@@ -5,10 +5,8 @@
  * back on the client; `write` / `'drain'` / `end()` and `'error'` / `'cancelled'` behave as on
  * {@link NativeWritableCall}.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { Duplex } from 'node:stream';
-import { CallTransport, type TransportOwner } from './call-transport.js';
-import type { NativeMethod } from './native-method.js';
+import type { CallTransport, TransportOwner } from './call-transport.js';
 import { OK_STATUS, statusOfHandlerError, type WireStatus } from './wire-status.js';
 
 function onHandlerError(this: NativeDuplexCall, err: unknown): void {
@@ -20,19 +18,25 @@ function onHandlerError(this: NativeDuplexCall, err: unknown): void {
  *
  * @example
  * ```ts
- * method.handler(new NativeDuplexCall(method, stream, headers, maxBytes));
+ * const call = new NativeDuplexCall(new CallTransport(method, stream, headers, maxBytes));
+ * call.start();
+ * method.handler(call);
  * ```
  */
 export class NativeDuplexCall extends Duplex implements TransportOwner {
   /** True once the client cancelled, disconnected, or the deadline passed. */
   cancelled = false;
   private pendingStatus: WireStatus = OK_STATUS;
-  private readonly transport: CallTransport;
 
-  constructor(method: NativeMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, maxBytes: number) {
+  /** Takes over `transport`'s events; the caller starts the transport. */
+  constructor(private readonly transport: CallTransport) {
     super({ objectMode: true });
     this.on('error', onHandlerError);
-    this.transport = new CallTransport(method, stream, headers, maxBytes, this);
+    transport.owner = this;
+  }
+
+  /** Starts reading requests (and the deadline). */
+  start(): void {
     this.transport.start();
   }
 

@@ -27,6 +27,7 @@ import type { TLSSocket } from 'node:tls';
 import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
+import { CallTransport } from './call-transport.js';
 import { NativeDuplexCall } from './duplex-call.js';
 import { trailersOnlyHeaders } from './grpc-headers.js';
 import { methodTable, type NativeMethod } from './native-method.js';
@@ -198,7 +199,8 @@ export class NativeGrpcServer {
       new NativeUnaryCall(method, stream, headers, this.maxBytes);
       return;
     }
-    const call = new NativeDuplexCall(method, stream, headers, this.maxBytes);
+    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.maxBytes));
+    call.start();
     try {
       method.handler(call);
     } catch (err) {

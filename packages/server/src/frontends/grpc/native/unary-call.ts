@@ -37,7 +37,8 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
 
   constructor(method: NativeMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, maxBytes: number) {
     super();
-    this.transport = new CallTransport(method, stream, headers, maxBytes, this);
+    this.transport = new CallTransport(method, stream, headers, maxBytes);
+    this.transport.owner = this;
     this.transport.start();
   }
 
@@ -84,9 +85,7 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
         const callback: NativeUnaryCallback = (err, value) => this.respond(err, value);
         transport.method.handler(this, callback);
       } else {
-        const call = new NativeWritableCall(transport, this.request);
-        transport.owner = call;
-        transport.method.handler(call);
+        transport.method.handler(new NativeWritableCall(transport, this.request));
       }
     } catch (err) {
       transport.sendStatus({ code: GrpcStatus.UNKNOWN, details: threw(err) });
