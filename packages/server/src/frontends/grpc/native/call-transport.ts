@@ -4,8 +4,9 @@
  * `grpc-timeout` deadline, notices a client cancel (RST_STREAM, disconnect), and writes response
  * messages and the status (Trailers-Only when nothing was sent yet).
  *
- * Stream listeners are module functions that find the transport on the stream (a symbol
- * property), so a call allocates no closures here.
+ * Ordering behind asynchronous decompression lives in `in-order-inflater.ts`. Stream listeners
+ * are module functions that find the transport on the stream (a symbol property), so a call
+ * allocates no closures here.
  */
 import type { IncomingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
@@ -17,7 +18,7 @@ import {
   statusTrailers,
   trailersOnlyHeaders,
 } from './grpc-headers.js';
-import { decompressMessage } from './message-decompress.js';
+import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
@@ -34,8 +35,6 @@ export interface TransportOwner {
 const TRANSPORT = Symbol('tensorgate.grpcTransport');
 type CarryingStream = ServerHttp2Stream & { [TRANSPORT]?: CallTransport | undefined };
 const WAIT_FOR_TRAILERS: ServerStreamResponseOptions = { waitForTrailers: true };
-const END_OF_REQUESTS = Symbol('end');
-type Pending = { compressed: boolean; payload: Buffer } | typeof END_OF_REQUESTS;
 
 function onData(this: CarryingStream, chunk: Buffer): void {
   this[TRANSPORT]?.receive(chunk);
@@ -67,7 +66,7 @@ function messageOf(err: unknown): string {
  * transport.start();
  * ```
  */
-export class CallTransport implements FrameSink {
+export class CallTransport implements FrameSink, InflateSink {
   /**
    * Where events go: set by the call object that wraps this transport, before {@link start};
    * replaced when a server-streaming call hands over from its request reader to its writable call.
@@ -81,18 +80,18 @@ export class CallTransport implements FrameSink {
   private status: WireStatus = OK_STATUS;
   private timer: NodeJS.Timeout | undefined;
   private readonly reader: MessageReader;
-  /** Messages (and the end) waiting behind an asynchronous decompression, in order. */
-  private backlog: Pending[] | undefined;
+  private readonly inflater: InOrderInflater;
   private consumerPaused = false;
   private readonly badTimeout: string | undefined;
 
   constructor(
     readonly method: NativeMethod,
     private readonly stream: ServerHttp2Stream,
-    private readonly headers: IncomingHttpHeaders,
+    headers: IncomingHttpHeaders,
     private readonly maxBytes: number,
   ) {
     this.reader = new MessageReader(maxBytes);
+    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, maxBytes);
     const timeout = headers['grpc-timeout'];
     if (typeof timeout === 'string') {
       const ms = parseGrpcTimeout(timeout);
@@ -130,7 +129,7 @@ export class CallTransport implements FrameSink {
   /** Delivers messages again after {@link pauseReading}. */
   resumeReading(): void {
     this.consumerPaused = false;
-    if (this.backlog === undefined && !this.done) this.stream.resume();
+    if (!this.inflater.waiting && !this.done) this.stream.resume();
   }
 
   /** @internal A DATA chunk. */
@@ -145,9 +144,7 @@ export class CallTransport implements FrameSink {
 
   /** @internal One reassembled message of {@link MessageReader}. */
   onFrame(compressed: boolean, payload: Buffer): void {
-    if (this.done) return;
-    if (this.backlog !== undefined) this.backlog.push({ compressed, payload });
-    else this.deliver(compressed, payload);
+    if (!this.done) this.inflater.message(compressed, payload);
   }
 
   /** @internal The client half-closed. */
@@ -155,55 +152,33 @@ export class CallTransport implements FrameSink {
     if (this.done) return;
     if (!this.reader.idle) {
       this.fail(GrpcStatus.INTERNAL, `The request ended inside a message (${this.reader.missingBytes} bytes missing)`);
-    } else if (this.backlog !== undefined) {
-      this.backlog.push(END_OF_REQUESTS);
     } else {
-      this.owner.onHalfClose();
+      this.inflater.end();
     }
   }
 
-  private deliver(compressed: boolean, payload: Buffer): void {
-    let bytes: Buffer | Promise<Buffer> = payload;
-    if (compressed) {
-      try {
-        bytes = decompressMessage(payload, this.headers['grpc-encoding'] as string | undefined, this.maxBytes);
-      } catch (err) {
-        this.failWith(err);
-        return;
-      }
-    }
-    if (bytes instanceof Promise) {
-      this.backlog = [];
-      this.stream.pause();
-      bytes.then(
-        (inflated) => this.afterDecompress(inflated),
-        (err: unknown) => this.failWith(err),
-      );
-      return;
-    }
-    this.deserialize(bytes);
+  /** @internal The client's half-close, after every earlier message. */
+  deliverEnd(): void {
+    this.owner.onHalfClose();
   }
 
-  private afterDecompress(bytes: Buffer): void {
-    const pending = this.backlog ?? [];
-    this.backlog = undefined;
-    this.deserialize(bytes);
-    for (let i = 0; i < pending.length; i++) {
-      if (this.done) return;
-      const next = pending[i]!;
-      if (next === END_OF_REQUESTS) this.owner.onHalfClose();
-      else this.deliver(next.compressed, next.payload);
-      // deliver() may have started another asynchronous decompression: the rest waits behind it.
-      const waiting = this.backlog as Pending[] | undefined;
-      if (waiting !== undefined) {
-        waiting.push(...pending.slice(i + 1));
-        return;
-      }
-    }
-    if (!this.consumerPaused && !this.done) this.stream.resume();
+  /** @internal A message could not be decompressed: the call fails with its status. */
+  inflateFailed(err: unknown): void {
+    this.failWith(err);
   }
 
-  private deserialize(bytes: Buffer): void {
+  /** @internal An asynchronous decompression holds later messages back. */
+  pauseForInflate(): void {
+    this.stream.pause();
+  }
+
+  /** @internal The decompression backlog drained. */
+  resumeAfterInflate(): void {
+    if (!this.consumerPaused) this.stream.resume();
+  }
+
+  /** @internal A message's (decompressed) bytes. */
+  deliverBytes(bytes: Buffer): void {
     if (this.done) return;
     let message: unknown;
     try {
