@@ -7,7 +7,8 @@
 // Usage: node bench/grpc-vs-echo.mjs [--requests 20000] [--clients 4] [--streams 16] [--rounds 3] [--h2load-cpu 1]
 // --h2load-cpu N pins h2load to CPU N (taskset) so the load generator does not compete with the
 // server under test for the same core; the servers themselves are never pinned.
-// Prints a Markdown table and the ratios (median of the rounds).
+// Prints a Markdown table and the ratios (median of the rounds), and the CPU per `simple` request of
+// the raw echo and of tensorgate (event loop, other threads), read from /proc.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +16,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { identityBody, simpleBody } from './grpc-bodies.mjs';
+import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 
 const args = Object.fromEntries(
   process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
@@ -26,7 +28,8 @@ if (process.argv.includes('--help')) {
       '       [--big-requests 40] [--h2load-cpu N] [--experiments]',
       'gRPC `simple` and a 19 MB identity round trip through tensorgate (native gRPC transport and',
       '--grpc-transport grpc-js) against a raw node:http2 echo and a bare grpc-js echo, all driven by',
-      'h2load with the same bytes in one run; prints medians of the rounds as a Markdown table.',
+      'h2load with the same bytes in one run; prints medians of the rounds as a Markdown table, and',
+      "the echo's and tensorgate's CPU per `simple` request (event loop, other threads) from /proc.",
       '--experiments adds the measurement-only servers of bench/experiments/.',
     ].join('\n'),
   );
@@ -132,6 +135,22 @@ function h2load(port, path, bodyFile, n, c, m) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * h2load against `server`, also recording the server's CPU per request (µs, from /proc: its main
+ * thread, and all its other threads together) into `cpu` when given.
+ */
+function h2loadCpu(server, cpu, ...rest) {
+  const before = threadCpuMs(server.child.pid);
+  const rps = h2load(server.port, ...rest);
+  const d = cpuDelta(before, threadCpuMs(server.child.pid));
+  if (d && cpu) {
+    const n = rest[2];
+    cpu.main.push((d.main * 1000) / n);
+    cpu.other.push((d.other * 1000) / n);
+  }
+  return rps;
+}
 const dir = mkdtempSync(join(tmpdir(), 'tg-bench-'));
 const simpleFile = join(dir, 'simple.bin');
 const bigFile = join(dir, 'identity19mb.bin');
@@ -187,10 +206,12 @@ try {
     h2load(expGrpcInline.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
     h2load(expFloor.port, PATH, simpleFile, 2000, CLIENTS, STREAMS);
   }
+  // CPU per `simple` request of the raw echo and of tensorgate (native transport), per thread group.
+  const cpu = { echo: { main: [], other: [] }, tg: { main: [], other: [] } };
   for (let i = 0; i < ROUNDS; i++) {
-    rows.echoSimple.push(h2load(echo.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.echoSimple.push(h2loadCpu(echo, cpu.echo, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.grpcjsSimple.push(h2load(gjs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
-    rows.tgSimple.push(h2load(tg.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
+    rows.tgSimple.push(h2loadCpu(tg, cpu.tg, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     rows.tgJsSimple.push(h2load(tgJs.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
     if (EXPERIMENTS) {
       rows.expWorkerSimple.push(h2load(expWorker.port, PATH, simpleFile, REQUESTS, CLIENTS, STREAMS));
@@ -228,6 +249,14 @@ try {
       `(\`echo-server.mjs --tuned-windows\`): ${fmt(m.echoTunedBig)} req/s; native ${pct(m.tgBig, m.echoTunedBig)}, ` +
       `grpc-js transport ${pct(m.tgJsBig, m.echoTunedBig)}.`,
   );
+  if (cpu.echo.main.length > 0) {
+    const us = (xs) => median(xs).toFixed(1);
+    console.log(
+      `\nCPU per \`simple\` request (µs, /proc, medians; 10 ms clock ticks): raw echo event loop ${us(cpu.echo.main)}, ` +
+        `other threads ${us(cpu.echo.other)}; tensorgate event loop ${us(cpu.tg.main)}, ` +
+        `other threads ${us(cpu.tg.other)} (the model worker and V8's helpers).`,
+    );
+  }
   if (EXPERIMENTS) {
     console.log(`\nExperiments (measurement only), simple, same run:`);
     console.log(`| server | req/s | vs raw echo |`);
