@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpc, grpcClient, unary, type Msg } from '../helpers/grpc-client.js';
+import { grpc, grpcClient, serverStreamAll, unary, type Msg } from '../helpers/grpc-client.js';
 import { writeEchoLlm } from '../helpers/llm-echo-model.js';
 import { eventually, startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
@@ -26,13 +26,7 @@ after(async () => {
 });
 
 function stream(request: Msg): Promise<Msg[]> {
-  return new Promise((resolve, reject) => {
-    const call = client['StreamGenerate'](request) as grpc.ClientReadableStream<Msg>;
-    const tokens: Msg[] = [];
-    call.on('data', (t: Msg) => tokens.push(t));
-    call.on('end', () => resolve(tokens));
-    call.on('error', reject);
-  });
+  return serverStreamAll(client, 'StreamGenerate', request);
 }
 
 /** The value of one series on /metrics (undefined when absent). */

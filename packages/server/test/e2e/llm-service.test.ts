@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpc, grpcClient, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
+import { grpc, grpcClient, serverStreamAll, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
 import { echoReply, readEchoLog, writeEchoLlm } from '../helpers/llm-echo-model.js';
 import { eventually, startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
@@ -28,13 +28,7 @@ after(async () => {
 
 /** Runs StreamGenerate to its end; resolves with every Token, rejects with the call's error. */
 function streamTokens(request: Msg, options: grpc.CallOptions = {}): Promise<Msg[]> {
-  return new Promise((resolve, reject) => {
-    const call = client['StreamGenerate'](request, new grpc.Metadata(), options) as grpc.ClientReadableStream<Msg>;
-    const tokens: Msg[] = [];
-    call.on('data', (t: Msg) => tokens.push(t));
-    call.on('end', () => resolve(tokens));
-    call.on('error', reject);
-  });
+  return serverStreamAll(client, 'StreamGenerate', request, options);
 }
 
 const PROMPT = 'the quick brown fox';
@@ -194,13 +188,7 @@ describe('smoke: the bundled GGUF model (examples/model_repository/llm, llm back
     assert.ok(['stop', 'length'].includes(whole['finish_reason']), whole['finish_reason']);
     assert.ok(whole['completion_tokens'] >= 1 && whole['completion_tokens'] <= 8);
     assert.ok(whole['prompt_tokens'] >= 1);
-    const tokens = await new Promise<Msg[]>((resolve, reject) => {
-      const call = llm['StreamGenerate'](request) as grpc.ClientReadableStream<Msg>;
-      const got: Msg[] = [];
-      call.on('data', (t: Msg) => got.push(t));
-      call.on('end', () => resolve(got));
-      call.on('error', reject);
-    });
+    const tokens = await serverStreamAll(llm, 'StreamGenerate', request);
     const last = tokens.at(-1)!;
     assert.equal(last['is_finished'], true);
     assert.equal(last['completion_tokens'], whole['completion_tokens']);

@@ -88,4 +88,20 @@ export function streamAll(client: Record<string, any>, requests: Msg[]): Promise
   return done;
 }
 
+/** Runs a server-streaming RPC to its end; resolves with every message, rejects with the call's error. */
+export function serverStreamAll(
+  client: Record<string, any>,
+  method: string,
+  request: Msg,
+  options: grpc.CallOptions = {},
+): Promise<Msg[]> {
+  return new Promise((resolve, reject) => {
+    const call = client[method](request, new grpc.Metadata(), options) as grpc.ClientReadableStream<Msg>;
+    const got: Msg[] = [];
+    call.on('data', (m: Msg) => got.push(m));
+    call.on('end', () => resolve(got));
+    call.on('error', reject);
+  });
+}
+
 export { grpc };
