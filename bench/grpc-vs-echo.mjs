@@ -138,14 +138,13 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /**
  * h2load against `server`, also recording the server's CPU per request (µs, from /proc: its main
- * thread, and all its other threads together) into `cpu` when given.
+ * thread, and all its other threads together) into `cpu` (nothing off Linux).
  */
-function h2loadCpu(server, cpu, ...rest) {
+function h2loadCpu(server, cpu, path, bodyFile, n, c, m) {
   const before = threadCpuMs(server.child.pid);
-  const rps = h2load(server.port, ...rest);
+  const rps = h2load(server.port, path, bodyFile, n, c, m);
   const d = cpuDelta(before, threadCpuMs(server.child.pid));
-  if (d && cpu) {
-    const n = rest[2];
+  if (d) {
     cpu.main.push((d.main * 1000) / n);
     cpu.other.push((d.other * 1000) / n);
   }
