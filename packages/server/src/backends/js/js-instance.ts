@@ -142,7 +142,7 @@ export class JsInstance implements ModelInstance {
     this.worker = worker;
     this.serving = false;
     this.outbox = new PacketOutbox(
-      (packet) => worker.postMessage(packet, packet.buffers),
+      (packet) => worker.postMessage(packet, packet.transfer),
       (err) => this.inFlight.failAll(InferenceError.from(err)),
     );
     const file = this.opts.init.modelFile;

@@ -10,7 +10,7 @@ import { WirePacker, type Packet } from './wire-packet.js';
 /**
  * @example
  * ```ts
- * const out = new PacketOutbox((packet) => port.postMessage(packet, packet.buffers));
+ * const out = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
  * const p = out.open();
  * p.value(Op.Cancel); p.value(key);
  * ```

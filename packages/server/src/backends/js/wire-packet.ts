@@ -1,25 +1,27 @@
 /**
  * The flat packet format of the hot path between a js-backend instance and its worker thread.
  *
- * A packet is one array of primitives (`meta`) plus a few ArrayBuffers moved with it in the
- * postMessage transfer list. Small tensors are copied into shared chunks (one chunk holds many
- * tensors, 8-byte aligned so typed-array views need no copy); tensors of
- * {@link PACK_THRESHOLD_BYTES} or more travel in a buffer of their own, as before. Structured
- * clone then handles one flat array and a handful of buffers per packet instead of a tree of
- * small objects and one buffer per tensor, which measured about five times cheaper per request.
+ * A packet is a stream of primitive values (wire-values.ts: one ArrayBuffer plus a small string
+ * table) and the buffers its tensors live in, all moved with postMessage's transfer list. Small
+ * tensors are copied into shared chunks (one chunk holds many tensors, 8-byte aligned so
+ * typed-array views need no copy); tensors of {@link PACK_THRESHOLD_BYTES} or more travel in a
+ * buffer of their own. Structured clone then handles a few buffers and a handful of short strings
+ * per packet instead of a tree of objects (or an array of values) per request.
  * Hand-written because it is a private format between two halves of this backend.
  */
 import type { DataType } from '@tensorgate/protocol';
 import type { WireTensor } from './worker-messages.js';
+import { ValueReader, ValueWriter, type WireValue, type WireValues } from './wire-values.js';
 
-/** One element of a packet's `meta` array. Objects appear only as (rare) parameter maps. */
-export type WireValue = string | number | boolean | null | Readonly<Record<string, unknown>>;
+export type { WireObject, WireValue } from './wire-values.js';
 
-/** A packet as posted: the flat metadata and the buffers its tensors live in (all transferred). */
-export interface Packet {
+/** A packet as posted: its values and the buffers its tensors live in; post it with `transfer`. */
+export interface Packet extends WireValues {
   readonly type: 'packet';
-  readonly meta: WireValue[];
-  readonly buffers: ArrayBuffer[];
+  /** The buffers tensors live in (chunks and large tensors), indexed by the values. */
+  readonly buffers: readonly ArrayBuffer[];
+  /** The transfer list: `buffers` and the value stream. */
+  readonly transfer: ArrayBuffer[];
 }
 
 /** Tensors at least this large get a buffer of their own (as large outputs are transferred). */
@@ -43,11 +45,12 @@ const ALIGN = 8;
  * const p = new WirePacker();
  * p.push(1, 'x');
  * p.tensor({ name: 'X', datatype: 'FP32', shape: [2], data });
- * port.postMessage(p.take(), p.lastTransfer);
+ * const packet = p.take();
+ * port.postMessage(packet, packet.transfer);
  * ```
  */
 export class WirePacker {
-  private meta: WireValue[] = [];
+  private readonly values = new ValueWriter();
   private buffers: ArrayBuffer[] = [];
   private chunk: Uint8Array | undefined;
   private chunkIndex = -1;
@@ -58,17 +61,17 @@ export class WirePacker {
 
   /** True when nothing was written since the last {@link take}. */
   get empty(): boolean {
-    return this.meta.length === 0;
+    return this.values.count === 0;
   }
 
   /** Appends plain values. */
   push(...values: WireValue[]): void {
-    for (const v of values) this.meta.push(v);
+    for (const v of values) this.values.value(v);
   }
 
   /** Appends one value (the allocation-free form of {@link push}). */
   value(v: WireValue): void {
-    this.meta.push(v);
+    this.values.value(v);
   }
 
   /**
@@ -77,29 +80,30 @@ export class WirePacker {
    * `data`'s own whole buffer and moves to the other thread as it is.
    */
   tensor(t: WireTensor, transfer?: ArrayBuffer): void {
-    const m = this.meta;
-    m.push(t.name, t.datatype, t.shape.length);
-    for (const d of t.shape) m.push(d);
+    const v = this.values;
+    v.value(t.name);
+    v.value(t.datatype);
+    v.number(t.shape.length);
+    for (const d of t.shape) v.number(d);
     this.bytes(t.data, transfer);
   }
 
   /** Appends the location of `data` (buffer index, offset, length), copying or transferring it. */
   bytes(data: Uint8Array, transfer?: ArrayBuffer): void {
-    const m = this.meta;
     const n = data.byteLength;
     if (transfer !== undefined) {
       // Several tensors may live in one transferred buffer: list it once.
       const known = this.buffers.indexOf(transfer);
-      m.push(known >= 0 ? known : this.buffers.push(transfer) - 1, data.byteOffset, n);
+      this.location(known >= 0 ? known : this.buffers.push(transfer) - 1, data.byteOffset, n);
     } else if (n >= PACK_THRESHOLD_BYTES) {
       // A buffer of its own, exactly sized: it can move again (e.g. an identity model's output).
       const own = new Uint8Array(n);
       own.set(data);
-      m.push(this.buffers.push(own.buffer) - 1, 0, n);
+      this.location(this.buffers.push(own.buffer) - 1, 0, n);
     } else {
       const offset = this.reserve(n);
       this.chunk!.set(data, offset);
-      m.push(this.chunkIndex, offset, n);
+      this.location(this.chunkIndex, offset, n);
     }
   }
 
@@ -119,16 +123,19 @@ export class WirePacker {
   copied(data: Uint8Array): void {
     const index = this.chunk === undefined ? -1 : this.buffers.lastIndexOf(data.buffer as ArrayBuffer);
     if (index >= 0) {
-      this.meta.push(index, data.byteOffset, data.byteLength);
+      this.location(index, data.byteOffset, data.byteLength);
     } else {
       this.bytes(data);
     }
   }
 
-  /** The packet written so far, leaving this packer empty; transfer `packet.buffers`. */
+  /** The packet written so far, leaving this packer empty; post it with `packet.transfer`. */
   take(): Packet {
-    const packet: Packet = { type: 'packet', meta: this.meta, buffers: this.buffers };
-    this.meta = [];
+    const values = this.values.take();
+    const buffers = this.buffers;
+    const transfer = buffers.slice();
+    if (values.values.byteLength > 0) transfer.push(values.values);
+    const packet: Packet = { type: 'packet', ...values, buffers, transfer };
     this.buffers = [];
     this.chunk = undefined;
     this.chunkIndex = -1;
@@ -138,6 +145,13 @@ export class WirePacker {
     this.nextChunkBytes = size;
     this.chunkBytesUsed = 0;
     return packet;
+  }
+
+  private location(buffer: number, offset: number, length: number): void {
+    const v = this.values;
+    v.number(buffer);
+    v.number(offset);
+    v.number(length);
   }
 
   /** Room for `n` bytes in the current chunk (a new one when full); returns the offset. */
@@ -167,46 +181,55 @@ export class WirePacker {
  * ```
  */
 export class WireReader {
-  private pos = 0;
+  private readonly values: ValueReader;
 
-  constructor(private readonly packet: Packet) {}
+  constructor(private readonly packet: Packet) {
+    this.values = new ValueReader(packet);
+  }
 
   /** True once every value was read. */
   get done(): boolean {
-    return this.pos >= this.packet.meta.length;
+    return this.values.done;
   }
 
   /** The next value, as written. */
   value(): WireValue {
-    return this.packet.meta[this.pos++]!;
+    return this.values.value();
   }
 
+  /** The next value, which must be a number. */
   number(): number {
-    return this.packet.meta[this.pos++] as number;
+    return this.values.number();
   }
 
+  /** The next value, which must be a string. */
   string(): string {
-    return this.packet.meta[this.pos++] as string;
+    return this.values.string();
   }
 
+  /** The next value, which must be a boolean. */
   boolean(): boolean {
-    return this.packet.meta[this.pos++] as boolean;
+    return this.values.boolean();
   }
 
   /** A tensor written by {@link WirePacker.tensor}. */
   tensor(): WireTensor {
-    const name = this.string();
-    const datatype = this.string() as DataType;
-    const rank = this.number();
+    const v = this.values;
+    const name = v.string();
+    const datatype = v.string() as DataType;
+    const rank = v.number();
     const shape = new Array<number>(rank);
-    for (let i = 0; i < rank; i++) shape[i] = this.number();
+    for (let i = 0; i < rank; i++) shape[i] = v.number();
     return { name, datatype, shape, data: this.bytes() };
   }
 
   /** Bytes written by {@link WirePacker.bytes}: a view over the packet's buffer. */
   bytes(): Uint8Array {
-    const buffer = this.packet.buffers[this.number()]!;
-    const offset = this.number();
-    return new Uint8Array(buffer, offset, this.number());
+    const v = this.values;
+    const buffer = this.packet.buffers[v.number()];
+    const offset = v.number();
+    const length = v.number();
+    if (buffer === undefined) throw new Error('wire packet: a tensor refers to a buffer the packet lacks');
+    return new Uint8Array(buffer, offset, length);
   }
 }

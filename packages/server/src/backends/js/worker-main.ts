@@ -27,7 +27,7 @@ const init = workerData as WorkerInit;
 const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
-const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.buffers));
+const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
 
 /** Posts a lifecycle message; it keeps its order behind the queued packet and leaves at once. */
 function post(msg: Exclude<WorkerToMain, Packet>): void {
