@@ -59,6 +59,7 @@ describe('request line', () => {
     assert.equal(r.headers['content-type'], 'application/grpc+proto');
     assert.equal(r.headers['grpc-accept-encoding'], 'identity,deflate,gzip');
     assert.equal(r.trailers['grpc-status'], '0');
+    assert.equal(r.trailers['grpc-message'], undefined, 'no grpc-message on OK, as gRPC C core');
     assert.equal(r.messages.length, 1);
     assert.equal(decoded('inference.ModelInferResponse', r.messages[0]!)['id'], 'raw-1');
   });
