@@ -11,6 +11,7 @@ import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../
 import { InferenceError } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { NOT_EXECUTED } from './wire-codec.js';
+import { SlotTable } from './slot-table.js';
 import type { WireResponse } from './worker-messages.js';
 
 /** One execution (batch) sent to the worker. */
@@ -61,8 +62,9 @@ export const nsSince = (fromMs: number): number => Math.round((performance.now()
  * ```
  */
 export class InFlightExecutions {
-  private readonly pending = new Map<number, PendingRequest>();
-  private readonly execs = new Map<number, ExecState>();
+  // Slot tables, not Maps: see slot-table.ts for why a churned Map costs every request a promotion.
+  private readonly pending = new SlotTable<PendingRequest>();
+  private readonly execs = new SlotTable<ExecState>();
   /** Called once no execution is in flight (unload's drain). */
   private idleWaiters: Array<() => void> = [];
   private nextKey = 1;
@@ -164,7 +166,7 @@ export class InFlightExecutions {
 
   /** Fails every in-flight request and execution with `err`. */
   failAll(err: InferenceError): void {
-    for (const exec of [...this.execs.values()]) this.failExec(exec, err);
+    for (const exec of this.execs.list()) this.failExec(exec, err);
   }
 
   private toBackendResponse(req: ExecutionRequest, wire: WireResponse): BackendResponse {
