@@ -9,6 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
+import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
 import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
@@ -68,7 +69,7 @@ const logger: JsModelLogger = {
 };
 
 /** Requests that may still be cancelled or answered, by key. */
-const active = new Map<number, WorkerRequest>();
+const active = new SlotTable<WorkerRequest>(); // not a Map: see slot-table.ts
 
 const host: RequestHost = {
   decoupled: init.decoupled,
