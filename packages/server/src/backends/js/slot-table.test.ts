@@ -54,6 +54,17 @@ describe('SlotTable', () => {
     assert.equal(t.size, 2);
   });
 
+  test('keys past 2^32 (a server that ran for days) still find their own slots', () => {
+    const t = new SlotTable<string>(8);
+    const base = 2 ** 40 + 5;
+    for (let k = base; k < base + 20; k++) t.set(k, `v${k}`);
+    t.set(base + 8 * 1024, 'far');
+    for (let k = base; k < base + 20; k++) assert.equal(t.get(k), `v${k}`);
+    assert.equal(t.get(base + 8 * 1024), 'far');
+    assert.equal(t.get(base - 2 ** 32), undefined, 'a key with the same low 32 bits is another key');
+    assert.equal(t.size, 21);
+  });
+
   test('a long-lived key among many short-lived ones (in-flight traffic) behaves as a Map', () => {
     const t = new SlotTable<string>(8);
     const model = new Map<number, string>();

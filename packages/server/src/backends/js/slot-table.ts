@@ -58,7 +58,7 @@ export class SlotTable<T> {
     return this.keys[key & this.mask] === key || (this.overflow?.has(key) ?? false);
   }
 
-  /** Adds or replaces the entry of `key` (a non-negative integer below 2^31). */
+  /** Adds or replaces the entry of `key` (a non-negative safe integer: slots use its low bits). */
   set(key: number, value: T): void {
     let i = key & this.mask;
     let held = this.keys[i]!;
