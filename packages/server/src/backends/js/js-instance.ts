@@ -98,6 +98,7 @@ export class JsInstance implements ModelInstance {
       const req = batch[i]!;
       writeRequest(p, exec.keys[i]!, req, req.signal.aborted);
     }
+    this.outbox!.endOp();
     exec.inputNs = nsSince(t0);
     return done;
   }

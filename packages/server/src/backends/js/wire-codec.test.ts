@@ -206,4 +206,27 @@ describe('wire packets', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(sent.length, 2, 'nothing more after an explicit flush');
   });
+
+  test('the outbox sends a packet as soon as it holds flushEveryOps complete operations', async () => {
+    const sent: Packet[] = [];
+    const out = new PacketOutbox((packet) => sent.push(packet), undefined, 2);
+    for (const key of [1, 2, 3]) {
+      out.open().push(Op.Cancel, key);
+      out.endOp();
+    }
+    assert.deepEqual(sent.map(valuesOf), [[Op.Cancel, 1, Op.Cancel, 2]], 'the first two left at once');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      sent.map(valuesOf),
+      [
+        [Op.Cancel, 1, Op.Cancel, 2],
+        [Op.Cancel, 3],
+      ],
+      'the third left at the end of the turn',
+    );
+    out.open().push(Op.Cancel, 4);
+    out.endOp();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sent.length, 3, 'the count starts again after each flush');
+  });
 });

@@ -59,6 +59,7 @@ function postResponse(key: number, encoded: EncodedResponse | undefined, final: 
   p.value(encoded?.ns ?? 0);
   p.value(encoded !== undefined);
   if (encoded) writeResponse(p, encoded.response, encoded.transfer);
+  outbox.endOp();
 }
 
 const logger: JsModelLogger = {
@@ -244,10 +245,11 @@ function postExecuted(
   p.value(error ?? null);
   if (error !== undefined || responses === undefined) {
     p.value(-1);
-    return;
+  } else {
+    p.value(responses.length);
+    for (const enc of responses) writeResponse(p, enc.response, enc.transfer);
   }
-  p.value(responses.length);
-  for (const enc of responses) writeResponse(p, enc.response, enc.transfer);
+  outbox.endOp();
 }
 
 async function finalize(): Promise<void> {
