@@ -98,7 +98,10 @@ export class SlotTable<T> {
     return out;
   }
 
-  /** Doubles the ring; live keys that collide at the new size move to the overflow map. */
+  /**
+   * Doubles the ring. Live keys cannot collide after it: keys whose low bits differ at one size
+   * still differ at twice that size.
+   */
   private grow(): void {
     const oldKeys = this.keys;
     const oldValues = this.values;
@@ -106,10 +109,11 @@ export class SlotTable<T> {
     this.keys = new Array<number>(n).fill(-1);
     this.values = new Array<T | undefined>(n).fill(undefined);
     this.mask = n - 1;
-    this.count = 0;
     for (let i = 0; i < oldKeys.length; i++) {
       const k = oldKeys[i]!;
-      if (k !== -1) this.set(k, oldValues[i]!);
+      if (k === -1) continue;
+      this.keys[k & this.mask] = k;
+      this.values[k & this.mask] = oldValues[i];
     }
   }
 }
