@@ -17,28 +17,17 @@ const REQUEST: RequestEvent = {
 
 test('every event reaches every observer, in order, even when an earlier one throws', () => {
   const seen: string[] = [];
+  const boom = (): never => {
+    throw new Error('boom');
+  };
   const thrower: InferenceObserver = {
-    onRequest: () => {
-      throw new Error('boom');
-    },
-    onExecution: () => {
-      throw new Error('boom');
-    },
-    onPending: () => {
-      throw new Error('boom');
-    },
-    onRunning: () => {
-      throw new Error('boom');
-    },
-    onResponse: () => {
-      throw new Error('boom');
-    },
-    onVersionReady: () => {
-      throw new Error('boom');
-    },
-    onVersionUnloaded: () => {
-      throw new Error('boom');
-    },
+    onRequest: boom,
+    onExecution: boom,
+    onPending: boom,
+    onRunning: boom,
+    onResponse: boom,
+    onVersionReady: boom,
+    onVersionUnloaded: boom,
   };
   const recorder: InferenceObserver = {
     onRequest: (e) => seen.push(`request ${e.model}`),
