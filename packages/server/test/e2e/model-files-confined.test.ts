@@ -79,6 +79,20 @@ before(async () => {
   await writeFile(join(ext, '1', 'escape_link.onnx'), addExternalWeightsOnnx('link.bin'));
   await symlink(join(outside, 'secret.bin'), join(ext, '1', 'link.bin'));
 
+  // A model folder that is a symlink to elsewhere (followed, as Triton does), and a model whose
+  // version folder is a symlink leaving the model folder (its files lie outside: refused).
+  const renamed = async (to: string, name: string) => {
+    await cp(join(EXAMPLES, 'simple'), to, { recursive: true });
+    const p = join(to, 'config.pbtxt');
+    await writeFile(p, (await readFile(p, 'utf8')).replace('name: "simple"', `name: "${name}"`));
+  };
+  await renamed(join(root, 'store', 'linked_model'), 'linked_model');
+  await symlink(join(root, 'store', 'linked_model'), join(repo, 'linked_model'));
+  await renamed(join(repo, 'linked_version'), 'linked_version');
+  await cp(join(repo, 'linked_version', '1'), join(root, 'store', 'linked_version_1'), { recursive: true });
+  await rm(join(repo, 'linked_version', '1'), { recursive: true });
+  await symlink(join(root, 'store', 'linked_version_1'), join(repo, 'linked_version', '1'));
+
   s = await startServer(['--model-control-mode', 'explicit', '--load-model', 'simple', '--load-model', 'ext_ok'], repo);
   client = grpcClient(s.grpcPort);
   for (const m of ['simple', 'ext_ok']) {
@@ -254,6 +268,21 @@ describe('config-named files stay inside the model folder', () => {
   });
 });
 
+describe('symlinked model and version folders', () => {
+  test('a model folder that is a symlink loads; a version folder linking out of the model folder does not', async () => {
+    const linked = await fetch(`${s.http}/v2/repository/models/linked_model/load`, { method: 'POST' });
+    assert.equal(linked.status, 200, await linked.clone().text());
+    assert.equal((await fetch(`${s.http}/v2/models/linked_model/ready`)).status, 200);
+    const version = await fetch(`${s.http}/v2/repository/models/linked_version/load`, { method: 'POST' });
+    assert.equal(version.status, 400);
+    assert.match(
+      ((await version.json()) as { error: string }).error,
+      new RegExp(`model file 'model.js' of model 'linked_version' version 1 ${escape(outsideOf('linked_version'))}`),
+    );
+    await stillServing();
+  });
+});
+
 describe('model names never address anything outside the repository', () => {
   test('HTTP load and unload', async () => {
     const names = [
@@ -281,7 +310,11 @@ describe('model names never address anything outside the repository', () => {
     const index = (await (await fetch(`${s.http}/v2/repository/index`, { method: 'POST' })).json()) as Array<{
       name: string;
     }>;
-    assert.deepEqual(index.map((r) => r.name).sort(), ['ext_ok', 'simple']);
+    assert.deepEqual(
+      index.map((r) => r.name).sort(),
+      ['ext_ok', 'linked_model', 'linked_version', 'simple'],
+      "nothing but the repository's own folders",
+    );
   });
 
   test('gRPC RepositoryModelLoad and RepositoryModelUnload', async () => {
