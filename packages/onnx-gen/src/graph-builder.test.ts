@@ -4,6 +4,10 @@ import * as ort from 'onnxruntime-node';
 import { GraphBuilder, type OnnxElemType } from './graph-builder.js';
 import { float16BitsToNumber, numberToBfloat16Bits, numberToFloat16Bits } from '@tensorgate/protocol/float16';
 import { onnx } from './onnx-proto.js';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addExternalWeightsOnnx } from './test-fixtures.js';
 
 async function run(bytes: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(bytes);
@@ -183,6 +187,30 @@ describe('GraphBuilder', () => {
     assert.deepEqual(Array.from(out(r, 'T').data as Float32Array), [1, 4, 2, 5, 3, 6]);
     assert.deepEqual(Array.from(out(r, 'C').data as BigInt64Array), [7n, -1n]);
     assert.deepEqual(Array.from(out(r, 'S').data as Float32Array), [0.5, 2, 1, 2.5, 1.5, 3]);
+  });
+
+  test('an external initializer is read by ONNX Runtime from the file beside the model', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'onnx-gen-external-'));
+    try {
+      await writeFile(join(dir, 'model.onnx'), addExternalWeightsOnnx('weights.bin', 3));
+      await writeFile(join(dir, 'weights.bin'), new Uint8Array(new Float32Array([10, 20, 30]).buffer));
+      const decoded = onnx.ModelProto.decode(await readFile(join(dir, 'model.onnx')));
+      const w = decoded.graph!.initializer![0]!;
+      assert.equal(w.dataLocation, onnx.TensorProto.DataLocation.EXTERNAL);
+      assert.deepEqual(
+        w.externalData!.map((e) => [e.key, e.value]),
+        [['location', 'weights.bin']],
+      );
+      const session = await ort.InferenceSession.create(join(dir, 'model.onnx'));
+      try {
+        const r = await session.run({ IN: new ort.Tensor('float32', new Float32Array([1, 2, 3]), [3]) });
+        assert.deepEqual([...(out(r as Record<string, ort.Tensor>, 'OUT').data as Float32Array)], [11, 22, 33]);
+      } finally {
+        await session.release();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   test('two identical builds serialize to identical bytes; a different weight changes them', () => {

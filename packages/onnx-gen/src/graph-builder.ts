@@ -1,7 +1,7 @@
 import { type AttrValue, encodeAttribute } from './attributes.js';
 import { elemTypeInfo, type OnnxElemType } from './elem-types.js';
 import { onnx, type OnnxTypes } from './onnx-proto.js';
-import { encodeTensor, type TensorData } from './tensor-encoding.js';
+import { encodeTensor, externalTensor, type ExternalLocation, type TensorData } from './tensor-encoding.js';
 
 export type { AttrValue } from './attributes.js';
 export type { OnnxElemType } from './elem-types.js';
@@ -122,6 +122,16 @@ export class GraphBuilder {
   initializer(name: string, type: OnnxElemType, dims: readonly number[], data: TensorData): this {
     this.claim('initializer', name);
     this.initializers.push(encodeTensor(name, type, dims, data));
+    return this;
+  }
+
+  /**
+   * Adds a constant tensor whose bytes live in another file (ONNX external data), e.g. `weights.bin`
+   * beside the model; the caller writes that file.
+   */
+  externalInitializer(name: string, type: OnnxElemType, dims: readonly number[], where: ExternalLocation): this {
+    this.claim('initializer', name);
+    this.initializers.push(externalTensor(name, type, dims, where));
     return this;
   }
 

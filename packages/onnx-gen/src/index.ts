@@ -8,12 +8,12 @@ export type { AttrValue } from './attributes.js';
 export { encodeAttribute } from './attributes.js';
 export type { OnnxElemType } from './elem-types.js';
 export { ELEM_TYPE_INFO } from './elem-types.js';
-export { encodeTensor, elementCount } from './tensor-encoding.js';
-export type { TensorData } from './tensor-encoding.js';
+export { encodeTensor, elementCount, externalTensor } from './tensor-encoding.js';
+export type { TensorData, ExternalLocation } from './tensor-encoding.js';
 export { onnx } from './onnx-proto.js';
 export { EXAMPLE_REPOSITORY, type GeneratedFile } from './example-models.js';
 export { runGeneratedFilesCli, runIfMain } from './generated-files-cli.js';
-export { addSubOnnx, identityOnnx } from './test-fixtures.js';
+export { addSubOnnx, addExternalWeightsOnnx, identityOnnx } from './test-fixtures.js';
 
 /** Version of this package. */
 export const ONNX_GEN_VERSION = '0.1.0';

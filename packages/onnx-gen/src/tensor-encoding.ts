@@ -128,3 +128,36 @@ export function encodeTensor(
   }
   return tensor;
 }
+
+/** Where {@link externalTensor} says a tensor's bytes are. */
+export interface ExternalLocation {
+  /** File name, relative to the model file (ONNX's rule; tests also write `..` or absolute names). */
+  location: string;
+  /** Byte offset in the file (default: absent, meaning 0). */
+  offset?: number;
+  /** Byte length (default: absent, meaning the rest of the file). */
+  length?: number;
+}
+
+/**
+ * A TensorProto whose data lives in another file (`data_location: EXTERNAL` and `external_data`
+ * entries), as ONNX writes models over 2 GB.
+ *
+ * @example
+ * ```ts
+ * const w = externalTensor('W', 'float32', [4], { location: 'weights.bin' });
+ * ```
+ */
+export function externalTensor(
+  name: string,
+  type: OnnxElemType,
+  dims: readonly number[],
+  where: ExternalLocation,
+): OnnxTypes.ITensorProto {
+  elementCount(dims);
+  const entries: OnnxTypes.IStringStringEntryProto[] = [{ key: 'location', value: where.location }];
+  if (where.offset !== undefined) entries.push({ key: 'offset', value: String(where.offset) });
+  if (where.length !== undefined) entries.push({ key: 'length', value: String(where.length) });
+  // 1 = TensorProto.DataLocation.EXTERNAL
+  return { name, dataType: elemTypeInfo(type).code, dims: [...dims], externalData: entries, dataLocation: 1 };
+}

@@ -35,3 +35,18 @@ export function addSubOnnx(n: number | string = 4): Uint8Array {
     .node('Sub', ['A', 'B'], ['DIFF'])
     .toBytes();
 }
+
+/**
+ * `OUT = IN + W` over float32 `[n]`, with `W` stored as ONNX external data at `location`
+ * (relative to the model file), for tests of external data files.
+ *
+ * @example addExternalWeightsOnnx('weights.bin', 4) // then write 4 float32 values to 1/weights.bin
+ */
+export function addExternalWeightsOnnx(location: string, n = 4): Uint8Array {
+  return new GraphBuilder('add_external_weights')
+    .input({ name: 'IN', type: 'float32', shape: [n] })
+    .output({ name: 'OUT', type: 'float32', shape: [n] })
+    .externalInitializer('W', 'float32', [n], { location })
+    .node('Add', ['IN', 'W'], ['OUT'])
+    .toBytes();
+}

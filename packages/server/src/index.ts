@@ -14,6 +14,8 @@ export type * from './core/observer.js';
 export type * from './core/config/model-config.js';
 export type { GpuDetection } from './core/gpu-detect.js';
 export type * from './backend-api/backend.js';
+export { resolveConfinedPath, MAX_SYMLINK_HOPS } from './backend-api/confined-path.js';
+export type { ConfinedPath, ConfinedKind, ConfineOptions } from './backend-api/confined-path.js';
 export { startGateway, loadRoutesFile, RoutesFileError } from './gateway/index.js';
 export type { GatewayOptions, RunningGateway } from './gateway/index.js';
 export { runClientCommand } from './cli/client-commands.js';

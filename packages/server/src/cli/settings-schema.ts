@@ -193,7 +193,8 @@ export const SETTINGS: readonly SettingEntry[] = [
     type: 'bool',
     default: true,
     valueName: 'bool',
-    description: 'Report ready only when every model that should be loaded is ready (false: when the server is up).',
+    description:
+      'Report ready only when every model the server started with has a serving version; a failed reload keeps a serving model ready (false: ready when the server is up).',
   },
   {
     key: 'disableAutoCompleteConfig',

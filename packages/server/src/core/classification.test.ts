@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeElements, encodeElements, type DataType } from '@tensorgate/protocol';
@@ -59,5 +59,19 @@ describe('loadOutputLabels', () => {
     assert.equal(labels.has('X'), false);
     const bad = { name: 'm', output: [{ name: 'OUT', label_filename: 'nope.txt' }] } as unknown as ModelConfig;
     await assert.rejects(loadOutputLabels(dir, bad), /label file 'nope.txt' of output 'OUT' of model 'm'/);
+  });
+
+  test('a label file outside the model folder is refused before it is read', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tg-labels-'));
+    await mkdir(join(root, 'm'));
+    await writeFile(join(root, 'secret.txt'), 'secret\n');
+    await symlink(join(root, 'secret.txt'), join(root, 'm', 'link.txt'));
+    for (const name of ['../secret.txt', join(root, 'secret.txt'), 'link.txt']) {
+      const config = { name: 'm', output: [{ name: 'OUT', label_filename: name }] } as unknown as ModelConfig;
+      await assert.rejects(loadOutputLabels(join(root, 'm'), config), {
+        code: 'INVALID_ARG',
+        message: `label_filename '${name}' of output 'OUT' resolves outside the model folder '${join(root, 'm')}'`,
+      });
+    }
   });
 });

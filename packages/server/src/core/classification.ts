@@ -4,7 +4,6 @@
  * `value:index:label` (labels from the output's `label_filename`), highest value first.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import {
   bfloat16BitsToNumber,
   DATATYPES,
@@ -13,6 +12,7 @@ import {
   float16BitsToNumber,
   viewAs,
 } from '@tensorgate/protocol';
+import { resolveConfinedPath } from '../backend-api/confined-path.js';
 import type { ModelConfig } from './config/model-config.js';
 import { invalidArg } from './errors.js';
 import type { Tensor } from './types.js';
@@ -21,17 +21,21 @@ import type { Tensor } from './types.js';
 export type OutputLabels = ReadonlyMap<string, readonly string[]>;
 
 /**
- * Reads the label files of a model's outputs (relative to the model folder). A missing or unreadable
- * file is a load error naming it.
+ * Reads the label files of a model's outputs (relative to the model folder, and confined to it:
+ * see {@link resolveConfinedPath}). A missing or unreadable file is a load error naming it.
  */
 export async function loadOutputLabels(modelPath: string, config: ModelConfig): Promise<OutputLabels> {
   const labels = new Map<string, string[]>();
   for (const o of config.output) {
     if (!o.label_filename) continue;
-    const file = join(modelPath, o.label_filename);
+    const file = await resolveConfinedPath(o.label_filename, {
+      modelPath,
+      field: 'label_filename',
+      owner: `output '${o.name}'`,
+    });
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      text = await readFile(file.path, 'utf8');
     } catch (e) {
       throw invalidArg(
         `label file '${o.label_filename}' of output '${o.name}' of model '${config.name}' cannot be read: ${(e as Error).message}`,

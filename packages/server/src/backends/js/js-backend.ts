@@ -3,9 +3,9 @@
  * model-api.ts and docs/js-backend.md), one worker thread per instance of the config's
  * `instance_group`. The counterpart of Triton's Python backend.
  */
-import { access } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
 import type { Backend, BackendModel, BackendModelContext } from '../../backend-api/backend.js';
+import { resolveConfinedPath } from '../../backend-api/confined-path.js';
 import type { InstanceGroupConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 import { startJsInstances, type JsWorkerOptions } from './start-js-instances.js';
@@ -16,22 +16,25 @@ export const DEFAULT_MODEL_FILES: readonly string[] = ['model.js', 'model.mjs'];
 /** Options of {@link createJsBackend}; the defaults suit production. */
 export type JsBackendOptions = JsWorkerOptions;
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Finds the model file of a version directory. */
+/**
+ * Finds the model file of a version directory: its real path, which must lie inside the model
+ * folder (checked before anything is imported, so a config cannot make the server run code from
+ * elsewhere on the host).
+ */
 async function resolveModelFile(ctx: BackendModelContext): Promise<string> {
   const configured = ctx.config.default_model_filename;
   const candidates = configured ? [configured] : DEFAULT_MODEL_FILES;
   for (const name of candidates) {
-    const path = isAbsolute(name) ? name : join(ctx.versionPath, name);
-    if (await exists(path)) return path;
+    const file = await resolveConfinedPath(name, {
+      modelPath: ctx.modelPath,
+      base: ctx.versionPath,
+      field: configured ? 'default_model_filename' : 'model file',
+      owner: `model '${ctx.name}' version ${ctx.version}`,
+    });
+    if (file.kind === 'file') return file.path;
+    if (file.kind !== 'missing') {
+      throw invalidArg(`failed to load model '${ctx.name}' version ${ctx.version}: ${file.path} is not a regular file`);
+    }
   }
   const expected = candidates.map((n) => join(ctx.versionPath, n)).join(' or ');
   throw invalidArg(`failed to load model '${ctx.name}' version ${ctx.version}: no model file, expected ${expected}`);

@@ -53,7 +53,7 @@ export function createLlmBackend(): Backend {
     },
     async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
       checkConfig(ctx);
-      const settings = readLlmSettings(ctx.config, ctx.versionPath);
+      const settings = await readLlmSettings(ctx.config, ctx);
       const instanceCount = ctx.config.instance_group.reduce((n, g) => n + g.count, 0);
       if (instanceCount > 1) {
         ctx.logger.warn(

@@ -3,13 +3,13 @@
  * Triton's backends). Every value is checked here so a typo fails the load with a clear message.
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, relative } from 'node:path';
+import { resolveConfinedPath } from '../../backend-api/confined-path.js';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 
 /** The settings of one loaded LLM. */
 export interface LlmSettings {
-  /** Absolute path of the GGUF file. */
+  /** Real path of the GGUF file, inside the model folder. */
   readonly modelFile: string;
   /** Context size in tokens of each parallel sequence; undefined: node-llama-cpp's automatic choice. */
   readonly contextSize: number | undefined;
@@ -59,23 +59,39 @@ function intParam(config: ModelConfig, key: string, min: number, fallback: numbe
   return n;
 }
 
+/** Where the model folder and the version folder being loaded are. */
+export interface LlmModelPaths {
+  /** `<repository>/<model>`: the GGUF file must resolve inside it. */
+  readonly modelPath: string;
+  /** `<repository>/<model>/<version>`: the GGUF file name is relative to it. */
+  readonly versionPath: string;
+}
+
 /**
- * Reads and checks the settings of `config` for the version folder `versionPath`.
+ * Reads and checks the settings of `config` for one version folder. The GGUF file (`model_file`,
+ * else `default_model_filename`, else `model.gguf`, relative to the version folder) is resolved
+ * with `resolveConfinedPath`: it must lie inside the model folder, symlinks followed.
  *
+ * @throws InferenceError INVALID_ARG naming the parameter whose value is wrong, or the file name
+ *   that resolves outside the model folder
  * @example
  * ```ts
- * const s = readLlmSettings(ctx.config, ctx.versionPath); // s.modelFile = <version>/model.gguf
+ * const s = await readLlmSettings(ctx.config, ctx); // s.modelFile = <version>/model.gguf
  * ```
  */
-export function readLlmSettings(config: ModelConfig, versionPath: string, cores = availableParallelism()): LlmSettings {
-  const file = config.parameters['model_file']?.string_value || config.default_model_filename || DEFAULT_GGUF_FILE;
-  if (isAbsolute(file) || relative(versionPath, join(versionPath, file)).startsWith('..')) {
-    throw invalidArg(
-      `model '${config.name}': parameter 'model_file' must name a file inside the version folder, got '${file}'`,
-    );
-  }
-  return {
-    modelFile: join(versionPath, file),
+export async function readLlmSettings(
+  config: ModelConfig,
+  paths: LlmModelPaths,
+  cores = availableParallelism(),
+): Promise<LlmSettings> {
+  const fromParameter = config.parameters['model_file']?.string_value;
+  const file = fromParameter || config.default_model_filename || DEFAULT_GGUF_FILE;
+  const field = fromParameter
+    ? "parameter 'model_file'"
+    : config.default_model_filename
+      ? 'default_model_filename'
+      : 'model file';
+  const settings = {
     contextSize: intParam(config, 'context_size', 16, undefined),
     threads: intParam(config, 'threads', 1, defaultThreads(cores)),
     batchSize: intParam(config, 'batch_size', 1, undefined),
@@ -83,4 +99,11 @@ export function readLlmSettings(config: ModelConfig, versionPath: string, cores 
     maxQueueSize: intParam(config, 'max_queue_size', 0, 64),
     gpuLayers: intParam(config, 'gpu_layers', 0, 0),
   };
+  const resolved = await resolveConfinedPath(file, {
+    modelPath: paths.modelPath,
+    base: paths.versionPath,
+    field,
+    owner: `model '${config.name}'`,
+  });
+  return { modelFile: resolved.path, ...settings };
 }

@@ -5,12 +5,13 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
+import { checkExternalData } from './external-data.js';
 import type { MetadataReply, MetadataRequest } from './read-metadata.js';
 import type { OrtValueInfo } from './ort-types.js';
 
 if (!parentPort) throw new Error('metadata-worker must run in a worker thread');
 const port = parentPort;
-const { file } = workerData as MetadataRequest;
+const { file, modelPath } = workerData as MetadataRequest;
 
 /** Plain, cloneable copies of the session's metadata objects. */
 const plain = (list: readonly OrtValueInfo[]): OrtValueInfo[] =>
@@ -20,18 +21,25 @@ const plain = (list: readonly OrtValueInfo[]): OrtValueInfo[] =>
       : { name: m.name, isTensor: false },
   );
 
-let reply: MetadataReply;
+let reply: MetadataReply | undefined;
 try {
-  // No graph optimization and one thread: only the declared inputs and outputs are read.
-  const session = await ort.InferenceSession.create(file, {
-    graphOptimizationLevel: 'disabled',
-    intraOpNumThreads: 1,
-    interOpNumThreads: 1,
-    logSeverityLevel: 3,
-  });
-  reply = { inputs: plain(session.inputMetadata), outputs: plain(session.outputMetadata) };
-  await session.release();
+  await checkExternalData(file, modelPath);
 } catch (err) {
-  reply = { error: err instanceof Error ? err.message : String(err) };
+  reply = { refused: (err as Error).message };
+}
+if (!reply) {
+  try {
+    // No graph optimization and one thread: only the declared inputs and outputs are read.
+    const session = await ort.InferenceSession.create(file, {
+      graphOptimizationLevel: 'disabled',
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      logSeverityLevel: 3,
+    });
+    reply = { inputs: plain(session.inputMetadata), outputs: plain(session.outputMetadata) };
+    await session.release();
+  } catch (err) {
+    reply = { error: err instanceof Error ? err.message : String(err) };
+  }
 }
 port.postMessage(reply);

@@ -202,11 +202,13 @@ describe('onnxruntime backend: load errors', () => {
     );
   });
 
-  test('a corrupt model file includes ORT’s message', async () => {
+  test('a corrupt model file fails the load before ORT opens it: protobuf parsing failed', async () => {
+    // The external-data scan (external-data.ts) parses the file first and refuses what is not protobuf.
     const err = await loadError(addSubConfig('corrupt'), 'this is not protobuf');
+    assert.equal(err.code, 'INVALID_ARG');
     assert.match(
       err.message,
-      /failed to load model 'corrupt': ONNX Runtime could not load .*model\.onnx: .*protobuf parsing failed/i,
+      /failed to load model 'corrupt': .*model\.onnx is not a valid ONNX model: protobuf parsing failed \(wire type 4\)/,
     );
   });
 

@@ -60,7 +60,7 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
       const file = await latestOnnxModelFile(ctx.name, ctx.modelPath, configured);
       let meta;
       try {
-        meta = await readOnnxMetadata(file);
+        meta = await readOnnxMetadata(file, ctx.modelPath);
       } catch (err) {
         throw invalidArg(
           `model '${ctx.name}': cannot read ${file} to auto-complete its config: ${(err as Error).message}`,
@@ -89,7 +89,7 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
       }
       let planned;
       try {
-        requireOnnxModelFile(ctx.versionPath, config.default_model_filename);
+        await requireOnnxModelFile(ctx.modelPath, ctx.versionPath, config.default_model_filename);
         planned = planInstances(ctx.name, config.instance_group, cuda, (msg) => ctx.logger.warn(msg));
       } catch (err) {
         const e = InferenceError.from(err);

@@ -25,6 +25,7 @@ import type {
 } from '../js/model-api.js';
 import { groupRequests, mergeInputs, splitOutput, type FeedTensor, type MergeableRequest } from './batch-merge.js';
 import { CUDA_INSTALL_HINT } from './execution-providers.js';
+import { checkExternalData } from './external-data.js';
 import { requireOnnxModelFile } from './model-file.js';
 import { checkConfigAgainstModel } from './model-io-check.js';
 import { datatypeOfOrt, explainOrtLoadError, ortTypeOf, type OnnxModelMetadata } from './ort-types.js';
@@ -73,7 +74,13 @@ export default class OnnxRuntimeModel implements JsModel {
     this.config = args.model_config;
     this.logger = args.logger;
     this.batching = this.config.max_batch_size > 0;
-    const file = requireOnnxModelFile(args.model_version_path, this.config.default_model_filename);
+    // The real path inside the model folder, and its external data checked too, before ORT opens it.
+    const file = await requireOnnxModelFile(
+      args.model_repository,
+      args.model_version_path,
+      this.config.default_model_filename,
+    );
+    await checkExternalData(file, args.model_repository);
     const settings = sessionSettings(this.config, availableParallelism());
     const gpu = args.model_instance_kind === 'GPU';
     const options: InferenceSession.SessionOptions = {

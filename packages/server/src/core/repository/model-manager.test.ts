@@ -1,12 +1,12 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Backend } from '../../backend-api/backend.js';
 import { systemClock } from '../clock.js';
-import { ModelManager } from './model-manager.js';
+import { ModelManager, RELOAD_FAILED_REASON, type ControlMode } from './model-manager.js';
 import { ModelRepository } from './model-repository.js';
 
 const roots: string[] = [];
@@ -73,5 +73,102 @@ describe('ModelManager', () => {
       `the load ended '${outcome}' but left a version serving after stop()`,
     );
     assert.equal(backend.loads, backend.unloads);
+  });
+
+  describe('readiness and the index after failed loads', () => {
+    const manager = (root: string, controlMode: ControlMode, backend: Backend = countingBackend()) =>
+      new ModelManager({
+        repository: new ModelRepository(root),
+        controlMode,
+        startupModels: ['*'],
+        pollSecs: 3600,
+        autoComplete: false,
+        backends: [backend],
+        logger: pino({ level: 'silent' }),
+        clock: systemClock,
+        observer: {},
+      });
+    const config = (root: string, model = 'm') => join(root, model, 'config.pbtxt');
+    const breakConfig = async (root: string, model = 'm') =>
+      writeFile(config(root, model), (await readFile(config(root, model), 'utf8')) + '\nmax_batch_size: oops\n');
+
+    test('a failed reload of a serving model keeps it serving, ready, and says why in the index', async () => {
+      const root = await repository();
+      const good = await readFile(config(root), 'utf8');
+      const m = manager(root, 'explicit');
+      await m.start();
+      assert.equal(m.allReady(), true);
+      await breakConfig(root);
+      await assert.rejects(m.load('m'), /config\.pbtxt/);
+      assert.equal(m.allReady(), true, 'the previous version still serves every request');
+      assert.equal(m.resolve('m', '').state, 'READY');
+      const [row] = await m.index(false);
+      assert.equal(row!.state, 'READY');
+      assert.ok(row!.reason.startsWith(RELOAD_FAILED_REASON), row!.reason);
+      assert.match(row!.reason, /config\.pbtxt:\d+/);
+      await writeFile(config(root), good);
+      await m.load('m');
+      assert.deepEqual(await m.index(false), [{ name: 'm', version: '1', state: 'READY', reason: '' }]);
+      await m.stop();
+    });
+
+    test('a model the server started with that failed holds readiness until it loads or is unloaded', async () => {
+      const root = await repository();
+      const good = await readFile(config(root), 'utf8');
+      await breakConfig(root);
+      const m = manager(root, 'explicit');
+      await m.start();
+      assert.equal(m.allReady(), false);
+      assert.match((await m.index(false))[0]!.reason, /config\.pbtxt/);
+      await writeFile(config(root), good);
+      await m.load('m');
+      assert.equal(m.allReady(), true);
+      await breakConfig(root);
+      await m.unload('m');
+      await m.load('m').catch(() => undefined);
+      assert.equal(m.allReady(), true, 'after startup, a model that does not serve does not hold readiness');
+      const [row] = await m.index(false);
+      assert.equal(row!.state, 'UNAVAILABLE');
+      assert.match(row!.reason, /config\.pbtxt/, 'the index shows the last failure, not "unloaded"');
+      await m.stop();
+    });
+
+    test('a new model that fails after startup is in the index but does not hold readiness', async () => {
+      const root = await repository();
+      const m = manager(root, 'explicit');
+      await m.start();
+      await mkdir(join(root, 'n', '1'), { recursive: true });
+      await writeFile(config(root, 'n'), 'name: "n"\nbackend: "fake"\nmax_batch_size: oops\n');
+      await assert.rejects(m.load('n'));
+      assert.equal(m.allReady(), true);
+      const row = (await m.index(false)).find((r) => r.name === 'n');
+      assert.equal(row?.state, 'UNAVAILABLE');
+      assert.match(row!.reason, /config\.pbtxt:3/);
+      await m.stop();
+    });
+
+    test('while a serving model reloads, it stays READY in the index and the server stays ready', async () => {
+      const root = await repository();
+      let release: () => void = () => {};
+      let loads = 0;
+      const base = countingBackend();
+      const slow: Backend = {
+        name: 'fake',
+        loadModel: async (ctx) => {
+          if (++loads === 2) await new Promise<void>((r) => (release = r));
+          return base.loadModel(ctx);
+        },
+      };
+      const m = manager(root, 'explicit', slow);
+      await m.start();
+      const reload = m.load('m');
+      await new Promise((r) => setImmediate(r));
+      while (loads < 2) await new Promise((r) => setTimeout(r, 5));
+      assert.deepEqual(await m.index(false), [{ name: 'm', version: '1', state: 'READY', reason: '' }]);
+      assert.equal(m.allReady(), true);
+      release();
+      await reload;
+      await m.stop();
+    });
   });
 });

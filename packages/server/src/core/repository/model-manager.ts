@@ -3,7 +3,14 @@
  * their states (LOADING / READY / UNLOADING / UNAVAILABLE with a reason), loading and unloading
  * (explicit mode), and repository polling (poll mode). A model that fails to load never takes the
  * server down: it is reported UNAVAILABLE with the reason, and the versions that were serving keep
- * serving. A replaced version finishes its in-flight requests before it is unloaded.
+ * serving (still READY, their index reason saying the last load failed and why). A replaced
+ * version finishes its in-flight requests before it is unloaded.
+ *
+ * Readiness ({@link ModelManager.allReady}, for `--strict-readiness`): a model counts as ready
+ * while it has a serving version, whatever became of a newer load; a model without one holds the
+ * server back only if it was one the server started with (Triton's rule at startup). A model first
+ * loaded later (a new folder in poll mode, an explicit load) that fails is visible in the index and
+ * its own readiness, but does not take the whole server (every replica) out of service.
  */
 import type { Logger } from 'pino';
 import type { Backend, BackendModel } from '../../backend-api/backend.js';
@@ -11,7 +18,7 @@ import type { Clock } from '../clock.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { InferenceError, invalidArg, notFound, unavailable } from '../errors.js';
 import type { InferenceObserver } from '../observer.js';
-import type { ModelState, RepositoryIndexEntry } from '../protocol-shapes.js';
+import type { RepositoryIndexEntry } from '../protocol-shapes.js';
 import { ServingVersion } from '../serving-version.js';
 import { loadOutputLabels, type OutputLabels } from '../classification.js';
 import type { ModelRepository } from './model-repository.js';
@@ -19,6 +26,9 @@ import { selectVersions } from './version-policy.js';
 import { resolveModelConfig } from './resolve-config.js';
 import { buildWarmupSamples, warmUp, type WarmupSample } from './model-warmup.js';
 import { RepositoryPoller, type PollTarget } from './repository-poller.js';
+import { indexRows, newModelEntry, type ModelEntry } from './model-entry.js';
+
+export { RELOAD_FAILED_REASON } from './model-entry.js';
 
 /** How models get loaded: Triton's `--model-control-mode`. */
 export type ControlMode = 'none' | 'poll' | 'explicit';
@@ -39,22 +49,6 @@ export interface ModelManagerOptions {
   logger: Logger;
   clock: Clock;
   observer: InferenceObserver;
-}
-
-interface VersionStatus {
-  state: ModelState;
-  reason: string;
-}
-
-interface ModelEntry {
-  readonly name: string;
-  serving: Map<number, ServingVersion>;
-  status: Map<number, VersionStatus>;
-  /** A model-level failure (bad config, no versions) of the last load. */
-  failure: string;
-  fingerprint: string;
-  /** Serializes load/unload of this model. */
-  lock: Promise<void>;
 }
 
 /**
@@ -86,7 +80,7 @@ export class ModelManager implements PollTarget {
     } else {
       names = await repository.listModels();
     }
-    for (const name of names) await this.loadQuietly(name);
+    for (const name of names) await this.loadQuietly(name, true);
     if (controlMode === 'poll') {
       this.poller = new RepositoryPoller(repository, this, this.opts.logger);
       this.poller.start(this.opts.pollSecs);
@@ -118,10 +112,13 @@ export class ModelManager implements PollTarget {
     this.entries.delete(name);
   }
 
-  /** Loads a model, logging (not throwing) a failure; the failure stays visible in the index. */
-  async loadQuietly(name: string): Promise<void> {
+  /**
+   * Loads a model, logging (not throwing) a failure; the failure stays visible in the index.
+   * `startup`: the server starts with this model, so strict readiness waits for it.
+   */
+  async loadQuietly(name: string, startup = false): Promise<void> {
     try {
-      await this.load(name);
+      await this.load(name, undefined, startup);
     } catch (e) {
       this.opts.logger.error({ model: name, reason: (e as Error).message }, 'failed to load model');
     }
@@ -130,7 +127,7 @@ export class ModelManager implements PollTarget {
   private entry(name: string): ModelEntry {
     let e = this.entries.get(name);
     if (!e) {
-      e = { name, serving: new Map(), status: new Map(), failure: '', fingerprint: '', lock: Promise.resolve() };
+      e = newModelEntry(name);
       this.entries.set(name, e);
     }
     return e;
@@ -149,14 +146,16 @@ export class ModelManager implements PollTarget {
    * Loads (or reloads) a model from the repository, or from `configJson` (a JSON ModelConfig)
    * instead of its config.pbtxt. New versions start before old ones stop; on failure the old
    * versions keep serving and the error is thrown and recorded as the model's reason.
+   * `startup`: one of the models the server starts with (see {@link allReady}).
    */
-  async load(name: string, configJson?: string): Promise<void> {
+  async load(name: string, configJson?: string, startup = false): Promise<void> {
     const { repository } = this.opts;
     const modelPath = repository.modelPath(name);
     if (!(await repository.hasModel(name))) {
       throw notFound(`failed to load '${name}', failed to poll from model repository`);
     }
     const entry = this.entry(name);
+    if (startup) entry.requiredAtStartup = true;
     await this.exclusive(entry, async () => {
       // stop() unloads only what is loaded or queued when it runs: a load that gets here later
       // would start workers nobody stops.
@@ -190,7 +189,8 @@ export class ModelManager implements PollTarget {
         throw err;
       }
       const fresh = new Map<number, ServingVersion>();
-      for (const v of versions) entry.status.set(v, { state: 'LOADING', reason: '' });
+      // A version that is serving stays READY while its replacement loads (its requests go on).
+      for (const v of versions) if (!entry.serving.has(v)) entry.status.set(v, { state: 'LOADING', reason: '' });
       try {
         for (const v of versions) {
           const model: BackendModel = await backend.loadModel({
@@ -218,6 +218,7 @@ export class ModelManager implements PollTarget {
       const old = entry.serving;
       entry.serving = fresh;
       entry.failure = '';
+      entry.requiredAtStartup = false;
       for (const v of versions) {
         entry.status.set(v, { state: 'READY', reason: '' });
         this.opts.observer.onVersionReady?.(name, String(v), fresh.get(v)?.info);
@@ -253,6 +254,9 @@ export class ModelManager implements PollTarget {
     await this.exclusive(entry, async () => {
       const old = entry.serving;
       entry.serving = new Map();
+      // Unloaded on purpose: neither an older failure nor startup readiness concern it any more.
+      entry.failure = '';
+      entry.requiredAtStartup = false;
       for (const [v, s] of old) {
         s.state = 'UNLOADING';
         entry.status.set(v, { state: 'UNLOADING', reason: '' });
@@ -309,12 +313,14 @@ export class ModelManager implements PollTarget {
     return out;
   }
 
-  /** True when every model the server is meant to serve has all its versions ready. */
+  /**
+   * Strict readiness: true when every model has a serving version, except models first loaded
+   * after startup that never served (see the file comment). A failed reload of a serving model
+   * keeps it ready: its previous version still answers every request.
+   */
   allReady(): boolean {
     for (const e of this.entries.values()) {
-      if (e.failure) return false;
-      for (const st of e.status.values())
-        if (st.state === 'LOADING' || (st.state === 'UNAVAILABLE' && st.reason !== 'unloaded')) return false;
+      if (e.serving.size === 0 && e.requiredAtStartup) return false;
     }
     return true;
   }
@@ -322,22 +328,6 @@ export class ModelManager implements PollTarget {
   /** The repository index: every model folder plus every model known to the registry. */
   async index(readyOnly: boolean): Promise<RepositoryIndexEntry[]> {
     const names = new Set([...(await this.opts.repository.listModels()), ...this.entries.keys()]);
-    const rows: RepositoryIndexEntry[] = [];
-    for (const name of [...names].sort()) {
-      const e = this.entries.get(name);
-      if (!e || (e.status.size === 0 && !e.failure)) {
-        if (!readyOnly) rows.push({ name, version: '', state: '', reason: '' });
-        continue;
-      }
-      if (e.status.size === 0) {
-        if (!readyOnly) rows.push({ name, version: '', state: 'UNAVAILABLE', reason: e.failure });
-        continue;
-      }
-      for (const [v, st] of [...e.status.entries()].sort((a, b) => a[0] - b[0])) {
-        if (readyOnly && st.state !== 'READY') continue;
-        rows.push({ name, version: String(v), state: st.state, reason: st.reason });
-      }
-    }
-    return rows;
+    return [...names].sort().flatMap((name) => indexRows(name, this.entries.get(name), readyOnly));
   }
 }

@@ -1,6 +1,6 @@
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BackendModel, ExecutionRequest } from '../../backend-api/backend.js';
@@ -102,7 +102,23 @@ describe('model warmup', () => {
     assert.deepEqual(a.shape, [4], 'no batch dimension for a non-batching model');
     assert.deepEqual([...new Float32Array(a.data.slice().buffer)], [1, 2, 3, 4]);
     await assert.rejects(buildWarmupSamples(sample('short.bin'), dir), /needs 16 bytes but its data file has 3/);
-    await assert.rejects(buildWarmupSamples(sample('../../etc/passwd'), dir), /leaves/);
+    await assert.rejects(buildWarmupSamples(sample('../../etc/passwd'), dir), {
+      code: 'INVALID_ARG',
+      message: `input_data_file '../../etc/passwd' of model 'm' warmup sample 'f' input 'A' resolves outside the model folder '${dir}'`,
+    });
+    await assert.rejects(buildWarmupSamples(sample('/etc/passwd'), dir), /resolves outside the model folder/);
+    await symlink('/etc/passwd', join(dir, 'warmup', 'link.bin'));
+    await assert.rejects(
+      buildWarmupSamples(sample('link.bin'), dir),
+      /'link.bin' .* resolves outside the model folder/,
+    );
+    // Inside the model folder but beside the warmup folder: allowed, as every file the config names.
+    await writeFile(join(dir, 'beside.bin'), Buffer.from(new Float32Array([5, 6, 7, 8]).buffer));
+    const [beside] = await buildWarmupSamples(sample('../beside.bin'), dir);
+    assert.deepEqual(
+      [...new Float32Array(beside!.inputs.find((t) => t.name === 'A')!.data.slice().buffer)],
+      [5, 6, 7, 8],
+    );
     await assert.rejects(buildWarmupSamples(sample('missing.bin'), dir), /cannot read input_data_file/);
   });
 

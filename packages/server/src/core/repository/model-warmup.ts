@@ -10,9 +10,10 @@
  * model's error: a model that cannot answer its own warmup is not ready.
  */
 import { readFile } from 'node:fs/promises';
-import { join, relative, isAbsolute } from 'node:path';
+import { join } from 'node:path';
 import { byteSizeOf, elementCount, fromConfigDataType, type DataType } from '@tensorgate/protocol';
 import type { BackendModel, BackendResponse, ExecutionRequest, ResponseSender } from '../../backend-api/backend.js';
+import { resolveConfinedPath } from '../../backend-api/confined-path.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { InferenceError, invalidArg } from '../errors.js';
 import { reshapeTo } from '../reshape.js';
@@ -67,12 +68,17 @@ function randomData(datatype: DataType, count: number, seed: number): Uint8Array
   return randomBytes(size, seed);
 }
 
-/** Reads an `input_data_file`, refusing paths that leave the warmup folder. */
-async function readDataFile(modelPath: string, file: string, where: string): Promise<Uint8Array> {
-  const dir = join(modelPath, WARMUP_DATA_FOLDER);
-  const path = join(dir, file);
-  const rel = relative(dir, path);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw invalidArg(`${where}: input_data_file '${file}' leaves ${dir}`);
+/**
+ * Reads an `input_data_file`: relative to `<model>/warmup`, and like every file a config names,
+ * refused when it resolves outside the model folder (see {@link resolveConfinedPath}).
+ */
+async function readDataFile(modelPath: string, file: string, where: string, input: string): Promise<Uint8Array> {
+  const { path } = await resolveConfinedPath(file, {
+    modelPath,
+    base: join(modelPath, WARMUP_DATA_FOLDER),
+    field: 'input_data_file',
+    owner: `${where} input '${input}'`,
+  });
   try {
     return new Uint8Array(await readFile(path));
   } catch (e) {
@@ -120,7 +126,7 @@ export async function buildWarmupSamples(config: ModelConfig, modelPath: string)
       const count = elementCount(dims);
       let data: Uint8Array;
       if (spec['input_data_file']) {
-        data = await readDataFile(modelPath, String(spec['input_data_file']), where);
+        data = await readDataFile(modelPath, String(spec['input_data_file']), where, inputName);
         const expected = byteSizeOf(datatype, dims);
         if (expected !== undefined && data.byteLength < expected)
           throw invalidArg(
