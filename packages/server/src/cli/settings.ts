@@ -7,7 +7,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseGpuSetting } from '../core/gpu-detect.js';
-import { parseRestrictions, RestrictionSpecError } from '../frontends/restricted-apis.js';
+import { groupsServedOn } from '../frontends/api-groups.js';
+import { parseRestrictions, RestrictionSpecError, type ApiRestrictions } from '../frontends/restricted-apis.js';
 import {
   SETTINGS,
   type RawSettings,
@@ -247,12 +248,18 @@ function checkTls(settings: ServerSettings, warnings: string[]): void {
  * start-up with a message naming the option; `createServer` parses them again (pure) to use them.
  */
 function checkRestrictions(settings: ServerSettings, warnings: string[]): void {
+  let http: ApiRestrictions;
   try {
-    parseRestrictions('http', settings.httpRestrictedApi);
+    http = parseRestrictions('http', settings.httpRestrictedApi);
     parseRestrictions('grpc', settings.grpcRestrictedProtocol);
   } catch (err) {
     if (err instanceof RestrictionSpecError) throw new SettingsError(err.message);
     throw err;
+  }
+  // Accepted, as Triton's launch lines name it (its docs restrict trace on HTTP), but said aloud.
+  const served = groupsServedOn('http');
+  for (const group of http.groups().filter((g) => !served.has(g))) {
+    warnings.push(`--http-restricted-api: tensorgate serves no HTTP endpoint of group '${group}'; nothing to restrict`);
   }
   if (!settings.allowHttp && settings.httpRestrictedApi.length > 0) {
     warnings.push('--http-restricted-api ignored: HTTP is disabled (--allow-http=false)');
