@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Backend } from './backend-api/backend.js';
 import { parseSettings } from './cli/settings.js';
@@ -89,5 +90,69 @@ describe('createServer prepares backends when models may load while serving', ()
     assert.equal(await prepared('explicit'), 1);
     assert.equal(await prepared('poll'), 1);
     assert.equal(await prepared('none'), 0);
+  });
+});
+
+describe('createServer warns once about administrative APIs open beyond loopback', () => {
+  /** Starts (and stops) a server on an empty repository with `flags`; returns its warn-level log lines. */
+  async function warningsWith(flags: string[]): Promise<Array<Record<string, unknown>>> {
+    const root = await mkdtemp(join(tmpdir(), 'tg-exposure-'));
+    roots.push(root);
+    const lines: Array<Record<string, unknown>> = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line.trim() !== '') lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const settings = parseSettings(
+      ['--model-repository', root, '--http-port', '0', '--grpc-port', '0', '--no-allow-metrics', ...flags],
+      {},
+    );
+    const server = await createServer(settings, { logger: pino({ level: 'warn' }, sink) });
+    await server.shutdown();
+    return lines.filter((l) => l['level'] === 40);
+  }
+
+  test('beyond loopback with nothing restricted: one warning naming the APIs, protocols and flags', async () => {
+    const warnings = await warningsWith(['--host', '0.0.0.0']);
+    assert.equal(warnings.length, 1, JSON.stringify(warnings));
+    const w = warnings[0]!;
+    assert.deepEqual(w['openApis'], {
+      http: ['model-repository', 'logging'],
+      grpc: ['model-repository', 'trace', 'logging'],
+    });
+    assert.equal(w['host'], '0.0.0.0');
+    assert.match(String(w['msg']), /--http-restricted-api model-repository,logging:<header>=<secret>/);
+    assert.match(String(w['msg']), /--grpc-restricted-protocol model-repository,trace,logging:<header>=<secret>/);
+  });
+
+  test('no warning on loopback, or once the administrative groups are restricted', async () => {
+    assert.deepEqual(await warningsWith(['--host', '127.0.0.1']), []);
+    assert.deepEqual(
+      await warningsWith([
+        ...['--host', '0.0.0.0', '--http-restricted-api', 'model-repository,logging:x-admin=a'],
+        ...['--grpc-restricted-protocol', 'model-repository,trace,logging:x-admin=a'],
+      ]),
+      [],
+    );
+  });
+
+  test('a protocol left open is still named; a disabled one is not', async () => {
+    const warnings = await warningsWith([
+      ...['--host', '0.0.0.0', '--no-allow-http', '--grpc-restricted-protocol', 'model-repository:x-admin=a'],
+    ]);
+    assert.equal(warnings.length, 1);
+    assert.deepEqual(warnings[0]!['openApis'], { grpc: ['trace', 'logging'] });
+  });
+
+  test('a bad restriction in hand-built settings stops start-up, naming the option', async () => {
+    const root = await mkdtemp(join(tmpdir(), 'tg-exposure-'));
+    roots.push(root);
+    const settings = parseSettings(['--model-repository', root, '--no-allow-metrics'], {});
+    await assert.rejects(
+      createServer({ ...settings, grpcRestrictedProtocol: ['loging:k=v'] }, { logger: pino({ level: 'silent' }) }),
+      /--grpc-restricted-protocol \(TENSORGATE_GRPC_RESTRICTED_PROTOCOL\): unknown restricted protocol 'loging'/,
+    );
   });
 });

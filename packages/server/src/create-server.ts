@@ -21,6 +21,8 @@ import { createGrpcFrontend } from './frontends/grpc/index.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
+import { openAdminApisWarning } from './frontends/exposure-warning.js';
+import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
 
 /** The server package version, reported by ServerMetadata. */
@@ -68,6 +70,18 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const logger = deps.logger ?? pino({ level: settings.logLevel });
   // Before anything loads: a missing or mismatched certificate stops startup at once.
   const tls = loadServerTls(settings);
+  // Likewise a bad --http-restricted-api / --grpc-restricted-protocol (parseSettings already
+  // checked them; embedders may build settings by hand).
+  const restrictions = {
+    http: parseRestrictions('http', settings.httpRestrictedApi),
+    grpc: parseRestrictions('grpc', settings.grpcRestrictedProtocol),
+  };
+  const exposure = openAdminApisWarning({
+    host: settings.host,
+    http: settings.allowHttp ? restrictions.http : undefined,
+    grpc: settings.allowGrpc ? restrictions.grpc : undefined,
+  });
+  if (exposure !== undefined) logger.warn({ host: exposure.host, openApis: exposure.open }, exposure.message);
   const observers = new ObserverHub();
   const repository = new ModelRepository(settings.modelRepository);
   await repository.listModels();
@@ -116,6 +130,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         transport: settings.grpcTransport,
         logSettings,
         tls: tls.grpc,
+        restrictions: restrictions.grpc,
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -127,6 +142,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logSettings,
         corsOrigins: settings.httpCorsOrigins,
         tls: tls.http,
+        restrictions: restrictions.http,
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });

@@ -54,10 +54,13 @@ export function parseInteger(text: string, min: number, max: number): number {
   return value;
 }
 
-/** Parses a comma-separated list (an env var's form of a repeatable flag); blanks are dropped. */
-export function parseList(text: string): string[] {
+/**
+ * Parses a comma-separated list (an env var's form of a repeatable flag), or one separated by
+ * `separator`; items are trimmed and blanks dropped.
+ */
+export function parseList(text: string, separator: ',' | ';' = ','): string[] {
   return text
-    .split(',')
+    .split(separator)
     .map((item) => item.trim())
     .filter((item) => item !== '');
 }
@@ -92,7 +95,7 @@ export function parseValue(entry: SettingEntry, text: string): SettingValue {
 /** Parses the value of `entry`'s environment variable. */
 export function parseEnvValue(entry: SettingEntry, text: string): SettingValue {
   if (entry.type !== 'list') return parseValue(entry, text);
-  return parseList(text);
+  return parseList(text, entry.envSeparator ?? ',');
 }
 
 /** The default of an entry as `--help` and docs show it. */

@@ -42,6 +42,13 @@ export interface ServerSettings {
   httpServerKey?: string;
   /** API key the OpenAI-compatible `/v1` routes require as `Authorization: Bearer <key>`; absent = open. */
   openaiApiKey?: string;
+  /**
+   * Restricted HTTP API groups, each `<groups>:<header>=<value>` (Triton's `--http-restricted-api`;
+   * parsed by `frontends/restricted-apis.ts`); empty = every group open.
+   */
+  httpRestrictedApi: string[];
+  /** Restricted gRPC API groups, as {@link httpRestrictedApi}; the metadata key is `triton-grpc-protocol-<header>`. */
+  grpcRestrictedProtocol: string[];
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -112,10 +119,12 @@ export interface BoolEntry<K extends SettingKey> extends EntryBase<K> {
   readonly default: boolean;
 }
 
-/** A repeatable flag; the env var holds a comma-separated list. */
+/** A repeatable flag; the env var holds a comma-separated list (or one split on `envSeparator`). */
 export interface ListEntry<K extends SettingKey> extends EntryBase<K> {
   readonly type: 'list';
   readonly default: readonly string[];
+  /** What separates the items in the env var, for items that contain commas themselves (default `,`). */
+  readonly envSeparator?: ';';
 }
 
 type EntryFor<K extends SettingKey> = RawSettings[K] extends boolean
@@ -328,6 +337,19 @@ export const SETTINGS: readonly SettingEntry[] = [
       'Prefer the environment variable, which does not show in process listings.',
   },
   {
+    key: 'httpRestrictedApi',
+    flag: '--http-restricted-api',
+    env: 'TENSORGATE_HTTP_RESTRICTED_API',
+    type: 'list',
+    default: [],
+    envSeparator: ';',
+    valueName: 'groups:header=value',
+    description:
+      'Restrict HTTP API groups (comma-separated: health, metadata, inference, shared-memory, model-config, ' +
+      'model-repository, statistics, trace, logging) to requests carrying header=value; others get 403. ' +
+      "Repeat for groups with other headers; the env var separates entries with ';'.",
+  },
+  {
     key: 'allowGrpc',
     flag: '--allow-grpc',
     env: 'TENSORGATE_ALLOW_GRPC',
@@ -417,6 +439,18 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'path',
     description:
       'PEM file of the CA certificate(s) client certificates must chain to; used with --grpc-use-ssl-mutual.',
+  },
+  {
+    key: 'grpcRestrictedProtocol',
+    flag: '--grpc-restricted-protocol',
+    env: 'TENSORGATE_GRPC_RESTRICTED_PROTOCOL',
+    type: 'list',
+    default: [],
+    envSeparator: ';',
+    valueName: 'groups:header=value',
+    description:
+      'Restrict gRPC API groups (as --http-restricted-api) to calls carrying the metadata ' +
+      "triton-grpc-protocol-<header>=value; others get UNAVAILABLE. Repeatable; the env var separates entries with ';'.",
   },
   {
     key: 'allowMetrics',

@@ -52,6 +52,8 @@ describe('parseSettings defaults', () => {
       httpMaxBodyBytes: 67108864,
       httpCorsOrigins: [],
       httpUseSsl: false,
+      httpRestrictedApi: [],
+      grpcRestrictedProtocol: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
     } satisfies ServerSettings);
@@ -289,6 +291,79 @@ describe('TLS flags', () => {
 
   test('an empty path is refused', () => {
     rejects([...REPO, '--grpc-server-cert='], /Must not be empty/);
+  });
+});
+
+describe('restricted APIs (--http-restricted-api, --grpc-restricted-protocol)', () => {
+  test("repeatable flags, in Triton's syntax, kept as given", () => {
+    const s = parse([
+      '--http-restricted-api',
+      'model-repository,logging:x-admin-key=a=b:c',
+      '--http-restricted-api=inference:x-api-key=k',
+      '--grpc-restricted-protocol',
+      'trace:x-admin-key=a',
+    ]);
+    assert.deepEqual(s.httpRestrictedApi, ['model-repository,logging:x-admin-key=a=b:c', 'inference:x-api-key=k']);
+    assert.deepEqual(s.grpcRestrictedProtocol, ['trace:x-admin-key=a']);
+  });
+
+  test("the env vars separate entries with ';' (commas belong to the group lists); blanks dropped", () => {
+    const s = parse([], {
+      TENSORGATE_HTTP_RESTRICTED_API: 'model-repository,logging:x-admin-key=s3c,ret ; inference:x-api-key=k;',
+      TENSORGATE_GRPC_RESTRICTED_PROTOCOL: 'health,metadata:k=v',
+    });
+    assert.deepEqual(s.httpRestrictedApi, ['model-repository,logging:x-admin-key=s3c,ret', 'inference:x-api-key=k']);
+    assert.deepEqual(s.grpcRestrictedProtocol, ['health,metadata:k=v']);
+    // A flag replaces the env var's entries, as for every list setting.
+    assert.deepEqual(
+      parse(['--http-restricted-api', 'health:k=v'], { TENSORGATE_HTTP_RESTRICTED_API: 'logging:k=v' })
+        .httpRestrictedApi,
+      ['health:k=v'],
+    );
+  });
+
+  test('bad values stop start-up with a message naming the option and the problem', () => {
+    rejects(
+      [...REPO, '--http-restricted-api', 'logging'],
+      /^--http-restricted-api \(TENSORGATE_HTTP_RESTRICTED_API\): must be <groups>:<header>=<value>/,
+    );
+    rejects(
+      [...REPO, '--grpc-restricted-protocol', 'loging:k=v'],
+      /--grpc-restricted-protocol .*unknown restricted protocol 'loging'/,
+    );
+    rejects(
+      REPO,
+      /--http-restricted-api \(TENSORGATE_HTTP_RESTRICTED_API\), entry 2 of 2: restricted api 'logging' can not be specified in multiple config groups/,
+      { TENSORGATE_HTTP_RESTRICTED_API: 'logging:a=1;logging,health:b=2' },
+    );
+    rejects([...REPO, '--http-restricted-api', 'health:bad header=v'], /not a valid HTTP header name/);
+    rejects([...REPO, '--http-restricted-api='], /Must not be empty/);
+  });
+
+  test('given for a disabled protocol: a warning, not silence', () => {
+    const { warnings } = parseSettingsWithWarnings(
+      [
+        ...REPO,
+        '--allow-grpc=false',
+        '--grpc-restricted-protocol',
+        'health:k=v',
+        '--http-restricted-api',
+        'health:k=v',
+      ],
+      {},
+    );
+    assert.deepEqual(warnings, ['--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)']);
+  });
+
+  test("a group with no HTTP endpoint (trace, as in Triton's example) is accepted with a warning", () => {
+    const { settings, warnings } = parseSettingsWithWarnings(
+      [...REPO, '--http-restricted-api', 'model-repository,trace:k=v', '--grpc-restricted-protocol', 'trace:k=v'],
+      {},
+    );
+    assert.deepEqual(settings.httpRestrictedApi, ['model-repository,trace:k=v']);
+    assert.deepEqual(warnings, [
+      "--http-restricted-api: tensorgate serves no HTTP endpoint of group 'trace'; nothing to restrict",
+    ]);
   });
 });
 

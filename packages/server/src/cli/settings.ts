@@ -7,6 +7,8 @@
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseGpuSetting } from '../core/gpu-detect.js';
+import { groupsServedOn } from '../frontends/api-groups.js';
+import { parseRestrictions, RestrictionSpecError, type ApiRestrictions } from '../frontends/restricted-apis.js';
 import {
   SETTINGS,
   type RawSettings,
@@ -192,6 +194,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
     if (clash) throw new SettingsError(`${flag} and ${clash[0]} are both ${port}; each endpoint needs its own port`);
   }
   checkTls(settings, warnings);
+  checkRestrictions(settings, warnings);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
@@ -238,6 +241,32 @@ function checkTls(settings: ServerSettings, warnings: string[]): void {
   ];
   if (settings.httpUseSsl) requireFiles('--http-use-ssl', httpFiles);
   else ignoreFiles('--http-use-ssl', httpFiles);
+}
+
+/**
+ * `--http-restricted-api` / `--grpc-restricted-protocol`: parsed here so a bad value stops
+ * start-up with a message naming the option; `createServer` parses them again (pure) to use them.
+ */
+function checkRestrictions(settings: ServerSettings, warnings: string[]): void {
+  let http: ApiRestrictions;
+  try {
+    http = parseRestrictions('http', settings.httpRestrictedApi);
+    parseRestrictions('grpc', settings.grpcRestrictedProtocol);
+  } catch (err) {
+    if (err instanceof RestrictionSpecError) throw new SettingsError(err.message);
+    throw err;
+  }
+  // Accepted, as Triton's launch lines name it (its docs restrict trace on HTTP), but said aloud.
+  const served = groupsServedOn('http');
+  for (const group of http.groups().filter((g) => !served.has(g))) {
+    warnings.push(`--http-restricted-api: tensorgate serves no HTTP endpoint of group '${group}'; nothing to restrict`);
+  }
+  if (!settings.allowHttp && settings.httpRestrictedApi.length > 0) {
+    warnings.push('--http-restricted-api ignored: HTTP is disabled (--allow-http=false)');
+  }
+  if (!settings.allowGrpc && settings.grpcRestrictedProtocol.length > 0) {
+    warnings.push('--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)');
+  }
 }
 
 /** A fresh command carrying only the settings options, throwing instead of exiting. */

@@ -8,10 +8,28 @@ import { loadProtoRoot } from '@tensorgate/protocol';
 /** Untyped message objects (snake_case). */
 export type Msg = Record<string, unknown> & { [k: string]: any };
 
+/** Options of {@link grpcClient}. */
+export interface GrpcClientOptions {
+  /** Metadata added to every call of the client (e.g. a restricted protocol's header). */
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+/** An interceptor that adds `extra` to every call's metadata. */
+function metadataInterceptor(extra: Readonly<Record<string, string>>): grpc.Interceptor {
+  return (options, nextCall) =>
+    new grpc.InterceptingCall(nextCall(options), {
+      start(metadata, listener, next) {
+        for (const [key, value] of Object.entries(extra)) metadata.add(key, value);
+        next(metadata, listener);
+      },
+    });
+}
+
 /** Builds a client constructor for a service of our protos. */
 export function grpcClient(
   port: number,
   service = 'inference.GRPCInferenceService',
+  options: GrpcClientOptions = {},
 ): grpc.Client & Record<string, any> {
   const root = loadProtoRoot();
   const svc = root.lookupService(service);
@@ -42,6 +60,7 @@ export function grpcClient(
   return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
     'grpc.max_receive_message_length': -1,
     'grpc.max_send_message_length': -1,
+    ...(options.metadata !== undefined ? { interceptors: [metadataInterceptor(options.metadata)] } : {}),
   }) as grpc.Client & Record<string, any>;
 }
 

@@ -24,6 +24,8 @@ import { StreamInferSession, type StreamInferCall } from './stream-infer-handler
 import { TraceSettingsStore } from './trace-settings.js';
 import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import { ApiRestrictions } from '../restricted-apis.js';
+import { guardService } from './restricted-methods.js';
 
 /** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
@@ -58,6 +60,11 @@ export interface GrpcFrontendOptions {
    * `rootCerts`. Omitted, the server is plaintext.
    */
   tls?: GrpcTlsMaterial | undefined;
+  /**
+   * API groups whose RPCs need the metadata `triton-grpc-protocol-<header>`
+   * (`--grpc-restricted-protocol`); omitted, every group is open.
+   */
+  restrictions?: ApiRestrictions | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -109,9 +116,16 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     ) => void runModelInfer(core, logger, call, callback),
     ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call),
   };
-  server.addService(serviceDefinitionOf(INFERENCE_SERVICE_NAME), inference);
-  server.addService(serviceDefinitionOf(LLM_SERVICE_NAME), llmServiceHandlers(core, logger));
-  server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
+  const restrictions = options.restrictions ?? new ApiRestrictions();
+  const services: Array<[string, UntypedServiceImplementation]> = [
+    [INFERENCE_SERVICE_NAME, inference],
+    [LLM_SERVICE_NAME, llmServiceHandlers(core, logger)],
+    [HEALTH_SERVICE_NAME, health.implementation],
+  ];
+  for (const [name, implementation] of services) {
+    const definition = serviceDefinitionOf(name);
+    server.addService(definition, guardService(definition, implementation, restrictions));
+  }
 
   return {
     async listen(port: number, host = '0.0.0.0'): Promise<number> {

@@ -19,6 +19,9 @@ import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
 import type { TlsKeyPair } from '../tls-files.js';
+import { API_GROUP_TABLE } from '../api-groups.js';
+import { ApiRestrictions } from '../restricted-apis.js';
+import { installApiRestrictions, type ApiGroupConfig } from './restricted-routes.js';
 
 /**
  * Default request body limit (after decompression): 64 MiB, Triton's default. A JSON body costs
@@ -39,11 +42,17 @@ export interface HttpFrontendOptions {
   corsOrigins?: readonly string[] | undefined;
   /** Serve HTTPS (`--http-use-ssl`) with this certificate and key; omitted, plain HTTP. */
   tls?: TlsKeyPair | undefined;
+  /**
+   * API groups that need a header (`--http-restricted-api`), for these routes and those mounted
+   * later (`/v1`); omitted, every group is open.
+   */
+  restrictions?: ApiRestrictions | undefined;
 }
 
 /**
  * Headers a browser client must be allowed to send and read: the binary tensor extension puts the
- * JSON header's length in `Inference-Header-Content-Length`, both ways.
+ * JSON header's length in `Inference-Header-Content-Length`, both ways. The headers of
+ * `--http-restricted-api` are added to the allowed ones.
  */
 const CORS_ALLOWED_HEADERS = ['Content-Type', 'Content-Encoding', 'Inference-Header-Content-Length', 'Authorization'];
 const CORS_EXPOSED_HEADERS = ['Inference-Header-Content-Length', 'Content-Encoding'];
@@ -89,21 +98,29 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
 }
 
 function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Handler>): void {
-  const allowedByUrl = new Map<string, Set<string>>();
+  const byUrl = new Map<string, { allowed: Set<string>; config: ApiGroupConfig }>();
   for (const route of ROUTES) {
-    app.route({ method: route.method, url: route.url, handler: handlers[route.handler] });
-    const allowed = allowedByUrl.get(route.url) ?? new Set<string>();
-    allowed.add(route.method);
+    const config: ApiGroupConfig = { apiGroup: API_GROUP_TABLE.http[route.handler] };
+    app.route({ method: route.method, url: route.url, config, handler: handlers[route.handler] });
+    const entry = byUrl.get(route.url) ?? { allowed: new Set<string>(), config };
+    if (entry.config.apiGroup !== config.apiGroup) {
+      throw new Error(
+        `${route.url}: its methods are in different API groups (${entry.config.apiGroup}, ${config.apiGroup})`,
+      );
+    }
+    entry.allowed.add(route.method);
     // fastify adds HEAD for every GET route itself.
-    if (route.method === 'GET') allowed.add('HEAD');
-    allowedByUrl.set(route.url, allowed);
+    if (route.method === 'GET') entry.allowed.add('HEAD');
+    byUrl.set(route.url, entry);
   }
-  for (const [url, allowed] of allowedByUrl) {
+  for (const [url, { allowed, config }] of byUrl) {
     const others = OTHER_METHODS.filter((m) => !allowed.has(m));
     const allow = [...allowed].join(', ');
+    // In the path's group: as in Triton, a restricted path answers 403 before it answers 405.
     app.route({
       method: others,
       url,
+      config,
       handler: async (request, reply) => {
         await reply
           .code(405)
@@ -160,6 +177,9 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
   );
 
   installErrorHandling(app, options.logger, bodyLimit);
+  const restrictions = options.restrictions ?? new ApiRestrictions();
+  // Before any route (and before the CORS plugin's preflight route) is registered.
+  installApiRestrictions(app, restrictions);
   const origins = options.corsOrigins ?? [];
   if (origins.length > 0) {
     // @fastify/cors answers preflights in an onRequest hook, before the 405 handlers below see
@@ -167,7 +187,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     void app.register(cors, {
       origin: origins.includes('*') ? '*' : [...origins],
       methods: ['GET', 'HEAD', 'POST'],
-      allowedHeaders: CORS_ALLOWED_HEADERS,
+      allowedHeaders: [...CORS_ALLOWED_HEADERS, ...restrictions.headers()],
       exposedHeaders: CORS_EXPOSED_HEADERS,
       maxAge: 600,
     });

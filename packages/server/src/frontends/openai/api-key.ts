@@ -1,13 +1,12 @@
 /**
  * The optional API key of the OpenAI routes (`--openai-api-key`): requests must send
  * `Authorization: Bearer <key>`, as every OpenAI SDK does with its `apiKey`. Compared in constant
- * time over SHA-256 digests so neither the key's content nor its length leaks through timing.
+ * time over SHA-256 digests ({@link SecretMatcher}) so neither the key's content nor its length
+ * leaks through timing.
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { SecretMatcher } from '../../core/secret-match.js';
 import { OpenAiError } from './openai-errors.js';
-
-const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').digest();
 
 /**
  * Returns an onRequest check for `key`.
@@ -18,7 +17,7 @@ const digest = (s: string): Buffer => createHash('sha256').update(s, 'utf8').dig
  * ```
  */
 export function apiKeyCheck(key: string): (request: FastifyRequest) => Promise<void> {
-  const expected = digest(key);
+  const expected = new SecretMatcher(key);
   return async (request) => {
     const header = request.headers.authorization;
     const match = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header.trim());
@@ -28,7 +27,7 @@ export function apiKeyCheck(key: string): (request: FastifyRequest) => Promise<v
         code: 'invalid_api_key',
       });
     }
-    if (!timingSafeEqual(digest(match[1]!), expected)) {
+    if (!expected.matches(match[1])) {
       throw new OpenAiError(401, 'incorrect API key', { type: 'authentication_error', code: 'invalid_api_key' });
     }
   };

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
+import { API_GROUP_TABLE } from '../api-groups.js';
 import { apiKeyCheck } from './api-key.js';
 import { chatCompletionsHandler } from './chat/chat-completions-handler.js';
 import { completionsHandler } from './completions/completions-handler.js';
@@ -59,7 +60,9 @@ export function mountOpenAiFrontend(app: FastifyInstance, core: InferenceCore, o
       });
       for (const route of OPENAI_ROUTES) {
         const url = route.url.slice(OPENAI_PREFIX.length);
-        scope.route({ method: route.method, url, handler: handlers[route.handler] });
+        // The group (`inference`) lets --http-restricted-api guard /v1 as well (http/restricted-routes.ts).
+        const config = { apiGroup: API_GROUP_TABLE.openai[route.handler] };
+        scope.route({ method: route.method, url, config, handler: handlers[route.handler] });
       }
     },
     { prefix: OPENAI_PREFIX },

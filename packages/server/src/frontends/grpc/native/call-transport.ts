@@ -20,6 +20,7 @@ import {
 } from './grpc-headers.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
+import { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
 /** The call object above a transport: where messages, the half-close and a cancel go. */
@@ -87,7 +88,7 @@ export class CallTransport implements FrameSink, InflateSink {
   constructor(
     readonly method: NativeMethod,
     private readonly stream: ServerHttp2Stream,
-    headers: IncomingHttpHeaders,
+    private readonly headers: IncomingHttpHeaders,
     private readonly maxBytes: number,
   ) {
     this.reader = new MessageReader(maxBytes);
@@ -112,6 +113,11 @@ export class CallTransport implements FrameSink, InflateSink {
     stream.on('data', onData);
     stream.on('end', onEnd);
     if (this.deadline !== Infinity) this.timer = setTimeout(onDeadline, Math.max(0, this.deadline - Date.now()), this);
+  }
+
+  /** The request metadata (headers), as grpc-js' `call.metadata`: a small view made on each read. */
+  metadata(): RequestMetadata {
+    return new RequestMetadata(this.headers);
   }
 
   /** `ip:port` of the client. */

@@ -7,6 +7,7 @@
  */
 import { Duplex } from 'node:stream';
 import type { CallTransport, TransportOwner } from './call-transport.js';
+import type { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, statusOfHandlerError, type WireStatus } from './wire-status.js';
 
 function onHandlerError(this: NativeDuplexCall, err: unknown): void {
@@ -48,6 +49,11 @@ export class NativeDuplexCall extends Duplex implements TransportOwner {
   /** Epoch milliseconds of the call's deadline, or Infinity (as grpc-js). */
   getDeadline(): number {
     return this.transport.deadline;
+  }
+
+  /** The request metadata, read as grpc-js' `call.metadata.get(key)` (restricted-API checks). */
+  get metadata(): RequestMetadata {
+    return this.transport.metadata();
   }
 
   /** `ip:port` of the client. */

@@ -11,6 +11,7 @@ import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CallTransport, type TransportOwner } from './call-transport.js';
+import type { RequestMetadata } from './request-metadata.js';
 import type { NativeMethod, NativeUnaryCallback } from './native-method.js';
 import { statusOfHandlerError } from './wire-status.js';
 import { NativeWritableCall } from './writable-call.js';
@@ -50,6 +51,11 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
   /** Epoch milliseconds of the call's deadline, or Infinity (as grpc-js). */
   getDeadline(): number {
     return this.transport.deadline;
+  }
+
+  /** The request metadata, read as grpc-js' `call.metadata.get(key)` (restricted-API checks). */
+  get metadata(): RequestMetadata {
+    return this.transport.metadata();
   }
 
   /** `ip:port` of the client. */
