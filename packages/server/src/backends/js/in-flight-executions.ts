@@ -164,9 +164,22 @@ export class InFlightExecutions {
     this.maybeDone(exec);
   }
 
-  /** Fails every in-flight request and execution with `err`. */
-  failAll(err: InferenceError): void {
-    for (const exec of this.execs.list()) this.failExec(exec, err);
+  /** True while some execution is in flight (sent and not settled). */
+  get busy(): boolean {
+    return this.execs.size > 0;
+  }
+
+  /**
+   * Fails every in-flight request and execution with `err`; with `notStarted`, the executions
+   * the worker had not started yet fail with that one instead. The worker runs executions in
+   * order, one at a time, so the started ones are those whose `execute` returned (decoupled models
+   * still answering) and the oldest one that has not returned.
+   */
+  failAll(err: InferenceError, notStarted: InferenceError = err): void {
+    const execs = this.execs.list();
+    let running = Infinity;
+    for (const exec of execs) if (!exec.returned && exec.id < running) running = exec.id;
+    for (const exec of execs) this.failExec(exec, exec.returned || exec.id <= running ? err : notStarted);
   }
 
   private toBackendResponse(req: ExecutionRequest, wire: WireResponse): BackendResponse {

@@ -8,12 +8,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketOutbox } from './message-batcher.js';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import type {
+  ExecutionRequest,
+  ExecutionTimings,
+  InstanceRestartReason,
+  ModelInstance,
+} from '../../backend-api/backend.js';
+import { coarseTimer, systemClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { startWorker } from './worker-entry.js';
 import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
+import { ExecutionWatchdog } from './execution-watchdog.js';
+import { InstanceHealth } from './instance-health.js';
+import type { InstanceLimits } from './instance-limits.js';
+import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
+import { workerMemoryProbe } from './worker-memory-probe.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
 
@@ -27,7 +38,18 @@ export interface JsInstanceOptions {
   readonly restartDelayMs?: (n: number) => number;
   /** How long unload waits for in-flight executions, then for finalize(). */
   readonly drainTimeoutMs?: number;
+  /** The config's `execution_timeout_ms` and `memory_limit_mb` (absent: neither applies). */
+  readonly limits?: InstanceLimits;
+  /** Clock of the watchdog and the restart delays (default: the system clock). */
+  readonly clock?: Clock;
+  /** Where a memory-capped instance is sampled (default: the process's watch). */
+  readonly memoryWatch?: MemoryWatch;
+  /** Called each time the worker is replaced, with why (the model's restart metric). */
+  readonly onRestart?: (reason: InstanceRestartReason) => void;
 }
+
+/** How long a restart waits for a terminated worker to end (and free its memory) before going on. */
+const TERMINATE_WAIT_MS = 5_000;
 
 /** Immediate first restart, then 100 ms doubling up to 30 s while crashes keep repeating. */
 export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
@@ -35,8 +57,13 @@ export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.m
 /**
  * A {@link ModelInstance} backed by one worker thread. `execute` resolves once the model's
  * `execute` returned and every request of the batch has had its final response.
+ *
+ * Its worker is replaced when it dies (`crash`), when its work makes no progress for
+ * `execution_timeout_ms` (`timeout`) and when it goes over `memory_limit_mb` (`memory`): the
+ * requests in flight fail at once, the instance reports itself unavailable (schedulers route
+ * around it), and a new worker starts after the restart back-off.
  */
-export class JsInstance implements ModelInstance {
+export class JsInstance implements ModelInstance, MemoryWatched {
   readonly name: string;
   /**
    * The worker queues executions ahead (it still runs them one at a time, in order), so it never
@@ -48,6 +75,8 @@ export class JsInstance implements ModelInstance {
    * the price is that a crash fails up to this many executions waiting inside the worker.
    */
   readonly concurrency = 64;
+  /** The cap on heap + ArrayBuffers, bytes (0: none). */
+  readonly memoryLimitBytes: number;
   private outbox: PacketOutbox | undefined;
   private worker: Worker | undefined;
   /** The current (re)start attempt: undefined once ready, or why the instance cannot serve. */
@@ -56,12 +85,26 @@ export class JsInstance implements ModelInstance {
   private serving = false;
   private readonly inFlight: InFlightExecutions;
   private generation = 0;
+  /** Failures in a row (crashes, kills, failed restarts); reset by a successful execution. */
   private crashes = 0;
   private stopping = false;
   private onFinalized: ((error: string | undefined) => void) | undefined;
   private readonly log: Logger;
   /** {@link cancel}, bound once (not a closure per execution). */
   private readonly cancelKey = (key: number): void => this.cancel(key);
+  private readonly limits: InstanceLimits;
+  private readonly setTimer: (fn: () => void, ms: number) => () => void;
+  private readonly health: InstanceHealth;
+  private readonly watchdog: ExecutionWatchdog;
+  /** The memory watch, for memory-capped instances only. */
+  private readonly memoryWatch: MemoryWatch | undefined;
+  private unwatchMemory: (() => void) | undefined;
+  private measuring = false;
+  /**
+   * Shared with the worker, which adds one for every execution that returned and every response
+   * it sends: the watchdog's progress signal, seen without waiting for the worker's packets.
+   */
+  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
@@ -69,10 +112,27 @@ export class JsInstance implements ModelInstance {
     this.inFlight = new InFlightExecutions(opts.validator, this.log, () => {
       this.crashes = 0;
     });
+    const clock = opts.clock ?? systemClock;
+    this.setTimer = coarseTimer(clock);
+    this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
+    this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
+    this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
+    this.health = new InstanceHealth(opts.name, clock);
+    this.watchdog = new ExecutionWatchdog(
+      this.limits.executionTimeoutMs,
+      clock,
+      () => this.inFlight.busy,
+      () => Atomics.load(this.progress, 0),
+      () => this.onTimeout(),
+    );
   }
 
   /** Starts the worker; rejects with the load error (missing export, initialize failure...). */
   async start(): Promise<void> {
+    if (this.memoryWatch) {
+      workerMemoryProbe.start(this.opts.logger);
+      this.unwatchMemory = this.memoryWatch.add(this);
+    }
     this.ready = this.spawn();
     const err = await this.ready;
     if (err) throw err;
@@ -87,6 +147,8 @@ export class JsInstance implements ModelInstance {
     if (this.stopping || !worker) throw unavailable(`model instance ${this.name} is not available`);
     const t0 = performance.now();
     const { exec, done } = this.inFlight.open(batch, this.cancelKey);
+    this.watchdog.arm();
+    this.memoryWatch?.arm();
     // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
     // sized buffer of their own, or move with an owned received buffer): transferring moves no
     // bytes, whereas cloning a view would copy the whole (possibly pooled) buffer behind it.
@@ -103,11 +165,48 @@ export class JsInstance implements ModelInstance {
     return done;
   }
 
+  unavailable(): InferenceError | undefined {
+    if (this.stopping) return unavailable(`model instance ${this.name} is stopping`);
+    return this.health.error();
+  }
+
+  onAvailabilityChange(listener: () => void): void {
+    this.health.onChange(listener);
+  }
+
+  /** Whether executions are in flight (the memory watch samples only then). */
+  busy(): boolean {
+    return this.inFlight.busy;
+  }
+
+  /** Measures the worker's heap + ArrayBuffers and restarts it when over `memory_limit_mb`. */
+  check(): void {
+    const worker = this.worker;
+    if (!worker || !this.serving || this.measuring || this.memoryLimitBytes === 0) return;
+    this.measuring = true;
+    const gen = this.generation;
+    void workerMemoryProbe.measure(worker.threadId).then((bytes) => {
+      this.measuring = false;
+      if (bytes === undefined || gen !== this.generation || bytes <= this.memoryLimitBytes) return;
+      const limit = `memory_limit_mb (${this.limits.memoryLimitMb} MB)`;
+      const held = `${Math.round(bytes / 2 ** 20)} MB of JavaScript heap and ArrayBuffers`;
+      this.kill(
+        'memory',
+        `it exceeded ${limit} with ${held}`,
+        `model '${this.opts.init.args.model_name}' instance ${this.name} exceeded ${limit}: it held ${held}; ` +
+          'the instance is being restarted',
+      );
+    });
+  }
+
   /** Runs the model's finalize() and stops the worker; in-flight requests get a bounded drain. */
   async stop(): Promise<void> {
     this.stopping = true;
     const timeout = this.opts.drainTimeoutMs ?? 10_000;
     await this.inFlight.whenIdle(timeout);
+    this.unwatchMemory?.();
+    this.unwatchMemory = undefined;
+    this.watchdog.disarm();
     const worker = this.worker;
     if (worker) {
       const finalized = new Promise<string | undefined>((res) => (this.onFinalized = res));
@@ -120,6 +219,7 @@ export class JsInstance implements ModelInstance {
       await worker.terminate();
     }
     this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
+    this.health.clearListeners();
   }
 
   private post(msg: { readonly type: 'finalize' }): void {
@@ -139,7 +239,13 @@ export class JsInstance implements ModelInstance {
   /** Starts a worker and waits for it to load; resolves with the load error, if any. */
   private spawn(): Promise<InferenceError | undefined> {
     const gen = ++this.generation;
-    const worker = startWorker({ workerData: this.opts.init, name: this.name });
+    const mb = this.limits.memoryLimitMb;
+    // V8 caps the old generation (where nearly everything a model keeps lives) and ends the
+    // worker with ERR_WORKER_OUT_OF_MEMORY when it is full; ArrayBuffers are outside the heap and
+    // are watched by the memory probe instead.
+    const limits = mb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: mb } } : {};
+    const workerData: WorkerInit = { ...this.opts.init, progress: this.progress };
+    const worker = startWorker({ workerData, name: this.name, ...limits });
     this.worker = worker;
     this.serving = false;
     this.outbox = new PacketOutbox(
@@ -159,6 +265,7 @@ export class JsInstance implements ModelInstance {
           case 'ready':
             phase = 'running';
             this.serving = true;
+            this.health.markUp();
             resolve(undefined);
             return;
           case 'init-error':
@@ -188,35 +295,119 @@ export class JsInstance implements ModelInstance {
           );
           return;
         }
-        this.onCrash(reason);
+        this.onExit(reason, (lastError as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY');
       });
     });
   }
 
-  private onCrash(reason: string): void {
-    this.worker = undefined;
-    this.serving = false;
-    this.onFinalized?.(`the worker died: ${reason}`);
-    if (this.stopping) return;
-    const err = new InferenceError('INTERNAL', `model instance ${this.name} crashed: ${reason}; it is being restarted`);
-    this.log.error({ reason }, 'model instance crashed; restarting it');
-    this.inFlight.failAll(err);
-    this.crashes++;
-    this.scheduleRestart();
+  /** The worker died by itself (an exception, process.exit, its heap full). */
+  private onExit(reason: string, outOfMemory: boolean): void {
+    const mb = this.limits.memoryLimitMb;
+    if (outOfMemory && mb > 0) {
+      const limit = `memory_limit_mb (${mb} MB)`;
+      this.down(
+        'memory',
+        `its JavaScript heap exceeded ${limit}`,
+        `model '${this.opts.init.args.model_name}' instance ${this.name} exceeded ${limit}: ` +
+          'its JavaScript heap ran out of memory; the instance is being restarted',
+      );
+      return;
+    }
+    this.down(
+      outOfMemory ? 'memory' : 'crash',
+      `it crashed: ${reason}`,
+      `model instance ${this.name} crashed: ${reason}; it is being restarted`,
+    );
   }
 
-  private scheduleRestart(): void {
-    const delay = (this.opts.restartDelayMs ?? defaultRestartDelayMs)(this.crashes);
+  /** The watchdog saw no progress for `execution_timeout_ms`. */
+  private onTimeout(): void {
+    const what = this.opts.init.decoupled
+      ? `sent no response for execution_timeout_ms (${this.limits.executionTimeoutMs} ms)`
+      : `exceeded execution_timeout_ms (${this.limits.executionTimeoutMs} ms)`;
+    this.kill(
+      'timeout',
+      `it ${what}`,
+      `model '${this.opts.init.args.model_name}' instance ${this.name} ${what}; the instance is being restarted`,
+    );
+  }
+
+  /** Terminates the running worker (a limit was hit); worker.terminate() stops even a busy loop. */
+  private kill(reason: InstanceRestartReason, cause: string, message: string): void {
+    const worker = this.worker;
+    if (!worker || !this.serving) return;
+    this.generation++; // the old worker's messages and exit are ignored from now on
+    this.down(reason, cause, message, worker);
+  }
+
+  /**
+   * The worker is gone (or, with `worker`, being terminated): fails what was in flight, marks the
+   * instance unavailable and restarts it after the back-off. The execution that was running gets
+   * `message` (INTERNAL); those still waiting in the worker did not run and get UNAVAILABLE, which
+   * clients may retry.
+   */
+  private down(reason: InstanceRestartReason, cause: string, message: string, worker?: Worker): void {
+    this.worker = undefined;
+    this.serving = false;
+    this.watchdog.disarm();
+    this.onFinalized?.(`the worker died: ${cause}`);
+    const exited = worker ? this.terminate(worker) : Promise.resolve();
+    const err = new InferenceError('INTERNAL', message);
+    if (this.stopping) {
+      this.inFlight.failAll(err);
+      return;
+    }
+    this.crashes++;
+    const delay = this.restartDelay();
+    this.health.markDown(cause, this.crashes, delay);
+    this.log.error(
+      { reason, cause, failures: this.crashes, restart_in_ms: delay },
+      'model instance failed; restarting it',
+    );
+    const notRun = unavailable(
+      `model instance ${this.name} was restarted before this request could execute (${cause}); ` +
+        'the request may be retried',
+    );
+    this.inFlight.failAll(err, notRun);
+    this.opts.onRestart?.(reason);
+    this.scheduleRestart(exited, delay);
+  }
+
+  /** The back-off before the next start attempt, after {@link crashes} failures in a row. */
+  private restartDelay(): number {
+    return (this.opts.restartDelayMs ?? defaultRestartDelayMs)(this.crashes);
+  }
+
+  /** Ends `worker`; resolves when it has exited, or after {@link TERMINATE_WAIT_MS} regardless. */
+  private terminate(worker: Worker): Promise<void> {
+    return new Promise((resolve) => {
+      const cancel = this.setTimer(resolve, TERMINATE_WAIT_MS);
+      const done = (): void => {
+        cancel();
+        resolve();
+      };
+      worker.terminate().then(done, done);
+    });
+  }
+
+  /** Starts a new worker once the old one has exited and the back-off delay has passed. */
+  private scheduleRestart(exited: Promise<void>, delay: number): void {
+    const waited = delay > 0 ? new Promise<void>((res) => this.setTimer(res, delay)) : undefined;
     this.ready = (async (): Promise<InferenceError | undefined> => {
-      if (delay > 0) await sleep(delay, undefined, { ref: false });
+      // The old worker's memory is freed before a new one starts.
+      await exited;
+      await waited;
+      this.health.retryIn(0);
       if (this.stopping) return unavailable(`model instance ${this.name} is stopping`);
       const err = await this.spawn();
       if (!err && this.stopping) void this.worker?.terminate();
       if (!err) return undefined;
       this.log.error({ err: err.message }, 'model instance could not restart');
       this.crashes++;
-      if (!this.stopping) this.scheduleRestart();
-      return unavailable(`model instance ${this.name} is restarting after a crash: ${err.message}`);
+      const next = this.restartDelay();
+      this.health.markDown(`it could not restart: ${err.message}`, this.crashes, next);
+      if (!this.stopping) this.scheduleRestart(Promise.resolve(), next);
+      return unavailable(`model instance ${this.name} could not restart: ${err.message}`);
     })();
   }
 

@@ -29,6 +29,8 @@ const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
 const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
+/** The execution watchdog's progress count (see WorkerInit.progress); a plain add, one writer. */
+const progress = init.progress ?? new Int32Array(1);
 
 /** Posts a lifecycle message; it keeps its order behind the queued packet and leaves at once. */
 function post(msg: Exclude<WorkerToMain, Packet>): void {
@@ -52,6 +54,7 @@ function log(level: WorkerLogLevel, msg: string, obj?: Record<string, unknown>):
 
 /** Queues a decoupled response (or bare final flag) for the main thread. */
 function postResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void {
+  progress[0] = (progress[0]! + 1) | 0;
   const p = outbox.open();
   p.value(Op.Response);
   p.value(key);
@@ -235,6 +238,7 @@ function postExecuted(
   error: string | undefined,
   responses: readonly EncodedResponse[] | undefined,
 ): void {
+  progress[0] = (progress[0]! + 1) | 0;
   const p = outbox.open();
   p.value(Op.Executed);
   p.value(execId);

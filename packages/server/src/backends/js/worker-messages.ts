@@ -46,6 +46,11 @@ export interface WorkerInit {
   readonly decoupled: boolean;
   /** `initialize` arguments, less the logger the worker builds itself. */
   readonly args: Omit<JsModelInitArgs, 'logger'>;
+  /**
+   * A counter shared with the instance on the main thread: the worker adds one for every
+   * execution that returned and every response it sends (the execution watchdog's progress).
+   */
+  readonly progress?: Int32Array;
 }
 
 /** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */
