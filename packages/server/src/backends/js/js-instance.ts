@@ -22,6 +22,7 @@ import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
 import { ExecutionWatchdog } from './execution-watchdog.js';
 import { InstanceHealth } from './instance-health.js';
+import { requestTermination, SHARED_SLOTS } from './native-guard.js';
 import type { InstanceLimits } from './instance-limits.js';
 import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
 import { workerMemoryProbe } from './worker-memory-probe.js';
@@ -50,6 +51,8 @@ export interface JsInstanceOptions {
 
 /** How long a restart waits for a terminated worker to end (and free its memory) before going on. */
 const TERMINATE_WAIT_MS = 5_000;
+/** How often a termination looks again whether the worker has left its native call. */
+const NATIVE_POLL_MS = 20;
 
 /** Immediate first restart, then 100 ms doubling up to 30 s while crashes keep repeating. */
 export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
@@ -101,10 +104,11 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   private unwatchMemory: (() => void) | undefined;
   private measuring = false;
   /**
-   * Shared with the worker, which adds one for every execution that returned and every response
-   * it sends: the watchdog's progress signal, seen without waiting for the worker's packets.
+   * Shared with the current worker (a new one per worker): slot 0 is the watchdog's progress
+   * signal (the worker adds one for every execution that returned and every response it sends,
+   * seen here without waiting for its packets), slot 1 the native-call guard.
    */
-  private readonly progress = new Int32Array(new SharedArrayBuffer(4));
+  private shared = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
@@ -122,7 +126,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       this.limits.executionTimeoutMs,
       clock,
       () => this.inFlight.busy,
-      () => Atomics.load(this.progress, 0),
+      () => Atomics.load(this.shared, 0),
       () => this.onTimeout(),
     );
   }
@@ -216,7 +220,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       this.generation++;
       this.worker = undefined;
       this.serving = false;
-      await worker.terminate();
+      await this.terminate(worker, this.shared);
     }
     this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
     this.health.clearListeners();
@@ -244,7 +248,9 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     // worker with ERR_WORKER_OUT_OF_MEMORY when it is full; ArrayBuffers are outside the heap and
     // are watched by the memory probe instead.
     const limits = mb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: mb } } : {};
-    const workerData: WorkerInit = { ...this.opts.init, progress: this.progress };
+    const shared = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
+    this.shared = shared;
+    const workerData: WorkerInit = { ...this.opts.init, shared };
     const worker = startWorker({ workerData, name: this.name, ...limits });
     this.worker = worker;
     this.serving = false;
@@ -351,7 +357,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     this.serving = false;
     this.watchdog.disarm();
     this.onFinalized?.(`the worker died: ${cause}`);
-    const exited = worker ? this.terminate(worker) : Promise.resolve();
+    const exited = worker ? this.terminate(worker, this.shared) : Promise.resolve();
     const err = new InferenceError('INTERNAL', message);
     if (this.stopping) {
       this.inFlight.failAll(err);
@@ -378,15 +384,24 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     return (this.opts.restartDelayMs ?? defaultRestartDelayMs)(this.crashes);
   }
 
-  /** Ends `worker`; resolves when it has exited, or after {@link TERMINATE_WAIT_MS} regardless. */
-  private terminate(worker: Worker): Promise<void> {
+  /**
+   * Ends `worker` (whose shared array is `shared`) as soon as it is outside a guarded native call:
+   * terminating one inside, e.g. during an ONNX Runtime run, can abort the process (see
+   * native-guard.ts). Resolves when it has exited, or after {@link TERMINATE_WAIT_MS} regardless
+   * (a native call that runs on keeps its thread, and its memory, until it returns).
+   */
+  private terminate(worker: Worker, shared: Int32Array): Promise<void> {
     return new Promise((resolve) => {
-      const cancel = this.setTimer(resolve, TERMINATE_WAIT_MS);
+      const giveUp = this.setTimer(resolve, TERMINATE_WAIT_MS);
       const done = (): void => {
-        cancel();
+        giveUp();
         resolve();
       };
-      worker.terminate().then(done, done);
+      const attempt = (): void => {
+        if (requestTermination(shared)) worker.terminate().then(done, done);
+        else this.setTimer(attempt, NATIVE_POLL_MS);
+      };
+      attempt();
     });
   }
 

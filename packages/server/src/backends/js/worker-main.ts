@@ -11,6 +11,7 @@ import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
+import { SHARED_SLOTS, setNativeGuard } from './native-guard.js';
 import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
@@ -29,8 +30,9 @@ const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
 const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
-/** The execution watchdog's progress count (see WorkerInit.progress); a plain add, one writer. */
-const progress = init.progress ?? new Int32Array(1);
+/** Slot 0: the execution watchdog's progress count (see WorkerInit.shared); a plain add, one writer. */
+const progress = init.shared ?? new Int32Array(SHARED_SLOTS);
+setNativeGuard(init.shared);
 
 /** Posts a lifecycle message; it keeps its order behind the queued packet and leaves at once. */
 function post(msg: Exclude<WorkerToMain, Packet>): void {

@@ -47,10 +47,11 @@ export interface WorkerInit {
   /** `initialize` arguments, less the logger the worker builds itself. */
   readonly args: Omit<JsModelInitArgs, 'logger'>;
   /**
-   * A counter shared with the instance on the main thread: the worker adds one for every
-   * execution that returned and every response it sends (the execution watchdog's progress).
+   * Shared with the instance on the main thread (over a SharedArrayBuffer, one per worker): slot 0
+   * counts every execution that returned and every response sent (the execution watchdog's
+   * progress), slot 1 is the native-call guard (native-guard.ts).
    */
-  readonly progress?: Int32Array;
+  readonly shared?: Int32Array;
 }
 
 /** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */
