@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
 import { InferenceError } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
-import { NOT_EXECUTED } from './wire-codec.js';
+import { NOT_EXECUTED, Op, readLog, readResponse } from './wire-codec.js';
+import { WireReader, type Packet } from './wire-packet.js';
 import { SlotTable } from './slot-table.js';
 import type { WireResponse } from './worker-messages.js';
 
@@ -120,6 +121,41 @@ export class InFlightExecutions {
     if (this.execs.size === 0) return;
     const idle = new Promise<void>((res) => this.idleWaiters.push(res));
     await Promise.race([idle, sleep(timeoutMs, undefined, { ref: false })]);
+  }
+
+  /** Runs the ops of a packet from the worker, in order (responses, executions' ends, log lines). */
+  onPacket(packet: Packet): void {
+    const r = new WireReader(packet);
+    while (!r.done) {
+      const op = r.number();
+      if (op === Op.Response) {
+        const key = r.number();
+        const final = r.boolean();
+        const outputNs = r.number();
+        const wire = r.boolean() ? readResponse(r) : undefined;
+        this.onResponse(key, final, outputNs, wire);
+      } else if (op === Op.Executed) {
+        const execId = r.number();
+        const waitNs = r.number();
+        const inputNs = r.number();
+        const inferNs = r.number();
+        const outputNs = r.number();
+        const error = r.value() as string | null;
+        const count = r.number();
+        let responses: WireResponse[] | undefined;
+        if (count >= 0) {
+          responses = new Array<WireResponse>(count);
+          for (let i = 0; i < count; i++) responses[i] = readResponse(r);
+        }
+        this.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
+      } else if (op === Op.Log) {
+        const log = readLog(r);
+        this.log[log.level](log.obj ?? {}, log.msg);
+      } else {
+        this.log.error({ op }, 'unknown op in a packet from the model worker');
+        return;
+      }
+    }
   }
 
   /** A response of one request (decoupled models send them any time; `final` ends the request). */

@@ -1,10 +1,14 @@
 /**
  * Whether a worker-thread instance can take work, and if not why and until when: the availability
  * signal of {@link ModelInstance.unavailable}, which the schedulers use to route around an
- * instance that is restarting and to answer UNAVAILABLE at once when no instance can serve.
+ * instance that is restarting and to answer UNAVAILABLE at once when no instance can serve. It
+ * also counts failures in a row, which set the restart back-off.
  */
 import type { Clock } from '../../core/clock.js';
 import { unavailable, type InferenceError } from '../../core/errors.js';
+
+/** Immediate first restart, then 100 ms doubling up to 30 s while failures keep repeating. */
+export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
 
 interface Down {
   /** What happened last (e.g. "it exceeded execution_timeout_ms (500 ms)"). */
@@ -19,7 +23,7 @@ interface Down {
  * @example
  * ```ts
  * const health = new InstanceHealth('m_0', clock);
- * health.markDown('it crashed: exit code 3', 1, 100);
+ * const delayMs = health.failed('it crashed: exit code 3'); // 0: the first restart is immediate
  * health.error()?.message; // "model instance m_0 is restarting after it crashed: exit code 3; ..."
  * health.markUp();
  * ```
@@ -27,11 +31,35 @@ interface Down {
 export class InstanceHealth {
   private down: Down | undefined;
   private listeners: Array<() => void> = [];
+  private failuresInARow = 0;
 
+  /** @param restartDelayMs the back-off before the next start after `n` failures in a row */
   constructor(
     private readonly name: string,
     private readonly clock: Clock,
+    private readonly restartDelayMs: (n: number) => number = defaultRestartDelayMs,
   ) {}
+
+  /** Failures since the last successful execution. */
+  get failures(): number {
+    return this.failuresInARow;
+  }
+
+  /**
+   * A failure (crash, kill, failed restart): counts it, marks the instance down and returns the
+   * back-off (ms) before its next start attempt.
+   */
+  failed(cause: string): number {
+    this.failuresInARow++;
+    const delay = this.restartDelayMs(this.failuresInARow);
+    this.markDown(cause, this.failuresInARow, delay);
+    return delay;
+  }
+
+  /** An execution succeeded: the back-off starts over. */
+  succeeded(): void {
+    this.failuresInARow = 0;
+  }
 
   /** True while the instance can take work. */
   get up(): boolean {

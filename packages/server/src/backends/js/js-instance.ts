@@ -17,17 +17,24 @@ import type {
 import { coarseTimer, systemClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
-import { startWorker } from './worker-entry.js';
-import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-worker.js';
+import { Op, writeRequest } from './wire-codec.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
 import { ExecutionWatchdog } from './execution-watchdog.js';
 import { InstanceHealth } from './instance-health.js';
-import { requestTermination, SHARED_SLOTS } from './native-guard.js';
+import {
+  exitFailure,
+  memoryFailure,
+  notExecuted,
+  timeoutFailure,
+  type FailedInstance,
+  type InstanceFailure,
+} from './instance-failures.js';
+import { SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
 import type { InstanceLimits } from './instance-limits.js';
 import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
 import { workerMemoryProbe } from './worker-memory-probe.js';
-import { WireReader, type Packet } from './wire-packet.js';
-import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
+import type { WorkerInit } from './worker-messages.js';
 
 /** Options of one instance. */
 export interface JsInstanceOptions {
@@ -54,8 +61,7 @@ const TERMINATE_WAIT_MS = 5_000;
 /** How often a termination looks again whether the worker has left its native call. */
 const NATIVE_POLL_MS = 20;
 
-/** Immediate first restart, then 100 ms doubling up to 30 s while crashes keep repeating. */
-export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
+export { defaultRestartDelayMs } from './instance-health.js';
 
 /**
  * A {@link ModelInstance} backed by one worker thread. `execute` resolves once the model's
@@ -88,8 +94,6 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   private serving = false;
   private readonly inFlight: InFlightExecutions;
   private generation = 0;
-  /** Failures in a row (crashes, kills, failed restarts); reset by a successful execution. */
-  private crashes = 0;
   private stopping = false;
   private onFinalized: ((error: string | undefined) => void) | undefined;
   private readonly log: Logger;
@@ -103,25 +107,36 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   private readonly memoryWatch: MemoryWatch | undefined;
   private unwatchMemory: (() => void) | undefined;
   private measuring = false;
+  /** What the current worker says (see instance-worker.ts). */
+  private readonly events: InstanceWorkerEvents = {
+    packet: (packet) => this.inFlight.onPacket(packet),
+    ready: () => {
+      this.serving = true;
+      this.health.markUp();
+    },
+    finalized: (error) => this.onFinalized?.(error),
+    exited: (detail, outOfMemory) => this.down(exitFailure(this.who, detail, outOfMemory, this.limits.memoryLimitMb)),
+  };
+  /** Model and instance names, for failure messages. */
+  private readonly who: FailedInstance;
   /**
    * Shared with the current worker (a new one per worker): slot 0 is the watchdog's progress
    * signal (the worker adds one for every execution that returned and every response it sends,
    * seen here without waiting for its packets), slot 1 the native-call guard.
    */
-  private shared = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
+  private shared: Int32Array = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
+    this.who = { model: opts.init.args.model_name, instance: opts.name };
     this.log = opts.logger.child({ instance: opts.name });
-    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => {
-      this.crashes = 0;
-    });
+    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded());
     const clock = opts.clock ?? systemClock;
     this.setTimer = coarseTimer(clock);
     this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
     this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
     this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
-    this.health = new InstanceHealth(opts.name, clock);
+    this.health = new InstanceHealth(opts.name, clock, opts.restartDelayMs);
     this.watchdog = new ExecutionWatchdog(
       this.limits.executionTimeoutMs,
       clock,
@@ -192,14 +207,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     void workerMemoryProbe.measure(worker.threadId).then((bytes) => {
       this.measuring = false;
       if (bytes === undefined || gen !== this.generation || bytes <= this.memoryLimitBytes) return;
-      const limit = `memory_limit_mb (${this.limits.memoryLimitMb} MB)`;
-      const held = `${Math.round(bytes / 2 ** 20)} MB of JavaScript heap and ArrayBuffers`;
-      this.kill(
-        'memory',
-        `it exceeded ${limit} with ${held}`,
-        `model '${this.opts.init.args.model_name}' instance ${this.name} exceeded ${limit}: it held ${held}; ` +
-          'the instance is being restarted',
-      );
+      this.kill(memoryFailure(this.who, this.limits.memoryLimitMb, bytes));
     });
   }
 
@@ -241,168 +249,67 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   }
 
   /** Starts a worker and waits for it to load; resolves with the load error, if any. */
-  private spawn(): Promise<InferenceError | undefined> {
+  private async spawn(): Promise<InferenceError | undefined> {
     const gen = ++this.generation;
-    const mb = this.limits.memoryLimitMb;
-    // V8 caps the old generation (where nearly everything a model keeps lives) and ends the
-    // worker with ERR_WORKER_OUT_OF_MEMORY when it is full; ArrayBuffers are outside the heap and
-    // are watched by the memory probe instead.
-    const limits = mb > 0 ? { resourceLimits: { maxOldGenerationSizeMb: mb } } : {};
-    const shared = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
-    this.shared = shared;
-    const workerData: WorkerInit = { ...this.opts.init, shared };
-    const worker = startWorker({ workerData, name: this.name, ...limits });
+    const current = (): boolean => gen === this.generation;
+    const w = launchInstanceWorker(this.opts.init, this.name, this.limits.memoryLimitMb, this.events, current);
+    const worker = w.worker;
     this.worker = worker;
+    this.shared = w.shared;
     this.serving = false;
     this.outbox = new PacketOutbox(
       (packet) => worker.postMessage(packet, packet.transfer),
       (err) => this.inFlight.failAll(InferenceError.from(err)),
     );
-    const file = this.opts.init.modelFile;
-    return new Promise((resolve) => {
-      let phase: 'loading' | 'running' | 'failed' = 'loading';
-      let lastError: Error | undefined;
-      worker.on('message', (msg: WorkerToMain) => {
-        if (gen !== this.generation) return;
-        switch (msg.type) {
-          case 'packet':
-            this.onPacket(msg);
-            return;
-          case 'ready':
-            phase = 'running';
-            this.serving = true;
-            this.health.markUp();
-            resolve(undefined);
-            return;
-          case 'init-error':
-            phase = 'failed';
-            this.worker = undefined;
-            resolve(
-              new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`),
-            );
-            void worker.terminate();
-            return;
-          case 'finalized':
-            this.onFinalized?.(msg.error);
-            return;
-        }
-      });
-      worker.on('error', (err) => (lastError = err));
-      worker.on('exit', (code) => {
-        if (gen !== this.generation || phase === 'failed') return;
-        const reason = lastError ? `${lastError.name}: ${lastError.message}` : `its worker exited with code ${code}`;
-        if (phase === 'loading') {
-          this.worker = undefined;
-          resolve(
-            new InferenceError(
-              'INTERNAL',
-              `failed to load model '${this.opts.init.args.model_name}': ${file}: ${reason}`,
-            ),
-          );
-          return;
-        }
-        this.onExit(reason, (lastError as { code?: unknown } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY');
-      });
-    });
-  }
-
-  /** The worker died by itself (an exception, process.exit, its heap full). */
-  private onExit(reason: string, outOfMemory: boolean): void {
-    const mb = this.limits.memoryLimitMb;
-    if (outOfMemory && mb > 0) {
-      const limit = `memory_limit_mb (${mb} MB)`;
-      this.down(
-        'memory',
-        `its JavaScript heap exceeded ${limit}`,
-        `model '${this.opts.init.args.model_name}' instance ${this.name} exceeded ${limit}: ` +
-          'its JavaScript heap ran out of memory; the instance is being restarted',
-      );
-      return;
-    }
-    this.down(
-      outOfMemory ? 'memory' : 'crash',
-      `it crashed: ${reason}`,
-      `model instance ${this.name} crashed: ${reason}; it is being restarted`,
-    );
+    const err = await w.loaded;
+    if (err && current()) this.worker = undefined;
+    return err;
   }
 
   /** The watchdog saw no progress for `execution_timeout_ms`. */
   private onTimeout(): void {
-    const what = this.opts.init.decoupled
-      ? `sent no response for execution_timeout_ms (${this.limits.executionTimeoutMs} ms)`
-      : `exceeded execution_timeout_ms (${this.limits.executionTimeoutMs} ms)`;
-    this.kill(
-      'timeout',
-      `it ${what}`,
-      `model '${this.opts.init.args.model_name}' instance ${this.name} ${what}; the instance is being restarted`,
-    );
+    this.kill(timeoutFailure(this.who, this.limits.executionTimeoutMs, this.opts.init.decoupled));
   }
 
   /** Terminates the running worker (a limit was hit); worker.terminate() stops even a busy loop. */
-  private kill(reason: InstanceRestartReason, cause: string, message: string): void {
+  private kill(failure: InstanceFailure): void {
     const worker = this.worker;
     if (!worker || !this.serving) return;
     this.generation++; // the old worker's messages and exit are ignored from now on
-    this.down(reason, cause, message, worker);
+    this.down(failure, worker);
   }
 
   /**
    * The worker is gone (or, with `worker`, being terminated): fails what was in flight, marks the
    * instance unavailable and restarts it after the back-off. The execution that was running gets
-   * `message` (INTERNAL); those still waiting in the worker did not run and get UNAVAILABLE, which
-   * clients may retry.
+   * the failure's message (INTERNAL); those still waiting in the worker did not run and get
+   * UNAVAILABLE, which clients may retry.
    */
-  private down(reason: InstanceRestartReason, cause: string, message: string, worker?: Worker): void {
+  private down(failure: InstanceFailure, worker?: Worker): void {
+    const { reason, cause } = failure;
     this.worker = undefined;
     this.serving = false;
     this.watchdog.disarm();
     this.onFinalized?.(`the worker died: ${cause}`);
     const exited = worker ? this.terminate(worker, this.shared) : Promise.resolve();
-    const err = new InferenceError('INTERNAL', message);
+    const err = new InferenceError('INTERNAL', failure.message);
     if (this.stopping) {
       this.inFlight.failAll(err);
       return;
     }
-    this.crashes++;
-    const delay = this.restartDelay();
-    this.health.markDown(cause, this.crashes, delay);
+    const delay = this.health.failed(cause);
     this.log.error(
-      { reason, cause, failures: this.crashes, restart_in_ms: delay },
+      { reason, cause, failures: this.health.failures, restart_in_ms: delay },
       'model instance failed; restarting it',
     );
-    const notRun = unavailable(
-      `model instance ${this.name} was restarted before this request could execute (${cause}); ` +
-        'the request may be retried',
-    );
-    this.inFlight.failAll(err, notRun);
+    this.inFlight.failAll(err, notExecuted(this.name, cause));
     this.opts.onRestart?.(reason);
     this.scheduleRestart(exited, delay);
   }
 
-  /** The back-off before the next start attempt, after {@link crashes} failures in a row. */
-  private restartDelay(): number {
-    return (this.opts.restartDelayMs ?? defaultRestartDelayMs)(this.crashes);
-  }
-
-  /**
-   * Ends `worker` (whose shared array is `shared`) as soon as it is outside a guarded native call:
-   * terminating one inside, e.g. during an ONNX Runtime run, can abort the process (see
-   * native-guard.ts). Resolves when it has exited, or after {@link TERMINATE_WAIT_MS} regardless
-   * (a native call that runs on keeps its thread, and its memory, until it returns).
-   */
+  /** Ends `worker` once it is outside a guarded native call (see native-guard.ts). */
   private terminate(worker: Worker, shared: Int32Array): Promise<void> {
-    return new Promise((resolve) => {
-      const giveUp = this.setTimer(resolve, TERMINATE_WAIT_MS);
-      const done = (): void => {
-        giveUp();
-        resolve();
-      };
-      const attempt = (): void => {
-        if (requestTermination(shared)) worker.terminate().then(done, done);
-        else this.setTimer(attempt, NATIVE_POLL_MS);
-      };
-      attempt();
-    });
+    return terminateOutsideNative(worker, shared, this.setTimer, NATIVE_POLL_MS, TERMINATE_WAIT_MS);
   }
 
   /** Starts a new worker once the old one has exited and the back-off delay has passed. */
@@ -418,46 +325,9 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       if (!err && this.stopping) void this.worker?.terminate();
       if (!err) return undefined;
       this.log.error({ err: err.message }, 'model instance could not restart');
-      this.crashes++;
-      const next = this.restartDelay();
-      this.health.markDown(`it could not restart: ${err.message}`, this.crashes, next);
+      const next = this.health.failed(`it could not restart: ${err.message}`);
       if (!this.stopping) this.scheduleRestart(Promise.resolve(), next);
       return unavailable(`model instance ${this.name} could not restart: ${err.message}`);
     })();
-  }
-
-  /** Runs the ops of a packet from the worker, in order. */
-  private onPacket(packet: Packet): void {
-    const r = new WireReader(packet);
-    while (!r.done) {
-      const op = r.number();
-      if (op === Op.Response) {
-        const key = r.number();
-        const final = r.boolean();
-        const outputNs = r.number();
-        const wire = r.boolean() ? readResponse(r) : undefined;
-        this.inFlight.onResponse(key, final, outputNs, wire);
-      } else if (op === Op.Executed) {
-        const execId = r.number();
-        const waitNs = r.number();
-        const inputNs = r.number();
-        const inferNs = r.number();
-        const outputNs = r.number();
-        const error = r.value() as string | null;
-        const count = r.number();
-        let responses: WireResponse[] | undefined;
-        if (count >= 0) {
-          responses = new Array<WireResponse>(count);
-          for (let i = 0; i < count; i++) responses[i] = readResponse(r);
-        }
-        this.inFlight.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
-      } else if (op === Op.Log) {
-        const log = readLog(r);
-        this.log[log.level](log.obj ?? {}, log.msg);
-      } else {
-        this.log.error({ op }, 'unknown op in a packet from the model worker');
-        return;
-      }
-    }
   }
 }

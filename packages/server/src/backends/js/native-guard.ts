@@ -16,6 +16,8 @@
  *   moves it to `TERMINATING`.
  */
 
+import type { Worker } from 'node:worker_threads';
+
 /** Index of the guard in the instance's shared Int32Array (slot 0 is the watchdog's progress). */
 export const GUARD_SLOT = 1;
 /** Length of the instance's shared Int32Array: progress, guard. */
@@ -73,4 +75,36 @@ export function requestTermination(s: Int32Array): boolean {
     if (Atomics.compareExchange(s, GUARD_SLOT, state, next) === state) return next === TERMINATING;
     // The worker entered or left a call in between: look again.
   }
+}
+
+/**
+ * Main thread side: terminates `worker` (whose shared array is `shared`) as soon as it is outside
+ * a guarded native call, looking again every `pollMs`. Resolves once it has exited, or after
+ * `giveUpMs` regardless: a native call that runs on keeps its thread, and its memory, until it
+ * returns, and the worker is terminated then.
+ *
+ * @example
+ * ```ts
+ * await terminateOutsideNative(worker, shared, (fn, ms) => clock.setTimer(fn, ms), 20, 5000);
+ * ```
+ */
+export function terminateOutsideNative(
+  worker: Pick<Worker, 'terminate'>,
+  shared: Int32Array,
+  setTimer: (fn: () => void, ms: number) => () => void,
+  pollMs: number,
+  giveUpMs: number,
+): Promise<void> {
+  return new Promise((resolve) => {
+    const giveUp = setTimer(resolve, giveUpMs);
+    const done = (): void => {
+      giveUp();
+      resolve();
+    };
+    const attempt = (): void => {
+      if (requestTermination(shared)) worker.terminate().then(done, done);
+      else setTimer(attempt, pollMs);
+    };
+    attempt();
+  });
 }
