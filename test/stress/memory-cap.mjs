@@ -6,6 +6,7 @@
 // fails with the memory error and that the model serves again, and prints the server process's
 // peak resident-memory growth (VmHWM after resetting it through /proc/<pid>/clear_refs). Linux only.
 // Usage: node test/stress/memory-cap.mjs [--cap-mb 512] [--total-mb 1536] [--steps-mb 1,16,50,100,256]
+/* global fetch */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
