@@ -25,7 +25,18 @@ export interface BackendModelContext {
   readonly repositoryPath: string;
   /** A child logger bound to the model. */
   readonly logger: Logger;
+  /**
+   * Reports that an instance's worker (or process) was replaced: the core counts it in the metrics
+   * (`tensorgate_model_instance_restarts_total`). Absent in contexts that do not count restarts.
+   */
+  readonly reportRestart?: (instance: string, reason: InstanceRestartReason) => void;
 }
+
+/**
+ * Why an instance was restarted: its execution overran the model's `execution_timeout_ms`
+ * (`timeout`), it went over its `memory_limit_mb` (`memory`), or its worker died (`crash`).
+ */
+export type InstanceRestartReason = 'timeout' | 'memory' | 'crash';
 
 /** A request as a backend sees it: validated against the config, outputs resolved. */
 export interface ExecutionRequest {
@@ -95,6 +106,18 @@ export interface ModelInstance {
    * with an InferenceError; the core then fails the requests that have no final response yet.
    */
   execute(batch: readonly ExecutionRequest[]): Promise<ExecutionTimings>;
+  /**
+   * Why the instance cannot take work now (e.g. it is restarting after a crash, and when it tries
+   * again), as an UNAVAILABLE error; undefined while it can. Schedulers route around an
+   * unavailable instance and answer at once when no instance of the model is available, rather
+   * than queueing requests behind a restart back-off. Absent: always available.
+   */
+  unavailable?(): InferenceError | undefined;
+  /**
+   * Registers `listener`, called whenever {@link unavailable} changes between undefined and an
+   * error (the scheduler of the version subscribes once). Required with {@link unavailable}.
+   */
+  onAvailabilityChange?(listener: () => void): void;
 }
 
 /** A loaded model version. */

@@ -32,3 +32,21 @@ describe('systemClock.setTimer', () => {
     assert.equal(fired, false);
   });
 });
+
+describe('systemClock.setCoarseTimer', () => {
+  test('fires once, not before its deadline, and can be cancelled', async () => {
+    // The coarse timer never keeps the process alive: this one does, while the test waits.
+    const keepAlive = setTimeout(() => {}, 1000);
+    const start = performance.now();
+    const firedAt = await new Promise<number>((resolve) =>
+      systemClock.setCoarseTimer!(() => resolve(performance.now()), 3),
+    );
+    // Node may fire a whole-millisecond timer up to 1 ms early by the monotonic clock.
+    assert.ok(firedAt - start >= 2, `fired after ${firedAt - start} ms for a 3 ms timer`);
+    let fired = false;
+    systemClock.setCoarseTimer!(() => (fired = true), 1)();
+    await new Promise((r) => setTimeout(r, 10));
+    assert.equal(fired, false);
+    clearTimeout(keepAlive);
+  });
+});

@@ -10,6 +10,25 @@ export interface Clock {
   wallMs(): number;
   /** Schedules `fn` after `ms` milliseconds; returns a cancel function. */
   setTimer(fn: () => void, ms: number): () => void;
+  /**
+   * Schedules `fn` after about `ms` milliseconds on a timer that never keeps the process alive and
+   * may fire a millisecond or two late: for watchdogs, periodic checks and restart delays, which
+   * need no sub-millisecond precision (and must not pay {@link setTimer}'s final fine-grained
+   * wait). Optional: where a clock lacks it (test clocks), use {@link coarseTimer}.
+   */
+  setCoarseTimer?(fn: () => void, ms: number): () => void;
+}
+
+/**
+ * The clock's coarse timer, or its precise one when it has none.
+ *
+ * @example
+ * ```ts
+ * const cancel = coarseTimer(clock)(() => sweep(), 250);
+ * ```
+ */
+export function coarseTimer(clock: Clock): (fn: () => void, ms: number) => () => void {
+  return clock.setCoarseTimer ? clock.setCoarseTimer.bind(clock) : clock.setTimer.bind(clock);
 }
 
 /** The real clock. */
@@ -17,6 +36,11 @@ export const systemClock: Clock = {
   nowNs: () => Number(process.hrtime.bigint()),
   wallMs: () => Date.now(),
   setTimer: preciseTimer,
+  setCoarseTimer(fn: () => void, ms: number): () => void {
+    const t = setTimeout(fn, Math.max(0, Math.ceil(ms)));
+    t.unref();
+    return () => clearTimeout(t);
+  },
 };
 
 /** The last stretch of a timer shorter than this (ms) is waited for with setImmediate checks. */

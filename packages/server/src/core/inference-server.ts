@@ -71,7 +71,10 @@ export class InferenceServer implements InferenceCore {
 
   isModelReady(name: string, version = ''): boolean {
     try {
-      return this.opts.manager.resolve(name, version).state === 'READY';
+      const v = this.opts.manager.resolve(name, version);
+      // A model whose every instance is restarting cannot serve now (requests get UNAVAILABLE), so
+      // it is not ready; its state stays READY, so server readiness does not follow it.
+      return v.state === 'READY' && v.hasServingInstance();
     } catch {
       return false;
     }

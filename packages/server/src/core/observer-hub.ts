@@ -3,7 +3,14 @@
  * The per-request events use a plain try/catch per observer (no closure per call): they run
  * several times for every request.
  */
-import type { ExecutionEvent, InferenceObserver, RequestEvent, ResponseEvent, VersionInfo } from './observer.js';
+import type {
+  ExecutionEvent,
+  InferenceObserver,
+  InstanceRestartEvent,
+  RequestEvent,
+  ResponseEvent,
+  VersionInfo,
+} from './observer.js';
 
 /** An observer that forwards to many. */
 export class ObserverHub implements InferenceObserver {
@@ -60,6 +67,10 @@ export class ObserverHub implements InferenceObserver {
 
   onVersionReady(model: string, version: string, info?: VersionInfo): void {
     for (const o of this.observers) safe(() => o.onVersionReady?.(model, version, info));
+  }
+
+  onInstanceRestart(e: InstanceRestartEvent): void {
+    for (const o of this.observers) safe(() => o.onInstanceRestart?.(e));
   }
 
   onVersionUnloaded(model: string, version: string): void {

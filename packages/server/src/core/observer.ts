@@ -4,7 +4,10 @@
  * Decoupled models (any number of responses per request, e.g. LLMs) also report each response and
  * their queued/executing counts; other models never pay for those events.
  */
+import type { InstanceRestartReason } from '../backend-api/backend.js';
 import type { Parameters } from './types.js';
+
+export type { InstanceRestartReason } from '../backend-api/backend.js';
 
 /** Why a request failed, as Triton's `nv_inference_request_failure{reason}` label says. */
 export type FailureReason = 'REJECTED' | 'CANCELED' | 'BACKEND' | 'OTHER';
@@ -67,6 +70,15 @@ export interface ResponseEvent {
   parameters: Parameters;
 }
 
+/** A model instance's worker was replaced (terminated by a limit, or died) and is being restarted. */
+export interface InstanceRestartEvent {
+  model: string;
+  version: string;
+  /** The instance name, e.g. `simple_0`. */
+  instance: string;
+  reason: InstanceRestartReason;
+}
+
 /** Receives core events. Implementations must be cheap and must not throw. */
 export interface InferenceObserver {
   onRequest?(event: RequestEvent): void;
@@ -82,6 +94,8 @@ export interface InferenceObserver {
   onResponse?(event: ResponseEvent): void;
   /** A model version became ready to serve (first load or reload). */
   onVersionReady?(model: string, version: string, info?: VersionInfo): void;
+  /** A model instance is being restarted (rare: never on the per-request path). */
+  onInstanceRestart?(event: InstanceRestartEvent): void;
   /** A model version stopped serving for good (unloaded, removed, or dropped by a new policy). */
   onVersionUnloaded?(model: string, version: string): void;
 }

@@ -69,7 +69,17 @@ export class ServingVersion {
             input: config.input,
             dynamic_batching: db,
           })
-        : new DirectScheduler(model.instances, clock, onExecution);
+        : new DirectScheduler(model.instances, clock, onExecution, name);
+  }
+
+  /**
+   * True while some instance can take work. False while every instance is restarting (e.g. in
+   * crash back-off): the model then reports not ready, though its state stays READY.
+   */
+  hasServingInstance(): boolean {
+    const instances = this.model.instances;
+    for (const i of instances) if (i.unavailable?.() === undefined) return true;
+    return instances.length === 0;
   }
 
   /** This version's statistics in Triton's shape. */

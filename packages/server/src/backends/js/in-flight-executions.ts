@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
 import { InferenceError } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
-import { NOT_EXECUTED } from './wire-codec.js';
+import { NOT_EXECUTED, Op, readLog, readResponse } from './wire-codec.js';
+import { WireReader, type Packet } from './wire-packet.js';
 import { SlotTable } from './slot-table.js';
 import type { WireResponse } from './worker-messages.js';
 
@@ -122,6 +123,41 @@ export class InFlightExecutions {
     await Promise.race([idle, sleep(timeoutMs, undefined, { ref: false })]);
   }
 
+  /** Runs the ops of a packet from the worker, in order (responses, executions' ends, log lines). */
+  onPacket(packet: Packet): void {
+    const r = new WireReader(packet);
+    while (!r.done) {
+      const op = r.number();
+      if (op === Op.Response) {
+        const key = r.number();
+        const final = r.boolean();
+        const outputNs = r.number();
+        const wire = r.boolean() ? readResponse(r) : undefined;
+        this.onResponse(key, final, outputNs, wire);
+      } else if (op === Op.Executed) {
+        const execId = r.number();
+        const waitNs = r.number();
+        const inputNs = r.number();
+        const inferNs = r.number();
+        const outputNs = r.number();
+        const error = r.value() as string | null;
+        const count = r.number();
+        let responses: WireResponse[] | undefined;
+        if (count >= 0) {
+          responses = new Array<WireResponse>(count);
+          for (let i = 0; i < count; i++) responses[i] = readResponse(r);
+        }
+        this.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
+      } else if (op === Op.Log) {
+        const log = readLog(r);
+        this.log[log.level](log.obj ?? {}, log.msg);
+      } else {
+        this.log.error({ op }, 'unknown op in a packet from the model worker');
+        return;
+      }
+    }
+  }
+
   /** A response of one request (decoupled models send them any time; `final` ends the request). */
   onResponse(key: number, final: boolean, outputNs: number, wire: WireResponse | undefined): void {
     const p = this.pending.get(key);
@@ -164,9 +200,22 @@ export class InFlightExecutions {
     this.maybeDone(exec);
   }
 
-  /** Fails every in-flight request and execution with `err`. */
-  failAll(err: InferenceError): void {
-    for (const exec of this.execs.list()) this.failExec(exec, err);
+  /** True while some execution is in flight (sent and not settled). */
+  get busy(): boolean {
+    return this.execs.size > 0;
+  }
+
+  /**
+   * Fails every in-flight request and execution with `err`; with `notStarted`, the executions
+   * the worker had not started yet fail with that one instead. The worker runs executions in
+   * order, one at a time, so the started ones are those whose `execute` returned (decoupled models
+   * still answering) and the oldest one that has not returned.
+   */
+  failAll(err: InferenceError, notStarted: InferenceError = err): void {
+    const execs = this.execs.list();
+    let running = Infinity;
+    for (const exec of execs) if (!exec.returned && exec.id < running) running = exec.id;
+    for (const exec of execs) this.failExec(exec, exec.returned || exec.id <= running ? err : notStarted);
   }
 
   private toBackendResponse(req: ExecutionRequest, wire: WireResponse): BackendResponse {

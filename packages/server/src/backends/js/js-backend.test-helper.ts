@@ -31,6 +31,8 @@ export interface ConfigSpec {
   decoupled?: boolean;
   instanceGroups?: readonly Partial<InstanceGroupConfig>[];
   defaultModelFilename?: string;
+  /** Config `parameters`, as string values. */
+  parameters?: Readonly<Record<string, string>>;
 }
 
 /** A normalized ModelConfig built by hand (what the config normalizer would produce). */
@@ -60,7 +62,7 @@ export function makeConfig(s: ConfigSpec): ModelConfig {
     })),
     instance_group: groups.map((g, i) => ({ name: `${s.name}_${i}`, kind: 'KIND_CPU', count: 1, gpus: [], ...g })),
     default_model_filename: s.defaultModelFilename ?? '',
-    parameters: {},
+    parameters: Object.fromEntries(Object.entries(s.parameters ?? {}).map(([k, v]) => [k, { string_value: v }])),
     model_transaction_policy: { decoupled: s.decoupled ?? false },
     model_warmup: [],
   };

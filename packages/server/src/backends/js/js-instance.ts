@@ -8,14 +8,33 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PacketOutbox } from './message-batcher.js';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
+import type {
+  ExecutionRequest,
+  ExecutionTimings,
+  InstanceRestartReason,
+  ModelInstance,
+} from '../../backend-api/backend.js';
+import { coarseTimer, systemClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
-import { startWorker } from './worker-entry.js';
-import { Op, readLog, readResponse, writeRequest } from './wire-codec.js';
+import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-worker.js';
+import { Op, writeRequest } from './wire-codec.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
-import { WireReader, type Packet } from './wire-packet.js';
-import type { WireResponse, WorkerInit, WorkerToMain } from './worker-messages.js';
+import { ExecutionWatchdog } from './execution-watchdog.js';
+import { InstanceHealth } from './instance-health.js';
+import {
+  exitFailure,
+  memoryFailure,
+  notExecuted,
+  timeoutFailure,
+  type FailedInstance,
+  type InstanceFailure,
+} from './instance-failures.js';
+import { SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
+import type { InstanceLimits } from './instance-limits.js';
+import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
+import { workerMemoryProbe } from './worker-memory-probe.js';
+import type { WorkerInit } from './worker-messages.js';
 
 /** Options of one instance. */
 export interface JsInstanceOptions {
@@ -27,16 +46,33 @@ export interface JsInstanceOptions {
   readonly restartDelayMs?: (n: number) => number;
   /** How long unload waits for in-flight executions, then for finalize(). */
   readonly drainTimeoutMs?: number;
+  /** The config's `execution_timeout_ms` and `memory_limit_mb` (absent: neither applies). */
+  readonly limits?: InstanceLimits;
+  /** Clock of the watchdog and the restart delays (default: the system clock). */
+  readonly clock?: Clock;
+  /** Where a memory-capped instance is sampled (default: the process's watch). */
+  readonly memoryWatch?: MemoryWatch;
+  /** Called each time the worker is replaced, with why (the model's restart metric). */
+  readonly onRestart?: (reason: InstanceRestartReason) => void;
 }
 
-/** Immediate first restart, then 100 ms doubling up to 30 s while crashes keep repeating. */
-export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.min(30_000, 100 * 2 ** (n - 2)));
+/** How long a restart waits for a terminated worker to end (and free its memory) before going on. */
+const TERMINATE_WAIT_MS = 5_000;
+/** How often a termination looks again whether the worker has left its native call. */
+const NATIVE_POLL_MS = 20;
+
+export { defaultRestartDelayMs } from './instance-health.js';
 
 /**
  * A {@link ModelInstance} backed by one worker thread. `execute` resolves once the model's
  * `execute` returned and every request of the batch has had its final response.
+ *
+ * Its worker is replaced when it dies (`crash`), when its work makes no progress for
+ * `execution_timeout_ms` (`timeout`) and when it goes over `memory_limit_mb` (`memory`): the
+ * requests in flight fail at once, the instance reports itself unavailable (schedulers route
+ * around it), and a new worker starts after the restart back-off.
  */
-export class JsInstance implements ModelInstance {
+export class JsInstance implements ModelInstance, MemoryWatched {
   readonly name: string;
   /**
    * The worker queues executions ahead (it still runs them one at a time, in order), so it never
@@ -48,6 +84,8 @@ export class JsInstance implements ModelInstance {
    * the price is that a crash fails up to this many executions waiting inside the worker.
    */
   readonly concurrency = 64;
+  /** The cap on heap + ArrayBuffers, bytes (0: none). */
+  readonly memoryLimitBytes: number;
   private outbox: PacketOutbox | undefined;
   private worker: Worker | undefined;
   /** The current (re)start attempt: undefined once ready, or why the instance cannot serve. */
@@ -56,23 +94,64 @@ export class JsInstance implements ModelInstance {
   private serving = false;
   private readonly inFlight: InFlightExecutions;
   private generation = 0;
-  private crashes = 0;
   private stopping = false;
   private onFinalized: ((error: string | undefined) => void) | undefined;
   private readonly log: Logger;
   /** {@link cancel}, bound once (not a closure per execution). */
   private readonly cancelKey = (key: number): void => this.cancel(key);
+  private readonly limits: InstanceLimits;
+  private readonly setTimer: (fn: () => void, ms: number) => () => void;
+  private readonly health: InstanceHealth;
+  private readonly watchdog: ExecutionWatchdog;
+  /** The memory watch, for memory-capped instances only. */
+  private readonly memoryWatch: MemoryWatch | undefined;
+  private unwatchMemory: (() => void) | undefined;
+  private measuring = false;
+  /** What the current worker says (see instance-worker.ts). */
+  private readonly events: InstanceWorkerEvents = {
+    packet: (packet) => this.inFlight.onPacket(packet),
+    ready: () => {
+      this.serving = true;
+      this.health.markUp();
+    },
+    finalized: (error) => this.onFinalized?.(error),
+    exited: (detail, outOfMemory) => this.down(exitFailure(this.who, detail, outOfMemory, this.limits.memoryLimitMb)),
+  };
+  /** Model and instance names, for failure messages. */
+  private readonly who: FailedInstance;
+  /**
+   * Shared with the current worker (a new one per worker): slot 0 is the watchdog's progress
+   * signal (the worker adds one for every execution that returned and every response it sends,
+   * seen here without waiting for its packets), slot 1 the native-call guard.
+   */
+  private shared: Int32Array = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
+    this.who = { model: opts.init.args.model_name, instance: opts.name };
     this.log = opts.logger.child({ instance: opts.name });
-    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => {
-      this.crashes = 0;
-    });
+    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded());
+    const clock = opts.clock ?? systemClock;
+    this.setTimer = coarseTimer(clock);
+    this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
+    this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
+    this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
+    this.health = new InstanceHealth(opts.name, clock, opts.restartDelayMs);
+    this.watchdog = new ExecutionWatchdog(
+      this.limits.executionTimeoutMs,
+      clock,
+      () => this.inFlight.busy,
+      () => Atomics.load(this.shared, 0),
+      () => this.onTimeout(),
+    );
   }
 
   /** Starts the worker; rejects with the load error (missing export, initialize failure...). */
   async start(): Promise<void> {
+    if (this.memoryWatch) {
+      workerMemoryProbe.start(this.opts.logger);
+      this.unwatchMemory = this.memoryWatch.add(this);
+    }
     this.ready = this.spawn();
     const err = await this.ready;
     if (err) throw err;
@@ -87,6 +166,8 @@ export class JsInstance implements ModelInstance {
     if (this.stopping || !worker) throw unavailable(`model instance ${this.name} is not available`);
     const t0 = performance.now();
     const { exec, done } = this.inFlight.open(batch, this.cancelKey);
+    this.watchdog.arm();
+    this.memoryWatch?.arm();
     // Inputs are copied into the packet now (small ones share a chunk, large ones get an exactly
     // sized buffer of their own, or move with an owned received buffer): transferring moves no
     // bytes, whereas cloning a view would copy the whole (possibly pooled) buffer behind it.
@@ -103,11 +184,41 @@ export class JsInstance implements ModelInstance {
     return done;
   }
 
+  unavailable(): InferenceError | undefined {
+    if (this.stopping) return unavailable(`model instance ${this.name} is stopping`);
+    return this.health.error();
+  }
+
+  onAvailabilityChange(listener: () => void): void {
+    this.health.onChange(listener);
+  }
+
+  /** Whether executions are in flight (the memory watch samples only then). */
+  busy(): boolean {
+    return this.inFlight.busy;
+  }
+
+  /** Measures the worker's heap + ArrayBuffers and restarts it when over `memory_limit_mb`. */
+  check(): void {
+    const worker = this.worker;
+    if (!worker || !this.serving || this.measuring || this.memoryLimitBytes === 0) return;
+    this.measuring = true;
+    const gen = this.generation;
+    void workerMemoryProbe.measure(worker.threadId).then((bytes) => {
+      this.measuring = false;
+      if (bytes === undefined || gen !== this.generation || bytes <= this.memoryLimitBytes) return;
+      this.kill(memoryFailure(this.who, this.limits.memoryLimitMb, bytes));
+    });
+  }
+
   /** Runs the model's finalize() and stops the worker; in-flight requests get a bounded drain. */
   async stop(): Promise<void> {
     this.stopping = true;
     const timeout = this.opts.drainTimeoutMs ?? 10_000;
     await this.inFlight.whenIdle(timeout);
+    this.unwatchMemory?.();
+    this.unwatchMemory = undefined;
+    this.watchdog.disarm();
     const worker = this.worker;
     if (worker) {
       const finalized = new Promise<string | undefined>((res) => (this.onFinalized = res));
@@ -117,9 +228,10 @@ export class JsInstance implements ModelInstance {
       this.generation++;
       this.worker = undefined;
       this.serving = false;
-      await worker.terminate();
+      await this.terminate(worker, this.shared);
     }
     this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
+    this.health.clearListeners();
   }
 
   private post(msg: { readonly type: 'finalize' }): void {
@@ -137,121 +249,85 @@ export class JsInstance implements ModelInstance {
   }
 
   /** Starts a worker and waits for it to load; resolves with the load error, if any. */
-  private spawn(): Promise<InferenceError | undefined> {
+  private async spawn(): Promise<InferenceError | undefined> {
     const gen = ++this.generation;
-    const worker = startWorker({ workerData: this.opts.init, name: this.name });
+    const current = (): boolean => gen === this.generation;
+    const w = launchInstanceWorker(this.opts.init, this.name, this.limits.memoryLimitMb, this.events, current);
+    const worker = w.worker;
     this.worker = worker;
+    this.shared = w.shared;
     this.serving = false;
     this.outbox = new PacketOutbox(
       (packet) => worker.postMessage(packet, packet.transfer),
       (err) => this.inFlight.failAll(InferenceError.from(err)),
     );
-    const file = this.opts.init.modelFile;
-    return new Promise((resolve) => {
-      let phase: 'loading' | 'running' | 'failed' = 'loading';
-      let lastError: Error | undefined;
-      worker.on('message', (msg: WorkerToMain) => {
-        if (gen !== this.generation) return;
-        switch (msg.type) {
-          case 'packet':
-            this.onPacket(msg);
-            return;
-          case 'ready':
-            phase = 'running';
-            this.serving = true;
-            resolve(undefined);
-            return;
-          case 'init-error':
-            phase = 'failed';
-            this.worker = undefined;
-            resolve(
-              new InferenceError(msg.code, `failed to load model '${this.opts.init.args.model_name}': ${msg.message}`),
-            );
-            void worker.terminate();
-            return;
-          case 'finalized':
-            this.onFinalized?.(msg.error);
-            return;
-        }
-      });
-      worker.on('error', (err) => (lastError = err));
-      worker.on('exit', (code) => {
-        if (gen !== this.generation || phase === 'failed') return;
-        const reason = lastError ? `${lastError.name}: ${lastError.message}` : `its worker exited with code ${code}`;
-        if (phase === 'loading') {
-          this.worker = undefined;
-          resolve(
-            new InferenceError(
-              'INTERNAL',
-              `failed to load model '${this.opts.init.args.model_name}': ${file}: ${reason}`,
-            ),
-          );
-          return;
-        }
-        this.onCrash(reason);
-      });
-    });
+    const err = await w.loaded;
+    if (err && current()) this.worker = undefined;
+    return err;
   }
 
-  private onCrash(reason: string): void {
+  /** The watchdog saw no progress for `execution_timeout_ms`. */
+  private onTimeout(): void {
+    this.kill(timeoutFailure(this.who, this.limits.executionTimeoutMs, this.opts.init.decoupled));
+  }
+
+  /** Terminates the running worker (a limit was hit); worker.terminate() stops even a busy loop. */
+  private kill(failure: InstanceFailure): void {
+    const worker = this.worker;
+    if (!worker || !this.serving) return;
+    this.generation++; // the old worker's messages and exit are ignored from now on
+    this.down(failure, worker);
+  }
+
+  /**
+   * The worker is gone (or, with `worker`, being terminated): fails what was in flight, marks the
+   * instance unavailable and restarts it after the back-off. The execution that was running gets
+   * the failure's message (INTERNAL); those still waiting in the worker did not run and get
+   * UNAVAILABLE, which clients may retry.
+   */
+  private down(failure: InstanceFailure, worker?: Worker): void {
+    const { reason, cause } = failure;
     this.worker = undefined;
     this.serving = false;
-    this.onFinalized?.(`the worker died: ${reason}`);
-    if (this.stopping) return;
-    const err = new InferenceError('INTERNAL', `model instance ${this.name} crashed: ${reason}; it is being restarted`);
-    this.log.error({ reason }, 'model instance crashed; restarting it');
-    this.inFlight.failAll(err);
-    this.crashes++;
-    this.scheduleRestart();
+    this.watchdog.disarm();
+    this.onFinalized?.(`the worker died: ${cause}`);
+    const exited = worker ? this.terminate(worker, this.shared) : Promise.resolve();
+    const err = new InferenceError('INTERNAL', failure.message);
+    if (this.stopping) {
+      this.inFlight.failAll(err);
+      return;
+    }
+    const delay = this.health.failed(cause);
+    this.log.error(
+      { reason, cause, failures: this.health.failures, restart_in_ms: delay },
+      'model instance failed; restarting it',
+    );
+    this.inFlight.failAll(err, notExecuted(this.name, cause));
+    this.opts.onRestart?.(reason);
+    this.scheduleRestart(exited, delay);
   }
 
-  private scheduleRestart(): void {
-    const delay = (this.opts.restartDelayMs ?? defaultRestartDelayMs)(this.crashes);
+  /** Ends `worker` once it is outside a guarded native call (see native-guard.ts). */
+  private terminate(worker: Worker, shared: Int32Array): Promise<void> {
+    return terminateOutsideNative(worker, shared, this.setTimer, NATIVE_POLL_MS, TERMINATE_WAIT_MS);
+  }
+
+  /** Starts a new worker once the old one has exited and the back-off delay has passed. */
+  private scheduleRestart(exited: Promise<void>, delay: number): void {
+    const waited = delay > 0 ? new Promise<void>((res) => this.setTimer(res, delay)) : undefined;
     this.ready = (async (): Promise<InferenceError | undefined> => {
-      if (delay > 0) await sleep(delay, undefined, { ref: false });
+      // The old worker's memory is freed before a new one starts.
+      await exited;
+      await waited;
+      this.health.retryIn(0);
       if (this.stopping) return unavailable(`model instance ${this.name} is stopping`);
       const err = await this.spawn();
       if (!err && this.stopping) void this.worker?.terminate();
       if (!err) return undefined;
       this.log.error({ err: err.message }, 'model instance could not restart');
-      this.crashes++;
-      if (!this.stopping) this.scheduleRestart();
-      return unavailable(`model instance ${this.name} is restarting after a crash: ${err.message}`);
+      const next = this.health.failed(`it could not restart: ${err.message}`);
+      if (!this.stopping) this.scheduleRestart(Promise.resolve(), next);
+      return unavailable(`model instance ${this.name} could not restart: ${err.message}`);
     })();
-  }
-
-  /** Runs the ops of a packet from the worker, in order. */
-  private onPacket(packet: Packet): void {
-    const r = new WireReader(packet);
-    while (!r.done) {
-      const op = r.number();
-      if (op === Op.Response) {
-        const key = r.number();
-        const final = r.boolean();
-        const outputNs = r.number();
-        const wire = r.boolean() ? readResponse(r) : undefined;
-        this.inFlight.onResponse(key, final, outputNs, wire);
-      } else if (op === Op.Executed) {
-        const execId = r.number();
-        const waitNs = r.number();
-        const inputNs = r.number();
-        const inferNs = r.number();
-        const outputNs = r.number();
-        const error = r.value() as string | null;
-        const count = r.number();
-        let responses: WireResponse[] | undefined;
-        if (count >= 0) {
-          responses = new Array<WireResponse>(count);
-          for (let i = 0; i < count; i++) responses[i] = readResponse(r);
-        }
-        this.inFlight.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
-      } else if (op === Op.Log) {
-        const log = readLog(r);
-        this.log[log.level](log.obj ?? {}, log.msg);
-      } else {
-        this.log.error({ op }, 'unknown op in a packet from the model worker');
-        return;
-      }
-    }
   }
 }

@@ -4,8 +4,11 @@
  * worker machinery.
  */
 import type { BackendModel, BackendModelContext } from '../../backend-api/backend.js';
+import type { Clock } from '../../core/clock.js';
 import { InferenceError } from '../../core/errors.js';
+import { readInstanceLimits } from './instance-limits.js';
 import { JsInstance, type JsInstanceOptions } from './js-instance.js';
+import type { MemoryWatch } from './memory-watch.js';
 import { OutputValidator } from './output-validation.js';
 import type { WorkerInit } from './worker-messages.js';
 
@@ -15,6 +18,10 @@ export interface JsWorkerOptions {
   readonly restartDelayMs?: (n: number) => number;
   /** How long unload waits for in-flight requests, then for the model's finalize(). */
   readonly drainTimeoutMs?: number;
+  /** Clock of the execution watchdog and the restart delays (tests inject a manual one). */
+  readonly clock?: Clock;
+  /** Where memory-capped instances are sampled (default: the process-wide watch). */
+  readonly memoryWatch?: MemoryWatch;
 }
 
 /** One instance to start: its name and where it runs. */
@@ -25,7 +32,8 @@ export interface JsInstancePlacement {
 }
 
 /**
- * Starts one worker per placement, each loading `modelFile`; if any fails to start, stops them all
+ * Starts one worker per placement, each loading `modelFile`, with the limits of the config's
+ * `execution_timeout_ms` and `memory_limit_mb` parameters; if any fails to start, stops them all
  * and rejects with its error. The model's unload stops every worker.
  *
  * @example
@@ -39,6 +47,7 @@ export async function startJsInstances(
   placements: readonly JsInstancePlacement[],
   options: JsWorkerOptions,
 ): Promise<BackendModel> {
+  const limits = readInstanceLimits(ctx.config);
   const validator = new OutputValidator(ctx.config);
   const decoupled = ctx.config.model_transaction_policy?.decoupled === true;
   const instances = placements.map((p) => {
@@ -61,6 +70,10 @@ export async function startJsInstances(
       init,
       validator,
       logger: ctx.logger,
+      limits,
+      ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.memoryWatch ? { memoryWatch: options.memoryWatch } : {}),
+      ...(ctx.reportRestart ? { onRestart: (reason) => ctx.reportRestart!(p.name, reason) } : {}),
       ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
       ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
     };

@@ -11,6 +11,7 @@ import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
+import { SHARED_SLOTS, setNativeGuard } from './native-guard.js';
 import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
@@ -29,6 +30,9 @@ const config = init.args.model_config;
 const instanceName = init.args.model_instance_name;
 
 const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
+/** Slot 0: the execution watchdog's progress count (see WorkerInit.shared); a plain add, one writer. */
+const progress = init.shared ?? new Int32Array(SHARED_SLOTS);
+setNativeGuard(init.shared);
 
 /** Posts a lifecycle message; it keeps its order behind the queued packet and leaves at once. */
 function post(msg: Exclude<WorkerToMain, Packet>): void {
@@ -52,6 +56,7 @@ function log(level: WorkerLogLevel, msg: string, obj?: Record<string, unknown>):
 
 /** Queues a decoupled response (or bare final flag) for the main thread. */
 function postResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void {
+  progress[0] = (progress[0]! + 1) | 0;
   const p = outbox.open();
   p.value(Op.Response);
   p.value(key);
@@ -235,6 +240,7 @@ function postExecuted(
   error: string | undefined,
   responses: readonly EncodedResponse[] | undefined,
 ): void {
+  progress[0] = (progress[0]! + 1) | 0;
   const p = outbox.open();
   p.value(Op.Executed);
   p.value(execId);

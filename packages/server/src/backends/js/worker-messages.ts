@@ -46,6 +46,12 @@ export interface WorkerInit {
   readonly decoupled: boolean;
   /** `initialize` arguments, less the logger the worker builds itself. */
   readonly args: Omit<JsModelInitArgs, 'logger'>;
+  /**
+   * Shared with the instance on the main thread (over a SharedArrayBuffer, one per worker): slot 0
+   * counts every execution that returned and every response sent (the execution watchdog's
+   * progress), slot 1 is the native-call guard (native-guard.ts).
+   */
+  readonly shared?: Int32Array;
 }
 
 /** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */

@@ -31,6 +31,16 @@ function checkConfig(ctx: BackendModelContext): void {
     if (g.kind === 'KIND_GPU')
       fail("use the parameter 'gpu_layers' for GPU offload, not an instance group of KIND_GPU");
   }
+  // The worker-thread backends' limits: llama.cpp runs natively in this process, where neither a
+  // worker termination nor a V8 heap cap can reach it, so they would be silently ignored here.
+  for (const key of ['execution_timeout_ms', 'memory_limit_mb']) {
+    if (c.parameters[key] !== undefined) {
+      fail(
+        `the parameter '${key}' is not supported by the llm backend (it applies to the js and onnxruntime ` +
+          "backends, whose instances run in worker threads); bound requests with 'max_tokens' and 'max_queue_size'",
+      );
+    }
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ import type {
   JsModelResponse,
   JsOutputTensor,
 } from '../js/model-api.js';
+import { guardedNativeCall } from '../js/native-guard.js';
 import { groupRequests, mergeInputs, splitOutput, type FeedTensor, type MergeableRequest } from './batch-merge.js';
 import { CUDA_INSTALL_HINT } from './execution-providers.js';
 import { checkExternalData } from './external-data.js';
@@ -142,8 +143,9 @@ export default class OnnxRuntimeModel implements JsModel {
   }
 
   async finalize(): Promise<void> {
-    await this.session?.release();
+    const session = this.session;
     this.session = undefined;
+    if (session) await guardedNativeCall(() => session.release());
   }
 
   /** Runs requests that can share a run; on failure of a merged run, retries each alone. */
@@ -163,7 +165,9 @@ export default class OnnxRuntimeModel implements JsModel {
         const shape = this.scalarInputs.has(t.name) ? [] : t.shape;
         feeds[t.name] = new ort.Tensor(ortTypeOf(t.datatype)!, t.data as never, shape);
       }
-      results = await this.session!.run(feeds, [...fetches]);
+      // Guarded: a worker terminated inside run() (a watchdog or memory kill) would abort the process.
+      const session = this.session!;
+      results = await guardedNativeCall(() => session.run(feeds, [...fetches]));
     } catch (err) {
       if (indices.length > 1) {
         // One request may hold what the model rejects: run each alone so only that one fails.

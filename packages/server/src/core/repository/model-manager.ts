@@ -201,6 +201,8 @@ export class ModelManager implements PollTarget {
             versionPath: `${modelPath}/${v}`,
             repositoryPath: repository.root,
             logger: this.opts.logger.child({ model: name, version: v }),
+            reportRestart: (instance, reason) =>
+              this.opts.observer.onInstanceRestart?.({ model: name, version: String(v), instance, reason }),
           });
           fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
           await warmUp(model, config, warmupSamples);

@@ -1,12 +1,14 @@
 /**
  * Triton's default scheduler: no batching across requests. Requests wait in one FIFO queue shared by
  * all instances of the version; each free instance takes the next request. A request cancelled
- * while queued leaves the queue at once and never executes.
+ * while queued leaves the queue at once and never executes. An instance that reports itself
+ * unavailable (restarting) takes nothing; while no instance is available, requests are refused at
+ * once with UNAVAILABLE instead of waiting out a restart back-off.
  */
 import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
-import { refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
+import { noInstanceError, refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** Called after every execution, for statistics. */
 export type ExecutionListener = (batchSize: number, timings: ExecutionTimings) => void;
@@ -16,6 +18,8 @@ interface Slot {
   readonly instance: ModelInstance;
   readonly capacity: number;
   outstanding: number;
+  /** False while the instance reports itself unavailable: it then takes no work. */
+  up: boolean;
 }
 
 /** A queued job; it is its own abort listener (no closures per queued request). */
@@ -47,23 +51,36 @@ export class DirectScheduler implements Scheduler {
   private queue: Entry[] = [];
   private head = 0;
   private readonly slots: Slot[];
-  /** Batches the instances can still take in all. */
+  /** Batches the available instances can still take in all. */
   private free: number;
+  /** Instances available now. */
+  private upCount: number;
   /** Where the next search for the least-busy instance starts (spreads ties round-robin). */
   private cursor = 0;
   private closedWith: InferenceError | undefined;
 
+  /** @param name the model's name, for the error when no instance is available */
   constructor(
     instances: readonly ModelInstance[],
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
+    private readonly name = '',
   ) {
     this.slots = instances.map((instance) => ({
       instance,
       capacity: Math.max(1, instance.concurrency ?? 1),
       outstanding: 0,
+      up: instance.unavailable?.() === undefined,
     }));
-    this.free = this.slots.reduce((n, slot) => n + slot.capacity, 0);
+    this.free = 0;
+    this.upCount = 0;
+    for (const slot of this.slots) {
+      if (slot.up) {
+        this.free += slot.capacity;
+        this.upCount++;
+      }
+      slot.instance.onAvailabilityChange?.(() => this.availabilityChanged(slot));
+    }
   }
 
   get queued(): number {
@@ -74,6 +91,10 @@ export class DirectScheduler implements Scheduler {
 
   enqueue(job: SchedulerJob): void {
     if (refuseEarly(job, this.closedWith)) return;
+    if (this.upCount === 0 && this.slots.length > 0) {
+      job.onDropped(noInstanceError(this.name, this.slots));
+      return;
+    }
     if (this.head === this.queue.length && this.free > 0) {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
       this.run(this.leastBusy(), job);
@@ -87,6 +108,11 @@ export class DirectScheduler implements Scheduler {
 
   close(error: InferenceError): void {
     this.closedWith = error;
+    this.dropQueued(error);
+  }
+
+  /** Drops every queued job with `error`. */
+  private dropQueued(error: InferenceError): void {
     for (let i = this.head; i < this.queue.length; i++) {
       const e = this.queue[i]!;
       if (!e.done) {
@@ -97,6 +123,23 @@ export class DirectScheduler implements Scheduler {
     }
     this.queue = [];
     this.head = 0;
+  }
+
+  /** An instance became available or unavailable. */
+  private availabilityChanged(slot: Slot): void {
+    const up = slot.instance.unavailable?.() === undefined;
+    if (up === slot.up) return;
+    slot.up = up;
+    if (up) {
+      this.upCount++;
+      this.free += slot.capacity - slot.outstanding;
+      this.pump();
+      return;
+    }
+    this.upCount--;
+    this.free -= slot.capacity - slot.outstanding;
+    // Nothing can take the queued jobs until some instance is back: answer them now.
+    if (this.upCount === 0 && !this.closedWith) this.dropQueued(noInstanceError(this.name, this.slots));
   }
 
   private next(): Entry | undefined {
@@ -129,7 +172,7 @@ export class DirectScheduler implements Scheduler {
     let best: Slot | undefined;
     for (let k = 0; k < slots.length; k++) {
       const slot = slots[(this.cursor + k) % slots.length]!;
-      if (slot.outstanding < slot.capacity && (!best || slot.outstanding < best.outstanding)) {
+      if (slot.up && slot.outstanding < slot.capacity && (!best || slot.outstanding < best.outstanding)) {
         best = slot;
         if (slot.outstanding === 0) break;
       }
@@ -163,9 +206,10 @@ export class DirectScheduler implements Scheduler {
     );
   }
 
-  /** An instance slot is free again: it takes the next queued job. */
+  /** An instance slot is free again: it takes the next queued job (when available). */
   private release(slot: Slot): void {
     slot.outstanding--;
+    if (!slot.up) return;
     this.free++;
     this.pump();
   }

@@ -11,6 +11,8 @@
  *   request whose queue timeout expires is rejected (UNAVAILABLE "Request timeout expired") or,
  *   under DELAY, moved behind the others of its level.
  * - A cancelled request leaves the queue at once and never executes; `close` drops every queued one.
+ * - An instance that reports itself unavailable (restarting) is given no batch; while no instance
+ *   is available, requests are refused at once with UNAVAILABLE instead of waiting out a restart.
  * - Timing (batch delay, queue timeouts) runs on the injected clock with one timer at a time.
  */
 import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
@@ -23,7 +25,7 @@ import type { ExecutionListener } from './direct-scheduler.js';
 import { OrderedDelivery, type ExecutionOutcome, type OutcomeSink } from './ordered-delivery.js';
 import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
 import { QueuePolicies } from './queue-policy.js';
-import { refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
+import { noInstanceError, refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** What the batcher reads from the model config. */
 export type BatcherConfig = Pick<ModelConfig, 'name' | 'max_batch_size' | 'input'> & {
@@ -46,8 +48,14 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   private readonly signatureOf: SignatureOf | undefined;
   private readonly ordering: OrderedDelivery | undefined;
   private readonly queue: PriorityQueue;
-  /** Idle instances, longest idle first (spreads work round-robin). */
+  /** Idle, available instances, longest idle first (spreads work round-robin). */
   private readonly idle: ModelInstance[];
+  /** Every instance, for availability. */
+  private readonly slots: ReadonlyArray<{ readonly instance: ModelInstance }>;
+  /** Instances that reported themselves unavailable. */
+  private readonly down = new Set<ModelInstance>();
+  /** Instances executing a batch now. */
+  private readonly executing = new Set<ModelInstance>();
   /** Reused buffer for the head of the queue. */
   private readonly head: QueueEntry[] = [];
   /** Earliest queue-timeout deadline of a queued entry (may be stale-early; Infinity = none). */
@@ -71,7 +79,13 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     this.signatureOf = batchSignature(config);
     this.ordering = db.preserve_ordering ? new OrderedDelivery() : undefined;
     this.queue = new PriorityQueue(this.policies.levelCount);
-    this.idle = [...instances];
+    this.slots = instances.map((instance) => ({ instance }));
+    this.idle = [];
+    for (const instance of instances) {
+      if (instance.unavailable?.() === undefined) this.idle.push(instance);
+      else this.down.add(instance);
+      instance.onAvailabilityChange?.(() => this.availabilityChanged(instance));
+    }
   }
 
   get queued(): number {
@@ -80,6 +94,10 @@ export class DynamicBatcher implements Scheduler, AbortSink {
 
   enqueue(job: SchedulerJob): void {
     if (refuseEarly(job, this.closedWith)) return;
+    if (this.slots.length > 0 && this.down.size === this.slots.length) {
+      job.onDropped(noInstanceError(this.name, this.slots));
+      return;
+    }
     const policies = this.policies;
     const level = policies.levelOf(job.priority);
     const max = policies.policy(level).maxQueueSize;
@@ -112,9 +130,32 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     this.closedWith = error;
     this.stopTimer();
     this.nextDeadlineNs = Infinity;
+    this.dropQueued(error);
+  }
+
+  private dropQueued(error: InferenceError): void {
     for (const entry of this.queue.drain()) {
       entry.unlisten();
       entry.job.onDropped(error);
+    }
+  }
+
+  /** An instance became available (it takes batches again) or unavailable (it takes none). */
+  private availabilityChanged(instance: ModelInstance): void {
+    const up = instance.unavailable?.() === undefined;
+    if (up === !this.down.has(instance)) return;
+    if (up) {
+      this.down.delete(instance);
+      if (!this.executing.has(instance)) this.idle.push(instance);
+      this.pump();
+      return;
+    }
+    this.down.add(instance);
+    const at = this.idle.indexOf(instance);
+    if (at >= 0) this.idle.splice(at, 1);
+    // Nothing can take the queued requests until some instance is back: answer them now.
+    if (this.down.size === this.slots.length && !this.closedWith) {
+      this.dropQueued(noInstanceError(this.name, this.slots));
     }
   }
 
@@ -165,6 +206,7 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   /** Sends the first `count` queued requests to the longest-idle instance. */
   private dispatch(count: number, now: number): void {
     const instance = this.idle.shift()!;
+    this.executing.add(instance);
     const ordering = this.ordering;
     const sinks: OutcomeSink[] = [];
     const requests: ExecutionRequest[] = [];
@@ -189,7 +231,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
         if ('timings' in outcome) this.onExecution(total, outcome.timings);
         for (const sink of sinks) sink.onExecuted(outcome);
       } finally {
-        this.idle.push(instance);
+        this.executing.delete(instance);
+        if (!this.down.has(instance)) this.idle.push(instance);
         this.pump();
       }
     };

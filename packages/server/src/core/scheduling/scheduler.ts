@@ -3,7 +3,7 @@
  * decides when and on which instance they execute. The default scheduler runs one request per
  * execution on the first free instance; the dynamic batcher (config `dynamic_batching`) plugs in here.
  */
-import type { ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
+import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import { InferenceError } from '../errors.js';
 
 /** One request waiting for (or in) execution, with the callbacks the core uses for bookkeeping. */
@@ -60,4 +60,32 @@ export function refuseEarly(job: SchedulerJob, closedWith: InferenceError | unde
     return true;
   }
   return false;
+}
+
+/** How many instances' reasons {@link noInstanceError} quotes. */
+const REASONS_QUOTED = 3;
+
+/**
+ * UNAVAILABLE for a request that no instance of the model can take now, with each instance's own
+ * reason (e.g. restarting after a crash, and when it tries again).
+ *
+ * @example
+ * ```ts
+ * job.onDropped(noInstanceError('crashy', slots)); // slots: { instance }[]
+ * ```
+ */
+export function noInstanceError(
+  model: string,
+  slots: ReadonlyArray<{ readonly instance: ModelInstance }>,
+): InferenceError {
+  const reasons: string[] = [];
+  for (const { instance } of slots) {
+    const why = instance.unavailable?.();
+    if (why && reasons.length < REASONS_QUOTED) reasons.push(why.message);
+  }
+  const more = slots.length > reasons.length ? `; ${slots.length - reasons.length} more instance(s) unavailable` : '';
+  return new InferenceError(
+    'UNAVAILABLE',
+    `model '${model}' has no instance that can serve the request now: ${reasons.join('; ')}${more}`,
+  );
 }

@@ -11,7 +11,7 @@
  * LLM families (`tensorgate_llm_*`) mirror vLLM's `vllm:*` metrics (time to first token,
  * inter-token latency, token counters, running/waiting requests) for models of the LLM contract.
  */
-import type { FailureReason } from '../../core/observer.js';
+import type { FailureReason, InstanceRestartReason } from '../../core/observer.js';
 
 /** The kind of a Prometheus metric family. */
 export type MetricKind = 'counter' | 'gauge' | 'histogram';
@@ -35,6 +35,15 @@ export const FAILURE_LABELS = ['model', 'version', 'reason'] as const;
  * failure series per reason as soon as a model is first seen, so `rate()` works from the start.
  */
 export const FAILURE_REASONS: readonly FailureReason[] = ['REJECTED', 'CANCELED', 'BACKEND', 'OTHER'];
+
+/** Labels of the instance restart counter: the model labels plus why the instance restarted. */
+export const RESTART_LABELS = ['model', 'version', 'reason'] as const;
+
+/**
+ * Every restart reason: `timeout` (`execution_timeout_ms` exceeded), `memory` (`memory_limit_mb`
+ * exceeded, or the heap ran out), `crash` (the worker died). Each has a series from the version's load.
+ */
+export const RESTART_REASONS: readonly InstanceRestartReason[] = ['timeout', 'memory', 'crash'];
 
 /**
  * Histogram buckets, in seconds, shared by all latency histograms: from 0.5 ms (a tiny model on a
@@ -131,6 +140,12 @@ export const METRICS = {
     help: 'Requests of the model currently queued or executing',
     kind: 'gauge',
     labels: MODEL_LABELS,
+  },
+  instanceRestarts: {
+    name: 'tensorgate_model_instance_restarts_total',
+    help: 'Count of model instance restarts, by reason: timeout (execution_timeout_ms exceeded), memory (memory_limit_mb exceeded), crash (the worker died)',
+    kind: 'counter',
+    labels: RESTART_LABELS,
   },
   requestDurationSeconds: {
     name: 'tensorgate_inference_request_duration_seconds',

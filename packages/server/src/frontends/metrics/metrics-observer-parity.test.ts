@@ -7,10 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FailureReason, InferenceObserver, RequestEvent } from '../../core/observer.js';
+import type { FailureReason, InferenceObserver, InstanceRestartEvent, RequestEvent } from '../../core/observer.js';
 import { LlmMetrics } from './llm-metrics.js';
 import { nonNegative } from './metric-factories.js';
-import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
+import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
 import { MetricsObserver } from './metrics-observer.js';
 
 type DurationField = 'requestNs' | 'queueNs' | 'computeInputNs' | 'computeInferNs' | 'computeOutputNs';
@@ -25,6 +25,7 @@ class PromClientObserver implements InferenceObserver {
   private readonly execCount: Counter;
   private readonly durations: Array<[Counter, DurationField]>;
   private readonly pending: Gauge;
+  private readonly restarts: Counter;
   private readonly histograms: Array<[Histogram, DurationField]>;
 
   constructor(registry: Registry) {
@@ -51,6 +52,7 @@ class PromClientObserver implements InferenceObserver {
     ];
     const spec = METRICS.pendingRequestCount;
     this.pending = new Gauge({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] });
+    this.restarts = counter(METRICS.instanceRestarts);
     this.histograms = [
       [histogram(METRICS.requestDurationSeconds), 'requestNs'],
       [histogram(METRICS.queueDurationSeconds), 'queueNs'],
@@ -79,6 +81,10 @@ class PromClientObserver implements InferenceObserver {
     this.pending.set(this.ensure(model, version), nonNegative(pending));
   }
 
+  onInstanceRestart(event: InstanceRestartEvent): void {
+    this.restarts.inc({ ...this.ensure(event.model, event.version), reason: event.reason });
+  }
+
   onVersionReady(model: string, version: string): void {
     this.ensure(model, version);
   }
@@ -93,6 +99,7 @@ class PromClientObserver implements InferenceObserver {
     for (const [metric] of this.durations) metric.remove(labels);
     for (const [metric] of this.histograms) metric.remove(labels);
     this.pending.remove(labels);
+    for (const reason of RESTART_REASONS) this.restarts.remove({ ...labels, reason });
   }
 
   private ensure(model: string, version: string): Labels {
@@ -107,6 +114,7 @@ class PromClientObserver implements InferenceObserver {
     for (const [metric] of this.durations) metric.inc(labels, 0);
     for (const [metric] of this.histograms) metric.zero(labels);
     this.pending.set(labels, 0);
+    for (const reason of RESTART_REASONS) this.restarts.inc({ ...labels, reason }, 0);
     return labels;
   }
 }
@@ -177,8 +185,11 @@ test('the /metrics text is byte-identical to the per-event prom-client observer'
         ...(success || reason === undefined ? {} : { reason }),
       };
       feed = (observer) => observer.onRequest?.(event);
-    } else if (kind < 0.75) feed = (observer) => observer.onExecution?.({ model, version, batchSize: 1 });
-    else if (kind < 0.9) {
+    } else if (kind < 0.72) feed = (observer) => observer.onExecution?.({ model, version, batchSize: 1 });
+    else if (kind < 0.75) {
+      const reason = pick(RESTART_REASONS);
+      feed = (observer) => observer.onInstanceRestart?.({ model, version, instance: `${model}_0`, reason });
+    } else if (kind < 0.9) {
       const pending = pick([0, 1, 7, -2, Number.NaN]);
       feed = (observer) => observer.onPending?.(model, version, pending);
     } else if (kind < 0.95) feed = (observer) => observer.onVersionReady?.(model, version);

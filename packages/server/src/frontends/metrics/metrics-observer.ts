@@ -8,6 +8,8 @@ import type {
   ExecutionEvent,
   FailureReason,
   InferenceObserver,
+  InstanceRestartEvent,
+  InstanceRestartReason,
   RequestEvent,
   ResponseEvent,
   VersionInfo,
@@ -15,7 +17,7 @@ import type {
 import { AccumulatedHistogram, type HistogramSeries } from './accumulated-histogram.js';
 import { LlmMetrics } from './llm-metrics.js';
 import { counter, gauge, nonNegative } from './metric-factories.js';
-import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, type MetricSpec } from './metric-names.js';
+import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
 import { SeriesTable, type VersionKeyed } from './series-table.js';
 
 type ModelLabel = 'model' | 'version';
@@ -44,6 +46,8 @@ interface ModelSeries extends VersionKeyed {
   computeOutputUs: number;
   readonly failures: Record<FailureReason, number>;
   pending: number;
+  readonly restartLabels: Readonly<Record<InstanceRestartReason, Readonly<Record<FailureLabel, string>>>>;
+  readonly restarts: Record<InstanceRestartReason, number>;
   readonly requestSeconds: HistogramSeries;
   readonly queueSeconds: HistogramSeries;
   readonly computeInferSeconds: HistogramSeries;
@@ -100,6 +104,12 @@ export class MetricsObserver implements InferenceObserver {
       pending.reset();
       for (const s of this.table) pending.set(s.labels, s.pending);
     });
+    const restarts: Counter<FailureLabel> = counter(registry, METRICS.instanceRestarts, () => {
+      restarts.reset();
+      for (const s of this.table) {
+        for (const reason of RESTART_REASONS) restarts.inc(s.restartLabels[reason], s.restarts[reason]);
+      }
+    });
     this.requestSeconds = new AccumulatedHistogram(registry, METRICS.requestDurationSeconds, LATENCY_BUCKETS_SECONDS);
     this.queueSeconds = new AccumulatedHistogram(registry, METRICS.queueDurationSeconds, LATENCY_BUCKETS_SECONDS);
     this.computeInferSeconds = new AccumulatedHistogram(
@@ -141,6 +151,12 @@ export class MetricsObserver implements InferenceObserver {
     this.table.ensure(model, version).pending = nonNegative(pending);
   }
 
+  /** Counts one instance restart of a model version, by reason. */
+  onInstanceRestart(event: InstanceRestartEvent): void {
+    const s = this.table.ensure(event.model, event.version);
+    if (RESTART_REASONS.includes(event.reason)) s.restarts[event.reason] += 1;
+  }
+
   /** Decoupled models: running and waiting requests (LLM gauges). */
   onRunning(model: string, version: string, info: { llm: boolean; running: number; waiting: number }): void {
     this.llm.onRunning(model, version, info);
@@ -179,7 +195,7 @@ export class MetricsObserver implements InferenceObserver {
   /** A version's series, all at zero (the table creates it at the version's first event). */
   private createSeries(model: string, version: string): ModelSeries {
     const labels = { model, version };
-    const failureLabel = (reason: FailureReason): Record<FailureLabel, string> => ({ ...labels, reason });
+    const failureLabel = (reason: string): Record<FailureLabel, string> => ({ ...labels, reason });
     return {
       model,
       version,
@@ -200,6 +216,12 @@ export class MetricsObserver implements InferenceObserver {
       computeOutputUs: 0,
       failures: { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 },
       pending: 0,
+      restartLabels: {
+        timeout: failureLabel('timeout'),
+        memory: failureLabel('memory'),
+        crash: failureLabel('crash'),
+      },
+      restarts: { timeout: 0, memory: 0, crash: 0 },
       requestSeconds: this.requestSeconds.add(labels),
       queueSeconds: this.queueSeconds.add(labels),
       computeInferSeconds: this.computeInferSeconds.add(labels),
