@@ -24,6 +24,7 @@ import { StreamInferSession, type StreamInferCall } from './stream-infer-handler
 import { TraceSettingsStore } from './trace-settings.js';
 import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import type { GrpcConnectionLimits } from './connection-limits.js';
 
 /** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
@@ -58,6 +59,11 @@ export interface GrpcFrontendOptions {
    * `rootCerts`. Omitted, the server is plaintext.
    */
   tls?: GrpcTlsMaterial | undefined;
+  /**
+   * Per-connection time limits: preface and idle timeouts, Triton's keepalive settings, maximum
+   * age. Defaults: `DEFAULT_GRPC_CONNECTION_LIMITS` (connection-limits.ts).
+   */
+  connectionLimits?: GrpcConnectionLimits | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -92,6 +98,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     tls: options.tls,
     logger,
     serverOptions: options.serverOptions,
+    connectionLimits: options.connectionLimits,
   });
   const health = createHealthService(core);
 

@@ -12,6 +12,7 @@ import {
 } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
 import { NativeGrpcServer } from './native/native-grpc-server.js';
 
 /** Which server implementation carries gRPC. */
@@ -34,6 +35,8 @@ export interface GrpcTransportOptions {
   readonly maxMessageBytes: number;
   readonly tls: GrpcTlsMaterial | undefined;
   readonly logger: Logger;
+  /** Preface, idle and keepalive limits per connection (defaults: {@link DEFAULT_GRPC_CONNECTION_LIMITS}). */
+  readonly connectionLimits?: GrpcConnectionLimits | undefined;
   /** grpc-js server options (grpc-js only). */
   readonly serverOptions?: ServerOptions | undefined;
 }
@@ -48,6 +51,26 @@ function credentialsFor(tls: GrpcTlsMaterial | undefined): ServerCredentials {
   );
 }
 
+/**
+ * The connection limits grpc-js' server implements, as its options (checked against
+ * @grpc/grpc-js 1.14 `server.ts`): keepalive pings and their timeout, the idle-connection timeout
+ * (grpc-js closes a connection with no open stream, which includes one that never sent a
+ * preface), and the maximum age with its grace. Its server has no preface timeout and no ping
+ * policing, and pings whether or not calls are in flight; `cli/settings.ts` refuses those
+ * settings with `--grpc-transport grpc-js`.
+ */
+export function grpcJsConnectionOptions(limits: GrpcConnectionLimits): ServerOptions {
+  return {
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+    ...(limits.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': limits.maxConnectionAgeMs } : {}),
+    ...(limits.maxConnectionAgeGraceMs > 0
+      ? { 'grpc.max_connection_age_grace_ms': limits.maxConnectionAgeGraceMs }
+      : {}),
+  };
+}
+
 function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
@@ -55,6 +78,7 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
     // Nothing serves channelz here, and its per-call trackers (closures, timestamps, counters)
     // measurably cost on small ModelInfer calls; pass 1 in serverOptions to turn it back on.
     'grpc.enable_channelz': 0,
+    ...grpcJsConnectionOptions(options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS),
     ...options.serverOptions,
   });
   return {
@@ -86,5 +110,6 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
     maxMessageBytes: options.maxMessageBytes,
     tls: options.tls,
     logger: options.logger,
+    ...(options.connectionLimits !== undefined ? { connectionLimits: options.connectionLimits } : {}),
   });
 }
