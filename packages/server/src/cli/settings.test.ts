@@ -342,8 +342,8 @@ describe('connection timeouts and keepalive', () => {
 
   test('settings grpc-js cannot honour are refused with that transport, by name', () => {
     rejects(
-      [...REPO, '--grpc-transport=grpc-js', '--grpc-http2-max-ping-strikes=5', '--grpc-preface-timeout-secs=5'],
-      /--grpc-preface-timeout-secs, --grpc-http2-max-ping-strikes are not supported with --grpc-transport grpc-js/,
+      [...REPO, '--grpc-transport=grpc-js', '--grpc-http2-max-ping-strikes=5', '--grpc-http2-max-pings-without-data=0'],
+      /--grpc-http2-max-pings-without-data, --grpc-http2-max-ping-strikes are not supported with --grpc-transport grpc-js/,
     );
     rejects(REPO, /--grpc-keepalive-permit-without-calls is not supported with --grpc-transport grpc-js/, {
       TENSORGATE_GRPC_TRANSPORT: 'grpc-js',
@@ -354,8 +354,10 @@ describe('connection timeouts and keepalive', () => {
       '--grpc-transport=grpc-js',
       '--grpc-keepalive-time=1000',
       '--grpc-connection-idle-timeout-secs=5',
+      '--grpc-preface-timeout-secs=5',
     ]);
     assert.equal(s.grpcKeepaliveTime, 1000);
+    assert.equal(s.grpcPrefaceTimeoutSecs, 5);
     // Native-only settings do not matter when gRPC is off.
     parse(['--grpc-transport=grpc-js', '--no-allow-grpc', '--grpc-http2-max-ping-strikes=5']);
   });

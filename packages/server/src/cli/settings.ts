@@ -200,12 +200,11 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
 }
 
 /**
- * Connection limits grpc-js' server does not implement (no preface timeout, no ping policing,
- * keepalive pings whether or not calls are in flight; see `frontends/grpc/grpc-transport.ts`):
- * given with `--grpc-transport grpc-js`, they are refused rather than silently ignored.
+ * Connection limits grpc-js' server does not implement (no ping policing, keepalive pings
+ * whether or not calls are in flight; see `frontends/grpc/grpc-transport.ts`): given with
+ * `--grpc-transport grpc-js`, they are refused rather than silently ignored.
  */
 const NATIVE_ONLY: ReadonlyArray<[SettingKey, string]> = [
-  ['grpcPrefaceTimeoutSecs', '--grpc-preface-timeout-secs'],
   ['grpcKeepalivePermitWithoutCalls', '--grpc-keepalive-permit-without-calls'],
   ['grpcHttp2MaxPingsWithoutData', '--grpc-http2-max-pings-without-data'],
   ['grpcHttp2MinRecvPingIntervalWithoutData', '--grpc-http2-min-recv-ping-interval-without-data'],
