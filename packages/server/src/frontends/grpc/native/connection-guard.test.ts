@@ -77,7 +77,7 @@ function watch(session: ClientHttp2Session): { goaway?: { code: number; data: st
   return state;
 }
 
-describe('native transport: preface and idle timeouts', () => {
+describe('native transport: preface and idle timeouts', { concurrency: true }, () => {
   let frontend: GrpcFrontend;
   let port: number;
   before(async () => ({ frontend, port } = await started({ prefaceTimeoutMs: 300, idleTimeoutMs: 600 })));
@@ -192,7 +192,7 @@ describe('native transport: preface and idle timeouts', () => {
   });
 });
 
-describe('native transport: keepalive', () => {
+describe('native transport: keepalive', { concurrency: true }, () => {
   let frontend: GrpcFrontend;
   let port: number;
   before(
@@ -318,7 +318,7 @@ describe('native transport: maximum connection age', () => {
   });
 });
 
-describe('grpc-js transport: what its server implements', () => {
+describe('grpc-js transport: what its server implements', { concurrency: true }, () => {
   let frontend: GrpcFrontend;
   let port: number;
   before(

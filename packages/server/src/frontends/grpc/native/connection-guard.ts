@@ -204,6 +204,7 @@ export class ConnectionGuard {
   /** Closes the connection now: GOAWAY (when `code` is given), cancel its calls, drop the socket. */
   private shed(reason: ShedReason, code?: number, debugData?: string): void {
     if (this.closed) return;
+    this.stopTimers();
     this.logger?.debug({ peer: this.peer(), reason, strikes: this.pings.strikeCount }, 'gRPC connection closed');
     try {
       if (code !== undefined && !this.session.destroyed) {
@@ -228,7 +229,8 @@ export class ConnectionGuard {
     return socket?.remoteAddress !== undefined ? `${socket.remoteAddress}:${socket.remotePort}` : 'unknown';
   }
 
-  private readonly dispose = (): void => {
+  /** Marks the guard closed and cancels every timer but the linger one. */
+  private stopTimers(): void {
     this.closed = true;
     for (const cancel of [
       this.cancelPreface,
@@ -239,6 +241,11 @@ export class ConnectionGuard {
     ]) {
       cancel?.();
     }
+    this.cancelPreface = this.cancelIdle = this.cancelKeepalive = this.cancelWatchdog = this.cancelAge = undefined;
+  }
+
+  private readonly dispose = (): void => {
+    this.stopTimers();
     this.session.off('ping', this.onPing);
     this.session.off('remoteSettings', this.onRemoteSettings);
   };
