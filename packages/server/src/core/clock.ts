@@ -19,6 +19,9 @@ export const systemClock: Clock = {
   setTimer: preciseTimer,
 };
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /**
  * The real clock for background timers (connection timeouts, keepalive pings): whole-millisecond
  * `setTimeout`s that are `unref()`ed, so a pending one never keeps the process alive (a server
@@ -33,7 +36,8 @@ export const backgroundClock: Clock = {
   nowNs: systemClock.nowNs,
   wallMs: systemClock.wallMs,
   setTimer(fn: () => void, ms: number): () => void {
-    const timer = setTimeout(fn, ms);
+    // setTimeout fires at once past 2^31-1 ms (~24.8 days); such a long limit means "not soon".
+    const timer = setTimeout(fn, Math.min(ms, MAX_TIMEOUT_MS));
     timer.unref();
     return () => clearTimeout(timer);
   },
