@@ -17,7 +17,8 @@ import { LogSettingsStore } from './core/log-settings.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
-import { createGrpcFrontend } from './frontends/grpc/index.js';
+import { createGrpcFrontend, type GrpcConnectionLimits } from './frontends/grpc/index.js';
+import type { HttpTimeouts } from './frontends/http-timeouts.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
@@ -49,6 +50,31 @@ export interface ServerDeps {
   backends?: readonly Backend[];
   /** GPU detection instead of the host's (tests inject a GPU host); `--gpus` still applies. */
   detectGpus?: () => GpuDetection;
+}
+
+/** The HTTP listeners' connection timeouts (HTTP API and metrics) from the settings. */
+export function httpTimeoutsOf(settings: ServerSettings): HttpTimeouts {
+  return {
+    headerTimeoutMs: settings.httpHeaderTimeoutSecs * 1000,
+    bodyIdleTimeoutMs: settings.httpBodyIdleTimeoutSecs * 1000,
+    keepAliveTimeoutMs: settings.httpKeepaliveTimeoutSecs * 1000,
+  };
+}
+
+/** The gRPC connection limits from the settings (Triton's keepalive flags are in milliseconds). */
+export function grpcConnectionLimitsOf(settings: ServerSettings): GrpcConnectionLimits {
+  return {
+    prefaceTimeoutMs: settings.grpcPrefaceTimeoutSecs * 1000,
+    idleTimeoutMs: settings.grpcConnectionIdleTimeoutSecs * 1000,
+    keepaliveTimeMs: settings.grpcKeepaliveTime,
+    keepaliveTimeoutMs: settings.grpcKeepaliveTimeout,
+    keepalivePermitWithoutCalls: settings.grpcKeepalivePermitWithoutCalls,
+    maxPingsWithoutData: settings.grpcHttp2MaxPingsWithoutData,
+    minRecvPingIntervalWithoutDataMs: settings.grpcHttp2MinRecvPingIntervalWithoutData,
+    maxPingStrikes: settings.grpcHttp2MaxPingStrikes,
+    maxConnectionAgeMs: settings.grpcMaxConnectionAge,
+    maxConnectionAgeGraceMs: settings.grpcMaxConnectionAgeGrace,
+  };
 }
 
 /** The built-in backends. */
@@ -117,7 +143,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
     if (settings.allowMetrics) {
-      const metrics = createMetricsFrontend(core, { logger });
+      const metrics = createMetricsFrontend(core, { logger, timeouts: httpTimeoutsOf(settings) });
       ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
       closers.push(() => metrics.close());
     }
@@ -131,6 +157,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logSettings,
         tls: tls.grpc,
         restrictions: restrictions.grpc,
+        connectionLimits: grpcConnectionLimitsOf(settings),
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -143,6 +170,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         corsOrigins: settings.httpCorsOrigins,
         tls: tls.http,
         restrictions: restrictions.http,
+        timeouts: httpTimeoutsOf(settings),
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });

@@ -49,6 +49,11 @@ describe('tensorgate gateway command', () => {
       'https://a.example, https://b.example',
       '--health-interval-ms',
       '500',
+      '--http-header-timeout-secs',
+      '5',
+      '--http-body-idle-timeout-secs=6',
+      '--http-keepalive-timeout-secs',
+      '7',
     ]);
     const o = h.started[0]!;
     assert.equal(o.routes, 'routes.yaml');
@@ -57,6 +62,7 @@ describe('tensorgate gateway command', () => {
     assert.equal(o.host, '127.0.0.1');
     assert.deepEqual(o.corsOrigins, ['https://a.example', 'https://b.example']);
     assert.equal(o.healthIntervalMs, 500);
+    assert.deepEqual(o.timeouts, { headerTimeoutMs: 5000, bodyIdleTimeoutMs: 6000, keepAliveTimeoutMs: 7000 });
     assert.deepEqual(h.lines, [
       'tensorgate gateway: listening on http://127.0.0.1:9999 (docs: http://127.0.0.1:9999/docs)',
     ]);
@@ -75,6 +81,7 @@ describe('tensorgate gateway command', () => {
     assert.deepEqual(o.upstreams, []);
     assert.equal(o.corsOrigins, undefined);
     assert.equal(o.healthIntervalMs, undefined);
+    assert.deepEqual(o.timeouts, { headerTimeoutMs: 30000, bodyIdleTimeoutMs: 30000, keepAliveTimeoutMs: 30000 });
   });
 
   test('bad options are rejected before anything starts', async () => {

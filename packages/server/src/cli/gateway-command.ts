@@ -17,6 +17,10 @@ export interface GatewayCommandOptions {
   readonly cors?: string;
   readonly healthIntervalMs?: number;
   readonly logLevel: string;
+  /** Connection timeouts, in seconds (defaults: 30 each). */
+  readonly httpHeaderTimeoutSecs?: number;
+  readonly httpBodyIdleTimeoutSecs?: number;
+  readonly httpKeepaliveTimeoutSecs?: number;
 }
 
 /** Process surface of the command (defaults: the real process). */
@@ -74,6 +78,24 @@ export function registerGatewayCommand(program: Command, deps: GatewayCommandDep
       'upstream health-check period (default 2000 or the routes file)',
       wholeNumber(10, 3_600_000),
     )
+    .option(
+      '--http-header-timeout-secs <seconds>',
+      'a request head must arrive within this, else 408 and close',
+      wholeNumber(1, 3600),
+      30,
+    )
+    .option(
+      '--http-body-idle-timeout-secs <seconds>',
+      'this long without a body byte, while a body arrives, answers 408 and closes',
+      wholeNumber(1, 3600),
+      30,
+    )
+    .option(
+      '--http-keepalive-timeout-secs <seconds>',
+      'an idle keep-alive connection is closed after this',
+      wholeNumber(1, 3600),
+      30,
+    )
     .addOption(
       new Option('--log-level <level>', 'log level')
         .choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
@@ -108,6 +130,11 @@ export async function runGateway(opts: GatewayCommandOptions, deps: GatewayComma
       logger,
       ...(opts.cors !== undefined && { corsOrigins: parseCorsOrigins(opts.cors) }),
       ...(opts.healthIntervalMs !== undefined && { healthIntervalMs: opts.healthIntervalMs }),
+      timeouts: {
+        headerTimeoutMs: (opts.httpHeaderTimeoutSecs ?? 30) * 1000,
+        bodyIdleTimeoutMs: (opts.httpBodyIdleTimeoutSecs ?? 30) * 1000,
+        keepAliveTimeoutMs: (opts.httpKeepaliveTimeoutSecs ?? 30) * 1000,
+      },
     });
   } catch (err) {
     stderr(`tensorgate gateway: startup failed: ${err instanceof Error ? err.message : String(err)}`);

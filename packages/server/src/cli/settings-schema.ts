@@ -31,7 +31,33 @@ export interface ServerSettings {
   grpcMaxMessageBytes: number;
   /** The gRPC server transport: tensorgate's own on node:http2 (`native`) or @grpc/grpc-js. */
   grpcTransport: 'native' | 'grpc-js';
+  /** Seconds for a new gRPC connection to send the HTTP/2 preface and SETTINGS (and as long for TLS). tensorgate's own. */
+  grpcPrefaceTimeoutSecs: number;
+  /** Seconds a gRPC connection with no call in flight is kept. tensorgate's own. */
+  grpcConnectionIdleTimeoutSecs: number;
+  /** Triton's `--grpc-keepalive-time` (ms). */
+  grpcKeepaliveTime: number;
+  /** Triton's `--grpc-keepalive-timeout` (ms). */
+  grpcKeepaliveTimeout: number;
+  /** Triton's `--grpc-keepalive-permit-without-calls`. */
+  grpcKeepalivePermitWithoutCalls: boolean;
+  /** Triton's `--grpc-http2-max-pings-without-data`. */
+  grpcHttp2MaxPingsWithoutData: number;
+  /** Triton's `--grpc-http2-min-recv-ping-interval-without-data` (ms). */
+  grpcHttp2MinRecvPingIntervalWithoutData: number;
+  /** Triton's `--grpc-http2-max-ping-strikes`. */
+  grpcHttp2MaxPingStrikes: number;
+  /** Triton's `--grpc-max-connection-age` (ms; 0: none). */
+  grpcMaxConnectionAge: number;
+  /** Triton's `--grpc-max-connection-age-grace` (ms; 0: none). */
+  grpcMaxConnectionAgeGrace: number;
   httpMaxBodyBytes: number;
+  /** Seconds for a whole HTTP request head to arrive (HTTP API, metrics). tensorgate's own. */
+  httpHeaderTimeoutSecs: number;
+  /** Seconds without a body byte, while a request body is arriving, before 408 and close. tensorgate's own. */
+  httpBodyIdleTimeoutSecs: number;
+  /** Seconds an idle keep-alive HTTP connection is kept between requests. tensorgate's own. */
+  httpKeepaliveTimeoutSecs: number;
   /** Origins allowed to call the HTTP API from browsers (CORS); empty = no CORS headers. */
   httpCorsOrigins: string[];
   /** Serve HTTPS instead of HTTP (tensorgate's own; needs httpServerCert and httpServerKey). */
@@ -286,6 +312,46 @@ export const SETTINGS: readonly SettingEntry[] = [
       "Largest HTTP request body accepted, after decompression (Triton's default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).",
   },
   {
+    key: 'httpHeaderTimeoutSecs',
+    flag: '--http-header-timeout-secs',
+    env: 'TENSORGATE_HTTP_HEADER_TIMEOUT_SECS',
+    type: 'int',
+    default: 30,
+    min: 1,
+    max: 3600,
+    valueName: 'seconds',
+    description:
+      "A request's head (request line and headers) must arrive within this, from its first byte (or the connection's " +
+      'start); else 408 and the connection is closed. Also bounds the TLS handshake with --http-use-ssl. ' +
+      "HTTP and metrics ports. tensorgate's own.",
+  },
+  {
+    key: 'httpBodyIdleTimeoutSecs',
+    flag: '--http-body-idle-timeout-secs',
+    env: 'TENSORGATE_HTTP_BODY_IDLE_TIMEOUT_SECS',
+    type: 'int',
+    default: 30,
+    min: 1,
+    max: 3600,
+    valueName: 'seconds',
+    description:
+      'While a request body is arriving, this long without a byte answers 408 and closes the connection; a slow but ' +
+      "steady upload and a long-running request are never cut. HTTP and metrics ports. tensorgate's own.",
+  },
+  {
+    key: 'httpKeepaliveTimeoutSecs',
+    flag: '--http-keepalive-timeout-secs',
+    env: 'TENSORGATE_HTTP_KEEPALIVE_TIMEOUT_SECS',
+    type: 'int',
+    default: 30,
+    min: 1,
+    max: 3600,
+    valueName: 'seconds',
+    description:
+      'An idle keep-alive connection is closed this long after its last response (plus 1 s). Behind a load ' +
+      "balancer, set it above the balancer's idle timeout. HTTP and metrics ports. tensorgate's own.",
+  },
+  {
     key: 'httpCorsOrigins',
     flag: '--http-cors-origin',
     env: 'TENSORGATE_HTTP_CORS_ORIGIN',
@@ -391,6 +457,127 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       "gRPC server transport: native (tensorgate's own on node:http2, faster per call) or grpc-js " +
       '(@grpc/grpc-js). Both serve the same API.',
+  },
+  {
+    key: 'grpcPrefaceTimeoutSecs',
+    flag: '--grpc-preface-timeout-secs',
+    env: 'TENSORGATE_GRPC_PREFACE_TIMEOUT_SECS',
+    type: 'int',
+    default: 10,
+    min: 1,
+    max: 3600,
+    valueName: 'seconds',
+    description:
+      'A new gRPC connection must send the HTTP/2 preface and its SETTINGS within this, else it is closed; with TLS ' +
+      "the handshake gets as long again. Native transport only. tensorgate's own.",
+  },
+  {
+    key: 'grpcConnectionIdleTimeoutSecs',
+    flag: '--grpc-connection-idle-timeout-secs',
+    env: 'TENSORGATE_GRPC_CONNECTION_IDLE_TIMEOUT_SECS',
+    type: 'int',
+    default: 60,
+    min: 1,
+    max: 86400,
+    valueName: 'seconds',
+    description:
+      'A gRPC connection with no call in flight (and no request bytes arriving) for this long gets GOAWAY and is ' +
+      "closed; a call in flight, however quiet, keeps it open. tensorgate's own (gRPC's max_connection_idle).",
+  },
+  {
+    key: 'grpcKeepaliveTime',
+    flag: '--grpc-keepalive-time',
+    env: 'TENSORGATE_GRPC_KEEPALIVE_TIME',
+    type: 'int',
+    default: 7_200_000,
+    min: 1,
+    max: INT32_MAX,
+    valueName: 'ms',
+    description:
+      "The period (ms) after which the server sends a keepalive ping on a connection (Triton's default, 2 hours).",
+  },
+  {
+    key: 'grpcKeepaliveTimeout',
+    flag: '--grpc-keepalive-timeout',
+    env: 'TENSORGATE_GRPC_KEEPALIVE_TIMEOUT',
+    type: 'int',
+    default: 20_000,
+    min: 1,
+    max: INT32_MAX,
+    valueName: 'ms',
+    description:
+      'How long (ms) the server waits for a keepalive ping to be acknowledged before closing the connection.',
+  },
+  {
+    key: 'grpcKeepalivePermitWithoutCalls',
+    flag: '--grpc-keepalive-permit-without-calls',
+    env: 'TENSORGATE_GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description:
+      'Send keepalive pings, and accept client pings at --grpc-http2-min-recv-ping-interval-without-data, even when no ' +
+      'call is in flight (otherwise one client ping per 2 hours). Native transport only.',
+  },
+  {
+    key: 'grpcHttp2MaxPingsWithoutData',
+    flag: '--grpc-http2-max-pings-without-data',
+    env: 'TENSORGATE_GRPC_HTTP2_MAX_PINGS_WITHOUT_DATA',
+    type: 'int',
+    default: 2,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'count',
+    description:
+      'Most keepalive pings the server sends with no data/header frame sent in between; 0: no limit. Native transport only.',
+  },
+  {
+    key: 'grpcHttp2MinRecvPingIntervalWithoutData',
+    flag: '--grpc-http2-min-recv-ping-interval-without-data',
+    env: 'TENSORGATE_GRPC_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA',
+    type: 'int',
+    default: 300_000,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'ms',
+    description:
+      'With no data/header frames sent, a client ping sooner than this (ms) after the previous one is a ping strike. ' +
+      'Native transport only.',
+  },
+  {
+    key: 'grpcHttp2MaxPingStrikes',
+    flag: '--grpc-http2-max-ping-strikes',
+    env: 'TENSORGATE_GRPC_HTTP2_MAX_PING_STRIKES',
+    type: 'int',
+    default: 2,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'count',
+    description:
+      'Ping strikes tolerated before GOAWAY ENHANCE_YOUR_CALM ("too_many_pings") closes the connection; 0: any number. ' +
+      'Native transport only.',
+  },
+  {
+    key: 'grpcMaxConnectionAge',
+    flag: '--grpc-max-connection-age',
+    env: 'TENSORGATE_GRPC_MAX_CONNECTION_AGE',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'ms',
+    description: 'A connection older than this (ms, ±10%) gets GOAWAY; its calls in flight finish. 0: no limit.',
+  },
+  {
+    key: 'grpcMaxConnectionAgeGrace',
+    flag: '--grpc-max-connection-age-grace',
+    env: 'TENSORGATE_GRPC_MAX_CONNECTION_AGE_GRACE',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'ms',
+    description: 'Calls still running this long (ms) after the maximum-age GOAWAY are cancelled. 0: they may run on.',
   },
   {
     key: 'grpcUseSsl',

@@ -50,6 +50,19 @@ describe('parseSettings defaults', () => {
       grpcMaxMessageBytes: 2147483647,
       grpcTransport: 'native',
       httpMaxBodyBytes: 67108864,
+      httpHeaderTimeoutSecs: 30,
+      httpBodyIdleTimeoutSecs: 30,
+      httpKeepaliveTimeoutSecs: 30,
+      grpcPrefaceTimeoutSecs: 10,
+      grpcConnectionIdleTimeoutSecs: 60,
+      grpcKeepaliveTime: 7200000,
+      grpcKeepaliveTimeout: 20000,
+      grpcKeepalivePermitWithoutCalls: false,
+      grpcHttp2MaxPingsWithoutData: 2,
+      grpcHttp2MinRecvPingIntervalWithoutData: 300000,
+      grpcHttp2MaxPingStrikes: 2,
+      grpcMaxConnectionAge: 0,
+      grpcMaxConnectionAgeGrace: 0,
       httpCorsOrigins: [],
       httpUseSsl: false,
       httpRestrictedApi: [],
@@ -364,6 +377,64 @@ describe('restricted APIs (--http-restricted-api, --grpc-restricted-protocol)', 
     assert.deepEqual(warnings, [
       "--http-restricted-api: tensorgate serves no HTTP endpoint of group 'trace'; nothing to restrict",
     ]);
+  });
+});
+
+describe('connection timeouts and keepalive', () => {
+  test("Triton's keepalive flags with Triton's defaults and spellings", () => {
+    const s = parse([
+      '--grpc-keepalive-time=10000',
+      '--grpc-keepalive-timeout',
+      '500',
+      '--grpc-keepalive-permit-without-calls=1',
+      '--grpc-http2-max-pings-without-data=0',
+      '--grpc-http2-min-recv-ping-interval-without-data=5000',
+      '--grpc-http2-max-ping-strikes=0',
+      '--grpc-max-connection-age=60000',
+      '--grpc-max-connection-age-grace=5000',
+    ]);
+    assert.equal(s.grpcKeepaliveTime, 10000);
+    assert.equal(s.grpcKeepaliveTimeout, 500);
+    assert.equal(s.grpcKeepalivePermitWithoutCalls, true);
+    assert.equal(s.grpcHttp2MaxPingsWithoutData, 0);
+    assert.equal(s.grpcHttp2MinRecvPingIntervalWithoutData, 5000);
+    assert.equal(s.grpcHttp2MaxPingStrikes, 0);
+    assert.equal(s.grpcMaxConnectionAge, 60000);
+    assert.equal(s.grpcMaxConnectionAgeGrace, 5000);
+  });
+
+  test('timeouts of whole seconds, at least 1', () => {
+    const s = parse([
+      '--http-header-timeout-secs=2',
+      '--http-body-idle-timeout-secs=3',
+      '--http-keepalive-timeout-secs=4',
+    ]);
+    assert.deepEqual([s.httpHeaderTimeoutSecs, s.httpBodyIdleTimeoutSecs, s.httpKeepaliveTimeoutSecs], [2, 3, 4]);
+    rejects([...REPO, '--http-header-timeout-secs=0'], /--http-header-timeout-secs.*1 to 3600/);
+    rejects([...REPO, '--grpc-connection-idle-timeout-secs=0.5'], /whole number/);
+    assert.equal(parse([], { TENSORGATE_GRPC_PREFACE_TIMEOUT_SECS: '3' }).grpcPrefaceTimeoutSecs, 3);
+  });
+
+  test('settings grpc-js cannot honour are refused with that transport, by name', () => {
+    rejects(
+      [...REPO, '--grpc-transport=grpc-js', '--grpc-http2-max-ping-strikes=5', '--grpc-http2-max-pings-without-data=0'],
+      /--grpc-http2-max-pings-without-data, --grpc-http2-max-ping-strikes are not supported with --grpc-transport grpc-js/,
+    );
+    rejects(REPO, /--grpc-keepalive-permit-without-calls is not supported with --grpc-transport grpc-js/, {
+      TENSORGATE_GRPC_TRANSPORT: 'grpc-js',
+      TENSORGATE_GRPC_KEEPALIVE_PERMIT_WITHOUT_CALLS: 'true',
+    });
+    // What grpc-js implements is accepted, and its defaults are fine.
+    const s = parse([
+      '--grpc-transport=grpc-js',
+      '--grpc-keepalive-time=1000',
+      '--grpc-connection-idle-timeout-secs=5',
+      '--grpc-preface-timeout-secs=5',
+    ]);
+    assert.equal(s.grpcKeepaliveTime, 1000);
+    assert.equal(s.grpcPrefaceTimeoutSecs, 5);
+    // Native-only settings do not matter when gRPC is off.
+    parse(['--grpc-transport=grpc-js', '--no-allow-grpc', '--grpc-http2-max-ping-strikes=5']);
   });
 });
 

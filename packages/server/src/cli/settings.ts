@@ -195,10 +195,34 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   }
   checkTls(settings, warnings);
   checkRestrictions(settings, warnings);
+  checkGrpcJsLimits(settings, explicit);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
   return { settings, warnings };
+}
+
+/**
+ * Connection limits grpc-js' server does not implement (no ping policing, keepalive pings
+ * whether or not calls are in flight; see `frontends/grpc/grpc-transport.ts`): given with
+ * `--grpc-transport grpc-js`, they are refused rather than silently ignored.
+ */
+const NATIVE_ONLY: ReadonlyArray<[SettingKey, string]> = [
+  ['grpcKeepalivePermitWithoutCalls', '--grpc-keepalive-permit-without-calls'],
+  ['grpcHttp2MaxPingsWithoutData', '--grpc-http2-max-pings-without-data'],
+  ['grpcHttp2MinRecvPingIntervalWithoutData', '--grpc-http2-min-recv-ping-interval-without-data'],
+  ['grpcHttp2MaxPingStrikes', '--grpc-http2-max-ping-strikes'],
+];
+
+function checkGrpcJsLimits(settings: ServerSettings, explicit: ReadonlySet<SettingKey>): void {
+  if (settings.grpcTransport !== 'grpc-js' || !settings.allowGrpc) return;
+  const given = NATIVE_ONLY.filter(([key]) => explicit.has(key)).map(([, flag]) => flag);
+  if (given.length > 0) {
+    throw new SettingsError(
+      `${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} not supported with --grpc-transport grpc-js ` +
+        "(grpc-js' server has no such setting); use the native transport or leave it unset",
+    );
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { systemClock } from './clock.js';
+import { backgroundClock, systemClock } from './clock.js';
 
 describe('systemClock.setTimer', () => {
   test('fires once, never synchronously, and not before its (fractional) deadline', async () => {
@@ -49,4 +49,16 @@ describe('systemClock.setCoarseTimer', () => {
     assert.equal(fired, false);
     clearTimeout(keepAlive);
   });
+});
+
+test('backgroundClock timers are unref()ed and a limit past setTimeout range does not fire at once', async () => {
+  let fired = false;
+  const cancel = backgroundClock.setTimer(() => (fired = true), 2 ** 31 + 1000);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(fired, false);
+  cancel();
+  let soon = false;
+  backgroundClock.setTimer(() => (soon = true), 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(soon, true);
 });

@@ -43,6 +43,30 @@ export const systemClock: Clock = {
   },
 };
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * The real clock for background timers (connection timeouts, keepalive pings): whole-millisecond
+ * `setTimeout`s that are `unref()`ed, so a pending one never keeps the process alive (a server
+ * shutting down exits as soon as its work is done, not when the last idle timer would fire).
+ *
+ * @example
+ * ```ts
+ * const cancel = backgroundClock.setTimer(() => session.destroy(), 30_000);
+ * ```
+ */
+export const backgroundClock: Clock = {
+  nowNs: systemClock.nowNs,
+  wallMs: systemClock.wallMs,
+  setTimer(fn: () => void, ms: number): () => void {
+    // setTimeout fires at once past 2^31-1 ms (~24.8 days); such a long limit means "not soon".
+    const timer = setTimeout(fn, Math.min(ms, MAX_TIMEOUT_MS));
+    timer.unref();
+    return () => clearTimeout(timer);
+  },
+};
+
 /** The last stretch of a timer shorter than this (ms) is waited for with setImmediate checks. */
 const FINE_MS = 1.5;
 

@@ -1,5 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import net from 'node:net';
 import { pino } from 'pino';
 import { buildGatewayApp } from './gateway-server.js';
 import type { GatewayTransport, UpstreamCall } from './gateway-transport.js';
@@ -367,5 +369,43 @@ describe('gateway HTTP', () => {
       /curl -s -X POST http:\/\/gw\.local:8080\/double -H &#39;content-type: application\/json&#39; -d &#39;\{&#34;x&#34;:\[1,2,3\]\}&#39;/,
     );
     assert.doesNotMatch(page.body, /<script|https?:\/\/cdn/);
+  });
+});
+
+describe('gateway connection timeouts', () => {
+  async function rawUntilClosed(port: number, data: string): Promise<string> {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    socket.on('error', () => undefined);
+    let received = '';
+    socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+    socket.write(data);
+    await once(socket, 'close');
+    return received;
+  }
+
+  test('a stalled head and a stalled body get 408 and are closed; a good request is served', async () => {
+    const { pool } = fakeGateway();
+    const app = buildGatewayApp({
+      routes,
+      pool,
+      logger: pino({ level: 'silent' }),
+      timeouts: { headerTimeoutMs: 400, bodyIdleTimeoutMs: 400, keepAliveTimeoutMs: 400 },
+    });
+    await pool.start();
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const port = (app.server.address() as { port: number }).port;
+      const head = await rawUntilClosed(port, 'POST /double HTTP/1.1\r\nHost: x\r\n');
+      assert.match(head, /^HTTP\/1\.1 408 /);
+      assert.match(head, /the request head did not arrive/);
+      const body = await rawUntilClosed(port, 'POST /double HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{"x"');
+      assert.match(body, /^HTTP\/1\.1 408 /);
+      assert.match(body, /no request body bytes/);
+      const r = await fetch(`http://127.0.0.1:${port}/double`, { method: 'POST', body: JSON.stringify({ x: [1, 2] }) });
+      assert.equal(r.status, 200);
+    } finally {
+      await app.close();
+      await pool.close();
+    }
   });
 });

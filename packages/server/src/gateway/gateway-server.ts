@@ -6,6 +6,13 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import {
+  clientErrorResponder,
+  DEFAULT_HTTP_TIMEOUTS,
+  httpServerTimeoutOptions,
+  watchBodyIdle,
+  type HttpTimeouts,
+} from '../frontends/http-timeouts.js';
 import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
@@ -27,6 +34,8 @@ export interface GatewayAppOptions {
   readonly bodyLimitBytes?: number;
   /** Version shown in the OpenAPI document. */
   readonly version?: string;
+  /** Header, body-idle and keep-alive timeouts of every connection (default 30 s each), as the server's HTTP port. */
+  readonly timeouts?: HttpTimeouts;
 }
 
 function statusOf(err: unknown): number {
@@ -45,7 +54,19 @@ function statusOf(err: unknown): number {
  */
 export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_GATEWAY_BODY_LIMIT_BYTES;
-  const app = Fastify({ logger: false, bodyLimit });
+  const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    // Connection timeouts (see frontends/http-timeouts.ts); fastify sets its own keep-alive and
+    // request timeouts after creating the server, so they are given to it as well.
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    clientErrorHandler: clientErrorResponder(timeouts),
+    http: httpServerTimeoutOptions(timeouts),
+  });
+  watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
 
   // Every body is read as JSON whatever its Content-Type: `curl -d` sends form encoding by default.
   app.removeAllContentTypeParsers();

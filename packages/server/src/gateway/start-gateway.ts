@@ -4,6 +4,8 @@
  */
 import type { Logger } from 'pino';
 import { pino } from 'pino';
+import type { HttpTimeouts } from '../frontends/http-timeouts.js';
+import { logListenerErrors } from '../frontends/listener-errors.js';
 import { boundPort, buildGatewayApp } from './gateway-server.js';
 import type { GatewayTransport } from './gateway-transport.js';
 import { grpcTransport } from './grpc-transport.js';
@@ -33,6 +35,8 @@ export interface GatewayOptions {
   readonly createTransport?: (address: string) => GatewayTransport;
   readonly clock?: GatewayClock;
   readonly version?: string;
+  /** Header, body-idle and keep-alive timeouts of the gateway's connections (default 30 s each). */
+  readonly timeouts?: HttpTimeouts;
 }
 
 /** A listening gateway. */
@@ -77,11 +81,13 @@ export async function startGateway(options: GatewayOptions): Promise<RunningGate
     corsOrigins: options.corsOrigins ?? routes.corsOrigins ?? [],
     ...(options.bodyLimitBytes !== undefined && { bodyLimitBytes: options.bodyLimitBytes }),
     ...(options.version !== undefined && { version: options.version }),
+    ...(options.timeouts !== undefined && { timeouts: options.timeouts }),
   });
   try {
     await pool.start();
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 8080, host });
+    logListenerErrors(app.server, logger, 'gateway');
     const port = boundPort(app);
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     logger.info({ port, upstreams: addresses, routes: routes.routes.map((r) => r.path) }, 'gateway listening');

@@ -26,6 +26,7 @@ import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js
 import type { GrpcTlsMaterial } from '../tls-files.js';
 import { ApiRestrictions } from '../restricted-apis.js';
 import { guardService } from './restricted-methods.js';
+import type { GrpcConnectionLimits } from './connection-limits.js';
 
 /** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
@@ -65,6 +66,11 @@ export interface GrpcFrontendOptions {
    * (`--grpc-restricted-protocol`); omitted, every group is open.
    */
   restrictions?: ApiRestrictions | undefined;
+  /**
+   * Per-connection time limits: preface and idle timeouts, Triton's keepalive settings, maximum
+   * age. Defaults: `DEFAULT_GRPC_CONNECTION_LIMITS` (connection-limits.ts).
+   */
+  connectionLimits?: GrpcConnectionLimits | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -99,6 +105,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     tls: options.tls,
     logger,
     serverOptions: options.serverOptions,
+    connectionLimits: options.connectionLimits,
   });
   const health = createHealthService(core);
 

@@ -3,15 +3,12 @@
  * node:http2 server (`native`, the default: see native/native-grpc-server.ts for why) or
  * @grpc/grpc-js (`grpc-js`). Both serve the same service definitions and handlers.
  */
-import {
-  Server,
-  ServerCredentials,
-  type ServerOptions,
-  type ServiceDefinition,
-  type UntypedServiceImplementation,
-} from '@grpc/grpc-js';
+import { Server, type ServerOptions, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { backgroundClock } from '../../core/clock.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
+import { createGrpcJsListener } from './grpc-js-listener.js';
 import { NativeGrpcServer } from './native/native-grpc-server.js';
 
 /** Which server implementation carries gRPC. */
@@ -34,39 +31,61 @@ export interface GrpcTransportOptions {
   readonly maxMessageBytes: number;
   readonly tls: GrpcTlsMaterial | undefined;
   readonly logger: Logger;
+  /** Preface, idle and keepalive limits per connection (defaults: {@link DEFAULT_GRPC_CONNECTION_LIMITS}). */
+  readonly connectionLimits?: GrpcConnectionLimits | undefined;
   /** grpc-js server options (grpc-js only). */
   readonly serverOptions?: ServerOptions | undefined;
 }
 
-/** grpc-js credentials for the frontend's TLS setting. */
-function credentialsFor(tls: GrpcTlsMaterial | undefined): ServerCredentials {
-  if (tls === undefined) return ServerCredentials.createInsecure();
-  return ServerCredentials.createSsl(
-    tls.rootCerts ?? null,
-    [{ private_key: tls.key, cert_chain: tls.cert }],
-    tls.requireClientCert,
-  );
+/**
+ * The connection limits grpc-js' server implements, as its options (checked against
+ * @grpc/grpc-js 1.14 `server.ts`): keepalive pings and their timeout, the idle-connection timeout
+ * (grpc-js closes a connection with no open stream, which includes one that never sent a
+ * preface), and the maximum age with its grace. It has no ping policing and pings whether or
+ * not calls are in flight, so `cli/settings.ts` refuses those settings with `--grpc-transport
+ * grpc-js`; the preface and TLS handshake limits are enforced on its sockets by
+ * `grpc-js-listener.ts`.
+ */
+export function grpcJsConnectionOptions(limits: GrpcConnectionLimits): ServerOptions {
+  return {
+    'grpc.keepalive_time_ms': limits.keepaliveTimeMs,
+    'grpc.keepalive_timeout_ms': limits.keepaliveTimeoutMs,
+    'grpc.max_connection_idle_ms': limits.idleTimeoutMs,
+    ...(limits.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': limits.maxConnectionAgeMs } : {}),
+    ...(limits.maxConnectionAgeGraceMs > 0
+      ? { 'grpc.max_connection_age_grace_ms': limits.maxConnectionAgeGraceMs }
+      : {}),
+  };
 }
 
 function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
+  const limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
   const server = new Server({
     'grpc.max_receive_message_length': options.maxMessageBytes,
     'grpc.max_send_message_length': options.maxMessageBytes,
     // Nothing serves channelz here, and its per-call trackers (closures, timestamps, counters)
     // measurably cost on small ModelInfer calls; pass 1 in serverOptions to turn it back on.
     'grpc.enable_channelz': 0,
+    ...grpcJsConnectionOptions(limits),
     ...options.serverOptions,
+  });
+  const listener = createGrpcJsListener(server, {
+    tls: options.tls,
+    limits,
+    clock: backgroundClock,
+    logger: options.logger,
   });
   return {
     addService: (definition, implementation) => server.addService(definition, implementation),
-    listen(port, host) {
-      const address = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-      return new Promise((resolve, reject) => {
-        server.bindAsync(address, credentialsFor(options.tls), (err, bound) => (err ? reject(err) : resolve(bound)));
-      });
+    listen: (port, host) => listener.listen(port, host),
+    tryShutdown(callback) {
+      listener.close();
+      server.tryShutdown(() => callback());
     },
-    tryShutdown: (callback) => server.tryShutdown(() => callback()),
-    forceShutdown: () => server.forceShutdown(),
+    forceShutdown() {
+      listener.close();
+      server.forceShutdown();
+    },
   };
 }
 
@@ -86,5 +105,6 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
     maxMessageBytes: options.maxMessageBytes,
     tls: options.tls,
     logger: options.logger,
+    ...(options.connectionLimits !== undefined ? { connectionLimits: options.connectionLimits } : {}),
   });
 }

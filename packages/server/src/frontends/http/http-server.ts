@@ -18,6 +18,14 @@ import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
+import {
+  clientErrorResponder,
+  DEFAULT_HTTP_TIMEOUTS,
+  httpServerTimeoutOptions,
+  watchBodyIdle,
+  type HttpTimeouts,
+} from '../http-timeouts.js';
+import { logListenerErrors } from '../listener-errors.js';
 import type { TlsKeyPair } from '../tls-files.js';
 import { API_GROUP_TABLE } from '../api-groups.js';
 import { ApiRestrictions } from '../restricted-apis.js';
@@ -47,6 +55,8 @@ export interface HttpFrontendOptions {
    * later (`/v1`); omitted, every group is open.
    */
   restrictions?: ApiRestrictions | undefined;
+  /** Header, body-idle and keep-alive timeouts of every connection (default 30 s each). */
+  timeouts?: HttpTimeouts | undefined;
 }
 
 /**
@@ -149,6 +159,8 @@ function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Hand
  */
 export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOptions): HttpFrontend {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_HTTP_BODY_LIMIT_BYTES;
+  const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const serverTimeouts = httpServerTimeoutOptions(timeouts);
   // Typed as the default instance: the pino Logger generic fastify infers would otherwise leak
   // into every helper's signature for no gain.
   const app = Fastify({
@@ -158,9 +170,18 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     bodyLimit,
     // Model names longer than find-my-way's default of 100 characters must still route.
     routerOptions: { maxParamLength: 1024 },
+    // Connection timeouts (see ../http-timeouts.ts); fastify sets its own keep-alive and request
+    // timeouts on the server after creating it, so they are given to it as well.
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    clientErrorHandler: clientErrorResponder(timeouts),
     // HTTPS over node:https (HTTP/1.1, as the plain server); fastify passes these to createServer.
-    ...(options.tls ? { https: { cert: options.tls.cert, key: options.tls.key } } : {}),
+    ...(options.tls
+      ? { https: { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts } }
+      : { http: serverTimeouts }),
   }) as unknown as FastifyInstance;
+  watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
 
   // One parser for every Content-Type (and none): the infer body is JSON or JSON + binary, and
   // Triton's clients do not always label it. Decompression happens here so every route sees
@@ -198,6 +219,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     server: app,
     async listen(port: number, host = '0.0.0.0'): Promise<number> {
       await app.listen({ port, host });
+      logListenerErrors(app.server, options.logger, 'HTTP');
       return (app.server.address() as AddressInfo).port;
     },
     async close(): Promise<void> {

@@ -7,6 +7,14 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { InferenceCore } from '../../core/inference-core.js';
+import {
+  clientErrorResponder,
+  DEFAULT_HTTP_TIMEOUTS,
+  httpServerTimeoutOptions,
+  watchBodyIdle,
+  type HttpTimeouts,
+} from '../http-timeouts.js';
+import { logListenerErrors } from '../listener-errors.js';
 import { registerHostMetrics, type HostSampler } from './host-metrics.js';
 import { MetricsObserver } from './metrics-observer.js';
 
@@ -22,6 +30,8 @@ export interface MetricsFrontendOptions {
   readonly hostMetrics?: boolean;
   /** Source of the host gauges; tests inject fixed numbers. */
   readonly hostSampler?: HostSampler;
+  /** Header, body-idle and keep-alive timeouts, as the HTTP API's (default 30 s each). */
+  readonly timeouts?: HttpTimeouts | undefined;
 }
 
 /** A started-or-not metrics endpoint and the registry behind it. */
@@ -55,13 +65,16 @@ export function createMetricsFrontend(
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   if (options.hostMetrics ?? true) registerHostMetrics(registry, options.hostSampler);
 
-  const server: Server = createServer((req, res) => {
+  const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
+  const server: Server = createServer(httpServerTimeoutOptions(timeouts), (req, res) => {
     handle(registry, req, res).catch((err: unknown) => {
       logger.error({ err }, 'metrics: failed to render /metrics');
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
       res.end('failed to collect metrics\n');
     });
   });
+  watchBodyIdle(server, timeouts.bodyIdleTimeoutMs, logger);
+  server.on('clientError', clientErrorResponder(timeouts));
 
   return {
     registry,
@@ -71,6 +84,7 @@ export function createMetricsFrontend(
         server.once('error', onError);
         server.listen(port, host, () => {
           server.off('error', onError);
+          logListenerErrors(server, logger, 'metrics');
           const bound = (server.address() as AddressInfo).port;
           logger.info({ port: bound, host: host ?? '::' }, 'metrics endpoint listening');
           resolve(bound);

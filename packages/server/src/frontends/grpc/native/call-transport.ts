@@ -18,6 +18,7 @@ import {
   statusTrailers,
   trailersOnlyHeaders,
 } from './grpc-headers.js';
+import type { ConnectionGuard } from './connection-guard.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
 import { RequestMetadata } from './request-metadata.js';
@@ -84,12 +85,16 @@ export class CallTransport implements FrameSink, InflateSink {
   private readonly inflater: InOrderInflater;
   private consumerPaused = false;
   private readonly badTimeout: string | undefined;
+  /** Counted by the connection guard as a call in flight (request complete, or a bidi stream). */
+  private inFlight = false;
 
   constructor(
     readonly method: NativeMethod,
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
     private readonly maxBytes: number,
+    /** The connection's time limits, told when the call is in flight and when the server sends. */
+    private readonly guard?: ConnectionGuard,
   ) {
     this.reader = new MessageReader(maxBytes);
     this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, maxBytes);
@@ -106,6 +111,11 @@ export class CallTransport implements FrameSink, InflateSink {
     const stream = this.stream as CarryingStream;
     stream[TRANSPORT] = this;
     stream.on('close', onClose);
+    if (this.guard !== undefined) {
+      this.guard.streamOpened(stream.id ?? 0);
+      // A bidirectional stream is in flight from the start, however quiet.
+      if (this.method.kind === 'bidi') this.markInFlight();
+    }
     if (this.badTimeout !== undefined) {
       this.fail(GrpcStatus.INTERNAL, `Invalid grpc-timeout value "${this.badTimeout}"`);
       return;
@@ -141,6 +151,7 @@ export class CallTransport implements FrameSink, InflateSink {
   /** @internal A DATA chunk. */
   receive(chunk: Buffer): void {
     if (this.done) return;
+    this.guard?.requestData();
     try {
       this.reader.push(chunk, this);
     } catch (err) {
@@ -159,8 +170,15 @@ export class CallTransport implements FrameSink, InflateSink {
     if (!this.reader.idle) {
       this.fail(GrpcStatus.INTERNAL, `The request ended inside a message (${this.reader.missingBytes} bytes missing)`);
     } else {
+      this.markInFlight();
       this.inflater.end();
     }
+  }
+
+  private markInFlight(): void {
+    if (this.inFlight || this.guard === undefined) return;
+    this.inFlight = true;
+    this.guard.callStarted();
   }
 
   /** @internal The client's half-close, after every earlier message. */
@@ -215,11 +233,13 @@ export class CallTransport implements FrameSink, InflateSink {
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
+    this.guard?.sent();
     this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     this.stream.on('wantTrailers', onWantTrailers);
   }
 
   private write(payload: Buffer, callback: (() => void) | undefined, end: boolean): void {
+    this.guard?.sent();
     if (payload.length <= ZERO_COPY_MAX_BYTES) {
       const frame = frameMessage(payload);
       if (end) this.stream.end(frame);
@@ -262,6 +282,7 @@ export class CallTransport implements FrameSink, InflateSink {
       this.status = status;
       this.stream.end();
     } else {
+      this.guard?.sent();
       this.stream.respond(trailersOnlyHeaders(status.code, status.details), { endStream: true });
     }
   }
@@ -303,6 +324,7 @@ export class CallTransport implements FrameSink, InflateSink {
   /** @internal The stream closed; a call not yet finished was cancelled by the client. */
   streamClosed(): void {
     (this.stream as CarryingStream)[TRANSPORT] = undefined;
+    this.guard?.streamClosed(this.inFlight);
     if (this.done) return;
     this.finish();
     this.owner.onCancel();

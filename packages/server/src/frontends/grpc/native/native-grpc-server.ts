@@ -23,11 +23,16 @@ import http2, {
   type ServerHttp2Stream,
   type ServerOptions,
 } from 'node:http2';
+import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
+import { backgroundClock, type Clock } from '../../../core/clock.js';
+import { logListenerErrors } from '../../listener-errors.js';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
+import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from '../connection-limits.js';
 import { CallTransport } from './call-transport.js';
+import { ConnectionGuard } from './connection-guard.js';
 import { NativeDuplexCall } from './duplex-call.js';
 import { trailersOnlyHeaders } from './grpc-headers.js';
 import { methodTable, type NativeMethod } from './native-method.js';
@@ -43,7 +48,14 @@ export interface NativeGrpcServerOptions {
   readonly maxConcurrentStreams?: number;
   /** Where connection-level errors are logged (debug); silent when omitted. */
   readonly logger?: Logger;
+  /** Preface, idle and keepalive limits of every connection; gRPC core's defaults when omitted. */
+  readonly connectionLimits?: GrpcConnectionLimits;
+  /** Timers of the connection limits (tests inject a fake one); unref'd real timers by default. */
+  readonly clock?: Clock;
 }
+
+type GuardedSession = ServerHttp2Session & { [GUARD]?: ConnectionGuard };
+const GUARD = Symbol('tensorgate.connectionGuard');
 
 /**
  * HTTP/2 flow-control windows the server advertises: how much a client may send on one stream, and
@@ -80,9 +92,13 @@ export class NativeGrpcServer {
   private readonly sessions = new Set<ServerHttp2Session>();
   private server: Http2Server | Http2SecureServer | undefined;
   private readonly maxBytes: number;
+  private readonly limits: GrpcConnectionLimits;
+  /** The socket of the connection node is turning into a session right now (see onSocket). */
+  private arriving: Socket | undefined;
 
   constructor(private readonly options: NativeGrpcServerOptions) {
     this.maxBytes = options.maxMessageBytes;
+    this.limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
   }
 
   /** Serves every method of `definition` with the handler of the same name in `implementation`. */
@@ -100,11 +116,17 @@ export class NativeGrpcServer {
     this.server = server;
     server.on('stream', this.onStream);
     server.on('session', this.onSession);
+    // node creates a connection's session inside its own 'connection' ('secureConnection' for
+    // TLS) listener and emits 'session' from there; this listener, put before node's, hands the
+    // socket to onSession, which needs it to drop a peer that will not close.
+    server.prependListener(this.options.tls === undefined ? 'connection' : 'secureConnection', this.onSocket);
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
         server.removeListener('error', reject);
-        server.on('error', (err) => this.options.logger?.warn({ err }, 'gRPC server error'));
+        // Never an 'error' without a listener: that would throw and end the process.
+        if (this.options.logger !== undefined) logListenerErrors(server, this.options.logger, 'gRPC');
+        else server.on('error', () => undefined);
         const address = server.address();
         resolve(typeof address === 'object' && address !== null ? address.port : port);
       });
@@ -154,6 +176,8 @@ export class NativeGrpcServer {
       key: tls.key,
       ALPNProtocols: ['h2'],
       allowHTTP1: false,
+      // A client that connects and never finishes the handshake is dropped as one that never sends the preface.
+      handshakeTimeout: this.limits.prefaceTimeoutMs,
       ...(tls.requireClientCert
         ? { requestCert: true, rejectUnauthorized: true, ...(tls.rootCerts ? { ca: tls.rootCerts } : {}) }
         : {}),
@@ -165,8 +189,21 @@ export class NativeGrpcServer {
     return server;
   }
 
+  private readonly onSocket = (socket: Socket): void => {
+    this.arriving = socket;
+  };
+
   private readonly onSession = (session: ServerHttp2Session): void => {
+    const socket = this.arriving;
+    this.arriving = undefined;
     this.sessions.add(session);
+    (session as GuardedSession)[GUARD] = new ConnectionGuard(
+      session,
+      socket,
+      this.limits,
+      this.options.clock ?? backgroundClock,
+      this.options.logger,
+    );
     session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     session.on('error', (err) => this.options.logger?.debug({ err }, 'gRPC connection error'));
     session.once('close', () => this.sessions.delete(session));
@@ -175,12 +212,15 @@ export class NativeGrpcServer {
   /** Every call starts here: check the request line, find the method, hand over to a call object. */
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     stream.on('error', ignoreStreamError);
+    const guard = (stream.session as GuardedSession | undefined)?.[GUARD];
     const contentType = headers['content-type'];
     if (
       headers[':method'] !== 'POST' ||
       typeof contentType !== 'string' ||
       !contentType.startsWith('application/grpc')
     ) {
+      guard?.streamSeen(stream.id ?? 0);
+      guard?.sent();
       stream.respond(UNSUPPORTED_MEDIA_TYPE, END_STREAM);
       stream.resume();
       return;
@@ -188,6 +228,8 @@ export class NativeGrpcServer {
     const path = headers[':path'] ?? '';
     const method = this.methods.get(path);
     if (method === undefined) {
+      guard?.streamSeen(stream.id ?? 0);
+      guard?.sent();
       stream.respond(
         trailersOnlyHeaders(GrpcStatus.UNIMPLEMENTED, `The server does not implement the method ${path}`),
         END_STREAM,
@@ -196,10 +238,10 @@ export class NativeGrpcServer {
       return;
     }
     if (method.kind !== 'bidi') {
-      new NativeUnaryCall(method, stream, headers, this.maxBytes);
+      new NativeUnaryCall(method, stream, headers, this.maxBytes, guard);
       return;
     }
-    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.maxBytes));
+    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.maxBytes, guard));
     call.start();
     try {
       method.handler(call);

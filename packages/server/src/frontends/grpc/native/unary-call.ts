@@ -12,6 +12,7 @@ import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { CallTransport, type TransportOwner } from './call-transport.js';
 import type { RequestMetadata } from './request-metadata.js';
+import type { ConnectionGuard } from './connection-guard.js';
 import type { NativeMethod, NativeUnaryCallback } from './native-method.js';
 import { statusOfHandlerError } from './wire-status.js';
 import { NativeWritableCall } from './writable-call.js';
@@ -36,9 +37,15 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
   private received = 0;
   private readonly transport: CallTransport;
 
-  constructor(method: NativeMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, maxBytes: number) {
+  constructor(
+    method: NativeMethod,
+    stream: ServerHttp2Stream,
+    headers: IncomingHttpHeaders,
+    maxBytes: number,
+    guard?: ConnectionGuard,
+  ) {
     super();
-    this.transport = new CallTransport(method, stream, headers, maxBytes);
+    this.transport = new CallTransport(method, stream, headers, maxBytes, guard);
     this.transport.owner = this;
     this.transport.start();
   }
