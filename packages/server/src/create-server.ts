@@ -113,6 +113,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       const grpc = createGrpcFrontend(core, {
         logger,
         maxMessageBytes: settings.grpcMaxMessageBytes,
+        maxSendMessageBytes: settings.grpcMaxSendMessageBytes,
         transport: settings.grpcTransport,
         logSettings,
         tls: tls.grpc,

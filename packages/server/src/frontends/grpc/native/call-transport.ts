@@ -22,6 +22,14 @@ import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
+/** A call's message size limits, in bytes; a larger message fails the call with RESOURCE_EXHAUSTED. */
+export interface MessageLimits {
+  /** Largest request message: its length prefix (compressed size) and its decompressed size. */
+  readonly receive: number;
+  /** Largest response message. */
+  readonly send: number;
+}
+
 /** The call object above a transport: where messages, the half-close and a cancel go. */
 export interface TransportOwner {
   /** A deserialized request message. */
@@ -61,7 +69,7 @@ function messageOf(err: unknown): string {
  *
  * @example
  * ```ts
- * const transport = new CallTransport(method, stream, headers, maxBytes);
+ * const transport = new CallTransport(method, stream, headers, { receive: 64 << 20, send: 2 ** 31 - 1 });
  * transport.owner = call;
  * transport.start();
  * ```
@@ -88,10 +96,10 @@ export class CallTransport implements FrameSink, InflateSink {
     readonly method: NativeMethod,
     private readonly stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
-    private readonly maxBytes: number,
+    private readonly limits: MessageLimits,
   ) {
-    this.reader = new MessageReader(maxBytes);
-    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, maxBytes);
+    this.reader = new MessageReader(limits.receive);
+    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, limits.receive);
     const timeout = headers['grpc-timeout'];
     if (typeof timeout === 'string') {
       const ms = parseGrpcTimeout(timeout);
@@ -199,8 +207,11 @@ export class CallTransport implements FrameSink, InflateSink {
       this.fail(GrpcStatus.INTERNAL, `Error serializing response: ${messageOf(err)}`);
       return undefined;
     }
-    if (payload.length > this.maxBytes) {
-      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `Sent message larger than max (${payload.length} vs. ${this.maxBytes})`);
+    if (payload.length > this.limits.send) {
+      this.fail(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${payload.length} vs. ${this.limits.send})`,
+      );
       return undefined;
     }
     return payload;

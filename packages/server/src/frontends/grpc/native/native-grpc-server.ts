@@ -27,7 +27,7 @@ import type { TLSSocket } from 'node:tls';
 import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
-import { CallTransport } from './call-transport.js';
+import { CallTransport, type MessageLimits } from './call-transport.js';
 import { NativeDuplexCall } from './duplex-call.js';
 import { trailersOnlyHeaders } from './grpc-headers.js';
 import { methodTable, type NativeMethod } from './native-method.js';
@@ -35,8 +35,8 @@ import { NativeUnaryCall } from './unary-call.js';
 
 /** Options of {@link NativeGrpcServer}. */
 export interface NativeGrpcServerOptions {
-  /** Largest message received or sent, in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
-  readonly maxMessageBytes: number;
+  /** Largest message received (compressed and decompressed) and sent; larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly limits: MessageLimits;
   /** Serve TLS (ALPN h2) with this certificate; mutual TLS when `requireClientCert`. Omitted: plaintext. */
   readonly tls?: GrpcTlsMaterial | undefined;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; node's default when omitted. */
@@ -69,7 +69,7 @@ function ignoreStreamError(): void {
  *
  * @example
  * ```ts
- * const server = new NativeGrpcServer({ maxMessageBytes: 4 << 20 });
+ * const server = new NativeGrpcServer({ limits: { receive: 4 << 20, send: 4 << 20 } });
  * server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
  * const port = await server.listen(0, '127.0.0.1');
  * server.tryShutdown(() => console.log('closed'));
@@ -79,10 +79,10 @@ export class NativeGrpcServer {
   private readonly methods = new Map<string, NativeMethod>();
   private readonly sessions = new Set<ServerHttp2Session>();
   private server: Http2Server | Http2SecureServer | undefined;
-  private readonly maxBytes: number;
+  private readonly limits: MessageLimits;
 
   constructor(private readonly options: NativeGrpcServerOptions) {
-    this.maxBytes = options.maxMessageBytes;
+    this.limits = options.limits;
   }
 
   /** Serves every method of `definition` with the handler of the same name in `implementation`. */
@@ -135,7 +135,7 @@ export class NativeGrpcServer {
   private createHttp2Server(): Http2Server | Http2SecureServer {
     const common: ServerOptions = {
       // As grpc-js: node's 10 MB session memory cap degrades badly under load, and large
-      // tensors go through here; the message limit is the guard.
+      // tensors go through here; the message limits and flow-control windows are the guard.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
       settings: {
@@ -196,10 +196,10 @@ export class NativeGrpcServer {
       return;
     }
     if (method.kind !== 'bidi') {
-      new NativeUnaryCall(method, stream, headers, this.maxBytes);
+      new NativeUnaryCall(method, stream, headers, this.limits);
       return;
     }
-    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.maxBytes));
+    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.limits));
     call.start();
     try {
       method.handler(call);

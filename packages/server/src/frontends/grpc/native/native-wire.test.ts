@@ -179,7 +179,7 @@ describe('limits', () => {
   let small: GrpcFrontend;
   let smallSession: ClientHttp2Session;
   before(async () => {
-    small = createGrpcFrontend(core, { logger, maxMessageBytes: 64 });
+    small = createGrpcFrontend(core, { logger, maxMessageBytes: 64, maxSendMessageBytes: 64 });
     smallSession = rawConnect(await small.listen(0, '127.0.0.1'));
   });
   after(async () => {
@@ -200,7 +200,7 @@ describe('limits', () => {
     assert.equal(r.grpcStatus, grpc.status.RESOURCE_EXHAUSTED);
   });
 
-  test('a response over the limit → RESOURCE_EXHAUSTED', async () => {
+  test('a response over the send limit → RESOURCE_EXHAUSTED', async () => {
     const r = await rawCall(smallSession, '/inference.GRPCInferenceService/ModelConfig', {
       chunks: [framed('inference.ModelConfigRequest', { name: 'echo' })],
     });

@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { CallTransport, type TransportOwner } from './call-transport.js';
+import { CallTransport, type MessageLimits, type TransportOwner } from './call-transport.js';
 import type { NativeMethod, NativeUnaryCallback } from './native-method.js';
 import { statusOfHandlerError } from './wire-status.js';
 import { NativeWritableCall } from './writable-call.js';
@@ -24,7 +24,7 @@ function threw(err: unknown): string {
  *
  * @example
  * ```ts
- * server.on('stream', (stream, headers) => new NativeUnaryCall(method, stream, headers, maxBytes));
+ * server.on('stream', (stream, headers) => new NativeUnaryCall(method, stream, headers, limits));
  * ```
  */
 export class NativeUnaryCall extends EventEmitter implements TransportOwner {
@@ -35,9 +35,9 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
   private received = 0;
   private readonly transport: CallTransport;
 
-  constructor(method: NativeMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, maxBytes: number) {
+  constructor(method: NativeMethod, stream: ServerHttp2Stream, headers: IncomingHttpHeaders, limits: MessageLimits) {
     super();
-    this.transport = new CallTransport(method, stream, headers, maxBytes);
+    this.transport = new CallTransport(method, stream, headers, limits);
     this.transport.owner = this;
     this.transport.start();
   }
