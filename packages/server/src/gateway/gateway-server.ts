@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { jsonTooDeep, tooDeepMessage } from '../core/json-depth.js';
 import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
@@ -53,6 +54,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') {
       done(Object.assign(new Error('the request body is empty; expected a JSON object'), { statusCode: 400 }));
+      return;
+    }
+    // The server's one JSON depth limit, before anything walks the body (nested lists are flattened recursively).
+    if (jsonTooDeep(text)) {
+      done(Object.assign(new Error(tooDeepMessage('the request body')), { statusCode: 400 }));
       return;
     }
     try {

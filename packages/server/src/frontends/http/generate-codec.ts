@@ -15,6 +15,7 @@ import {
 } from '@tensorgate/protocol';
 import type { ModelConfig, ModelInputConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
+import { assertJsonDepth } from '../../core/json-depth.js';
 import type { InferRequest, InferResponse, Parameters, Tensor } from '../../core/types.js';
 import { isJsonObject, jsonKind, parseJsonBytes, type JsonObject } from './json-fields.js';
 
@@ -136,14 +137,19 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
     const given = tensors.get(SAMPLING_INPUT);
     let explicit: JsonObject = {};
     if (given !== undefined) {
-      const text = decodeElements('BYTES', given.data)[0];
+      const text = String(decodeElements('BYTES', given.data)[0]);
+      assertJsonDepth(text, `input '${SAMPLING_INPUT}'`);
+      let parsed: unknown;
       try {
-        const parsed: unknown = JSON.parse(String(text));
-        if (isJsonObject(parsed)) explicit = parsed;
+        parsed = JSON.parse(text);
       } catch {
-        // Loose settings cannot be merged into text that is not a JSON object.
+        parsed = undefined;
+      }
+      // Loose settings cannot be merged into text that is not a JSON object.
+      if (!isJsonObject(parsed)) {
         throw invalidArg(`input '${SAMPLING_INPUT}' must be a JSON object (as text or as an object)`);
       }
+      explicit = parsed;
     }
     // Explicit sampling_parameters members win over loose ones.
     tensors.set(SAMPLING_INPUT, inputTensor(inputs.get(SAMPLING_INPUT)!, { ...sampling, ...explicit }, batching));

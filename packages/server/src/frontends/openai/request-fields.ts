@@ -4,16 +4,21 @@
  * unsupported value is refused with a 400 naming the field, rather than silently ignored.
  * Hand-written: a dozen fields with OpenAI's ranges do not justify a schema library.
  */
+import { jsonTooDeep, tooDeepMessage } from '../../core/json-depth.js';
 import { invalidParam, OpenAiError } from './openai-errors.js';
 
 /** A parsed JSON request object. */
 export type JsonBody = Record<string, unknown>;
 
-/** Parses the request body as a JSON object (the shared content parser hands over bytes). */
+/**
+ * Parses the request body as a JSON object (the shared content parser hands over bytes), refusing
+ * one nested deeper than `MAX_JSON_DEPTH` (core/json-depth.ts) before parsing it.
+ */
 export function parseJsonBody(body: unknown): JsonBody {
   const text =
     body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '';
   if (text.trim() === '') throw new OpenAiError(400, 'the request needs a JSON body');
+  if (jsonTooDeep(text)) throw new OpenAiError(400, tooDeepMessage('the request body'));
   let doc: unknown;
   try {
     doc = JSON.parse(text);
