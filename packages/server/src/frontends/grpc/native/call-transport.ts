@@ -238,7 +238,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** Writes one message of a streaming response; `callback` runs once it is flushed (or dropped). */
   sendMessage(value: unknown, callback: () => void): void {
-    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) {
       callback();
       return;
@@ -249,18 +249,28 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** Answers a unary call: headers, its one message and OK trailers, in as few writes as possible. */
   sendUnaryResponse(value: unknown): void {
-    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) return;
     this.finish();
     this.sendHeaders();
     this.write(payload, undefined, true);
   }
 
+  /**
+   * True once nothing can be sent on the stream. `closed` comes before `destroyed` (and before the
+   * 'close' event): a client that resets the stream or drops the connection mid-message gets its
+   * 'end' delivered on a closed stream, where `respond()` throws ERR_HTTP2_INVALID_STREAM, which,
+   * thrown from an event handler, took the whole process down.
+   */
+  private streamGone(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
   /** Ends the call with `status` (Trailers-Only when no headers were sent); later calls do nothing. */
   sendStatus(status: WireStatus): void {
     if (this.done) return;
     this.finish();
-    if (this.stream.destroyed) return;
+    if (this.streamGone()) return;
     // Whatever the client still sends is read and dropped, so the stream can close.
     this.stream.resume();
     if (this.headersSent) {

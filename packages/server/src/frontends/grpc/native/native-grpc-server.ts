@@ -175,6 +175,8 @@ export class NativeGrpcServer {
   /** Every call starts here: check the request line, find the method, hand over to a call object. */
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     stream.on('error', ignoreStreamError);
+    // Already reset by the client: respond() would throw (see CallTransport.streamGone).
+    if (stream.closed || stream.destroyed) return;
     const contentType = headers['content-type'];
     if (
       headers[':method'] !== 'POST' ||
