@@ -128,7 +128,13 @@ describe('nesting', () => {
       `f:1:${3 * MAX_PBTXT_DEPTH + 3}: messages and lists are nested too deeply (more than ${MAX_PBTXT_DEPTH} levels)`,
     );
     // Regression: 10,000 levels threw RangeError (Maximum call stack size exceeded).
-    assert.match(messageOf(() => parsePbtxt('a {'.repeat(10_000), 'f')), /nested too deeply/);
-    assert.match(messageOf(() => parsePbtxt('a [{'.repeat(10_000), 'f')), /nested too deeply/);
+    assert.match(
+      messageOf(() => parsePbtxt('a {'.repeat(10_000), 'f')),
+      /nested too deeply/,
+    );
+    assert.match(
+      messageOf(() => parsePbtxt('a [{'.repeat(10_000), 'f')),
+      /nested too deeply/,
+    );
   });
 });
