@@ -35,6 +35,14 @@ for (const [coding, compress] of [
       assert.throws(() => inflateSmall(zeros, coding, 9_999), InflateLimitError);
     });
 
+    test('a cap of 0 takes an empty result and refuses anything else (zlib itself needs a cap >= 1)', async () => {
+      // Regression: zlib's ERR_OUT_OF_RANGE for maxOutputLength 0 came back as "exceeds the limit of 0".
+      assert.equal((await inflateBounded(compress(Buffer.alloc(0)), coding, 0)).length, 0);
+      assert.equal(inflateSmall(compress(Buffer.alloc(0)), coding, 0)?.length, 0);
+      await assert.rejects(inflateBounded(compress(Buffer.alloc(1)), coding, 0), InflateLimitError);
+      assert.throws(() => inflateSmall(compress(Buffer.alloc(1)), coding, 0), InflateLimitError);
+    });
+
     test('a bomb stops at the cap instead of inflating whole', async () => {
       // 64 MiB of zeros in ~64 KB; a 1 MiB cap rejects it after about 1 MiB of output.
       const bomb = compress(Buffer.alloc(64 * 1024 * 1024));

@@ -75,15 +75,20 @@ function chunkBytesFor(inputBytes: number): number {
  * ```
  */
 export async function inflateBounded(input: Buffer, coding: InflateCoding, maxBytes: number): Promise<Buffer> {
-  const options: ZlibOptions = {
-    maxOutputLength: Math.min(maxBytes, ZLIB_MAX_OUTPUT),
-    chunkSize: chunkBytesFor(input.length),
-  };
+  const options: ZlibOptions = { maxOutputLength: outputCap(maxBytes), chunkSize: chunkBytesFor(input.length) };
+  let out: Buffer;
   try {
-    return await (coding === 'gzip' ? gunzipAsync(input, options) : inflateAsync(input, options));
+    out = await (coding === 'gzip' ? gunzipAsync(input, options) : inflateAsync(input, options));
   } catch (err) {
     throw failure(err, maxBytes);
   }
+  if (out.length > maxBytes) throw new InflateLimitError(maxBytes);
+  return out;
+}
+
+/** zlib's `maxOutputLength` for a limit: zlib takes 1 to 2^31 - 1 (a limit of 0 is checked after). */
+function outputCap(maxBytes: number): number {
+  return Math.max(1, Math.min(maxBytes, ZLIB_MAX_OUTPUT));
 }
 
 /**
@@ -98,13 +103,16 @@ export async function inflateBounded(input: Buffer, coding: InflateCoding, maxBy
  * ```
  */
 export function inflateSmall(input: Buffer, coding: InflateCoding, maxBytes: number): Buffer | undefined {
-  const cap = Math.min(maxBytes, SYNC_INFLATE_MAX_OUTPUT_BYTES, ZLIB_MAX_OUTPUT);
+  const cap = outputCap(Math.min(maxBytes, SYNC_INFLATE_MAX_OUTPUT_BYTES));
+  let out: Buffer;
   try {
     const options: ZlibOptions = { maxOutputLength: cap };
-    return coding === 'gzip' ? zlib.gunzipSync(input, options) : zlib.inflateSync(input, options);
+    out = coding === 'gzip' ? zlib.gunzipSync(input, options) : zlib.inflateSync(input, options);
   } catch (err) {
     const e = failure(err, maxBytes);
     if (e instanceof InflateLimitError && cap < maxBytes) return undefined;
     throw e;
   }
+  if (out.length > maxBytes) throw new InflateLimitError(maxBytes);
+  return out;
 }
