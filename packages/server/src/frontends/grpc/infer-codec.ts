@@ -21,6 +21,7 @@ import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor }
 import { decodeParameters, encodeParameters, parameterValue } from './infer-parameters.js';
 import { contentsToRaw, hasContents } from './tensor-contents.js';
 import { hasKeys } from '../../core/has-keys.js';
+import { setOwn } from '../../core/set-own.js';
 
 /** The request parameter that asks for empty final responses on a stream. */
 export const EMPTY_FINAL_PARAMETER = 'triton_enable_empty_final_response';
@@ -121,7 +122,7 @@ function decodeRequestParameters(map: InferParameterMap | null | undefined): Par
       }
       continue;
     }
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }

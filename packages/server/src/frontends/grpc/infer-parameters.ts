@@ -4,6 +4,7 @@
  */
 import type { InferParameterMap, InferParameterMessage } from '@tensorgate/protocol';
 import { invalidArg } from '../../core/errors.js';
+import { setOwn } from '../../core/set-own.js';
 import type { ParameterValue, Parameters } from '../../core/types.js';
 
 /** 2^63: numbers at or above it only fit the uint64 member. */
@@ -50,7 +51,7 @@ export function decodeParameters(map: InferParameterMap | null | undefined, wher
   for (const key in map) {
     const value = parameterValue(map[key]!);
     if (value === undefined) throw invalidArg(`parameter '${key}' of ${where} has no value`);
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }

@@ -73,6 +73,16 @@ test('sampling settings fold into sampling_parameters; explicit members win', ()
   }
 });
 
+test("a parameter named '__proto__' is kept, as any other (it was dropped silently)", () => {
+  const r = decodeGenerateRequest(
+    Buffer.from('{"text_input": "x", "__proto__": 3, "parameters": {"constructor": true}}'),
+    config(0),
+    target,
+  );
+  assert.deepEqual(Object.keys(r.parameters).sort(), ['__proto__', 'constructor']);
+  assert.equal(Object.getPrototypeOf(r.parameters), Object.prototype);
+});
+
 test('wrong types, duplicates and nested parameters are INVALID_ARG', () => {
   const invalid = (v: unknown): void => {
     assert.throws(

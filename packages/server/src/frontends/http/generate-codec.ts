@@ -16,6 +16,7 @@ import {
 import type { ModelConfig, ModelInputConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 import { assertJsonDepth } from '../../core/json-depth.js';
+import { setOwn } from '../../core/set-own.js';
 import type { InferRequest, InferResponse, Parameters, Tensor } from '../../core/types.js';
 import { isJsonObject, jsonKind, parseJsonBytes, type JsonObject } from './json-fields.js';
 
@@ -115,7 +116,7 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
     } else if (hasSampling && SAMPLING_PARAMETER_NAMES.has(name)) {
       sampling[name] = value;
     } else if (isScalar(value)) {
-      parameters[name] = value;
+      setOwn(parameters, name, value);
     } else {
       throw invalidArg(
         `parameter '${name}' has invalid type: ${jsonKind(value)} (model '${target.modelName}' has no input of that name, ` +
