@@ -109,7 +109,7 @@ function decodeRequestParameters(map: InferParameterMap | null | undefined): Par
   const out: Parameters = {};
   if (map == null) return out;
   for (const key in map) {
-    const value = parameterValue(map[key]!);
+    const value = parameterValue(map[key]);
     if (value === undefined) throw invalidArg(`parameter '${key}' of request has no value`);
     if (key.startsWith(RESERVED_PREFIX)) {
       if (key !== EMPTY_FINAL_PARAMETER) {
