@@ -12,17 +12,18 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import protobuf from 'protobufjs';
 import { ALL_DATATYPES, loadProtoRoot, type ModelInferRequestMessage } from '@tensorgate/protocol';
 import { InferenceError } from '../../core/errors.js';
 import { byteDamage, damageBytes } from '../../core/mutation.test-helper.js';
 import { propertyOptions, withinTimeLimit } from '../../core/property-runs.test-helper.js';
 import { decodeInferRequest } from './infer-codec.js';
 import { decodeCommonInferRequest } from './infer-request-reader.js';
+import { decodeMessage } from './service-definition.js';
 
 const Request = loadProtoRoot().lookupType('inference.ModelInferRequest');
+/** The general path: protobufjs with the deserializers' reader. */
 const protobufDecode = (bytes: Buffer): ModelInferRequestMessage =>
-  Request.decode(new protobuf.Reader(bytes)) as unknown as ModelInferRequestMessage;
+  decodeMessage(Request, bytes) as unknown as ModelInferRequestMessage;
 
 /** What the handlers read of a decoded request, as plain data. */
 function view(m: ModelInferRequestMessage): unknown {
