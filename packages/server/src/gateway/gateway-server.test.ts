@@ -110,7 +110,7 @@ describe('gateway HTTP', () => {
       ['{}', /^missing required field '\$\.x'$/],
       ['{"x": ["a"]}', /^field '\$\.x': element 0: expected an integer for INT32, got string "a"$/],
       ['{"x": [1, 3000000000]}', /^field '\$\.x': element 1: 3000000000 is out of range for INT32$/],
-      // The server's one JSON depth limit (core/json-depth.ts), before the route flattens lists recursively.
+      // The server's JSON limits (core/json-limits.ts), before the route flattens lists recursively.
       [
         `{"x": ${'['.repeat(100_000)}1${']'.repeat(100_000)}}`,
         /^the request body is nested too deeply \(more than 64 levels of arrays and objects\)$/,

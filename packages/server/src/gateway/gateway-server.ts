@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { jsonTooDeep, tooDeepMessage } from '../core/json-depth.js';
+import { jsonLimitProblem } from '../core/json-limits.js';
 import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
@@ -56,9 +56,11 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
       done(Object.assign(new Error('the request body is empty; expected a JSON object'), { statusCode: 400 }));
       return;
     }
-    // The server's one JSON depth limit, before anything walks the body (nested lists are flattened recursively).
-    if (jsonTooDeep(text)) {
-      done(Object.assign(new Error(tooDeepMessage('the request body')), { statusCode: 400 }));
+    // The server's JSON limits (depth, arrays and objects), before anything parses or walks the
+    // body (nested lists are flattened recursively).
+    const problem = jsonLimitProblem(text, 'the request body');
+    if (problem !== undefined) {
+      done(Object.assign(new Error(problem), { statusCode: 400 }));
       return;
     }
     try {

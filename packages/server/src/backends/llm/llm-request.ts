@@ -5,7 +5,7 @@
 import { decodeBytesElements } from '@tensorgate/protocol';
 import type { Tensor } from '../../core/types.js';
 import { invalidArg } from '../../core/errors.js';
-import { assertJsonDepth } from '../../core/json-depth.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
 import { parseSamplingParameters, type SamplingParameters } from './sampling-parameters.js';
 
 /** A chat message of `chat_messages`. */
@@ -78,7 +78,7 @@ function messageContent(content: unknown, i: number): string {
  * ```
  */
 export function parseChatMessages(json: string): ChatMessage[] {
-  assertJsonDepth(json, 'chat_messages');
+  assertJsonLimits(json, 'chat_messages');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

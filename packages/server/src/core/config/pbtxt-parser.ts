@@ -11,7 +11,7 @@
  * messages may omit the `:`); fields optionally followed by `,` or `;`; adjacent string literals
  * concatenated; negative numbers as `-` followed by a number, `inf` or `nan`.
  */
-import { MAX_JSON_DEPTH } from '../json-depth.js';
+import { MAX_JSON_DEPTH } from '../json-limits.js';
 import { pbtxtError, tokenizePbtxt, type PbtxtToken, type SourcePosition } from './pbtxt-lexer.js';
 
 /**

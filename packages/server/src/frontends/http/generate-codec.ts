@@ -15,7 +15,7 @@ import {
 } from '@tensorgate/protocol';
 import type { ModelConfig, ModelInputConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
-import { assertJsonDepth } from '../../core/json-depth.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
 import { setOwn } from '../../core/set-own.js';
 import type { InferRequest, InferResponse, Parameters, Tensor } from '../../core/types.js';
 import { isJsonObject, jsonKind, parseJsonBytes, type JsonObject } from './json-fields.js';
@@ -139,7 +139,7 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
     let explicit: JsonObject = {};
     if (given !== undefined) {
       const text = String(decodeElements('BYTES', given.data)[0]);
-      assertJsonDepth(text, `input '${SAMPLING_INPUT}'`);
+      assertJsonLimits(text, `input '${SAMPLING_INPUT}'`);
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);

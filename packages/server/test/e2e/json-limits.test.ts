@@ -1,8 +1,8 @@
 /**
  * Over-deep JSON over the real wire (issue #12 item 7): every route that takes JSON from a client
  * answers 400 (gRPC INVALID_ARGUMENT for a load override) naming the document, never a 500 "Maximum
- * call stack size exceeded"; JSON at the limit (64 levels) gets past the depth check; the server
- * keeps serving.
+ * call stack size exceeded"; JSON at the limit (64 levels) gets past the depth check; a body with
+ * more than 1,000,000 arrays and objects is refused before it is parsed; the server keeps serving.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,6 +75,15 @@ describe('HTTP /v2 routes', () => {
       tooDeep(what),
     );
     await expect400(await post('/v2/models/simple/infer', deepArray(VERY_DEEP)), tooDeep(what));
+    await stillServing();
+  });
+
+  test('infer: more than 1,000,000 arrays and objects -> 400 before parsing', async () => {
+    const many = `{"inputs":[${'{},'.repeat(1_000_000)}{}]}`;
+    await expect400(
+      await post('/v2/models/simple/infer', many),
+      'the inference request JSON has more than 1000000 arrays and objects (write large tensors as flat data, or send them as binary data)',
+    );
     await stillServing();
   });
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InferenceError } from './errors.js';
-import { assertJsonDepth, jsonTooDeep, MAX_JSON_DEPTH } from './json-depth.js';
+import { assertJsonLimits, jsonLimitProblem, jsonTooDeep, MAX_JSON_CONTAINERS, MAX_JSON_DEPTH } from './json-limits.js';
 import { propertyOptions } from './property-runs.test-helper.js';
 
 /** `[[...[leaf]...]]` with `depth` arrays, or `{"a":{"a":...leaf}}` with `depth` objects. */
@@ -39,10 +39,10 @@ test('depth counts nested arrays and objects; scalars are 0; brackets in strings
 
 test(`documents up to ${MAX_JSON_DEPTH} levels pass, one more is refused (arrays and objects)`, () => {
   for (const kind of ['array', 'object'] as const) {
-    assert.doesNotThrow(() => assertJsonDepth(nested(MAX_JSON_DEPTH, kind), 'the doc'));
+    assert.doesNotThrow(() => assertJsonLimits(nested(MAX_JSON_DEPTH, kind), 'the doc'));
     for (const form of [nested(MAX_JSON_DEPTH + 1, kind), Buffer.from(nested(MAX_JSON_DEPTH + 1, kind))]) {
       assert.throws(
-        () => assertJsonDepth(form, 'the doc'),
+        () => assertJsonLimits(form, 'the doc'),
         (e: unknown) =>
           e instanceof InferenceError &&
           e.code === 'INVALID_ARG' &&
@@ -50,6 +50,27 @@ test(`documents up to ${MAX_JSON_DEPTH} levels pass, one more is refused (arrays
       );
     }
   }
+});
+
+test(`up to ${MAX_JSON_CONTAINERS} arrays and objects pass, one more is refused before parsing`, () => {
+  const many = (n: number, item: string): string => `{"inputs":[${`${item},`.repeat(n - 1)}${item}]}`;
+  // The body object and its array count too.
+  assert.equal(jsonLimitProblem(many(MAX_JSON_CONTAINERS - 2, '{}'), 'the body'), undefined);
+  for (const item of ['{}', '[]', '[1,"]"]']) {
+    const text = many(MAX_JSON_CONTAINERS - 1, item);
+    const expected =
+      `the body has more than ${MAX_JSON_CONTAINERS} arrays and objects ` +
+      '(write large tensors as flat data, or send them as binary data)';
+    assert.equal(jsonLimitProblem(text, 'the body'), expected);
+    assert.equal(jsonLimitProblem(Buffer.from(text), 'the body'), expected);
+    assert.throws(
+      () => assertJsonLimits(text, 'the body'),
+      (e: unknown) => e instanceof InferenceError && e.code === 'INVALID_ARG' && e.message === expected,
+    );
+  }
+  // Brackets in strings are not containers; a long flat array of numbers is one.
+  assert.equal(jsonLimitProblem(JSON.stringify({ s: '['.repeat(2 * MAX_JSON_CONTAINERS) }), 'x'), undefined);
+  assert.equal(jsonLimitProblem(JSON.stringify({ data: new Array(3 * MAX_JSON_CONTAINERS).fill(0) }), 'x'), undefined);
 });
 
 test('a document millions of levels deep is refused at once, wide ones pass', () => {
