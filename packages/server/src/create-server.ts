@@ -153,6 +153,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       const grpc = createGrpcFrontend(core, {
         logger,
         maxMessageBytes: settings.grpcMaxMessageBytes,
+        maxSendMessageBytes: settings.grpcMaxSendMessageBytes,
         transport: settings.grpcTransport,
         logSettings,
         tls: tls.grpc,

@@ -28,7 +28,10 @@ export interface ServerSettings {
   strictModelConfig: boolean;
   /** `auto`, `none` or comma-separated CUDA device ids (parsed by `core/gpu-detect.ts`). */
   gpus: string;
+  /** Largest gRPC message received (compressed and decompressed). */
   grpcMaxMessageBytes: number;
+  /** Largest gRPC message sent. */
+  grpcMaxSendMessageBytes: number;
   /** The gRPC server transport: tensorgate's own on node:http2 (`native`) or @grpc/grpc-js. */
   grpcTransport: 'native' | 'grpc-js';
   /** Seconds for a new gRPC connection to send the HTTP/2 preface and SETTINGS (and as long for TLS). tensorgate's own. */
@@ -304,12 +307,14 @@ export const SETTINGS: readonly SettingEntry[] = [
     flag: '--http-max-body-bytes',
     env: 'TENSORGATE_HTTP_MAX_BODY_BYTES',
     type: 'int',
-    default: 64 * 1024 * 1024,
+    default: 65 * 1024 * 1024,
     min: 1,
     max: INT32_MAX,
     valueName: 'bytes',
     description:
-      "Largest HTTP request body accepted, after decompression (Triton's default, 64 MiB; JSON bodies cost several times their size in memory, so raise it with care).",
+      'Largest HTTP request body accepted, both as sent and after decompression (a compressed body stops inflating ' +
+      "there). Default 65 MiB: a 64 MiB binary tensor plus 1 MiB for the rest of the request, 1 MiB over Triton's " +
+      'default; JSON bodies cost several times their size in memory, so raise it with care.',
   },
   {
     key: 'httpHeaderTimeoutSecs',
@@ -440,11 +445,26 @@ export const SETTINGS: readonly SettingEntry[] = [
     flag: '--grpc-max-message-bytes',
     env: 'TENSORGATE_GRPC_MAX_MESSAGE_BYTES',
     type: 'int',
+    default: 65 * 1024 * 1024,
+    min: 1,
+    max: INT32_MAX,
+    valueName: 'bytes',
+    description:
+      'Largest gRPC message received, both as sent (compressed) and after decompression; a larger one fails with ' +
+      'RESOURCE_EXHAUSTED, and a compressed one stops inflating there. Default 65 MiB: a 64 MiB tensor plus 1 MiB ' +
+      'for the rest of the request, as --http-max-body-bytes.',
+  },
+  {
+    key: 'grpcMaxSendMessageBytes',
+    flag: '--grpc-max-send-message-bytes',
+    env: 'TENSORGATE_GRPC_MAX_SEND_MESSAGE_BYTES',
+    type: 'int',
     default: INT32_MAX,
     min: 1,
     max: INT32_MAX,
     valueName: 'bytes',
-    description: 'Largest gRPC message received or sent.',
+    description:
+      "Largest gRPC message sent (a response); a larger one fails the call with RESOURCE_EXHAUSTED. Responses come from the server's own models, so the default is gRPC's largest, 2 GiB - 1.",
   },
   {
     key: 'grpcTransport',

@@ -112,6 +112,11 @@ describe('gateway HTTP', () => {
       ['{}', /^missing required field '\$\.x'$/],
       ['{"x": ["a"]}', /^field '\$\.x': element 0: expected an integer for INT32, got string "a"$/],
       ['{"x": [1, 3000000000]}', /^field '\$\.x': element 1: 3000000000 is out of range for INT32$/],
+      // The server's JSON limits (core/json-limits.ts), before the route flattens lists recursively.
+      [
+        `{"x": ${'['.repeat(100_000)}1${']'.repeat(100_000)}}`,
+        /^the request body is nested too deeply \(more than 64 levels of arrays and objects\)$/,
+      ],
     ];
     for (const [payload, message] of cases) {
       const res = await app.inject({
@@ -124,6 +129,15 @@ describe('gateway HTTP', () => {
       assert.match(res.json().error, message);
     }
     assert.equal(calls.length, 0, 'nothing reached an upstream');
+    // At the limit (the body and 63 nested lists: 64 levels) the request goes through.
+    const atLimit = await app.inject({
+      method: 'POST',
+      url: '/double',
+      headers: { 'content-type': 'application/json' },
+      payload: `{"x": ${'['.repeat(63)}4${']'.repeat(63)}}`,
+    });
+    assert.equal(atLimit.statusCode, 200, atLimit.body);
+    assert.deepEqual(atLimit.json().y, 8);
     const notFound = await app.inject({ method: 'POST', url: '/nope', payload: {} });
     assert.equal(notFound.statusCode, 404);
     assert.deepEqual(notFound.json(), { error: 'no route for POST /nope' });

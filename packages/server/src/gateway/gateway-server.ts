@@ -13,6 +13,7 @@ import {
   watchBodyIdle,
   type HttpTimeouts,
 } from '../frontends/http-timeouts.js';
+import { jsonLimitProblem } from '../core/json-limits.js';
 import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
@@ -74,6 +75,13 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     if (text.trim() === '') {
       done(Object.assign(new Error('the request body is empty; expected a JSON object'), { statusCode: 400 }));
+      return;
+    }
+    // The server's JSON limits (depth, arrays and objects), before anything parses or walks the
+    // body (nested lists are flattened recursively).
+    const problem = jsonLimitProblem(text, 'the request body');
+    if (problem !== undefined) {
+      done(Object.assign(new Error(problem), { statusCode: 400 }));
       return;
     }
     try {

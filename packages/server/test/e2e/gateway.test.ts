@@ -181,6 +181,11 @@ describe('gateway in front of two servers', () => {
     const wrong = await post('/forecast', { series: [1, 2, 3] });
     assert.equal(wrong.status, 400);
     assert.match(((await wrong.json()) as any).error, /do not fill shape \[-1, 10, 1\]/);
+    const deep = await post('/forecast', `{"series": ${'['.repeat(100_000)}1${']'.repeat(100_000)}}`);
+    assert.equal(deep.status, 400);
+    assert.deepEqual(await deep.json(), {
+      error: 'the request body is nested too deeply (more than 64 levels of arrays and objects)',
+    });
   });
 
   test('/openapi.json has a path for each route; /docs lists them', async () => {

@@ -76,4 +76,9 @@ test('errors', () => {
     () => parseChatMessages('[{"role":"user","content":[{"type":"image_url"}]}]'),
     invalid(/only text parts/),
   );
+  // A deep role would overflow JSON.stringify in the message naming it.
+  assert.throws(
+    () => parseChatMessages(`[{"role":${'['.repeat(100_000)}${']'.repeat(100_000)},"content":"x"}]`),
+    invalid(/^chat_messages is nested too deeply \(more than 64 levels of arrays and objects\)$/),
+  );
 });

@@ -5,6 +5,7 @@
 import { decodeBytesElements } from '@tensorgate/protocol';
 import type { Tensor } from '../../core/types.js';
 import { invalidArg } from '../../core/errors.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
 import { parseSamplingParameters, type SamplingParameters } from './sampling-parameters.js';
 
 /** A chat message of `chat_messages`. */
@@ -77,6 +78,7 @@ function messageContent(content: unknown, i: number): string {
  * ```
  */
 export function parseChatMessages(json: string): ChatMessage[] {
+  assertJsonLimits(json, 'chat_messages');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

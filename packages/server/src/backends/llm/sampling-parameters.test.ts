@@ -66,6 +66,11 @@ test('errors name the key and the expected value', () => {
     ['{"ignore_eos": "yes"}', /'ignore_eos' must be a boolean/],
     ['{"ignore_eos": true}', /'ignore_eos': true is not supported/],
     ['{"n": 2}', /unknown key 'n' \(accepted: temperature, /],
+    // A deep value would overflow JSON.stringify in the message naming it.
+    [
+      `{"temperature": ${'['.repeat(100_000)}${']'.repeat(100_000)}}`,
+      /^sampling_parameters is nested too deeply \(more than 64 levels of arrays and objects\)$/,
+    ],
   ];
   for (const [json, message] of cases) {
     assert.throws(

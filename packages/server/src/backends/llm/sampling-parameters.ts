@@ -4,6 +4,7 @@
  * INVALID_ARG instead of reaching llama.cpp.
  */
 import { invalidArg } from '../../core/errors.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
 
 /** Validated sampling settings, with the defaults applied. */
 export interface SamplingParameters {
@@ -85,6 +86,7 @@ function num(
  */
 export function parseSamplingParameters(json: string | undefined): SamplingParameters {
   if (json === undefined || json.trim() === '') return DEFAULTS;
+  assertJsonLimits(json, 'sampling_parameters');
   let parsed: unknown;
   try {
     parsed = JSON.parse(json);

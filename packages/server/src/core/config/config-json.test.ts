@@ -198,6 +198,20 @@ describe('configFromJson', () => {
       invalid(() => configFromJson('{"dynamic_batching": {"priority_queue_policy": {"x": {}}}}', 'm')),
       /map key 'x' is not an integer/,
     );
+    // Regressions: names of Object.prototype were taken for fields and enum values, and a map key
+    // '__proto__' set the map's prototype (the entry vanished).
+    assert.equal(
+      invalid(() => configFromJson('{"constructor": 1}', 'm')),
+      "Invalid config override: constructor: unknown field 'constructor' in inference.ModelConfig",
+    );
+    assert.equal(
+      invalid(() => configFromJson('{"input": [{"data_type": "constructor"}]}', 'm')),
+      "Invalid config override: input[0].data_type: unknown value 'constructor' for enum inference.DataType",
+    );
+    assert.equal(
+      invalid(() => configFromJson('{"parameters": {"__proto__": {"string_value": "v"}}}', 'm')),
+      "Invalid config override: parameters: map key '__proto__' of 'parameters' is not supported",
+    );
   });
 
   test('normalizes and validates the result for the model being loaded', () => {

@@ -11,6 +11,7 @@
  */
 import type { Message } from 'protobufjs';
 import { invalidArg } from '../errors.js';
+import { assertJsonLimits } from '../json-limits.js';
 import type { ModelConfig } from './model-config.js';
 import { normalizeConfig, type NormalizeConfigOptions } from './normalize-config.js';
 import { modelConfigType } from './pbtxt-to-object.js';
@@ -59,8 +60,8 @@ export function configToJson(config: ModelConfig): Record<string, unknown> {
  * @param text - the JSON text
  * @param modelName - the model being loaded; the config's name must match it when given
  * @param options - further normalization options (GPUs, version folder files, ...)
- * @throws InferenceError INVALID_ARG `Invalid config override: ...` for malformed JSON or schema
- *   mismatches, or a normalization error
+ * @throws InferenceError INVALID_ARG `Invalid config override: ...` for malformed JSON, JSON past
+ *   the limits of core/json-limits.ts, or schema mismatches; or a normalization error
  * @example
  * ```ts
  * const config = configFromJson('{"backend":"onnxruntime","max_batch_size":4}', 'm');
@@ -71,6 +72,7 @@ export function configFromJson(
   modelName: string,
   options: Omit<NormalizeConfigOptions, 'modelName'> = {},
 ): ModelConfig {
+  assertJsonLimits(text, 'Invalid config override: the config JSON');
   let json: unknown;
   try {
     json = JSON.parse(text);

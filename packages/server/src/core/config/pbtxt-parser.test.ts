@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { InferenceError } from '../errors.js';
-import { parsePbtxt, type PbtxtField, type PbtxtMessage } from './pbtxt-parser.js';
+import { MAX_PBTXT_DEPTH, parsePbtxt, type PbtxtField, type PbtxtMessage } from './pbtxt-parser.js';
 
 const messageOf = (fn: () => unknown): string => {
   try {
@@ -115,6 +115,26 @@ describe('parsePbtxt', () => {
     assert.equal(
       messageOf(() => parsePbtxt('a < b: 1 }', 'c')),
       "c:1:10: expected a field name, found '}'",
+    );
+  });
+});
+
+describe('nesting', () => {
+  test(`up to ${MAX_PBTXT_DEPTH} levels parse; deeper is a config error, not a stack overflow`, () => {
+    const nested = (depth: number): string => 'a {'.repeat(depth) + '}'.repeat(depth);
+    assert.equal(parsePbtxt(nested(MAX_PBTXT_DEPTH), 'f').fields.length, 1);
+    assert.equal(
+      messageOf(() => parsePbtxt(nested(MAX_PBTXT_DEPTH + 1), 'f')),
+      `f:1:${3 * MAX_PBTXT_DEPTH + 3}: messages and lists are nested too deeply (more than ${MAX_PBTXT_DEPTH} levels)`,
+    );
+    // Regression: 10,000 levels threw RangeError (Maximum call stack size exceeded).
+    assert.match(
+      messageOf(() => parsePbtxt('a {'.repeat(10_000), 'f')),
+      /nested too deeply/,
+    );
+    assert.match(
+      messageOf(() => parsePbtxt('a [{'.repeat(10_000), 'f')),
+      /nested too deeply/,
     );
   });
 });

@@ -11,7 +11,15 @@
  * messages may omit the `:`); fields optionally followed by `,` or `;`; adjacent string literals
  * concatenated; negative numbers as `-` followed by a number, `inf` or `nan`.
  */
+import { MAX_JSON_DEPTH } from '../json-limits.js';
 import { pbtxtError, tokenizePbtxt, type PbtxtToken, type SourcePosition } from './pbtxt-lexer.js';
+
+/**
+ * Deepest nesting of messages (and lists) accepted: the server's one nesting limit for structured
+ * text (`MAX_JSON_DEPTH`, 64). The parser is recursive, and thousands of `a {` overflowed the stack
+ * with a RangeError instead of a config error; ModelConfig itself nests at most 6 levels.
+ */
+export const MAX_PBTXT_DEPTH = MAX_JSON_DEPTH;
 
 /** A scalar value as written: an identifier (enum name, bool, inf/nan), a number or a string. */
 export interface PbtxtScalar extends SourcePosition {
@@ -64,6 +72,7 @@ export function parsePbtxt(src: string, file: string): PbtxtMessage {
 
 class Parser {
   private i = 0;
+  private depth = 0;
 
   constructor(
     private readonly tokens: PbtxtToken[],
@@ -147,14 +156,29 @@ class Parser {
 
   private parseMessage(): PbtxtMessage {
     const open = this.next();
+    this.enter(open);
     const close = CLOSE[open.text] as string;
     const fields = this.parseFields(close);
     this.next();
+    this.depth--;
     return { kind: 'message', fields, line: open.line, column: open.column };
   }
 
+  /** One level deeper; refuses more than {@link MAX_PBTXT_DEPTH}. */
+  private enter(at: PbtxtToken): void {
+    if (++this.depth > MAX_PBTXT_DEPTH) {
+      this.fail(at, `messages and lists are nested too deeply (more than ${MAX_PBTXT_DEPTH} levels)`);
+    }
+  }
+
   private parseList(): PbtxtValue[] {
-    this.next(); // '['
+    this.enter(this.next()); // '['
+    const values = this.parseListValues();
+    this.depth--;
+    return values;
+  }
+
+  private parseListValues(): PbtxtValue[] {
     const values: PbtxtValue[] = [];
     if (this.isPunct(']')) {
       this.next();

@@ -260,12 +260,21 @@ describe('parseModelConfigText: errors name file:line:col', () => {
       "models/m/config.pbtxt:5:5: unknown field 'foo' in inference.ModelInput",
     );
     assert.equal(messageOf('bogus: 1'), "config.pbtxt:1:1: unknown field 'bogus' in inference.ModelConfig");
+    // Regression: names of Object.prototype were looked up as fields ("field 'Object' has unsupported type undefined").
+    for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+      assert.equal(messageOf(`${name}: 1`), `config.pbtxt:1:1: unknown field '${name}' in inference.ModelConfig`);
+    }
   });
 
   test('unknown enum value', () => {
     assert.equal(
       messageOf('input [ { data_type: TYPE_FLOAT32 } ]'),
       "config.pbtxt:1:22: unknown value 'TYPE_FLOAT32' for enum inference.DataType of field 'data_type'",
+    );
+    // Regression: 'constructor' passed as a value of every enum.
+    assert.equal(
+      messageOf('instance_group { kind: constructor }'),
+      "config.pbtxt:1:24: unknown value 'constructor' for enum inference.ModelInstanceGroup.Kind of field 'kind'",
     );
     assert.equal(
       messageOf('instance_group { kind: 9 }'),
@@ -332,6 +341,16 @@ describe('parseModelConfigText: errors name file:line:col', () => {
       messageOf('version_policy { latest { } all { } }'),
       /^config\.pbtxt:1:29: field 'all' conflicts with field 'latest'/,
     );
+  });
+
+  test("a map key '__proto__' is refused (assigning it dropped the entry silently)", () => {
+    assert.equal(
+      messageOf('parameters { key: "__proto__" value: { string_value: "v" } }'),
+      "config.pbtxt:1:12: map key '__proto__' of 'parameters' is not supported",
+    );
+    assert.deepEqual(parse('parameters { key: "constructor" value: { string_value: "v" } }'), {
+      parameters: { constructor: { string_value: 'v' } },
+    });
   });
 
   test('map entry errors', () => {

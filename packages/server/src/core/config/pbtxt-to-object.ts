@@ -66,7 +66,8 @@ class Resolver {
     const seen = new Map<string, PbtxtField>();
     const oneofSeen = new Map<string, string>();
     for (const entry of msg.fields) {
-      const field = type.fields[entry.name];
+      // Own fields only: `type.fields` is a plain object, and 'constructor' or 'toString' are not fields.
+      const field = Object.hasOwn(type.fields, entry.name) ? type.fields[entry.name] : undefined;
       if (!field) this.fail(entry, `unknown field '${entry.name}' in ${typeName(type)}`);
       if (isMapField(field)) {
         const map = (out[field.name] ??= {}) as Obj;
@@ -143,6 +144,8 @@ class Resolver {
     }
     key ??= field.keyType === 'string' ? '' : 0;
     value ??= asMessage(field) ? {} : this.defaultScalar(field);
+    // Assigning it would set the map object's prototype and drop the entry without a word.
+    if (key === '__proto__') this.fail(v, `map key '__proto__' of '${field.name}' is not supported`);
     map[String(key)] = value;
   }
 
@@ -170,7 +173,7 @@ class Resolver {
 
   private enumValue(v: PbtxtScalar, field: Field, e: NonNullable<ReturnType<typeof asEnum>>): string {
     if (v.token === 'ident' && !v.negative) {
-      if (!(v.text in e.values)) {
+      if (!Object.hasOwn(e.values, v.text)) {
         this.fail(v, `unknown value '${v.text}' for enum ${typeName(e)} of field '${field.name}'`);
       }
       return v.text;

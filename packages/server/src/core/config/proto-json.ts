@@ -97,7 +97,10 @@ export function readProtoJson(json: unknown, type: Type, where: string): Obj {
   const out: Obj = {};
   const oneofSeen = new Map<string, string>();
   for (const [key, v] of Object.entries(json)) {
-    const field = type.fields[key] ?? type.fieldsArray.find((f) => jsonName(f.name) === key);
+    // Own fields only: `type.fields` is a plain object, and 'constructor' or 'toString' are not fields.
+    const field = Object.hasOwn(type.fields, key)
+      ? type.fields[key]
+      : type.fieldsArray.find((f) => jsonName(f.name) === key);
     const here = where ? `${where}.${key}` : key;
     if (!field) throw invalidArg(`${at(here)}unknown field '${key}' in ${typeName(type)}`);
     if (v === null) continue;
@@ -113,6 +116,8 @@ export function readProtoJson(json: unknown, type: Type, where: string): Obj {
       if (!isObj(v)) throw invalidArg(`${at(here)}map field '${field.name}' expects a JSON object`);
       const map: Obj = {};
       for (const [k, mv] of Object.entries(v)) {
+        // Assigning it would set the map object's prototype and drop the entry without a word.
+        if (k === '__proto__') throw invalidArg(`${at(here)}map key '__proto__' of '${field.name}' is not supported`);
         map[readMapKey(k, field.keyType, `${here}`)] = readValue(mv, field, `${here}.${k}`);
       }
       out[field.name] = map;
@@ -146,7 +151,9 @@ function readValue(v: unknown, field: Field, where: string): unknown {
   const e = asEnum(field);
   if (e) {
     if (typeof v === 'string') {
-      const name = v in e.values ? v : Object.keys(e.values).find((n) => n.toUpperCase() === v.toUpperCase());
+      const name = Object.hasOwn(e.values, v)
+        ? v
+        : Object.keys(e.values).find((n) => n.toUpperCase() === v.toUpperCase());
       if (name === undefined) throw invalidArg(`${at(where)}unknown value '${v}' for enum ${typeName(e)}`);
       return name;
     }

@@ -28,8 +28,18 @@ import { ApiRestrictions } from '../restricted-apis.js';
 import { guardService } from './restricted-methods.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
 
-/** Default largest message, in bytes, received or sent: 2 GiB - 1 (grpc-js' largest). */
-export const DEFAULT_MAX_MESSAGE_BYTES = 2 ** 31 - 1;
+/**
+ * Default largest message received, in bytes: 65 MiB, room for a 64 MiB tensor plus 1 MiB for the
+ * rest of the ModelInferRequest, the same as the HTTP frontend's default body limit. It bounds both
+ * the compressed (wire) size and the decompressed size, so a gzip bomb stops at this size.
+ */
+export const DEFAULT_MAX_RECEIVE_MESSAGE_BYTES = 65 * 1024 * 1024;
+/**
+ * Default largest message sent, in bytes: 2 GiB - 1 (grpc-js' largest). Responses come from the
+ * server's own models and are already in memory when they are sent, and clients set their own
+ * receive limits; Triton's gRPC server does not limit them either.
+ */
+export const DEFAULT_MAX_SEND_MESSAGE_BYTES = 2 ** 31 - 1;
 /** Default time a graceful close waits for in-flight calls before cancelling them. */
 export const DEFAULT_CLOSE_GRACE_MS = 5000;
 
@@ -38,12 +48,18 @@ export interface GrpcFrontendOptions {
   /** Where the frontend logs. */
   logger: Logger;
   /**
-   * Largest message the server accepts and sends, in bytes (`grpc.max_receive_message_length`
-   * and `grpc.max_send_message_length`). Defaults to {@link DEFAULT_MAX_MESSAGE_BYTES}
-   * (2 GiB - 1) so large tensors (a 64 MB input and far beyond) pass, unlike grpc's usual
-   * 4 MiB receive limit. A larger message fails with RESOURCE_EXHAUSTED.
+   * Largest message the server accepts, in bytes, compressed and decompressed
+   * (`grpc.max_receive_message_length`; grpc C++'s `SetMaxMessageSize` also sets only this one).
+   * Defaults to {@link DEFAULT_MAX_RECEIVE_MESSAGE_BYTES} (65 MiB: a 64 MiB tensor passes, unlike
+   * with grpc's usual 4 MiB). A larger message fails with RESOURCE_EXHAUSTED.
    */
   maxMessageBytes?: number;
+  /**
+   * Largest message the server sends, in bytes (`grpc.max_send_message_length`); defaults to
+   * {@link DEFAULT_MAX_SEND_MESSAGE_BYTES} (2 GiB - 1). A larger response fails the call with
+   * RESOURCE_EXHAUSTED.
+   */
+  maxSendMessageBytes?: number;
   /** Log settings shared with other frontends; by default one bound to `logger`. */
   logSettings?: LogSettingsStore;
   /** Trace settings shared with other frontends; by default a fresh store. */
@@ -97,11 +113,13 @@ export interface GrpcFrontend {
  */
 export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOptions): GrpcFrontend {
   const logger = options.logger.child({ frontend: 'grpc' });
-  const maxBytes = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const transport = options.transport ?? 'native';
   const server = createGrpcTransport({
     kind: transport,
-    maxMessageBytes: maxBytes,
+    limits: {
+      receive: options.maxMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+      send: options.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES,
+    },
     tls: options.tls,
     logger,
     serverOptions: options.serverOptions,

@@ -9,6 +9,7 @@ import { backgroundClock } from '../../core/clock.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
 import { createGrpcJsListener } from './grpc-js-listener.js';
+import type { MessageLimits } from './native/call-transport.js';
 import { NativeGrpcServer } from './native/native-grpc-server.js';
 
 /** Which server implementation carries gRPC. */
@@ -28,7 +29,8 @@ export interface GrpcTransport {
 /** Options of {@link createGrpcTransport}. */
 export interface GrpcTransportOptions {
   readonly kind: GrpcTransportKind;
-  readonly maxMessageBytes: number;
+  /** Largest message received (compressed and decompressed) and sent. */
+  readonly limits: MessageLimits;
   readonly tls: GrpcTlsMaterial | undefined;
   readonly logger: Logger;
   /** Preface, idle and keepalive limits per connection (defaults: {@link DEFAULT_GRPC_CONNECTION_LIMITS}). */
@@ -61,8 +63,13 @@ export function grpcJsConnectionOptions(limits: GrpcConnectionLimits): ServerOpt
 function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
   const limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
   const server = new Server({
-    'grpc.max_receive_message_length': options.maxMessageBytes,
-    'grpc.max_send_message_length': options.maxMessageBytes,
+    // grpc-js checks the receive limit on the wire (the length prefix, before buffering) and again
+    // while it inflates a compressed message: its server decompresses with a zlib stream, counts
+    // the output chunk by chunk and destroys the stream once past the limit (RESOURCE_EXHAUSTED
+    // "Received message that decompresses to a size larger than N"), so a bomb stops at the limit
+    // as on the native transport (@grpc/grpc-js 1.14, src/server-interceptors.ts decompressMessage).
+    'grpc.max_receive_message_length': options.limits.receive,
+    'grpc.max_send_message_length': options.limits.send,
     // Nothing serves channelz here, and its per-call trackers (closures, timestamps, counters)
     // measurably cost on small ModelInfer calls; pass 1 in serverOptions to turn it back on.
     'grpc.enable_channelz': 0,
@@ -94,7 +101,8 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
  *
  * @example
  * ```ts
- * const transport = createGrpcTransport({ kind: 'native', maxMessageBytes: 2 ** 31 - 1, tls: undefined, logger });
+ * const limits = { receive: 64 << 20, send: 2 ** 31 - 1 };
+ * const transport = createGrpcTransport({ kind: 'native', limits, tls: undefined, logger });
  * transport.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
  * const port = await transport.listen(0, '127.0.0.1');
  * ```
@@ -102,7 +110,7 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
 export function createGrpcTransport(options: GrpcTransportOptions): GrpcTransport {
   if (options.kind === 'grpc-js') return grpcJsTransport(options);
   return new NativeGrpcServer({
-    maxMessageBytes: options.maxMessageBytes,
+    limits: options.limits,
     tls: options.tls,
     logger: options.logger,
     ...(options.connectionLimits !== undefined ? { connectionLimits: options.connectionLimits } : {}),

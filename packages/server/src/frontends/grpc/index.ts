@@ -2,7 +2,8 @@
 export {
   createGrpcFrontend,
   DEFAULT_CLOSE_GRACE_MS,
-  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
+  DEFAULT_MAX_SEND_MESSAGE_BYTES,
   type GrpcFrontend,
   type GrpcFrontendOptions,
 } from './grpc-server.js';

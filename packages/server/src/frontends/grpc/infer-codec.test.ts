@@ -219,6 +219,39 @@ describe('decodeInferRequest: metadata and parameters', () => {
     assert.equal(emptyFinalRequested(wire({ model_name: 'm', inputs: [] })), false);
   });
 
+  test("parameters named like Object.prototype members are kept ('__proto__' was dropped silently)", () => {
+    const msg = wire({
+      model_name: 'm',
+      parameters: { __proto__x: { string_param: 'p' }, constructor: { int64_param: 1 } },
+      inputs: [{ name: 'A', datatype: 'INT32', shape: [0], parameters: { toString: { bool_param: true } } }],
+    });
+    // protobufjs' fromObject cannot take a '__proto__' key from a literal; rename it after decoding.
+    const params = msg.parameters as Record<string, unknown>;
+    Object.defineProperty(params, '__proto__', { value: params['__proto__x'], enumerable: true, configurable: true });
+    delete params['__proto__x'];
+    const req = decodeInferRequest(msg);
+    assert.deepEqual(Object.keys(req.parameters).sort(), ['__proto__', 'constructor']);
+    assert.equal(Object.getPrototypeOf(req.parameters), Object.prototype);
+    assert.equal(req.parameters['__proto__' as string], 'p');
+    assert.deepEqual(Object.keys(req.inputs[0]!.parameters ?? {}), ['toString']);
+  });
+
+  test('a parameter map entry without its value is INVALID_ARG, not a TypeError', () => {
+    // Regression: protobufjs decodes `parameters { key: "" }` (an entry with no value field) as
+    // null, and reading its oneof threw "Cannot read properties of null".
+    const type = root.lookupType('inference.ModelInferRequest');
+    const bytes = Buffer.from([10, 1, 0x6d, 0x22, 0x03, 0x0a, 0x01, 0x70]); // model_name "m", parameters { key: "p" }
+    const msg = type.decode(bytes) as unknown as ModelInferRequestMessage;
+    assert.equal((msg.parameters as Record<string, unknown>)['p'], null);
+    assert.throws(
+      () => decodeInferRequest(msg),
+      (e: unknown) =>
+        e instanceof InferenceError &&
+        e.code === 'INVALID_ARG' &&
+        /parameter 'p' of request has no value/.test(e.message),
+    );
+  });
+
   test('parameters round-trip through encode and decode', () => {
     const params = { b: true, f: false, i: -9, big: 2 ** 53 - 1, d: 1.25, s: 'héllo', e: '' };
     const encoded = encodeParameters(params);

@@ -21,6 +21,7 @@ import type { InferRequest, InferResponse, Parameters, RequestedOutput, Tensor }
 import { decodeParameters, encodeParameters, parameterValue } from './infer-parameters.js';
 import { contentsToRaw, hasContents } from './tensor-contents.js';
 import { hasKeys } from '../../core/has-keys.js';
+import { setOwn } from '../../core/set-own.js';
 
 /** The request parameter that asks for empty final responses on a stream. */
 export const EMPTY_FINAL_PARAMETER = 'triton_enable_empty_final_response';
@@ -108,7 +109,7 @@ function decodeRequestParameters(map: InferParameterMap | null | undefined): Par
   const out: Parameters = {};
   if (map == null) return out;
   for (const key in map) {
-    const value = parameterValue(map[key]!);
+    const value = parameterValue(map[key]);
     if (value === undefined) throw invalidArg(`parameter '${key}' of request has no value`);
     if (key.startsWith(RESERVED_PREFIX)) {
       if (key !== EMPTY_FINAL_PARAMETER) {
@@ -121,7 +122,7 @@ function decodeRequestParameters(map: InferParameterMap | null | undefined): Par
       }
       continue;
     }
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }

@@ -4,6 +4,7 @@
  */
 import type { InferParameterMap, InferParameterMessage } from '@tensorgate/protocol';
 import { invalidArg } from '../../core/errors.js';
+import { setOwn } from '../../core/set-own.js';
 import type { ParameterValue, Parameters } from '../../core/types.js';
 
 /** 2^63: numbers at or above it only fit the uint64 member. */
@@ -13,7 +14,9 @@ const INT64_LIMIT = 2 ** 63;
  * Reads the value of one InferParameter. Decoded messages name the set member in the
  * `parameter_choice` virtual field; plain objects (tests, hand-built messages) are probed.
  */
-export function parameterValue(p: InferParameterMessage): ParameterValue | undefined {
+export function parameterValue(p: InferParameterMessage | null | undefined): ParameterValue | undefined {
+  // A map entry without its value field decodes as null (protobufjs): no value either.
+  if (p == null) return undefined;
   switch (p.parameter_choice ?? firstSetMember(p)) {
     case 'bool_param':
       return p.bool_param;
@@ -48,9 +51,9 @@ export function decodeParameters(map: InferParameterMap | null | undefined, wher
   const out: Parameters = {};
   if (map == null) return out;
   for (const key in map) {
-    const value = parameterValue(map[key]!);
+    const value = parameterValue(map[key]);
     if (value === undefined) throw invalidArg(`parameter '${key}' of ${where} has no value`);
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }

@@ -34,11 +34,37 @@ function inferResponseSerializer(type: protobuf.Type): (value: object) => Buffer
   return (value) => encodeCommonInferResponse(value as ModelInferResponseMessage) ?? general(value);
 }
 
+/**
+ * protobufjs' plain Reader, not the BufferReader it picks for Buffers: BufferReader silently
+ * truncates a string whose length runs past the end of the message, the plain one throws (and the
+ * transport then answers INTERNAL). Its strings, though, are decoded as Node decodes UTF-8 (bad
+ * sequences become U+FFFD), as the ModelInfer fast path (`infer-request-reader.ts`) and the HTTP
+ * frontend do: protobufjs' own decoder turned bad bytes into other characters (`e2 82 41` read as
+ * "₁", a lone `80` as ""), so the same name decoded differently depending on the decoder.
+ * Bytes fields stay zero-copy views.
+ */
+class MessageReader extends protobuf.Reader {
+  override string(): string {
+    const bytes = this.bytes();
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  }
+}
+
+/**
+ * Decodes `bytes` as `type` the way every request deserializer here does (the general path of
+ * ModelInfer included); throws protobufjs' Error on malformed bytes.
+ *
+ * @example
+ * ```ts
+ * const msg = decodeMessage(root.lookupType('inference.ModelReadyRequest'), bytes);
+ * ```
+ */
+export function decodeMessage(type: protobuf.Type, bytes: Buffer): protobuf.Message {
+  return type.decode(new MessageReader(bytes));
+}
+
 function deserializerOf(type: protobuf.Type): (bytes: Buffer) => object {
-  // The plain Reader, not the BufferReader protobufjs picks for Buffers: BufferReader silently
-  // truncates a string whose length runs past the end of the message, the plain one throws (and
-  // grpc-js then answers INTERNAL). Bytes fields are zero-copy views with either reader.
-  return (bytes) => type.decode(new protobuf.Reader(bytes));
+  return (bytes) => decodeMessage(type, bytes);
 }
 
 /** ModelInferRequest's deserializer: the hand-written common case, protobufjs for the rest. */

@@ -4,11 +4,10 @@
  * `Accept-Encoding` names gzip or deflate (br and others are ignored). Uses node:zlib.
  */
 import { promisify } from 'node:util';
-import { deflate, gunzip, gzip, inflate } from 'node:zlib';
+import { deflate, gzip } from 'node:zlib';
+import { inflateBounded, InflateLimitError } from '../bounded-inflate.js';
 import { HttpStatusError } from './http-status.js';
 
-const gunzipAsync = promisify(gunzip);
-const inflateAsync = promisify(inflate);
 const gzipAsync = promisify(gzip);
 const deflateAsync = promisify(deflate);
 
@@ -17,8 +16,9 @@ export type ContentCoding = 'gzip' | 'deflate';
 
 /**
  * Decompresses a request body according to its `Content-Encoding`. Identity (or no header)
- * returns the body as it is. The decompressed size is capped at `maxBytes` so a small bomb
- * cannot exhaust memory.
+ * returns the body as it is. The decompressed size is capped at `maxBytes` while inflating
+ * (`../bounded-inflate.ts`): a bomb stops as soon as its output passes the limit, so it costs about
+ * `maxBytes` of memory, never its full inflated size.
  *
  * @throws HttpStatusError 415 for an unknown coding (with `Accept-Encoding: gzip, deflate`),
  *   400 for corrupt data, 413 when the output would exceed `maxBytes`.
@@ -42,14 +42,12 @@ export async function decodeRequestBody(
     );
   }
   try {
-    const opts = { maxOutputLength: maxBytes };
-    return coding === 'gzip' ? await gunzipAsync(body, opts) : await inflateAsync(body, opts);
+    return await inflateBounded(body, coding, maxBytes);
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) {
+    if (err instanceof InflateLimitError) {
       throw new HttpStatusError(413, `the ${coding}-decompressed request body exceeds the limit of ${maxBytes} bytes`);
     }
-    throw new HttpStatusError(400, `failed to decompress the ${coding} request body: ${e.message}`);
+    throw new HttpStatusError(400, `failed to decompress the ${coding} request body: ${(err as Error).message}`);
   }
 }
 

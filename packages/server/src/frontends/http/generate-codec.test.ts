@@ -58,6 +58,29 @@ test('sampling settings fold into sampling_parameters; explicit members win', ()
   const sampling = r.inputs.find((t) => t.name === 'sampling_parameters')!;
   assert.deepEqual(JSON.parse(String(decodeElements('BYTES', sampling.data)[0])), { temperature: 0, max_tokens: 9 });
   assert.deepEqual(r.parameters, {});
+  // Loose settings cannot be merged into sampling_parameters text that is not a JSON object: refused,
+  // not silently replaced by the loose settings alone.
+  for (const text of ['[1]', '"x"', 'not json']) {
+    assert.throws(
+      () =>
+        decodeGenerateRequest(body({ text_input: 'x', temperature: 0, sampling_parameters: text }), config(0), target),
+      (e: unknown) =>
+        e instanceof InferenceError &&
+        e.code === 'INVALID_ARG' &&
+        /'sampling_parameters' must be a JSON object/.test(e.message),
+      text,
+    );
+  }
+});
+
+test("a parameter named '__proto__' is kept, as any other (it was dropped silently)", () => {
+  const r = decodeGenerateRequest(
+    Buffer.from('{"text_input": "x", "__proto__": 3, "parameters": {"constructor": true}}'),
+    config(0),
+    target,
+  );
+  assert.deepEqual(Object.keys(r.parameters).sort(), ['__proto__', 'constructor']);
+  assert.equal(Object.getPrototypeOf(r.parameters), Object.prototype);
 });
 
 test('wrong types, duplicates and nested parameters are INVALID_ARG', () => {

@@ -15,6 +15,8 @@ import {
 } from '@tensorgate/protocol';
 import type { ModelConfig, ModelInputConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
+import { setOwn } from '../../core/set-own.js';
 import type { InferRequest, InferResponse, Parameters, Tensor } from '../../core/types.js';
 import { isJsonObject, jsonKind, parseJsonBytes, type JsonObject } from './json-fields.js';
 
@@ -114,7 +116,7 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
     } else if (hasSampling && SAMPLING_PARAMETER_NAMES.has(name)) {
       sampling[name] = value;
     } else if (isScalar(value)) {
-      parameters[name] = value;
+      setOwn(parameters, name, value);
     } else {
       throw invalidArg(
         `parameter '${name}' has invalid type: ${jsonKind(value)} (model '${target.modelName}' has no input of that name, ` +
@@ -136,14 +138,19 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
     const given = tensors.get(SAMPLING_INPUT);
     let explicit: JsonObject = {};
     if (given !== undefined) {
-      const text = decodeElements('BYTES', given.data)[0];
+      const text = String(decodeElements('BYTES', given.data)[0]);
+      assertJsonLimits(text, `input '${SAMPLING_INPUT}'`);
+      let parsed: unknown;
       try {
-        const parsed: unknown = JSON.parse(String(text));
-        if (isJsonObject(parsed)) explicit = parsed;
+        parsed = JSON.parse(text);
       } catch {
-        // Loose settings cannot be merged into text that is not a JSON object.
+        parsed = undefined;
+      }
+      // Loose settings cannot be merged into text that is not a JSON object.
+      if (!isJsonObject(parsed)) {
         throw invalidArg(`input '${SAMPLING_INPUT}' must be a JSON object (as text or as an object)`);
       }
+      explicit = parsed;
     }
     // Explicit sampling_parameters members win over loose ones.
     tensors.set(SAMPLING_INPUT, inputTensor(inputs.get(SAMPLING_INPUT)!, { ...sampling, ...explicit }, batching));

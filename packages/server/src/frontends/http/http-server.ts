@@ -32,17 +32,19 @@ import { ApiRestrictions } from '../restricted-apis.js';
 import { installApiRestrictions, type ApiGroupConfig } from './restricted-routes.js';
 
 /**
- * Default request body limit (after decompression): 64 MiB, Triton's default. A JSON body costs
- * several times its size once parsed, so a much larger default would let one request exhaust the
- * heap. Raise it with `bodyLimitBytes` for large binary tensors.
+ * Default request body limit (as sent and after decompression): 65 MiB, room for a 64 MiB binary
+ * tensor plus 1 MiB for the JSON header, the same as the gRPC frontend's receive limit (Triton's
+ * HTTP default is 64 MiB, which a 64 MiB tensor does not fit in). A JSON body costs several times
+ * its size once parsed, so a much larger default would let one request exhaust the heap. Raise it
+ * with `bodyLimitBytes` for larger binary tensors.
  */
-export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_HTTP_BODY_LIMIT_BYTES = 65 * 1024 * 1024;
 
 /** Options of {@link createHttpFrontend}. */
 export interface HttpFrontendOptions {
   /** Server logger; the frontend logs failures, not every request. */
   logger: Logger;
-  /** Largest accepted request body, before and after decompression (default 64 MiB). */
+  /** Largest accepted request body, before and after decompression (default 65 MiB). */
   bodyLimitBytes?: number | undefined;
   /** Log settings shared with the gRPC frontend (`/v2/logging`); a private store when absent. */
   logSettings?: LogSettingsStore | undefined;

@@ -5,6 +5,7 @@
  * elements precisely.
  */
 import { invalidArg } from '../../core/errors.js';
+import { assertJsonLimits } from '../../core/json-limits.js';
 import type { Parameters } from '../../core/types.js';
 import { locateJsonError } from './json-error-position.js';
 
@@ -25,11 +26,13 @@ export function isJsonObject(v: unknown): v is JsonObject {
 }
 
 /**
- * Parses a UTF-8 JSON document, saying where it is broken when it is.
+ * Parses a UTF-8 JSON document, saying where it is broken when it is, and refuses one nested
+ * past the JSON limits (core/json-limits.ts: depth, arrays and objects) before parsing it.
  *
  * @param what names the document in messages, e.g. "inference request JSON".
  */
 export function parseJsonBytes(bytes: Uint8Array, what: string): unknown {
+  assertJsonLimits(bytes, `the ${what}`);
   let text: string;
   try {
     text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');

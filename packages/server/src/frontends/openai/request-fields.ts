@@ -4,16 +4,22 @@
  * unsupported value is refused with a 400 naming the field, rather than silently ignored.
  * Hand-written: a dozen fields with OpenAI's ranges do not justify a schema library.
  */
+import { jsonLimitProblem } from '../../core/json-limits.js';
 import { invalidParam, OpenAiError } from './openai-errors.js';
 
 /** A parsed JSON request object. */
 export type JsonBody = Record<string, unknown>;
 
-/** Parses the request body as a JSON object (the shared content parser hands over bytes). */
+/**
+ * Parses the request body as a JSON object (the shared content parser hands over bytes), refusing
+ * one past the JSON limits (core/json-limits.ts: depth, arrays and objects) before parsing it.
+ */
 export function parseJsonBody(body: unknown): JsonBody {
   const text =
     body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '';
   if (text.trim() === '') throw new OpenAiError(400, 'the request needs a JSON body');
+  const problem = jsonLimitProblem(text, 'the request body');
+  if (problem !== undefined) throw new OpenAiError(400, problem);
   let doc: unknown;
   try {
     doc = JSON.parse(text);

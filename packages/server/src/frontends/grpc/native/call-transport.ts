@@ -24,6 +24,14 @@ import type { NativeMethod } from './native-method.js';
 import { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
+/** A call's message size limits, in bytes; a larger message fails the call with RESOURCE_EXHAUSTED. */
+export interface MessageLimits {
+  /** Largest request message: its length prefix (compressed size) and its decompressed size. */
+  readonly receive: number;
+  /** Largest response message. */
+  readonly send: number;
+}
+
 /** The call object above a transport: where messages, the half-close and a cancel go. */
 export interface TransportOwner {
   /** A deserialized request message. */
@@ -63,7 +71,7 @@ function messageOf(err: unknown): string {
  *
  * @example
  * ```ts
- * const transport = new CallTransport(method, stream, headers, maxBytes);
+ * const transport = new CallTransport(method, stream, headers, { receive: 64 << 20, send: 2 ** 31 - 1 });
  * transport.owner = call;
  * transport.start();
  * ```
@@ -92,12 +100,12 @@ export class CallTransport implements FrameSink, InflateSink {
     readonly method: NativeMethod,
     private readonly stream: ServerHttp2Stream,
     private readonly headers: IncomingHttpHeaders,
-    private readonly maxBytes: number,
+    private readonly limits: MessageLimits,
     /** The connection's time limits, told when the call is in flight and when the server sends. */
     private readonly guard?: ConnectionGuard,
   ) {
-    this.reader = new MessageReader(maxBytes);
-    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, maxBytes);
+    this.reader = new MessageReader(limits.receive);
+    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, limits.receive);
     const timeout = headers['grpc-timeout'];
     if (typeof timeout === 'string') {
       const ms = parseGrpcTimeout(timeout);
@@ -223,8 +231,11 @@ export class CallTransport implements FrameSink, InflateSink {
       this.fail(GrpcStatus.INTERNAL, `Error serializing response: ${messageOf(err)}`);
       return undefined;
     }
-    if (payload.length > this.maxBytes) {
-      this.fail(GrpcStatus.RESOURCE_EXHAUSTED, `Sent message larger than max (${payload.length} vs. ${this.maxBytes})`);
+    if (payload.length > this.limits.send) {
+      this.fail(
+        GrpcStatus.RESOURCE_EXHAUSTED,
+        `Sent message larger than max (${payload.length} vs. ${this.limits.send})`,
+      );
       return undefined;
     }
     return payload;
@@ -253,7 +264,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** Writes one message of a streaming response; `callback` runs once it is flushed (or dropped). */
   sendMessage(value: unknown, callback: () => void): void {
-    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) {
       callback();
       return;
@@ -264,18 +275,28 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** Answers a unary call: headers, its one message and OK trailers, in as few writes as possible. */
   sendUnaryResponse(value: unknown): void {
-    const payload = this.done || this.stream.destroyed ? undefined : this.encode(value);
+    const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) return;
     this.finish();
     this.sendHeaders();
     this.write(payload, undefined, true);
   }
 
+  /**
+   * True once nothing can be sent on the stream. `closed` comes before `destroyed` (and before the
+   * 'close' event): a client that resets the stream or drops the connection mid-message gets its
+   * 'end' delivered on a closed stream, where `respond()` throws ERR_HTTP2_INVALID_STREAM, which,
+   * thrown from an event handler, took the whole process down.
+   */
+  private streamGone(): boolean {
+    return this.stream.destroyed || this.stream.closed;
+  }
+
   /** Ends the call with `status` (Trailers-Only when no headers were sent); later calls do nothing. */
   sendStatus(status: WireStatus): void {
     if (this.done) return;
     this.finish();
-    if (this.stream.destroyed) return;
+    if (this.streamGone()) return;
     // Whatever the client still sends is read and dropped, so the stream can close.
     this.stream.resume();
     if (this.headersSent) {

@@ -19,7 +19,7 @@ function onHandlerError(this: NativeDuplexCall, err: unknown): void {
  *
  * @example
  * ```ts
- * const call = new NativeDuplexCall(new CallTransport(method, stream, headers, maxBytes));
+ * const call = new NativeDuplexCall(new CallTransport(method, stream, headers, limits));
  * call.start();
  * method.handler(call);
  * ```

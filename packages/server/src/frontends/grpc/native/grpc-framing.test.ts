@@ -11,6 +11,7 @@ import {
   MESSAGE_PREFIX_BYTES,
   messagePrefix,
   MessageReader,
+  PREALLOCATE_MAX_BYTES,
   ZERO_COPY_MAX_BYTES,
 } from './grpc-framing.js';
 import { WireStatusError } from './wire-status.js';
@@ -81,6 +82,28 @@ describe('message framing', () => {
     assert.notEqual(big!.payload.buffer, large.buffer);
     assert.equal(big!.payload.byteOffset, 0);
     assert.equal(big!.payload.buffer.byteLength, ZERO_COPY_MAX_BYTES + 10);
+  });
+
+  test('a message over the preallocation size also ends up in one buffer of its own, from any chunking', () => {
+    const payload = payloadOf(PREALLOCATE_MAX_BYTES * 3 + 7, 5);
+    const frame = frameMessage(payload);
+    for (const chunks of [[frame], split(frame, 16_384), split(frame, 1000)]) {
+      const [got] = collect(new MessageReader(1 << 20), chunks);
+      assert.ok(got!.payload.equals(payload));
+      assert.equal(got!.payload.byteOffset, 0);
+      assert.equal(got!.payload.buffer.byteLength, payload.length);
+    }
+  });
+
+  test('memory follows the bytes received, not the length a prefix declares', () => {
+    // Regression: the declared length was allocated when the prefix arrived, so 5-byte prefixes
+    // declaring 512 MiB each reserved 512 MiB apiece.
+    const before = process.memoryUsage().arrayBuffers;
+    const readers = Array.from({ length: 100 }, () => new MessageReader(1 << 30));
+    for (const reader of readers) collect(reader, [Buffer.concat([messagePrefix(512 << 20), Buffer.alloc(100)])]);
+    const grown = process.memoryUsage().arrayBuffers - before;
+    assert.ok(grown < 64 << 20, `array buffers grew by ${grown} bytes`);
+    assert.equal(readers[0]!.missingBytes, (512 << 20) - 100);
   });
 
   test('idle and missingBytes follow a message cut short', () => {

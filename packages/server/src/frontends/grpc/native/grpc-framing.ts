@@ -7,6 +7,11 @@
  * copy when a small message arrives whole in one chunk (the common case for ModelInfer). Larger
  * messages are copied into a buffer of their own: the core may move (transfer) large input buffers
  * to worker threads (`inputBuffersOwned`), and node:http2's chunks are views of a shared read buffer.
+ * Memory follows what arrived, never only what a prefix declares: up to
+ * {@link PREALLOCATE_MAX_BYTES} the buffer is allocated when the prefix arrives; a larger message's
+ * chunks are kept (as views) until it is complete and then copied into its buffer once. With the
+ * declared length allocated up front, 2,000 streams that each sent a 5-byte prefix declaring
+ * 65 MiB made the server reserve ~90 GB of address space and slowed every request by seconds.
  */
 import { status as GrpcStatus } from '@grpc/grpc-js';
 import { WireStatusError } from './wire-status.js';
@@ -15,6 +20,8 @@ import { WireStatusError } from './wire-status.js';
 export const MESSAGE_PREFIX_BYTES = 5;
 /** A message up to this size that arrives whole in one chunk is handed on as a view of it. */
 export const ZERO_COPY_MAX_BYTES = 16 * 1024;
+/** A message up to this size gets its buffer when its prefix arrives; larger ones when complete. */
+export const PREALLOCATE_MAX_BYTES = 64 * 1024;
 
 /**
  * Frames one serialized message (uncompressed) for a DATA frame.
@@ -70,7 +77,10 @@ export class MessageReader {
   /** Only allocated when a prefix straddles two chunks. */
   private prefix: Buffer | undefined;
   private compressed = false;
+  /** The message's buffer, for a message up to {@link PREALLOCATE_MAX_BYTES}. */
   private body: Buffer | undefined;
+  /** The chunks of a larger message so far (views of the received chunks). */
+  private parts: Buffer[] | undefined;
   private bodyLength = 0;
   private filled = 0;
 
@@ -112,9 +122,9 @@ export class MessageReader {
         this.prefixBytes = 0;
         this.openBody(this.startMessage(prefix[0]!, prefix.readUInt32BE(1)));
       } else {
-        const body = this.body!;
         const take = Math.min(this.bodyLength - this.filled, n - at);
-        chunk.copy(body, this.filled, at, at + take);
+        if (this.body !== undefined) chunk.copy(this.body, this.filled, at, at + take);
+        else this.parts!.push(chunk.subarray(at, at + take));
         this.filled += take;
         at += take;
       }
@@ -139,13 +149,23 @@ export class MessageReader {
     this.prefixBytes = MESSAGE_PREFIX_BYTES;
     this.bodyLength = length;
     this.filled = 0;
+    if (length > PREALLOCATE_MAX_BYTES) {
+      this.parts = [];
+      return;
+    }
     // A buffer of its own above the zero-copy size (never a slice of the shared pool).
     this.body = length > ZERO_COPY_MAX_BYTES ? Buffer.allocUnsafeSlow(length) : Buffer.allocUnsafe(length);
   }
 
   private finishBody(sink: FrameSink): void {
-    const body = this.body!;
+    let body = this.body;
+    if (body === undefined) {
+      // One copy into a buffer of its own (above the pool's size, so never a slice of it).
+      const parts = this.parts!;
+      body = parts.length === 1 ? Buffer.from(parts[0]!) : Buffer.concat(parts, this.bodyLength);
+    }
     this.body = undefined;
+    this.parts = undefined;
     this.prefixBytes = 0;
     sink.onFrame(this.compressed, body);
   }

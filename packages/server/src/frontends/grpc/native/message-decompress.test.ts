@@ -40,6 +40,16 @@ describe('decompressMessage', () => {
     });
   }
 
+  test('a small message that inflates past 1 MiB is inflated off the event loop', async () => {
+    const zeros = Buffer.alloc(4 * 1024 * 1024);
+    const compressed = gzipSync(zeros);
+    assert.ok(compressed.length <= SYNC_DECOMPRESS_MAX_BYTES);
+    const out = decompressMessage(compressed, 'gzip', 1 << 24);
+    assert.ok(out instanceof Promise);
+    assert.ok((await out).equals(zeros));
+    await fails(() => decompressMessage(compressed, 'gzip', 1 << 21), status.RESOURCE_EXHAUSTED, /larger than 2097152/);
+  });
+
   test('bytes that are not gzip are INTERNAL', async () => {
     await fails(() => decompressMessage(Buffer.from('not gzip'), 'gzip', 100), status.INTERNAL, /decompress/);
   });

@@ -1,31 +1,26 @@
 /**
  * Request message decompression (`grpc-encoding`: identity, gzip, deflate), with the size limit
- * applied to the decompressed bytes. Small messages are inflated synchronously (cheaper than a
- * thread-pool round trip); larger ones asynchronously so the event loop keeps serving.
+ * applied to the decompressed bytes while inflating (`../../bounded-inflate.ts`): a bomb stops at
+ * the limit. Small messages are inflated synchronously (cheaper than a thread-pool round trip) as
+ * long as their output stays small; others asynchronously so the event loop keeps serving.
  */
-import { promisify } from 'node:util';
-import zlib from 'node:zlib';
 import { status as GrpcStatus } from '@grpc/grpc-js';
+import { inflateBounded, InflateLimitError, inflateSmall } from '../../bounded-inflate.js';
 import { WireStatusError } from './wire-status.js';
 
-/** Compressed messages up to this size are inflated on the event loop. */
+/** Compressed messages up to this size are tried on the event loop (see {@link decompressMessage}). */
 export const SYNC_DECOMPRESS_MAX_BYTES = 32 * 1024;
-
-const gunzipAsync = promisify(zlib.gunzip);
-const inflateAsync = promisify(zlib.inflate);
 
 /** The `grpc-encoding` values the transport can read (also sent as `grpc-accept-encoding`). */
 export const SUPPORTED_ENCODINGS: readonly string[] = ['identity', 'deflate', 'gzip'];
 
-function tooLarge(maxBytes: number): WireStatusError {
-  return new WireStatusError(
-    GrpcStatus.RESOURCE_EXHAUSTED,
-    `Received message that decompresses to a size larger than ${maxBytes}`,
-  );
-}
-
 function failure(err: unknown, maxBytes: number): WireStatusError {
-  if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return tooLarge(maxBytes);
+  if (err instanceof InflateLimitError) {
+    return new WireStatusError(
+      GrpcStatus.RESOURCE_EXHAUSTED,
+      `Received message that decompresses to a size larger than ${maxBytes}`,
+    );
+  }
   return new WireStatusError(GrpcStatus.INTERNAL, `Failed to decompress message: ${(err as Error).message}`);
 }
 
@@ -33,7 +28,8 @@ function failure(err: unknown, maxBytes: number): WireStatusError {
  * Decompresses a message whose compressed flag is set, with the call's `grpc-encoding`. Throws (or
  * rejects with) a {@link WireStatusError}: INTERNAL when the flag is set without an encoding or the
  * bytes are not valid, UNIMPLEMENTED for an encoding this server does not know, RESOURCE_EXHAUSTED
- * when the result would exceed `maxBytes`.
+ * as soon as the output passes `maxBytes` (the same message as grpc-js). A message of up to
+ * {@link SYNC_DECOMPRESS_MAX_BYTES} whose output stays within 1 MiB is inflated synchronously.
  *
  * @example
  * ```ts
@@ -57,16 +53,16 @@ export function decompressMessage(
       `Received message compressed with unsupported encoding "${encoding}"`,
     );
   }
-  const options = { maxOutputLength: Math.min(maxBytes, 2 ** 31 - 1) };
   if (payload.length <= SYNC_DECOMPRESS_MAX_BYTES) {
+    let small: Buffer | undefined;
     try {
-      return encoding === 'gzip' ? zlib.gunzipSync(payload, options) : zlib.inflateSync(payload, options);
+      small = inflateSmall(payload, encoding, maxBytes);
     } catch (err) {
       throw failure(err, maxBytes);
     }
+    if (small !== undefined) return small;
   }
-  const pending = encoding === 'gzip' ? gunzipAsync(payload, options) : inflateAsync(payload, options);
-  return pending.catch((err: unknown) => {
+  return inflateBounded(payload, encoding, maxBytes).catch((err: unknown) => {
     throw failure(err, maxBytes);
   });
 }

@@ -31,7 +31,7 @@ import { backgroundClock, type Clock } from '../../../core/clock.js';
 import { logListenerErrors } from '../../listener-errors.js';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from '../connection-limits.js';
-import { CallTransport } from './call-transport.js';
+import { CallTransport, type MessageLimits } from './call-transport.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { NativeDuplexCall } from './duplex-call.js';
 import { trailersOnlyHeaders } from './grpc-headers.js';
@@ -40,8 +40,8 @@ import { NativeUnaryCall } from './unary-call.js';
 
 /** Options of {@link NativeGrpcServer}. */
 export interface NativeGrpcServerOptions {
-  /** Largest message received or sent, in bytes; larger ones fail with RESOURCE_EXHAUSTED. */
-  readonly maxMessageBytes: number;
+  /** Largest message received (compressed and decompressed) and sent; larger ones fail with RESOURCE_EXHAUSTED. */
+  readonly limits: MessageLimits;
   /** Serve TLS (ALPN h2) with this certificate; mutual TLS when `requireClientCert`. Omitted: plaintext. */
   readonly tls?: GrpcTlsMaterial | undefined;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; node's default when omitted. */
@@ -81,7 +81,7 @@ function ignoreStreamError(): void {
  *
  * @example
  * ```ts
- * const server = new NativeGrpcServer({ maxMessageBytes: 4 << 20 });
+ * const server = new NativeGrpcServer({ limits: { receive: 4 << 20, send: 4 << 20 } });
  * server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
  * const port = await server.listen(0, '127.0.0.1');
  * server.tryShutdown(() => console.log('closed'));
@@ -91,13 +91,13 @@ export class NativeGrpcServer {
   private readonly methods = new Map<string, NativeMethod>();
   private readonly sessions = new Set<ServerHttp2Session>();
   private server: Http2Server | Http2SecureServer | undefined;
-  private readonly maxBytes: number;
+  private readonly messageLimits: MessageLimits;
   private readonly limits: GrpcConnectionLimits;
   /** The socket of the connection node is turning into a session right now (see onSocket). */
   private arriving: Socket | undefined;
 
   constructor(private readonly options: NativeGrpcServerOptions) {
-    this.maxBytes = options.maxMessageBytes;
+    this.messageLimits = options.limits;
     this.limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
   }
 
@@ -157,7 +157,7 @@ export class NativeGrpcServer {
   private createHttp2Server(): Http2Server | Http2SecureServer {
     const common: ServerOptions = {
       // As grpc-js: node's 10 MB session memory cap degrades badly under load, and large
-      // tensors go through here; the message limit is the guard.
+      // tensors go through here; the message limits and flow-control windows are the guard.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
       settings: {
@@ -212,6 +212,8 @@ export class NativeGrpcServer {
   /** Every call starts here: check the request line, find the method, hand over to a call object. */
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     stream.on('error', ignoreStreamError);
+    // Already reset by the client: respond() would throw (see CallTransport.streamGone).
+    if (stream.closed || stream.destroyed) return;
     const guard = (stream.session as GuardedSession | undefined)?.[GUARD];
     const contentType = headers['content-type'];
     if (
@@ -238,10 +240,10 @@ export class NativeGrpcServer {
       return;
     }
     if (method.kind !== 'bidi') {
-      new NativeUnaryCall(method, stream, headers, this.maxBytes, guard);
+      new NativeUnaryCall(method, stream, headers, this.messageLimits, guard);
       return;
     }
-    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.maxBytes, guard));
+    const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.messageLimits, guard));
     call.start();
     try {
       method.handler(call);

@@ -179,7 +179,7 @@ describe('limits', () => {
   let small: GrpcFrontend;
   let smallSession: ClientHttp2Session;
   before(async () => {
-    small = createGrpcFrontend(core, { logger, maxMessageBytes: 64 });
+    small = createGrpcFrontend(core, { logger, maxMessageBytes: 64, maxSendMessageBytes: 64 });
     smallSession = rawConnect(await small.listen(0, '127.0.0.1'));
   });
   after(async () => {
@@ -200,7 +200,7 @@ describe('limits', () => {
     assert.equal(r.grpcStatus, grpc.status.RESOURCE_EXHAUSTED);
   });
 
-  test('a response over the limit → RESOURCE_EXHAUSTED', async () => {
+  test('a response over the send limit → RESOURCE_EXHAUSTED', async () => {
     const r = await rawCall(smallSession, '/inference.GRPCInferenceService/ModelConfig', {
       chunks: [framed('inference.ModelConfigRequest', { name: 'echo' })],
     });
@@ -260,6 +260,32 @@ describe('deadlines and cancellation', () => {
     assert.equal((reason as InferenceError).code, 'CANCELLED');
     await stillServing();
   });
+});
+
+describe('clients that go away mid-message', () => {
+  // Regression: the stream's 'end' came after it had closed, and answering "ended inside a
+  // message" threw ERR_HTTP2_INVALID_STREAM out of the event handler: the process crashed.
+  for (const how of ['destroys the connection', 'resets the stream'] as const) {
+    test(`a client that ${how} inside a message: no crash, the server keeps serving`, async () => {
+      for (let round = 0; round < 5; round++) {
+        const other = rawConnect(port);
+        const requests = Array.from({ length: 100 }, (_, i) => {
+          const req = other.request({ ':method': 'POST', ':path': INFER, 'content-type': 'application/grpc' });
+          req.on('error', () => undefined);
+          req.write(Buffer.concat([messagePrefix(1000), Buffer.alloc(10 + i)]));
+          return req;
+        });
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (how === 'destroys the connection') other.destroy();
+        else {
+          for (const req of requests) req.close(http2.constants.NGHTTP2_CANCEL);
+          other.close();
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await stillServing();
+    });
+  }
 });
 
 describe('with a grpc-js client', () => {

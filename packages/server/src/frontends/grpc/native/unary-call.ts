@@ -10,7 +10,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingHttpHeaders, ServerHttp2Stream } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { CallTransport, type TransportOwner } from './call-transport.js';
+import { CallTransport, type MessageLimits, type TransportOwner } from './call-transport.js';
 import type { RequestMetadata } from './request-metadata.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import type { NativeMethod, NativeUnaryCallback } from './native-method.js';
@@ -26,7 +26,7 @@ function threw(err: unknown): string {
  *
  * @example
  * ```ts
- * server.on('stream', (stream, headers) => new NativeUnaryCall(method, stream, headers, maxBytes));
+ * server.on('stream', (stream, headers) => new NativeUnaryCall(method, stream, headers, limits));
  * ```
  */
 export class NativeUnaryCall extends EventEmitter implements TransportOwner {
@@ -41,11 +41,11 @@ export class NativeUnaryCall extends EventEmitter implements TransportOwner {
     method: NativeMethod,
     stream: ServerHttp2Stream,
     headers: IncomingHttpHeaders,
-    maxBytes: number,
+    limits: MessageLimits,
     guard?: ConnectionGuard,
   ) {
     super();
-    this.transport = new CallTransport(method, stream, headers, maxBytes, guard);
+    this.transport = new CallTransport(method, stream, headers, limits, guard);
     this.transport.owner = this;
     this.transport.start();
   }
