@@ -256,10 +256,10 @@ export class CallTransport implements FrameSink, InflateSink {
     return payload;
   }
 
+  /** Response headers, ahead of the first message; the {@link write} that follows tells the guard. */
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.guard?.sent();
     this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     this.stream.on('wantTrailers', onWantTrailers);
   }
