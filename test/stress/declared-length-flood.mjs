@@ -6,11 +6,12 @@
 // health request takes meanwhile, and whether the server is still alive and serving afterwards.
 // Exits 1 if the server died, a request failed, or VmSize grew by --max-vm-growth-mib or more.
 // See test/stress/README.md.
-import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseCli, ROOT } from '../../bench/lib/cli.mjs';
+import { procMemory } from '../../bench/lib/proc-status.mjs';
 import { startTensorgate } from '../../bench/lib/server-process.mjs';
 import { connectH2, rawGrpcCall } from '../../packages/server/dist-test/helpers/compression-bombs.js';
 
@@ -25,10 +26,9 @@ const opts = parseCli('test/stress/declared-length-flood.mjs', 'Memory cost of s
 const MIB = 1024 * 1024;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function status(pid) {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const mib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) / 1024;
-  return { vm: mib('VmSize'), rss: mib('VmRSS') };
+function status(pid) {
+  const m = procMemory(pid, ['VmSize', 'VmRSS']);
+  return { vm: m.VmSize / MIB, rss: m.VmRSS / MIB };
 }
 
 async function timedHealth(port) {
@@ -46,7 +46,7 @@ let exited = false;
 server.child.once('exit', () => (exited = true));
 let failed = false;
 try {
-  const before = await status(server.pid);
+  const before = status(server.pid);
   const idle = await timedHealth(server.httpPort);
   const prefix = Buffer.alloc(5 + 10);
   prefix.writeUInt32BE(opts['declared-mib'] * MIB, 1);
@@ -57,7 +57,7 @@ try {
     }
   }
   await sleep(3000);
-  const open = await status(server.pid);
+  const open = status(server.pid);
   const during = await timedHealth(server.httpPort);
   for (const session of sessions) session.destroy();
   await sleep(1000);

@@ -7,7 +7,7 @@
 // RSS 2 s later, how the bombs were answered, and the good client's requests (served, failed, slowest).
 // Exits 1 if a bomb is not refused with RESOURCE_EXHAUSTED / 413, a good request fails, or the
 // peak growth reaches --max-growth-mib. See test/stress/README.md.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -15,6 +15,7 @@ import { clearInterval, setInterval } from 'node:timers';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { parseCli, ROOT } from '../../bench/lib/cli.mjs';
+import { procMemory, resetPeakRss } from '../../bench/lib/proc-status.mjs';
 import { startTensorgate } from '../../bench/lib/server-process.mjs';
 import {
   connectH2,
@@ -71,33 +72,28 @@ function grpcJsClient(port) {
   return new Ctor(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
 }
 
-async function status(pid) {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kib = (key) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN) * 1024;
-  return { rss: kib('VmRSS'), hwm: kib('VmHWM') };
-}
-
 /** Peak RSS of `pid` from now on: VmHWM after resetting it, else the largest sampled VmRSS. */
-async function peakTracker(pid) {
+function peakTracker(pid) {
   let resettable = true;
   try {
-    await writeFile(`/proc/${pid}/clear_refs`, '5');
+    resetPeakRss(pid);
   } catch {
     resettable = false;
   }
-  let sampled = (await status(pid)).rss;
+  let sampled = procMemory(pid).VmRSS;
   const timer = setInterval(() => {
-    status(pid).then(
-      (s) => (sampled = Math.max(sampled, s.rss)),
-      () => undefined,
-    );
+    try {
+      sampled = Math.max(sampled, procMemory(pid).VmRSS);
+    } catch {
+      // The server is gone: the next stop() says so.
+    }
   }, 5);
   return {
     method: resettable ? 'VmHWM' : 'sampled VmRSS',
-    async stop() {
+    stop() {
       clearInterval(timer);
-      const s = await status(pid);
-      return Math.max(sampled, s.rss, resettable ? s.hwm : 0);
+      const s = procMemory(pid);
+      return Math.max(sampled, s.VmRSS, resettable ? s.VmHWM : 0);
     },
   };
 }
@@ -163,15 +159,15 @@ async function httpBomb(port, bomb, encoding) {
 
 async function attack(server, name, expected, send) {
   for (let i = 0; i < 20; i++) await goodClient(server, Promise.resolve());
-  const before = (await status(server.pid)).rss;
-  const peak = await peakTracker(server.pid);
+  const before = procMemory(server.pid).VmRSS;
+  const peak = peakTracker(server.pid);
   const t0 = performance.now();
   const bombs = Promise.all(Array.from({ length: opts.bombs }, send));
   const [answers, good] = await Promise.all([bombs, goodClient(server, bombs)]);
   const ms = performance.now() - t0;
-  const top = await peak.stop();
+  const top = peak.stop();
   await new Promise((r) => setTimeout(r, 2000));
-  const after = (await status(server.pid)).rss;
+  const after = procMemory(server.pid).VmRSS;
   const wrong = answers.filter((a) => a !== expected);
   return {
     name,

@@ -6,12 +6,13 @@
 // peak RSS growth (Linux VmHWM, reset through /proc/<pid>/clear_refs) and the slowest
 // /v2/health/live answer meanwhile (how long other clients waited). Exits 1 if the server died or
 // the first two were not refused with 400. See test/stress/README.md.
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseCli, ROOT } from '../../bench/lib/cli.mjs';
+import { procMemory, resetPeakRss } from '../../bench/lib/proc-status.mjs';
 import { startTensorgate } from '../../bench/lib/server-process.mjs';
 
 const opts = parseCli('test/stress/json-bodies.mjs', 'Cost of large JSON infer bodies.', {
@@ -29,10 +30,7 @@ const bodies = [
   ],
 ];
 
-async function hwm(pid) {
-  const text = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/^VmHWM:\s+(\d+) kB/m.exec(text)?.[1] ?? NaN) / 1024;
-}
+const hwm = (pid) => procMemory(pid, ['VmHWM']).VmHWM / (1024 * 1024);
 
 const repo = await mkdtemp(join(tmpdir(), 'tensorgate-json-'));
 await cp(join(ROOT, 'examples/model_repository/simple'), join(repo, 'simple'), { recursive: true });
@@ -43,8 +41,8 @@ let failed = false;
 for (const [name, body, expected] of bodies) {
   const server = await startTensorgate(repo, []);
   try {
-    await writeFile(`/proc/${server.pid}/clear_refs`, '5');
-    const before = await hwm(server.pid);
+    resetPeakRss(server.pid);
+    const before = hwm(server.pid);
     let slowest = 0;
     let done = false;
     const probe = (async () => {
@@ -64,7 +62,7 @@ for (const [name, body, expected] of bodies) {
     const ms = performance.now() - t0;
     done = true;
     await probe;
-    const growth = (await hwm(server.pid)) - before;
+    const growth = hwm(server.pid) - before;
     if (expected !== undefined && r.status !== expected) failed = true;
     const answer = `${r.status} ${text.slice(0, 90).replace(/\|/g, '/')}`;
     console.log(

@@ -7,11 +7,11 @@
 // peak resident-memory growth (VmHWM after resetting it through /proc/<pid>/clear_refs). Linux only.
 // Usage: node test/stress/memory-cap.mjs [--cap-mb 512] [--total-mb 1536] [--steps-mb 1,16,50,100,256]
 /* global fetch */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseCli } from '../../bench/lib/cli.mjs';
+import { procMemory, resetPeakRss } from '../../bench/lib/proc-status.mjs';
 import { startTensorgate } from '../../bench/lib/server-process.mjs';
 
 const args = parseCli('memory-cap.mjs', 'Peak server RSS growth while memory_limit_mb stops ArrayBuffer hogs.', {
@@ -53,16 +53,14 @@ try {
       method: 'POST',
       body: JSON.stringify({ inputs: [{ name: 'IN', shape: [1], datatype: 'INT32', data: [n] }] }),
     });
-  const status = (field) =>
-    Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${server.pid}/status`, 'utf8'))[1]) /
-    1024;
+  const status = (field) => procMemory(server.pid, [field])[field] / (1024 * 1024);
   console.log(`$ node test/stress/memory-cap.mjs ${process.argv.slice(2).join(' ')}`.trim());
   console.log(`\nmemory_limit_mb ${args['cap-mb']}, each hog allocates ${args['total-mb']} MB\n`);
   console.log('| step | answer | peak RSS growth (MB) | serves again |');
   console.log('|---|---|---|---|');
   for (const [name, step] of names) {
     for (let i = 0; i < 50 && (await infer(name, 1)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
-    writeFileSync(`/proc/${server.pid}/clear_refs`, '5');
+    resetPeakRss(server.pid);
     const before = status('VmRSS');
     const r = await infer(name, -1);
     const body = await r.json();

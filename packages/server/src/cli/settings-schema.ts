@@ -489,7 +489,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'seconds',
     description:
       'A new gRPC connection must send the HTTP/2 preface and its SETTINGS within this, else it is closed; with TLS ' +
-      "the handshake gets as long again. Native transport only. tensorgate's own.",
+      "the handshake gets as long again. tensorgate's own.",
   },
   {
     key: 'grpcConnectionIdleTimeoutSecs',

@@ -10,25 +10,6 @@ export interface Clock {
   wallMs(): number;
   /** Schedules `fn` after `ms` milliseconds; returns a cancel function. */
   setTimer(fn: () => void, ms: number): () => void;
-  /**
-   * Schedules `fn` after about `ms` milliseconds on a timer that never keeps the process alive and
-   * may fire a millisecond or two late: for watchdogs, periodic checks and restart delays, which
-   * need no sub-millisecond precision (and must not pay {@link setTimer}'s final fine-grained
-   * wait). Optional: where a clock lacks it (test clocks), use {@link coarseTimer}.
-   */
-  setCoarseTimer?(fn: () => void, ms: number): () => void;
-}
-
-/**
- * The clock's coarse timer, or its precise one when it has none.
- *
- * @example
- * ```ts
- * const cancel = coarseTimer(clock)(() => sweep(), 250);
- * ```
- */
-export function coarseTimer(clock: Clock): (fn: () => void, ms: number) => () => void {
-  return clock.setCoarseTimer ? clock.setCoarseTimer.bind(clock) : clock.setTimer.bind(clock);
 }
 
 /** The real clock. */
@@ -36,20 +17,18 @@ export const systemClock: Clock = {
   nowNs: () => Number(process.hrtime.bigint()),
   wallMs: () => Date.now(),
   setTimer: preciseTimer,
-  setCoarseTimer(fn: () => void, ms: number): () => void {
-    const t = setTimeout(fn, Math.max(0, Math.ceil(ms)));
-    t.unref();
-    return () => clearTimeout(t);
-  },
 };
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /**
- * The real clock for background timers (connection timeouts, keepalive pings): whole-millisecond
- * `setTimeout`s that are `unref()`ed, so a pending one never keeps the process alive (a server
- * shutting down exits as soon as its work is done, not when the last idle timer would fire).
+ * The real clock for background timers: connection timeouts and keepalive pings, execution
+ * watchdogs, memory sampling and restart delays. Its timers are whole-millisecond `setTimeout`s
+ * (they may fire a millisecond or two late, and skip {@link systemClock}'s fine-grained last
+ * stretch, which only batching delays need) and are `unref()`ed, so a pending one never keeps the
+ * process alive (a server shutting down exits as soon as its work is done, not when the last idle
+ * timer would fire).
  *
  * @example
  * ```ts
@@ -61,7 +40,7 @@ export const backgroundClock: Clock = {
   wallMs: systemClock.wallMs,
   setTimer(fn: () => void, ms: number): () => void {
     // setTimeout fires at once past 2^31-1 ms (~24.8 days); such a long limit means "not soon".
-    const timer = setTimeout(fn, Math.min(ms, MAX_TIMEOUT_MS));
+    const timer = setTimeout(fn, Math.min(Math.max(0, Math.ceil(ms)), MAX_TIMEOUT_MS));
     timer.unref();
     return () => clearTimeout(timer);
   },

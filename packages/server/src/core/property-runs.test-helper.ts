@@ -10,6 +10,7 @@
  * fast-check reports a failure with its seed and the shrunk counterexample.
  */
 import assert from 'node:assert/strict';
+import { InferenceError } from './errors.js';
 
 /** fast-check options for a property whose default is `base` runs. */
 export function propertyOptions(base: number): { numRuns: number; seed?: number } {
@@ -37,4 +38,20 @@ export function withinTimeLimit<T>(run: () => T): T {
   const ms = performance.now() - started;
   assert.ok(ms < RUN_TIME_LIMIT_MS, `one run took ${ms.toFixed(0)} ms`);
   return result;
+}
+
+/**
+ * Runs `f` within {@link withinTimeLimit}: its value, or the InferenceError it threw (returned);
+ * any other exception fails the property. What "any input gives a value or an InferenceError"
+ * means for each untrusted decoder.
+ */
+export function valueOrInferenceError<T>(f: () => T): T | InferenceError {
+  return withinTimeLimit(() => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof InferenceError) return e;
+      throw e;
+    }
+  });
 }

@@ -16,7 +16,9 @@
  */
 import type { IncomingMessage, Server, ServerOptions, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ServerOptions as SecureServerOptions } from 'node:https';
 import type { Logger } from 'pino';
+import type { TlsKeyPair } from './tls-files.js';
 
 /** The three limits, in milliseconds. */
 export interface HttpTimeouts {
@@ -50,6 +52,46 @@ export function httpServerTimeoutOptions(timeouts: HttpTimeouts): ServerOptions 
     // How late a stalled head may be noticed; node's default (30 s) would double a 30 s timeout.
     connectionsCheckingInterval: Math.max(100, Math.min(1000, Math.floor(timeouts.headerTimeoutMs / 4))),
     handshakeTimeout: timeouts.headerTimeoutMs,
+  };
+}
+
+/** What {@link fastifyTimeoutOptions} gives fastify besides the node:http(s) server options. */
+interface FastifyTimeouts {
+  readonly keepAliveTimeout: number;
+  readonly requestTimeout: 0;
+  readonly connectionTimeout: 0;
+  readonly clientErrorHandler: (err: NodeJS.ErrnoException, socket: Socket) => void;
+}
+
+/**
+ * Fastify's options for `timeouts` (the HTTP API, the REST gateway): the server options of
+ * {@link httpServerTimeoutOptions} as `http`, or with `tls` merged into `https` (HTTPS over
+ * node:https); the keep-alive and request timeouts once more at fastify's level, since fastify
+ * sets its own on the server after creating it; and {@link clientErrorResponder}. Install
+ * {@link watchBodyIdle} on `app.server` afterwards.
+ *
+ * @example
+ * ```ts
+ * const app = Fastify({ bodyLimit, ...fastifyTimeoutOptions(timeouts) });
+ * watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, logger);
+ * ```
+ */
+export function fastifyTimeoutOptions(timeouts: HttpTimeouts): FastifyTimeouts & { readonly http: ServerOptions };
+export function fastifyTimeoutOptions(
+  timeouts: HttpTimeouts,
+  tls: TlsKeyPair,
+): FastifyTimeouts & { readonly https: SecureServerOptions };
+export function fastifyTimeoutOptions(
+  timeouts: HttpTimeouts,
+  tls?: TlsKeyPair,
+): FastifyTimeouts & ({ readonly http: ServerOptions } | { readonly https: SecureServerOptions }) {
+  const server = httpServerTimeoutOptions(timeouts);
+  return {
+    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+    requestTimeout: 0,
+    connectionTimeout: 0,
+    clientErrorHandler: clientErrorResponder(timeouts),
+    ...(tls ? { https: { cert: tls.cert, key: tls.key, ...server } } : { http: server }),
   };
 }
 

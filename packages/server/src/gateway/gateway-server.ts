@@ -7,9 +7,8 @@ import type { AddressInfo } from 'node:net';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import {
-  clientErrorResponder,
   DEFAULT_HTTP_TIMEOUTS,
-  httpServerTimeoutOptions,
+  fastifyTimeoutOptions,
   watchBodyIdle,
   type HttpTimeouts,
 } from '../frontends/http-timeouts.js';
@@ -59,13 +58,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
   const app = Fastify({
     logger: false,
     bodyLimit,
-    // Connection timeouts (see frontends/http-timeouts.ts); fastify sets its own keep-alive and
-    // request timeouts after creating the server, so they are given to it as well.
-    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-    requestTimeout: 0,
-    connectionTimeout: 0,
-    clientErrorHandler: clientErrorResponder(timeouts),
-    http: httpServerTimeoutOptions(timeouts),
+    // Connection timeouts, as the server's HTTP port (frontends/http-timeouts.ts).
+    ...fastifyTimeoutOptions(timeouts),
   });
   watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
 

@@ -17,7 +17,7 @@
  * work in flight, so an overrun is noticed between 1x and about 1.25x the timeout after the last
  * progress.
  */
-import { coarseTimer, type Clock } from '../../core/clock.js';
+import type { Clock } from '../../core/clock.js';
 
 /** Sweep period for a timeout: a quarter of it, from 5 ms to 1 s. */
 export function sweepPeriodMs(timeoutMs: number): number {
@@ -28,14 +28,13 @@ export function sweepPeriodMs(timeoutMs: number): number {
  * @example
  * ```ts
  * const progress = new Int32Array(new SharedArrayBuffer(4)); // the worker increments progress[0]
- * const dog = new ExecutionWatchdog(2000, systemClock, () => inFlight.busy, () => progress[0]!, () => kill());
+ * const dog = new ExecutionWatchdog(2000, backgroundClock, () => inFlight.busy, () => progress[0]!, () => kill());
  * dog.arm(); // when work is handed to the instance
  * ```
  */
 export class ExecutionWatchdog {
   private readonly periodMs: number;
   private readonly timeoutNs: number;
-  private readonly setTimer: (fn: () => void, ms: number) => () => void;
   private seen = 0;
   private lastProgressNs = 0;
   private cancel: (() => void) | undefined;
@@ -56,7 +55,6 @@ export class ExecutionWatchdog {
   ) {
     this.periodMs = sweepPeriodMs(timeoutMs);
     this.timeoutNs = timeoutMs * 1e6;
-    this.setTimer = coarseTimer(clock);
   }
 
   /** Work was handed to the instance: starts the sweep unless it runs already. */
@@ -64,7 +62,7 @@ export class ExecutionWatchdog {
     if (this.cancel !== undefined || this.timeoutMs === 0) return;
     this.seen = this.progress();
     this.lastProgressNs = this.clock.nowNs();
-    this.cancel = this.setTimer(this.sweep, this.periodMs);
+    this.cancel = this.clock.setTimer(this.sweep, this.periodMs);
   }
 
   /** Stops the sweep (the worker is gone or the instance stops); {@link arm} starts it again. */
@@ -85,6 +83,6 @@ export class ExecutionWatchdog {
       this.onTimeout();
       return;
     }
-    this.cancel = this.setTimer(this.sweep, this.periodMs);
+    this.cancel = this.clock.setTimer(this.sweep, this.periodMs);
   }
 }

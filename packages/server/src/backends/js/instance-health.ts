@@ -13,8 +13,6 @@ export const defaultRestartDelayMs = (n: number): number => (n <= 1 ? 0 : Math.m
 interface Down {
   /** What happened last (e.g. "it exceeded execution_timeout_ms (500 ms)"). */
   readonly cause: string;
-  /** Failures in a row (the restart back-off grows with them). */
-  readonly failures: number;
   /** When the next start attempt begins (clock ns); undefined while a start is under way. */
   retryAtNs: number | undefined;
 }
@@ -52,7 +50,10 @@ export class InstanceHealth {
   failed(cause: string): number {
     this.failuresInARow++;
     const delay = this.restartDelayMs(this.failuresInARow);
-    this.markDown(cause, this.failuresInARow, delay);
+    const wasUp = this.down === undefined;
+    this.down = { cause, retryAtNs: undefined };
+    this.retryIn(delay);
+    if (wasUp) this.notify();
     return delay;
   }
 
@@ -64,17 +65,6 @@ export class InstanceHealth {
   /** True while the instance can take work. */
   get up(): boolean {
     return this.down === undefined;
-  }
-
-  /**
-   * The instance cannot take work until {@link markUp}; its next start attempt begins in
-   * `retryInMs` (0: at once).
-   */
-  markDown(cause: string, failures: number, retryInMs: number): void {
-    const wasUp = this.down === undefined;
-    this.down = { cause, failures, retryAtNs: undefined };
-    this.retryIn(retryInMs);
-    if (wasUp) this.notify();
   }
 
   /** The next start attempt begins in `delayMs` (0: it is under way). */
@@ -93,7 +83,9 @@ export class InstanceHealth {
   error(): InferenceError | undefined {
     const d = this.down;
     if (!d) return undefined;
-    const after = d.failures > 1 ? `${d.failures} failures in a row, the last: ${d.cause}` : d.cause;
+    // No execution succeeds while the instance is down, so the count is the one `failed` saw.
+    const n = this.failuresInARow;
+    const after = n > 1 ? `${n} failures in a row, the last: ${d.cause}` : d.cause;
     let when = 'it is starting again now';
     if (d.retryAtNs !== undefined) {
       const secs = Math.max(0, (d.retryAtNs - this.clock.nowNs()) / 1e9);

@@ -14,7 +14,7 @@ import type {
   InstanceRestartReason,
   ModelInstance,
 } from '../../backend-api/backend.js';
-import { coarseTimer, systemClock, type Clock } from '../../core/clock.js';
+import { backgroundClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-worker.js';
@@ -48,7 +48,7 @@ export interface JsInstanceOptions {
   readonly drainTimeoutMs?: number;
   /** The config's `execution_timeout_ms` and `memory_limit_mb` (absent: neither applies). */
   readonly limits?: InstanceLimits;
-  /** Clock of the watchdog and the restart delays (default: the system clock). */
+  /** Clock of the watchdog and the restart delays (default: `backgroundClock`, unref'd timers). */
   readonly clock?: Clock;
   /** Where a memory-capped instance is sampled (default: the process's watch). */
   readonly memoryWatch?: MemoryWatch;
@@ -100,7 +100,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   /** {@link cancel}, bound once (not a closure per execution). */
   private readonly cancelKey = (key: number): void => this.cancel(key);
   private readonly limits: InstanceLimits;
-  private readonly setTimer: (fn: () => void, ms: number) => () => void;
+  private readonly clock: Clock;
   private readonly health: InstanceHealth;
   private readonly watchdog: ExecutionWatchdog;
   /** The memory watch, for memory-capped instances only. */
@@ -131,15 +131,14 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     this.who = { model: opts.init.args.model_name, instance: opts.name };
     this.log = opts.logger.child({ instance: opts.name });
     this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded());
-    const clock = opts.clock ?? systemClock;
-    this.setTimer = coarseTimer(clock);
+    this.clock = opts.clock ?? backgroundClock;
     this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
     this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
     this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
-    this.health = new InstanceHealth(opts.name, clock, opts.restartDelayMs);
+    this.health = new InstanceHealth(opts.name, this.clock, opts.restartDelayMs);
     this.watchdog = new ExecutionWatchdog(
       this.limits.executionTimeoutMs,
-      clock,
+      this.clock,
       () => this.inFlight.busy,
       () => Atomics.load(this.shared, 0),
       () => this.onTimeout(),
@@ -309,12 +308,18 @@ export class JsInstance implements ModelInstance, MemoryWatched {
 
   /** Ends `worker` once it is outside a guarded native call (see native-guard.ts). */
   private terminate(worker: Worker, shared: Int32Array): Promise<void> {
-    return terminateOutsideNative(worker, shared, this.setTimer, NATIVE_POLL_MS, TERMINATE_WAIT_MS);
+    return terminateOutsideNative(
+      worker,
+      shared,
+      (fn, ms) => this.clock.setTimer(fn, ms),
+      NATIVE_POLL_MS,
+      TERMINATE_WAIT_MS,
+    );
   }
 
   /** Starts a new worker once the old one has exited and the back-off delay has passed. */
   private scheduleRestart(exited: Promise<void>, delay: number): void {
-    const waited = delay > 0 ? new Promise<void>((res) => this.setTimer(res, delay)) : undefined;
+    const waited = delay > 0 ? new Promise<void>((res) => this.clock.setTimer(res, delay)) : undefined;
     this.ready = (async (): Promise<InferenceError | undefined> => {
       // The old worker's memory is freed before a new one starts.
       await exited;

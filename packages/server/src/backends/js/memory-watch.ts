@@ -14,7 +14,7 @@
  * one uninterruptible operation (e.g. filling a single huge typed array): the probe, and the
  * termination after it, take effect when that operation returns.
  */
-import { coarseTimer, systemClock, type Clock } from '../../core/clock.js';
+import { backgroundClock, type Clock } from '../../core/clock.js';
 
 /** An instance under watch. */
 export interface MemoryWatched {
@@ -51,7 +51,6 @@ export const MAX_MEMORY_GATE_BYTES = 64 * 2 ** 20;
  */
 export class MemoryWatch {
   private readonly watched = new Set<MemoryWatched>();
-  private readonly setTimer: (fn: () => void, ms: number) => () => void;
   private readonly clock: Clock;
   private readonly rss: () => number;
   private readonly periodMs: number;
@@ -63,8 +62,7 @@ export class MemoryWatch {
   private readonly sample = (): void => this.onSample();
 
   constructor(options: MemoryWatchOptions = {}) {
-    this.clock = options.clock ?? systemClock;
-    this.setTimer = coarseTimer(this.clock);
+    this.clock = options.clock ?? backgroundClock;
     this.rss = options.rss ?? process.memoryUsage.rss;
     this.periodMs = options.periodMs ?? MEMORY_SAMPLE_PERIOD_MS;
     this.maxGateBytes = options.maxGateBytes ?? MAX_MEMORY_GATE_BYTES;
@@ -85,7 +83,7 @@ export class MemoryWatch {
   /** Work was handed to an instance: starts sampling unless it runs already (the hot path: one check). */
   arm(): void {
     if (this.cancel !== undefined || this.watched.size === 0) return;
-    this.cancel = this.setTimer(this.sample, this.periodMs);
+    this.cancel = this.clock.setTimer(this.sample, this.periodMs);
   }
 
   /** The growth that triggers a round of probes, bytes. */
@@ -122,7 +120,7 @@ export class MemoryWatch {
       this.referenceRss = rss;
       for (const w of this.watched) w.check();
     }
-    this.cancel = this.setTimer(this.sample, this.periodMs);
+    this.cancel = this.clock.setTimer(this.sample, this.periodMs);
   }
 }
 

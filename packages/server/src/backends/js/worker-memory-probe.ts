@@ -23,6 +23,7 @@
  */
 import { Session } from 'node:inspector';
 import type { Logger } from 'pino';
+import { backgroundClock } from '../../core/clock.js';
 
 /** What the worker evaluates: its heap in use plus the ArrayBuffers it allocated, bytes. */
 const EXPRESSION = '(() => { const m = process.memoryUsage(); return m.heapUsed + m.arrayBuffers; })()';
@@ -84,12 +85,11 @@ export class WorkerMemoryProbe {
     if (!session || sessionId === undefined) return Promise.resolve(undefined);
     const id = this.nextId++;
     return new Promise((resolve) => {
-      const timer = setTimeout(() => this.settle(id, undefined), PROBE_TIMEOUT_MS);
-      timer.unref();
+      const cancelTimeout = backgroundClock.setTimer(() => this.settle(id, undefined), PROBE_TIMEOUT_MS);
       this.waiting.set(id, {
         sessionId,
         resolve: (v) => {
-          clearTimeout(timer);
+          cancelTimeout();
           resolve(v);
         },
       });

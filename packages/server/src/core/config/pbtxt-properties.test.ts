@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { InferenceError } from '../errors.js';
-import { propertyOptions, withinTimeLimit } from '../property-runs.test-helper.js';
+import { propertyOptions, valueOrInferenceError } from '../property-runs.test-helper.js';
 import type { ModelConfig } from './model-config.js';
 import { normalizeConfig } from './normalize-config.js';
 import { parseModelConfigText } from './pbtxt-to-object.js';
@@ -274,14 +274,7 @@ type DamageOf<A> = A extends fc.Arbitrary<infer T> ? T : never;
 
 /** Parsing and then normalizing `text`: a config, or an InferenceError; anything else fails the property. */
 function readConfig(text: string): ModelConfig | InferenceError {
-  return withinTimeLimit(() => {
-    try {
-      return normalizeConfig(parseModelConfigText(text, FILE), { modelName: 'm' });
-    } catch (e) {
-      if (!(e instanceof InferenceError)) throw e;
-      return e;
-    }
-  });
+  return valueOrInferenceError(() => normalizeConfig(parseModelConfigText(text, FILE), { modelName: 'm' }));
 }
 
 describe('config.pbtxt on untrusted text', () => {

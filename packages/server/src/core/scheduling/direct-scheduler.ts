@@ -61,7 +61,7 @@ export class DirectScheduler implements Scheduler {
 
   /** @param name the model's name, for the error when no instance is available */
   constructor(
-    instances: readonly ModelInstance[],
+    private readonly instances: readonly ModelInstance[],
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
     private readonly name = '',
@@ -92,7 +92,7 @@ export class DirectScheduler implements Scheduler {
   enqueue(job: SchedulerJob): void {
     if (refuseEarly(job, this.closedWith)) return;
     if (this.upCount === 0 && this.slots.length > 0) {
-      job.onDropped(noInstanceError(this.name, this.slots));
+      job.onDropped(noInstanceError(this.name, this.instances));
       return;
     }
     if (this.head === this.queue.length && this.free > 0) {
@@ -139,7 +139,7 @@ export class DirectScheduler implements Scheduler {
     this.upCount--;
     this.free -= slot.capacity - slot.outstanding;
     // Nothing can take the queued jobs until some instance is back: answer them now.
-    if (this.upCount === 0 && !this.closedWith) this.dropQueued(noInstanceError(this.name, this.slots));
+    if (this.upCount === 0 && !this.closedWith) this.dropQueued(noInstanceError(this.name, this.instances));
   }
 
   private next(): Entry | undefined {

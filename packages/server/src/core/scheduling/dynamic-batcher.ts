@@ -50,8 +50,6 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   private readonly queue: PriorityQueue;
   /** Idle, available instances, longest idle first (spreads work round-robin). */
   private readonly idle: ModelInstance[];
-  /** Every instance, for availability. */
-  private readonly slots: ReadonlyArray<{ readonly instance: ModelInstance }>;
   /** Instances that reported themselves unavailable. */
   private readonly down = new Set<ModelInstance>();
   /** Instances executing a batch now. */
@@ -67,7 +65,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   private closedWith: InferenceError | undefined;
 
   constructor(
-    instances: readonly ModelInstance[],
+    /** Every instance, for availability. */
+    private readonly instances: readonly ModelInstance[],
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
     config: BatcherConfig,
@@ -79,7 +78,6 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     this.signatureOf = batchSignature(config);
     this.ordering = db.preserve_ordering ? new OrderedDelivery() : undefined;
     this.queue = new PriorityQueue(this.policies.levelCount);
-    this.slots = instances.map((instance) => ({ instance }));
     this.idle = [];
     for (const instance of instances) {
       if (instance.unavailable?.() === undefined) this.idle.push(instance);
@@ -94,8 +92,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
 
   enqueue(job: SchedulerJob): void {
     if (refuseEarly(job, this.closedWith)) return;
-    if (this.slots.length > 0 && this.down.size === this.slots.length) {
-      job.onDropped(noInstanceError(this.name, this.slots));
+    if (this.instances.length > 0 && this.down.size === this.instances.length) {
+      job.onDropped(noInstanceError(this.name, this.instances));
       return;
     }
     const policies = this.policies;
@@ -154,8 +152,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     const at = this.idle.indexOf(instance);
     if (at >= 0) this.idle.splice(at, 1);
     // Nothing can take the queued requests until some instance is back: answer them now.
-    if (this.down.size === this.slots.length && !this.closedWith) {
-      this.dropQueued(noInstanceError(this.name, this.slots));
+    if (this.down.size === this.instances.length && !this.closedWith) {
+      this.dropQueued(noInstanceError(this.name, this.instances));
     }
   }
 

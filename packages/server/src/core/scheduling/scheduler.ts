@@ -71,19 +71,17 @@ const REASONS_QUOTED = 3;
  *
  * @example
  * ```ts
- * job.onDropped(noInstanceError('crashy', slots)); // slots: { instance }[]
+ * job.onDropped(noInstanceError('crashy', instances));
  * ```
  */
-export function noInstanceError(
-  model: string,
-  slots: ReadonlyArray<{ readonly instance: ModelInstance }>,
-): InferenceError {
+export function noInstanceError(model: string, instances: readonly ModelInstance[]): InferenceError {
   const reasons: string[] = [];
-  for (const { instance } of slots) {
+  for (const instance of instances) {
     const why = instance.unavailable?.();
     if (why && reasons.length < REASONS_QUOTED) reasons.push(why.message);
   }
-  const more = slots.length > reasons.length ? `; ${slots.length - reasons.length} more instance(s) unavailable` : '';
+  const more =
+    instances.length > reasons.length ? `; ${instances.length - reasons.length} more instance(s) unavailable` : '';
   return new InferenceError(
     'UNAVAILABLE',
     `model '${model}' has no instance that can serve the request now: ${reasons.join('; ')}${more}`,

@@ -18,13 +18,7 @@ import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
-import {
-  clientErrorResponder,
-  DEFAULT_HTTP_TIMEOUTS,
-  httpServerTimeoutOptions,
-  watchBodyIdle,
-  type HttpTimeouts,
-} from '../http-timeouts.js';
+import { DEFAULT_HTTP_TIMEOUTS, fastifyTimeoutOptions, watchBodyIdle, type HttpTimeouts } from '../http-timeouts.js';
 import { logListenerErrors } from '../listener-errors.js';
 import type { TlsKeyPair } from '../tls-files.js';
 import { API_GROUP_TABLE } from '../api-groups.js';
@@ -162,7 +156,6 @@ function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Hand
 export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOptions): HttpFrontend {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_HTTP_BODY_LIMIT_BYTES;
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
-  const serverTimeouts = httpServerTimeoutOptions(timeouts);
   // Typed as the default instance: the pino Logger generic fastify infers would otherwise leak
   // into every helper's signature for no gain.
   const app = Fastify({
@@ -172,16 +165,8 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     bodyLimit,
     // Model names longer than find-my-way's default of 100 characters must still route.
     routerOptions: { maxParamLength: 1024 },
-    // Connection timeouts (see ../http-timeouts.ts); fastify sets its own keep-alive and request
-    // timeouts on the server after creating it, so they are given to it as well.
-    keepAliveTimeout: timeouts.keepAliveTimeoutMs,
-    requestTimeout: 0,
-    connectionTimeout: 0,
-    clientErrorHandler: clientErrorResponder(timeouts),
-    // HTTPS over node:https (HTTP/1.1, as the plain server); fastify passes these to createServer.
-    ...(options.tls
-      ? { https: { cert: options.tls.cert, key: options.tls.key, ...serverTimeouts } }
-      : { http: serverTimeouts }),
+    // Connection timeouts; HTTPS over node:https (HTTP/1.1, as the plain server).
+    ...(options.tls ? fastifyTimeoutOptions(timeouts, options.tls) : fastifyTimeoutOptions(timeouts)),
   }) as unknown as FastifyInstance;
   watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
 

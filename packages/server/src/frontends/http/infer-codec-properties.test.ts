@@ -23,25 +23,13 @@ import {
   jsonPaths,
   mutateJson,
 } from '../../core/mutation.test-helper.js';
-import { propertyOptions, withinTimeLimit } from '../../core/property-runs.test-helper.js';
+import { propertyOptions, valueOrInferenceError } from '../../core/property-runs.test-helper.js';
 import { parseHeaderLength } from './binary-extension.js';
 import { decodeInferRequest, type DecodedInferRequest } from './infer-json-codec.js';
 import { encodeJsonData } from './json-tensor-data.js';
 import { decodeRawBinaryRequest } from './raw-binary-request.js';
 
 const TARGET = { modelName: 'm', modelVersion: '' };
-
-/** Runs `f`: a value, or an InferenceError (returned); any other exception fails the property. */
-function valueOrInferenceError<T>(f: () => T): T | InferenceError {
-  return withinTimeLimit(() => {
-    try {
-      return f();
-    } catch (e) {
-      if (e instanceof InferenceError) return e;
-      throw e;
-    }
-  });
-}
 
 /** Element values each datatype accepts in JSON. */
 function jsonElement(datatype: DataType): fc.Arbitrary<unknown> {

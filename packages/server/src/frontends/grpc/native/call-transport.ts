@@ -93,7 +93,10 @@ export class CallTransport implements FrameSink, InflateSink {
   private readonly inflater: InOrderInflater;
   private consumerPaused = false;
   private readonly badTimeout: string | undefined;
-  /** Counted by the connection guard as a call in flight (request complete, or a bidi stream). */
+  /**
+   * Counted by the connection guard as a call in flight: from its complete request (or, for a bidi
+   * stream, its start) until its response is complete or its stream closes.
+   */
   private inFlight = false;
 
   constructor(
@@ -189,6 +192,18 @@ export class CallTransport implements FrameSink, InflateSink {
     this.guard.callStarted();
   }
 
+  /**
+   * The call no longer keeps the connection busy: its response is complete (Trailers-Only, or the
+   * trailers after its data) or its stream closed. Without this, a finished bidi call whose client
+   * never half-closes (a ModelStreamInfer refused by --grpc-restricted-protocol, say) counted as
+   * in flight until the client let go, and held the connection past the idle timeout.
+   */
+  private leaveFlight(): void {
+    if (!this.inFlight) return;
+    this.inFlight = false;
+    this.guard!.callEnded();
+  }
+
   /** @internal The client's half-close, after every earlier message. */
   deliverEnd(): void {
     this.owner.onHalfClose();
@@ -241,10 +256,10 @@ export class CallTransport implements FrameSink, InflateSink {
     return payload;
   }
 
+  /** Response headers, ahead of the first message; the {@link write} that follows tells the guard. */
   private sendHeaders(): void {
     if (this.headersSent) return;
     this.headersSent = true;
-    this.guard?.sent();
     this.stream.respond(RESPONSE_HEADERS, WAIT_FOR_TRAILERS);
     this.stream.on('wantTrailers', onWantTrailers);
   }
@@ -305,6 +320,7 @@ export class CallTransport implements FrameSink, InflateSink {
     } else {
       this.guard?.sent();
       this.stream.respond(trailersOnlyHeaders(status.code, status.details), { endStream: true });
+      this.leaveFlight();
     }
   }
 
@@ -334,6 +350,7 @@ export class CallTransport implements FrameSink, InflateSink {
     } catch {
       // The stream closed meanwhile: the client no longer waits for a status.
     }
+    this.leaveFlight();
   }
 
   /** @internal The `grpc-timeout` deadline passed before the call ended. */
@@ -345,7 +362,8 @@ export class CallTransport implements FrameSink, InflateSink {
   /** @internal The stream closed; a call not yet finished was cancelled by the client. */
   streamClosed(): void {
     (this.stream as CarryingStream)[TRANSPORT] = undefined;
-    this.guard?.streamClosed(this.inFlight);
+    this.leaveFlight();
+    this.guard?.streamClosed();
     if (this.done) return;
     this.finish();
     this.owner.onCancel();

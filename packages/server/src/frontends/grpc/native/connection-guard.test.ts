@@ -17,6 +17,8 @@ import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from '../co
 import { createGrpcFrontend, type GrpcFrontend } from '../grpc-server.js';
 import { INFERENCE_SERVICE_NAME } from '../service-definition.js';
 import type { GrpcTransportKind } from '../grpc-transport.js';
+import { parseRestrictions, type ApiRestrictions } from '../../restricted-apis.js';
+import { messagePrefix } from './grpc-framing.js';
 import { framed, rawConnect } from './raw-h2-client.test-helper.js';
 import {
   EMPTY_SETTINGS,
@@ -52,11 +54,13 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 async function started(
   limits: Partial<GrpcConnectionLimits>,
   transport: GrpcTransportKind = 'native',
+  restrictions?: ApiRestrictions,
 ): Promise<{ frontend: GrpcFrontend; port: number }> {
   const frontend = createGrpcFrontend(new FakeCore(), {
     logger,
     transport,
     connectionLimits: { ...DEFAULT_GRPC_CONNECTION_LIMITS, ...limits },
+    restrictions,
   });
   return { frontend, port: await frontend.listen(0, '127.0.0.1') };
 }
@@ -189,6 +193,74 @@ describe('native transport: preface and idle timeouts', { concurrency: true }, (
     await once(req, 'close');
     assert.equal(state.goaway, undefined);
     session.close();
+  });
+});
+
+/**
+ * Opens ModelStreamInfer on `session` and never half-closes it (a client that keeps its side of a
+ * stream open however the server answers); resolves with the grpc-status the server ended it with.
+ */
+function openStreamForever(
+  session: ClientHttp2Session,
+  headers: Record<string, string> = {},
+  ...frames: Buffer[]
+): Promise<string | undefined> {
+  const req = session.request({
+    ':method': 'POST',
+    ':path': STREAM,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...headers,
+  });
+  req.on('error', () => undefined);
+  req.resume();
+  for (const frame of frames) req.write(frame);
+  return new Promise((resolve) => {
+    req.on('response', (h) => h['grpc-status'] !== undefined && resolve(String(h['grpc-status'])));
+    req.on('trailers', (t) => resolve(String(t['grpc-status'])));
+    req.on('close', () => resolve(undefined));
+  });
+}
+
+describe('native transport: a call the server ended does not hold the connection', { concurrency: true }, () => {
+  // Without this, a finished bidi call counted as in flight until its client let go of the stream.
+  let frontend: GrpcFrontend;
+  let port: number;
+  let restricted: { frontend: GrpcFrontend; port: number };
+  before(async () => {
+    ({ frontend, port } = await started({ idleTimeoutMs: 600 }));
+    restricted = await started({ idleTimeoutMs: 600 }, 'native', parseRestrictions('grpc', ['inference:x-key=s3cret']));
+  });
+  after(() => Promise.all([frontend.close(1000), restricted.frontend.close(1000)]));
+
+  test('a ModelStreamInfer refused by --grpc-restricted-protocol, its client keeping the stream open', async () => {
+    const session = rawConnect(restricted.port);
+    const state = watch(session);
+    assert.equal(await openStreamForever(session), String(grpcJs.status.UNAVAILABLE));
+    await eventually(() => state.closed, 'the connection closed');
+    assert.deepEqual(state.goaway, { code: H2_ERROR.NO_ERROR, data: 'max_idle' });
+  });
+
+  test('a ModelStreamInfer ended Trailers-Only (a bad grpc-timeout), its client keeping the stream open', async () => {
+    const session = rawConnect(port);
+    const state = watch(session);
+    assert.equal(await openStreamForever(session, { 'grpc-timeout': 'bogus' }), String(grpcJs.status.INTERNAL));
+    await eventually(() => state.closed, 'the connection closed');
+    assert.deepEqual(state.goaway, { code: H2_ERROR.NO_ERROR, data: 'max_idle' });
+  });
+
+  test('a ModelStreamInfer ended after a response (an oversized message), its client keeping the stream open', async () => {
+    const session = rawConnect(port);
+    const state = watch(session);
+    const status = openStreamForever(
+      session,
+      {},
+      framed('inference.ModelInferRequest', echoRequest),
+      messagePrefix(2 ** 31 - 1),
+    );
+    assert.equal(await status, String(grpcJs.status.RESOURCE_EXHAUSTED));
+    await eventually(() => state.closed, 'the connection closed');
+    assert.deepEqual(state.goaway, { code: H2_ERROR.NO_ERROR, data: 'max_idle' });
   });
 });
 

@@ -8,8 +8,10 @@
  * silent long inference or a quiet ModelStreamInfer, and it does not police client pings.
  *
  * "In flight" here is a call whose request is complete (unary, server streaming) or a
- * bidirectional stream, whatever it is doing; a unary call still receiving its request keeps the
- * connection busy only while request bytes keep arriving, so a stalled upload cannot hold it.
+ * bidirectional stream, whatever it is doing, until the server has sent its whole response (its
+ * status) or the stream closed; a unary call still receiving its request keeps the connection busy
+ * only while request bytes keep arriving, so a stalled upload cannot hold it, and a finished call
+ * whose client keeps its side open does not hold it either.
  * Every timer is `unref()`ed (`backgroundClock`) and cleared when the connection closes.
  */
 import http2, { type ServerHttp2Session } from 'node:http2';
@@ -92,17 +94,27 @@ export class ConnectionGuard {
     if (id > this.lastStreamId) this.lastStreamId = id;
   }
 
-  /** The call's request is complete (or it is a bidirectional stream): it is in flight until its stream closes. */
+  /**
+   * The call's request is complete (or it is a bidirectional stream): it is in flight until
+   * {@link callEnded}.
+   */
   callStarted(): void {
     this.callsInFlight += 1;
   }
 
-  /** A call's stream closed; `inFlight` if {@link callStarted} was reported for it. */
-  streamClosed(inFlight: boolean): void {
-    this.openStreams -= 1;
-    if (!inFlight) return;
+  /**
+   * A call reported by {@link callStarted} is over: the server's whole response is out (its
+   * status sent), or its stream closed, whichever came first. A client that keeps its side of a
+   * finished call open does not keep the connection busy.
+   */
+  callEnded(): void {
     this.callsInFlight -= 1;
     if (this.callsInFlight === 0) this.quietSinceNs = this.clock.nowNs();
+  }
+
+  /** A call's stream closed. */
+  streamClosed(): void {
+    this.openStreams -= 1;
   }
 
   /** Request bytes arrived for a call still being sent. */
