@@ -55,7 +55,11 @@ describe('HTTP: absurd shapes and sizes', () => {
     ['shape not an array', identity({ shape: 3, data: [1, 2, 3] }), /shape/],
     ['data of objects', identity({ shape: [1], data: [{}] }), /INPUT0|element/],
     // An element with its own toString / valueOf made the error message throw: 500 "Cannot convert object to primitive value".
-    ['data of an object with its own toString', identity({ shape: [1], data: [{ toString: 0 }] }), /INPUT0.*got object/],
+    [
+      'data of an object with its own toString',
+      identity({ shape: [1], data: [{ toString: 0 }] }),
+      /INPUT0.*got object/,
+    ],
     [
       'BOOL data of an object with its own toString and valueOf',
       { inputs: [{ name: 'INPUT0', datatype: 'BOOL', shape: [1], data: [{ toString: 0, valueOf: 0 }] }] },
