@@ -92,9 +92,16 @@ describe('validation', () => {
     ['FP32', '1', /expected a number for FP32/],
     ['BYTES', 5, /expected a string for BYTES/],
     ['INT64', null, /expected an integer for INT64, got null/],
+    // An object with its own toString (JSON.parse gives one for {"toString": 0}) used to make the
+    // message itself throw a TypeError ("Cannot convert object to primitive value"): HTTP 500.
+    ['BOOL', JSON.parse('{"toString":0}'), /expected a boolean for BOOL, got object$/],
+    ['FP32', JSON.parse('{"toString":0,"valueOf":0}'), /expected a number for FP32, got object$/],
+    ['INT32', JSON.parse('{"toString":{}}'), /expected an integer for INT32, got object$/],
+    ['BYTES', JSON.parse('{"toString":0}'), /expected a string for BYTES, got object$/],
+    ['UINT64', JSON.parse('{"toString":0}'), /expected an integer for UINT64, got object$/],
   ];
   for (const [dt, v, re] of bad) {
-    test(`${dt} rejects ${String(v)}`, () => {
+    test(`${dt} rejects ${typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)}`, () => {
       assert.throws(
         () => encodeElements(dt, [0, v].slice(dt === 'BOOL' || dt === 'BYTES' ? 1 : 0)),
         (e) => {

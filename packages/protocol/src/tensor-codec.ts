@@ -106,6 +106,9 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`;
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'array';
+  // Never convert an object to a string: JSON can give it its own `toString` / `valueOf`
+  // ({"toString": 0}), and String() would then throw a TypeError instead of our error.
+  if (typeof v === 'object' || typeof v === 'function') return typeof v;
   return `${typeof v} ${String(v)}`;
 }
 

@@ -54,6 +54,17 @@ describe('HTTP: absurd shapes and sizes', () => {
     ['string dim', identity({ shape: ['3'], data: [1, 2, 3] }), /INPUT0|shape/],
     ['shape not an array', identity({ shape: 3, data: [1, 2, 3] }), /shape/],
     ['data of objects', identity({ shape: [1], data: [{}] }), /INPUT0|element/],
+    // An element with its own toString / valueOf made the error message throw: 500 "Cannot convert object to primitive value".
+    [
+      'data of an object with its own toString',
+      identity({ shape: [1], data: [{ toString: 0 }] }),
+      /INPUT0.*got object/,
+    ],
+    [
+      'BOOL data of an object with its own toString and valueOf',
+      { inputs: [{ name: 'INPUT0', datatype: 'BOOL', shape: [1], data: [{ toString: 0, valueOf: 0 }] }] },
+      /INPUT0.*got object/,
+    ],
     ['NaN as a string', identity({ shape: [1], data: ['NaN'] }), /INPUT0|element/],
     [
       'binary size larger than the shape needs',

@@ -149,6 +149,19 @@ describe('server and model RPCs', () => {
     assert.match(e.details, /nope/);
   });
 
+  test('trace settings of a model that is not ready: INVALID_ARG, nothing stored', async () => {
+    // Settings are kept per model name: any made-up name used to be stored, so names of up to the
+    // message limit each grew the server's heap until it died. Triton refuses unknown models too.
+    for (const model_name of ['nope', 'x'.repeat(1000)]) {
+      for (const settings of [{ trace_rate: { value: ['7'] } }, {}]) {
+        const e = await unaryError(client, 'TraceSetting', { model_name, settings });
+        assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+        assert.equal(e.details, `Request for unknown model : ${model_name}`);
+      }
+    }
+    assert.deepEqual((await unary(client, 'TraceSetting', {}))['settings'].trace_rate.value, ['1000']);
+  });
+
   test('log settings: read and update', async () => {
     const current = (await unary(client, 'LogSettings', {}))['settings'];
     assert.equal(current.log_format.string_param, 'default');

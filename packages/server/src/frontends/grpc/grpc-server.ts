@@ -131,6 +131,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     ...modelHandlers(core, logger),
     ...repositoryHandlers(core, logger),
     ...settingsHandlers(
+      core,
       logger,
       options.logSettings ?? new LogSettingsStore(options.logger),
       options.traceSettings ?? new TraceSettingsStore(logger),

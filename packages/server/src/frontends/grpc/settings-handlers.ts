@@ -13,6 +13,7 @@ import type {
 } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
 import { invalidArg, SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
+import type { InferenceCore } from '../../core/inference-core.js';
 import type { LogSettingValue, LogSettingsStore } from '../../core/log-settings.js';
 import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
 import { unary } from './unary.js';
@@ -70,12 +71,17 @@ function toTraceMessage(values: TraceSettingsValues): { settings: Record<string,
 /**
  * Handlers of the shared-memory and settings RPCs, keyed by RPC name.
  *
+ * TraceSetting for a model answers, as Triton, INVALID_ARG `Request for unknown model : <name>`
+ * unless the model is ready: per-model settings are kept per name, so settings for any name a
+ * client makes up would grow the store without bound (each name up to the message limit).
+ *
  * @example
  * ```ts
- * server.addService(definition, { ...settingsHandlers(logger, new LogSettingsStore(logger), new TraceSettingsStore(logger)) });
+ * server.addService(definition, { ...settingsHandlers(core, logger, new LogSettingsStore(logger), new TraceSettingsStore(logger)) });
  * ```
  */
 export function settingsHandlers(
+  core: Pick<InferenceCore, 'isModelReady'>,
   logger: Logger,
   logSettings: LogSettingsStore,
   traceSettings: TraceSettingsStore,
@@ -96,6 +102,9 @@ export function settingsHandlers(
     return toLogMessage(any ? logSettings.update(changes) : logSettings.get());
   });
   handlers['TraceSetting'] = unary(logger, (req: TraceSettingRequestMessage) => {
+    if (req.model_name !== '' && !core.isModelReady(req.model_name)) {
+      throw invalidArg(`Request for unknown model : ${req.model_name}`);
+    }
     const changes: Record<string, string[]> = {};
     let any = false;
     for (const key in req.settings ?? {}) {
