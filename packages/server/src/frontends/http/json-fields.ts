@@ -86,6 +86,20 @@ export function optionalObject(obj: JsonObject, key: string, where: string): Jso
   return v;
 }
 
+/**
+ * Refuses members of `obj` other than `known`, naming the first: a misspelt key (`"paramters"`)
+ * must not be ignored and leave the request doing something else than asked.
+ *
+ * @throws InferenceError INVALID_ARG `<where>: unknown key 'x' (supported: 'a', 'b')`
+ */
+export function refuseUnknownKeys(obj: JsonObject, known: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      throw invalidArg(`${where}: unknown key '${key}' (supported: ${known.map((k) => `'${k}'`).join(', ')})`);
+    }
+  }
+}
+
 /** Checks a value is a non-negative integer (a size, a count, a dimension). */
 export function requireNonNegativeInteger(v: unknown, what: string): number {
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
