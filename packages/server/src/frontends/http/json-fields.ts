@@ -17,7 +17,30 @@ export function jsonKind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `a number that is not finite (${v})`;
   return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${JSON.stringify(v)})`;
+}
+
+/**
+ * Where in `value` the first number that is not finite sits (`max_tokens`, `parameters.seed`,
+ * `INPUT0[3]`), or undefined. `JSON.parse` reads a literal beyond ±1.8e308 (`1e400`) as
+ * ±Infinity, which `JSON.stringify` would later write as `null`: a value silently dropped.
+ * Recursion is bounded by the JSON depth limit (core/json-limits.ts), checked at parse.
+ */
+export function nonFinitePath(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path || '(the value)';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFinitePath(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (isJsonObject(value)) {
+    for (const [key, v] of Object.entries(value)) {
+      const found = nonFinitePath(v, path ? `${path}.${key}` : key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /** True for a plain JSON object (not null, not an array). */
