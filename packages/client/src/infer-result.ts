@@ -29,6 +29,11 @@ export interface InferResultInit {
 
 /** Response parameter Triton uses on streams to flag a request's last response. */
 export const FINAL_RESPONSE_PARAMETER = 'triton_final_response';
+/**
+ * The response parameter in which a tensorgate server gives a streamed error its code (Triton's
+ * ModelStreamInfer `error_message` has none); absent from other servers' streams.
+ */
+export const ERROR_CODE_PARAMETER = 'tensorgate_error_code';
 
 /**
  * An inference result.

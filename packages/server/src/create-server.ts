@@ -109,7 +109,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   });
   if (exposure !== undefined) logger.warn({ host: exposure.host, openApis: exposure.open }, exposure.message);
   const observers = new ObserverHub();
-  const repository = new ModelRepository(settings.modelRepository);
+  const repository = new ModelRepository(settings.modelRepository, logger);
   await repository.listModels();
   const gpus = resolveGpus(settings.gpus, deps.detectGpus);
   logger.info({ gpus: gpus.ids, source: gpus.source }, 'GPUs');

@@ -9,8 +9,8 @@ import type * as grpc from '@grpc/grpc-js';
 import type { ModelStreamInferResponseMessage } from '@tensorgate/protocol/grpc-types';
 import { AsyncQueue } from '../async-queue.js';
 import { callSignal } from '../call-signal.js';
-import { InferenceServerError } from '../errors.js';
-import { FINAL_RESPONSE_PARAMETER } from '../infer-result.js';
+import { InferenceServerError, type ErrorCode } from '../errors.js';
+import { ERROR_CODE_PARAMETER, FINAL_RESPONSE_PARAMETER } from '../infer-result.js';
 import type { CallOptions } from '../options.js';
 import { decodeInferResponse, decodeParameters, encodeInferRequest } from './grpc-codec.js';
 import { fromGrpcError } from './grpc-errors.js';
@@ -92,13 +92,33 @@ export async function* streamInfer(
   }
 }
 
+const SERVER_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  'INVALID_ARG',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'UNAVAILABLE',
+  'UNSUPPORTED',
+  'INTERNAL',
+  'UNKNOWN',
+  'CANCELLED',
+  'DEADLINE_EXCEEDED',
+  'RESOURCE_EXHAUSTED',
+]);
+
+/** The code a tensorgate server put on a streamed error, else UNKNOWN (other servers send none). */
+function streamedCode(value: unknown): ErrorCode {
+  return typeof value === 'string' && SERVER_CODES.has(value) ? (value as ErrorCode) : 'UNKNOWN';
+}
+
 /** One stream message as a {@link StreamResponse}. */
 export function toStreamResponse(m: ModelStreamInferResponseMessage): StreamResponse {
   const resp = m.infer_response ?? undefined;
   const requestId = resp?.id ?? '';
   if (m.error_message !== undefined && m.error_message !== '') {
-    const final = resp === undefined ? true : decodeParameters(resp.parameters)[FINAL_RESPONSE_PARAMETER] !== false;
-    const error = new InferenceServerError(m.error_message, { code: 'UNKNOWN', transport: 'grpc', requestId });
+    const params = resp === undefined ? {} : decodeParameters(resp.parameters);
+    const final = params[FINAL_RESPONSE_PARAMETER] !== false;
+    const code = streamedCode(params[ERROR_CODE_PARAMETER]);
+    const error = new InferenceServerError(m.error_message, { code, transport: 'grpc', requestId });
     return { error, result: undefined, requestId, final };
   }
   const result = decodeInferResponse(resp ?? { model_name: '', model_version: '', id: '' });

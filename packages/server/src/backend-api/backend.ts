@@ -5,9 +5,12 @@
  */
 import type { Logger } from 'pino';
 import type { CancelSignal } from '../core/cancel-signal.js';
+import type { BackendConfigSupport } from '../core/config/config-support.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferenceError } from '../core/errors.js';
 import type { Parameters, Tensor } from '../core/types.js';
+
+export type { BackendConfigSupport };
 
 /** Everything a backend needs to load one model version. */
 export interface BackendModelContext {
@@ -146,6 +149,12 @@ export interface Backend {
   readonly name: string;
   /** Config `platform:` values this backend also serves (e.g. `onnxruntime_onnx`). */
   readonly platforms?: readonly string[];
+  /**
+   * The config fields this backend implements beyond the core's, and the `parameters` keys it
+   * reads: the core refuses the rest at load, naming them (see docs/model-config.md). Absent: no
+   * backend-specific field and no parameter key is accepted.
+   */
+  readonly configSupport?: BackendConfigSupport;
   /**
    * Fills what the config leaves out from the model files (inputs, outputs, max_batch_size).
    * Called before normalization when auto-complete is on.

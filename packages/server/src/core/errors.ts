@@ -5,6 +5,16 @@
  * `frontends/grpc/grpc-status.ts`).
  */
 
+import { elideMiddle } from './bounded-text.js';
+
+/**
+ * Longest message an {@link InferenceError} keeps, in UTF-16 code units. Messages echo what clients
+ * sent (model, input and parameter names...), which can be megabytes; past this, the middle of the
+ * message gives way to `...[N characters omitted]...`. Every message of normal-length names is far
+ * shorter and unchanged.
+ */
+export const MAX_ERROR_MESSAGE_LENGTH = 4096;
+
 /** Triton's error codes (TRITONSERVER_Error_Code), plus RESOURCE_EXHAUSTED for a full queue. */
 export type ErrorCode =
   | 'UNKNOWN'
@@ -33,7 +43,8 @@ export const ERROR_CODES: readonly ErrorCode[] = [
 ];
 
 /**
- * An error with a Triton error code and a message meant for the client.
+ * An error with a Triton error code and a message meant for the client, at most
+ * {@link MAX_ERROR_MESSAGE_LENGTH} long.
  *
  * @example
  * ```ts
@@ -45,7 +56,7 @@ export class InferenceError extends Error {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(elideMiddle(message, MAX_ERROR_MESSAGE_LENGTH), options);
     this.name = 'InferenceError';
     this.code = code;
   }

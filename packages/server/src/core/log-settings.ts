@@ -5,8 +5,9 @@
  *
  * Mapping to pino levels: `log_verbose_level` ≥ 1 → debug (≥ 2 → trace); otherwise the most
  * detailed of log_info → info, log_warning → warn, log_error → error; none → silent. Only the
- * `default` format and logging to stderr/stdout (`log_file` '') are supported; asking for
- * anything else is an UNSUPPORTED error rather than a setting that silently does nothing.
+ * `default` format is supported, and `log_file` is reported but never set over the network (as in
+ * Triton, with its message); asking for anything else is an UNSUPPORTED error rather than a
+ * setting that silently does nothing.
  */
 import type { Logger } from 'pino';
 import { invalidArg, unsupported } from './errors.js';
@@ -81,8 +82,7 @@ export class LogSettingsStore {
       if (key === 'log_verbose_level' && (!Number.isInteger(value) || (value as number) < 0)) {
         throw invalidArg(`log setting 'log_verbose_level' expects a non-negative integer`);
       }
-      if (key === 'log_file' && value !== '')
-        throw unsupported(`logging to a file is not supported by tensorgate; log_file must be ''`);
+      if (key === 'log_file') throw unsupported('log file location can not be updated through network protocol');
       if (key === 'log_format' && value !== 'default') {
         throw unsupported(`log format '${String(value)}' is not supported by tensorgate; only 'default' is`);
       }

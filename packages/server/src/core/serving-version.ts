@@ -59,17 +59,18 @@ export class ServingVersion {
       this.stats.recordExecution(batchSize, timings);
       observer.onExecution?.({ model: name, version: this.label, batchSize });
     };
-    // Batching is a scheduler chosen from the config (Triton: dynamic_batching on a batching model).
+    // Batching is a scheduler chosen from the config. As in Triton, dynamic_batching on a model with
+    // max_batch_size 0 still gets the batcher (batches of one request): its queue policies,
+    // priorities and preserve_ordering apply all the same.
     const db = config.dynamic_batching;
-    this.scheduler =
-      db && config.max_batch_size > 0
-        ? new DynamicBatcher(model.instances, clock, onExecution, {
-            name,
-            max_batch_size: config.max_batch_size,
-            input: config.input,
-            dynamic_batching: db,
-          })
-        : new DirectScheduler(model.instances, clock, onExecution, name);
+    this.scheduler = db
+      ? new DynamicBatcher(model.instances, clock, onExecution, {
+          name,
+          max_batch_size: config.max_batch_size,
+          input: config.input,
+          dynamic_batching: db,
+        })
+      : new DirectScheduler(model.instances, clock, onExecution, name);
   }
 
   /**

@@ -36,13 +36,13 @@ test('repeat_int32: several responses per request, final flags, and an error in 
     requestId: 'bad',
     inputs: [new InferInput('IN', [1], 'INT32').setData([1])], // DELAY and WAIT missing
   };
-  const got = new Map<string, Array<{ out?: number; idx?: number; final: boolean; error?: string }>>();
+  const got = new Map<string, Array<{ out?: number; idx?: number; final: boolean; error?: string; code?: string }>>();
   for await (const r of c.streamInfer([repeat('a', [10, 11, 12]), bad, repeat('b', [20])])) {
     const list = got.get(r.requestId) ?? [];
     got.set(r.requestId, list);
     if (r.error) {
       assert.ok(r.error instanceof InferenceServerError);
-      list.push({ final: r.final, error: r.error.message });
+      list.push({ final: r.final, error: r.error.message, code: r.error.code });
     } else if (r.result.outputNames.length === 0) {
       list.push({ final: r.final });
     } else {
@@ -65,6 +65,8 @@ test('repeat_int32: several responses per request, final flags, and an error in 
   assert.equal(errors.length, 1);
   assert.equal(errors[0]!.final, true);
   assert.match(errors[0]!.error!, /DELAY|WAIT|input/i);
+  // The server gives a streamed error its code (tensorgate_error_code); it was UNKNOWN.
+  assert.equal(errors[0]!.code, 'INVALID_ARG');
 });
 
 test('requests from an async generator; a non-decoupled model answers once, final', async () => {

@@ -252,6 +252,15 @@ describe('gateway in front of two servers', () => {
           sleep('/sleep', { timeoutMs: 100 }),
           { ...sleep('/wrong-shape', {}), inputs: { INPUT0: { from: '$.ms', datatype: 'UINT32', shape: [2] } } },
           sleep('/missing-model', { model: 'nope' }),
+          // Streamed calls (collect, stream) used to lose the upstream's code: a request the
+          // server refuses answered 502 'upstream error (UNKNOWN)'.
+          ...['collect', 'stream'].map((mode) => ({
+            path: `/chat-${mode}-wrong-type`,
+            model: 'llm',
+            mode,
+            inputs: { text_input: { from: '$.prompt', datatype: 'INT32', shape: [1] } },
+            outputs: { text: 'text_output' },
+          })),
         ],
       }),
     );
@@ -270,6 +279,12 @@ describe('gateway in front of two servers', () => {
       const missing = await call('/missing-model', { ms: 1 });
       assert.equal(missing.status, 502);
       assert.match(((await missing.json()) as any).error, /^upstream error \(NOT_FOUND\): .*'nope'/);
+      for (const mode of ['collect', 'stream']) {
+        const wrong = await call(`/chat-${mode}-wrong-type`, { prompt: 7 });
+        const body = (await wrong.json()) as any;
+        assert.equal(wrong.status, 400, `${mode}: ${JSON.stringify(body)}`);
+        assert.match(body.error, /text_input/);
+      }
     } finally {
       await g.close();
       await rm(file, { force: true });

@@ -123,6 +123,18 @@ describe('POST /v2/models/{m}/generate', () => {
     assert.equal(nested.status, 400);
     assert.match(((await nested.json()) as { error: string }).error, /parameter 'extra' has invalid type/);
 
+    // JSON numbers beyond ±1.8e308 parse as Infinity: refused, not sent on as null (the default).
+    for (const text of [
+      '{"text_input": "x", "max_tokens": 1e400}',
+      '{"text_input": "x", "sampling_parameters": {"temperature": -1e400}}',
+      '{"text_input": "x", "temperature": 0, "sampling_parameters": "{\\"max_tokens\\": 1e400}"}',
+      '{"text_input": "x", "parameters": {"priority": 1e999}}',
+    ]) {
+      const r = await post('generate', text);
+      assert.equal(r.status, 400, text);
+      assert.match(((await r.json()) as { error: string }).error, /is not finite at '/, text);
+    }
+
     const missing = await post('generate', { text_input: 'x' }, 'no_such_model');
     assert.equal(missing.status, 404);
     assert.match(((await missing.json()) as { error: string }).error, /no_such_model/);

@@ -3,7 +3,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { grpcClient, unary } from '../helpers/grpc-client.js';
+import { grpcClient, unary, unaryError } from '../helpers/grpc-client.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
 
 let s: TestServer;
@@ -35,6 +35,24 @@ test('read and change log settings over HTTP; gRPC sees the change; bad settings
   assert.match(((await bad.json()) as { error: string }).error, /no_such_setting/);
   const wrongType = await fetch(`${s.http}/v2/logging`, { method: 'POST', body: JSON.stringify({ log_info: 'yes' }) });
   assert.equal(wrongType.status, 400);
+
+  // As Triton: the log file is never chosen over the network, even set to what it is.
+  for (const log_file of ['', '/tmp/tensorgate.log']) {
+    const file = await fetch(`${s.http}/v2/logging`, { method: 'POST', body: JSON.stringify({ log_file }) });
+    assert.equal(file.status, 501);
+    assert.equal(
+      ((await file.json()) as { error: string }).error,
+      'log file location can not be updated through network protocol',
+    );
+  }
+  const grpcFile = grpcClient(s.grpcPort);
+  try {
+    const e = await unaryError(grpcFile, 'LogSettings', { settings: { log_file: { string_param: '' } } });
+    assert.equal(e.code, 12); // UNIMPLEMENTED
+    assert.equal(e.details, 'log file location can not be updated through network protocol');
+  } finally {
+    grpcFile.close();
+  }
 
   const md = (await (await fetch(`${s.http}/v2`)).json()) as { extensions: string[] };
   assert.ok(md.extensions.includes('logging'));

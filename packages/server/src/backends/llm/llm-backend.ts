@@ -11,7 +11,12 @@ import { LlmEngine } from './llm-engine.js';
 import { LlmInstance } from './llm-instance.js';
 import { nodeLlamaCpp } from './node-llama-cpp.js';
 import { streamRequested } from './llm-request.js';
-import { readLlmSettings } from './llm-settings.js';
+import { LLM_PARAMETERS, readLlmSettings } from './llm-settings.js';
+
+/** Why the worker-thread backends' limits do not apply here (one message for the load check and the docs). */
+const WORKER_LIMIT_REASON =
+  'it applies to the js and onnxruntime backends, whose instances run in worker threads; ' +
+  "bound requests with 'max_tokens' and 'max_queue_size'";
 
 /** The backend name in `config.pbtxt`. */
 export const LLM_BACKEND_NAME = 'llm';
@@ -31,14 +36,24 @@ function checkConfig(ctx: BackendModelContext): void {
     if (g.kind === 'KIND_GPU')
       fail("use the parameter 'gpu_layers' for GPU offload, not an instance group of KIND_GPU");
   }
+  const instances = c.instance_group.reduce((n, g) => n + g.count, 0);
+  if (instances > 1) {
+    fail(
+      `the llm backend runs one context per model, so instance_group count must be 1 (got ${instances} ` +
+        "instances): raise the parameter 'max_parallel_sequences' to decode more requests together",
+    );
+  }
+  if (c.dynamic_batching !== undefined) {
+    fail(
+      'the llm backend queues and batches requests itself: remove dynamic_batching and use the parameters ' +
+        "'max_parallel_sequences' and 'max_queue_size'",
+    );
+  }
   // The worker-thread backends' limits: llama.cpp runs natively in this process, where neither a
   // worker termination nor a V8 heap cap can reach it, so they would be silently ignored here.
   for (const key of ['execution_timeout_ms', 'memory_limit_mb']) {
     if (c.parameters[key] !== undefined) {
-      fail(
-        `the parameter '${key}' is not supported by the llm backend (it applies to the js and onnxruntime ` +
-          "backends, whose instances run in worker threads); bound requests with 'max_tokens' and 'max_queue_size'",
-      );
+      fail(`the parameter '${key}' is not supported by the llm backend (${WORKER_LIMIT_REASON})`);
     }
   }
 }
@@ -56,6 +71,10 @@ function checkConfig(ctx: BackendModelContext): void {
 export function createLlmBackend(): Backend {
   return {
     name: LLM_BACKEND_NAME,
+    configSupport: {
+      parameters: LLM_PARAMETERS,
+      unsupportedParameters: { execution_timeout_ms: WORKER_LIMIT_REASON, memory_limit_mb: WORKER_LIMIT_REASON },
+    },
     // Importing node-llama-cpp loads its native binding synchronously (~300 ms measured): do it
     // before serving when LLM models may be loaded later, rather than stall requests then.
     async prepare(): Promise<void> {
@@ -64,13 +83,6 @@ export function createLlmBackend(): Backend {
     async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
       checkConfig(ctx);
       const settings = await readLlmSettings(ctx.config, ctx);
-      const instanceCount = ctx.config.instance_group.reduce((n, g) => n + g.count, 0);
-      if (instanceCount > 1) {
-        ctx.logger.warn(
-          { instanceCount },
-          'the llm backend runs one context per model: instance_group count is ignored (raise max_parallel_sequences)',
-        );
-      }
       const summary = await validateGgufFile(settings.modelFile);
       const started = performance.now();
       const engine = await LlmEngine.load(settings, ctx.logger);

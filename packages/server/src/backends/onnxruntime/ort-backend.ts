@@ -15,8 +15,10 @@ import { InferenceError, invalidArg } from '../../core/errors.js';
 import { startJsInstances, type JsWorkerOptions } from '../js/start-js-instances.js';
 import { completeConfig, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { detectCudaSupport, gpuSupportFrom, planInstances, type CudaSupport } from './execution-providers.js';
+import { EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM } from '../js/instance-limits.js';
 import { latestOnnxModelFile, requireOnnxModelFile } from './model-file.js';
 import { readOnnxMetadata } from './read-metadata.js';
+import { ORT_SESSION_PARAMETERS, ORT_UNSUPPORTED_PARAMETERS } from './session-options.js';
 
 /** The built-in model module each instance worker loads (`.ts` when running from source). */
 export const ORT_MODEL_FILE: string = fileURLToPath(
@@ -46,6 +48,11 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
   return {
     name: 'onnxruntime',
     platforms: ['onnxruntime_onnx'],
+    configSupport: {
+      fields: ['optimization.graph'],
+      parameters: [...ORT_SESSION_PARAMETERS, EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM],
+      unsupportedParameters: ORT_UNSUPPORTED_PARAMETERS,
+    },
 
     gpuSupport: () => gpuSupportFrom(cuda()),
 

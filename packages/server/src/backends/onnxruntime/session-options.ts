@@ -12,6 +12,29 @@
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
 
+/** The session parameters of Triton's onnxruntime backend that tensorgate implements. */
+export const ORT_SESSION_PARAMETERS: readonly string[] = [
+  'intra_op_thread_count',
+  'inter_op_thread_count',
+  'execution_mode',
+  'enable_mem_arena',
+  'enable_mem_pattern',
+  'session.use_device_allocator_for_initializers',
+];
+
+/**
+ * Parameters of Triton's onnxruntime backend that tensorgate does not implement: a config that
+ * sets one fails to load (UNSUPPORTED) rather than loading without it.
+ */
+export const ORT_UNSUPPORTED_PARAMETERS: Readonly<Record<string, string>> = {
+  cudnn_conv_algo_search: "Triton's CUDA provider option is not implemented",
+  gpu_mem_limit: "Triton's CUDA provider option is not implemented",
+  arena_extend_strategy: "Triton's CUDA provider option is not implemented",
+  do_copy_in_default_stream: "Triton's CUDA provider option is not implemented",
+  'memory.enable_memory_arena_shrinkage': "Triton's run option is not implemented",
+  share_session_between_instances: 'each instance runs its own session in its own worker thread',
+};
+
 /** The subset of `InferenceSession.SessionOptions` tensorgate sets (structured-cloneable). */
 export interface OrtSessionSettings {
   intraOpNumThreads?: number;

@@ -54,8 +54,34 @@ export function configToJson(config: ModelConfig): Record<string, unknown> {
 }
 
 /**
- * Parses a load-API `config` override (protobuf JSON, snake_case or lowerCamelCase names) and
- * normalizes it for the model being loaded.
+ * Parses a load-API `config` override (protobuf JSON, snake_case or lowerCamelCase names) into a
+ * raw configuration, not yet normalized (the shape `parseModelConfigText` gives for config.pbtxt).
+ *
+ * @throws InferenceError INVALID_ARG `Invalid config override: ...` for malformed JSON, JSON past
+ *   the limits of core/json-limits.ts, or schema mismatches
+ * @example
+ * ```ts
+ * parseConfigJson('{"backend":"onnxruntime","maxBatchSize":4}'); // { backend: 'onnxruntime', max_batch_size: 4 }
+ * ```
+ */
+export function parseConfigJson(text: string): Record<string, unknown> {
+  assertJsonLimits(text, 'Invalid config override: the config JSON');
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw invalidArg(`Invalid config override: ${(err as Error).message}`);
+  }
+  try {
+    return readProtoJson(json, modelConfigType(), '');
+  } catch (err) {
+    throw invalidArg(`Invalid config override: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Parses a load-API `config` override (see {@link parseConfigJson}) and normalizes it for the
+ * model being loaded.
  *
  * @param text - the JSON text
  * @param modelName - the model being loaded; the config's name must match it when given
@@ -72,20 +98,7 @@ export function configFromJson(
   modelName: string,
   options: Omit<NormalizeConfigOptions, 'modelName'> = {},
 ): ModelConfig {
-  assertJsonLimits(text, 'Invalid config override: the config JSON');
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw invalidArg(`Invalid config override: ${(err as Error).message}`);
-  }
-  let raw: Record<string, unknown>;
-  try {
-    raw = readProtoJson(json, modelConfigType(), '');
-  } catch (err) {
-    throw invalidArg(`Invalid config override: ${(err as Error).message}`);
-  }
-  return normalizeConfig(raw, { ...options, modelName });
+  return normalizeConfig(parseConfigJson(text), { ...options, modelName });
 }
 
 /**

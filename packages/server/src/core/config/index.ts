@@ -12,6 +12,10 @@ export type { PbtxtToken, PbtxtTokenKind, SourcePosition } from './pbtxt-lexer.j
 export { normalizeConfig, DEFAULT_SEQUENCE_IDLE_MICROSECONDS } from './normalize-config.js';
 export type { NormalizeConfigOptions } from './normalize-config.js';
 export { validateModelConfig, validateModelIo } from './validate-config.js';
+export { checkConfigSupport, isDefaultValue } from './config-support.js';
+export type { BackendConfigSupport } from './config-support.js';
+export { CONFIG_FIELDS } from './config-fields.js';
+export type { FieldRule, FieldStatus } from './config-fields.js';
 export type { ValidateConfigOptions } from './validate-config.js';
 export { elementCount, TENSOR_DATA_TYPES } from './validate-io.js';
 export {
@@ -24,6 +28,7 @@ export type { AutofillOptions } from './backend-autofill.js';
 export {
   configToJson,
   configFromJson,
+  parseConfigJson,
   modelConfigMessage,
   encodeModelConfig,
   decodeModelConfig,

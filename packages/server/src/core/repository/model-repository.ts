@@ -4,9 +4,10 @@
  * could leave the repository (separators, `..`, hidden names, NUL) and re-checks the resolved path.
  */
 import { readdir, stat } from 'node:fs/promises';
-import { createHash } from 'node:crypto';
 import { join, relative, resolve, sep, isAbsolute } from 'node:path';
+import type { Logger } from 'pino';
 import { InferenceError, invalidArg } from '../errors.js';
+import { fingerprintFolder, MAX_FINGERPRINT_DEPTH, MAX_FINGERPRINT_ENTRIES } from './folder-fingerprint.js';
 
 /** True for names a model may have: no path separators, not `.`/`..`/hidden, no control characters. */
 export function isSafeModelName(name: string): boolean {
@@ -25,7 +26,17 @@ export class ModelRepository {
   /** Absolute path of the repository root. */
   readonly root: string;
 
-  constructor(root: string) {
+  /** Models whose fingerprint walk reached a bound (warned once each). */
+  private readonly truncationWarned = new Set<string>();
+
+  /**
+   * @param root - the repository folder
+   * @param logger - where a model folder too large to fingerprint fully is reported
+   */
+  constructor(
+    root: string,
+    private readonly logger?: Logger,
+  ) {
     this.root = resolve(root);
   }
 
@@ -79,34 +90,23 @@ export class ModelRepository {
   }
 
   /**
-   * A fingerprint of everything under a model folder (paths, sizes, mtimes), so polling can tell
-   * when a model changed. Returns '' when the folder is gone.
+   * A fingerprint of everything under a model folder (paths, sizes, mtimes, link targets), so
+   * polling can tell when a model changed; see folder-fingerprint.ts for what the walk follows and
+   * its bounds (a warning is logged once per model when it reaches one). Returns '' when the
+   * folder is gone.
    */
   async fingerprint(name: string): Promise<string> {
-    const hash = createHash('sha1');
-    const walk = async (dir: string, depth: number): Promise<void> => {
-      let entries;
-      try {
-        entries = await readdir(dir, { withFileTypes: true });
-      } catch {
-        return;
-      }
-      entries.sort((a, b) => (a.name < b.name ? -1 : 1));
-      for (const e of entries) {
-        const p = join(dir, e.name);
-        try {
-          const s = await stat(p);
-          hash.update(`${relative(this.root, p)}|${s.size}|${s.mtimeMs}\n`);
-          if (s.isDirectory() && depth < 8) await walk(p, depth + 1);
-        } catch {
-          // vanished while walking: the next poll sees the settled state
-        }
-      }
-    };
-    const dir = this.modelPath(name);
-    if (!(await isDir(dir))) return '';
-    await walk(dir, 0);
-    return hash.digest('hex');
+    const { hash, truncated } = await fingerprintFolder(this.modelPath(name));
+    if (truncated !== undefined && !this.truncationWarned.has(name)) {
+      this.truncationWarned.add(name);
+      this.logger?.warn(
+        { model: name, maxEntries: MAX_FINGERPRINT_ENTRIES, maxDepth: MAX_FINGERPRINT_DEPTH },
+        truncated === 'entries'
+          ? `model folder holds more than ${MAX_FINGERPRINT_ENTRIES} entries: poll mode sees changes only in the first ${MAX_FINGERPRINT_ENTRIES} (breadth first: config.pbtxt and version folders come first)`
+          : `model folder is nested deeper than ${MAX_FINGERPRINT_DEPTH} levels: poll mode does not see changes below that`,
+      );
+    }
+    return hash;
   }
 }
 

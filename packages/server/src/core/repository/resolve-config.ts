@@ -1,15 +1,23 @@
 /**
  * Produces the complete config of a model about to load: config.pbtxt (or a JSON override from
  * the load API), the backend that serves it, the backend's auto-complete, then normalization and
- * validation.
+ * validation, and last the refusal of every field the server or the backend does not implement
+ * (`core/config/config-support.ts`).
  */
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Backend } from '../../backend-api/backend.js';
-import { autofillBackendFields, configFromJson, normalizeConfig, readModelConfig } from '../config/index.js';
+import {
+  autofillBackendFields,
+  checkConfigSupport,
+  ENSEMBLE_PLATFORM,
+  normalizeConfig,
+  parseConfigJson,
+  readModelConfig,
+} from '../config/index.js';
 import type { ModelConfig } from '../config/model-config.js';
-import { invalidArg } from '../errors.js';
+import { invalidArg, unsupported } from '../errors.js';
 
 /** Inputs of {@link resolveModelConfig}. */
 export interface ResolveConfigOptions {
@@ -118,7 +126,7 @@ export async function resolveModelConfig(
   const { name, modelPath, backends } = opts;
   let raw: Record<string, unknown> | undefined;
   if (opts.configJson !== undefined) {
-    raw = configFromJson(opts.configJson, name) as unknown as Record<string, unknown>;
+    raw = parseConfigJson(opts.configJson);
   } else {
     raw = (await readModelConfig(modelPath, name)) as Record<string, unknown> | undefined;
   }
@@ -127,6 +135,9 @@ export async function resolveModelConfig(
     if (!opts.autoComplete) {
       throw invalidArg(`model '${name}' has no config.pbtxt and config auto-complete is disabled`);
     }
+  }
+  if (raw['platform'] === ENSEMBLE_PLATFORM || raw['ensemble_scheduling'] !== undefined) {
+    throw unsupported(ensembleMessage(name));
   }
   if (!raw['backend'] && !raw['platform']) raw = await inferBackendFromFiles(raw, name, modelPath);
   const backend = findBackend(backends, raw);
@@ -151,5 +162,15 @@ export async function resolveModelConfig(
     raw = completed as Record<string, unknown>;
   }
   const availableGpus = gpusForBackend(raw, name, backend, opts.gpus ?? []);
-  return { config: normalizeConfig(raw, { modelName: name, availableGpus }), backend };
+  const config = normalizeConfig(raw, { modelName: name, availableGpus });
+  checkConfigSupport(config, backend.name, backend.configSupport);
+  return { config, backend };
+}
+
+/**
+ * The one message for an ensemble (`platform: "ensemble"` or an `ensemble_scheduling` block),
+ * refused before anything looks for a backend to serve it.
+ */
+export function ensembleMessage(name: string): string {
+  return `model '${name}': ensembles (platform "${ENSEMBLE_PLATFORM}", ensemble_scheduling) are not supported yet`;
 }

@@ -100,6 +100,30 @@ function setup(db: Partial<DynamicBatchingConfig> = {}, instances = 1, maxBatch 
 }
 
 describe('DynamicBatcher: forming batches', () => {
+  test('max_batch_size 0 (as Triton): one request per execution, and the queue policy still applies', async () => {
+    const { add, a, execs, log } = setup(
+      { preferred_batch_size: [], default_queue_policy: policy({ max_queue_size: 2 }) },
+      1,
+      0,
+    );
+    add('1');
+    add('2');
+    add('3');
+    add('4');
+    assert.ok(
+      log.includes(
+        "dropped 4 RESOURCE_EXHAUSTED: inference request for model 'm' rejected: Exceeds maximum queue size (max_queue_size 2)",
+      ),
+      log.join('\n'),
+    );
+    a.runs[0]!.finish();
+    await tick();
+    a.runs[1]!.finish();
+    await tick();
+    assert.deepEqual(a.ids(), ['1', '2', '3']);
+    assert.deepEqual(execs, [1, 1]);
+  });
+
   test('with no delay a free instance takes what is queued at once; the rest batch up while it is busy', async () => {
     const { add, a, execs } = setup();
     add('1');

@@ -1,8 +1,8 @@
 /**
- * Triton's dynamic batcher (config `dynamic_batching`, `max_batch_size` > 0): requests of one
- * model version wait in one priority queue shared by all its instances; whenever an instance is
- * idle, the batcher forms a batch from the head of the queue (see batch-former.ts) and hands it
- * to that instance in one `execute` call.
+ * Triton's dynamic batcher (config `dynamic_batching`; with `max_batch_size` 0, batches of one
+ * request): requests of one model version wait in one priority queue shared by all its instances;
+ * whenever an instance is idle, the batcher forms a batch from the head of the queue (see
+ * batch-former.ts) and hands it to that instance in one `execute` call.
  *
  * - Only idle instances take a batch. `ModelInstance.concurrency` (accepting the next execution
  *   early) is ignored here: a batch formed for a busy instance is frozen while later requests could
@@ -73,7 +73,13 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   ) {
     const db = config.dynamic_batching;
     this.name = config.name;
-    this.rules = batchRules(config.max_batch_size, db.preferred_batch_size, db.max_queue_delay_microseconds);
+    // Triton's batcher takes max(1, max_batch_size): a model that cannot batch runs one request at
+    // a time, yet keeps the queue policies, priorities and ordering of its dynamic_batching.
+    this.rules = batchRules(
+      Math.max(1, config.max_batch_size),
+      db.preferred_batch_size,
+      db.max_queue_delay_microseconds,
+    );
     this.policies = new QueuePolicies(db);
     this.signatureOf = batchSignature(config);
     this.ordering = db.preserve_ordering ? new OrderedDelivery() : undefined;

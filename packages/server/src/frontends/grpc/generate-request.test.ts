@@ -55,6 +55,12 @@ describe('samplingOf', () => {
     assert.throws(() => samplingOf(msg({ max_tokens: -1 })), code('INVALID_ARG'));
     assert.throws(() => samplingOf(msg({ temperature: -0.5 })), code('INVALID_ARG'));
     assert.throws(() => samplingOf(msg({ stop: [''] })), code('INVALID_ARG'));
+    // inf and nan floats would reach the sampling JSON as null, the default: refused.
+    for (const v of [Infinity, -Infinity, NaN]) {
+      assert.throws(() => samplingOf(msg({ top_p: v })), code('INVALID_ARG'));
+      assert.throws(() => samplingOf(msg({ repetition_penalty: v })), code('INVALID_ARG'));
+      assert.throws(() => samplingOf(msg({ temperature: v })), code('INVALID_ARG'));
+    }
   });
 
   test('the core request names the model and version and leaves the prompt out of the reply', () => {

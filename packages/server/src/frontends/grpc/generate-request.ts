@@ -46,6 +46,12 @@ export function samplingOf(msg: GenerateRequestMessage): SamplingParameters {
     if (msg.stop.some((s) => s === '')) throw invalid('stop strings must not be empty');
     sampling.stop = [...msg.stop];
   }
+  // A float that is not finite (inf, nan) would be written into the sampling JSON as null, the
+  // default: refuse it rather than sample with something else than asked.
+  for (const key of ['top_p', 'repetition_penalty'] as const) {
+    const v = msg[key];
+    if (v !== undefined && v !== null && !Number.isFinite(v)) throw invalid(`${key} must be a finite number, got ${v}`);
+  }
   if (msg.top_p !== undefined && msg.top_p !== null) sampling.top_p = float32(msg.top_p);
   if (msg.top_k !== undefined && msg.top_k !== null) sampling.top_k = msg.top_k;
   if (msg.repetition_penalty !== undefined && msg.repetition_penalty !== null) {

@@ -105,6 +105,24 @@ describe('server and model RPCs', () => {
       parameters: { config: { bool_param: true } },
     });
     assert.equal(bad.code, grpc.status.INVALID_ARGUMENT);
+    // Unknown parameters are refused by name, as over HTTP (they were ignored).
+    const loads = core.loads.length;
+    const unknown = await unaryError(client, 'RepositoryModelLoad', {
+      model_name: 'echo',
+      parameters: { confg: { string_param: '{}' } },
+    });
+    assert.equal(unknown.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(unknown.details, "load model request: unknown parameter 'confg' (supported: 'config')");
+    const unknownUnload = await unaryError(client, 'RepositoryModelUnload', {
+      model_name: 'echo',
+      parameters: { unload_dependent: { bool_param: true } },
+    });
+    assert.equal(unknownUnload.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(
+      unknownUnload.details,
+      "unload model request: unknown parameter 'unload_dependent' (supported: 'unload_dependents')",
+    );
+    assert.equal(core.loads.length, loads, 'a refused load reached the core');
     assert.equal(
       (await unaryError(client, 'RepositoryModelLoad', { model_name: 'missing' })).code,
       grpc.status.NOT_FOUND,
@@ -149,6 +167,22 @@ describe('server and model RPCs', () => {
     assert.match(e.details, /nope/);
   });
 
+  test('trace settings that would need traces are refused, not stored: trace_file (as Triton), trace_level', async () => {
+    const file = await unaryError(client, 'TraceSetting', { settings: { trace_file: { value: ['/tmp/t.json'] } } });
+    assert.equal(file.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(file.details, 'trace file location can not be updated through network protocol');
+    const level = await unaryError(client, 'TraceSetting', {
+      settings: { trace_level: { value: ['TIMESTAMPS'] }, trace_rate: { value: ['5'] } },
+    });
+    assert.equal(level.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(level.details, "trace_level 'TIMESTAMPS' is not supported: tensorgate does not record traces yet");
+    const now = (await unary(client, 'TraceSetting', {}))['settings'];
+    assert.deepEqual(now.trace_level.value, ['OFF']);
+    assert.deepEqual(now.trace_rate.value, ['1000'], 'a refused update changed nothing');
+    assert.deepEqual(now.trace_file.value, ['']);
+    await unary(client, 'TraceSetting', { settings: { trace_level: { value: ['OFF'] } } });
+  });
+
   test('trace settings of a model that is not ready: INVALID_ARG, nothing stored', async () => {
     // Settings are kept per model name: any made-up name used to be stored, so names of up to the
     // message limit each grew the server's heap until it died. Triton refuses unknown models too.
@@ -172,6 +206,9 @@ describe('server and model RPCs', () => {
     assert.equal(updated.log_verbose_level.uint32_param, 1);
     const e = await unaryError(client, 'LogSettings', { settings: { log_info: { string_param: 'yes' } } });
     assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+    const file = await unaryError(client, 'LogSettings', { settings: { log_file: { string_param: '/tmp/x.log' } } });
+    assert.equal(file.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(file.details, 'log file location can not be updated through network protocol');
     await unary(client, 'LogSettings', { settings: { log_verbose_level: { uint32_param: 0 } } });
   });
 });

@@ -134,7 +134,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
       core,
       logger,
       options.logSettings ?? new LogSettingsStore(options.logger),
-      options.traceSettings ?? new TraceSettingsStore(logger),
+      options.traceSettings ?? new TraceSettingsStore(),
     ),
     ModelInfer: (
       call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,

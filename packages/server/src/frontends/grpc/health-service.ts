@@ -17,6 +17,7 @@ import {
 } from '@tensorgate/protocol';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { INFERENCE_SERVICE_NAME, LLM_SERVICE_NAME } from './service-definition.js';
+import { boundGrpcDetails } from './grpc-status.js';
 
 /** How often Watch re-reads readiness. */
 export const HEALTH_WATCH_INTERVAL_MS = 1000;
@@ -57,7 +58,7 @@ export function createHealthService(core: InferenceCore, intervalMs = HEALTH_WAT
     ) => {
       const service = call.request.service;
       if (!known(service)) {
-        callback({ code: GrpcStatus.NOT_FOUND, details: `unknown service '${service}'` });
+        callback({ code: GrpcStatus.NOT_FOUND, details: boundGrpcDetails(`unknown service '${service}'`) });
         return;
       }
       callback(null, { status: current(service) });

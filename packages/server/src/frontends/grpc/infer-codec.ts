@@ -27,6 +27,12 @@ import { setOwn } from '../../core/set-own.js';
 export const EMPTY_FINAL_PARAMETER = 'triton_enable_empty_final_response';
 /** The response parameter that tells a streaming client whether a response is the last one. */
 export const FINAL_RESPONSE_PARAMETER = 'triton_final_response';
+/**
+ * The response parameter (string) that carries the error code of a failed request on
+ * ModelStreamInfer, whose `error_message` has no code of its own (Triton's protocol): `INVALID_ARG`,
+ * `NOT_FOUND`, ... as in docs/errors.md. A tensorgate extension; clients that do not know it ignore it.
+ */
+export const ERROR_CODE_PARAMETER = 'tensorgate_error_code';
 /** Request parameters starting with this are reserved for the server (Triton's rule). */
 const RESERVED_PREFIX = 'triton_';
 

@@ -3,8 +3,9 @@
  *
  * Load understands the `config` parameter (a JSON model config given as string_param, which
  * replaces config.pbtxt for this load). `file:<path>` parameters (model files sent inline) are
- * not supported yet and fail with UNIMPLEMENTED; other parameters are ignored. A named
- * repository (`repository_name`) is not supported, as in Triton.
+ * not supported yet and fail with UNIMPLEMENTED; any other parameter fails with INVALID_ARGUMENT
+ * naming it, as over HTTP. Unload understands `unload_dependents` only. A named repository
+ * (`repository_name`) is not supported, as in Triton.
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
@@ -29,10 +30,7 @@ function checkRepositoryName(name: string): void {
 }
 
 /** Turns RepositoryModelLoad parameters into core {@link LoadOptions}. */
-export function loadOptionsOf(
-  params: Record<string, ModelRepositoryParameterMessage> | null | undefined,
-  logger: Logger,
-): LoadOptions {
+export function loadOptionsOf(params: Record<string, ModelRepositoryParameterMessage> | null | undefined): LoadOptions {
   const options: LoadOptions = {};
   if (params == null) return options;
   for (const key in params) {
@@ -48,7 +46,7 @@ export function loadOptionsOf(
           `place the files in the model repository`,
       );
     } else {
-      logger.debug({ parameter: key }, 'ignoring unknown RepositoryModelLoad parameter');
+      throw invalidArg(`load model request: unknown parameter '${key}' (supported: 'config')`);
     }
   }
   return options;
@@ -58,6 +56,11 @@ export function loadOptionsOf(
 export function unloadOptionsOf(
   params: Record<string, ModelRepositoryParameterMessage> | null | undefined,
 ): UnloadOptions {
+  for (const key in params ?? {}) {
+    if (key !== 'unload_dependents') {
+      throw invalidArg(`unload model request: unknown parameter '${key}' (supported: 'unload_dependents')`);
+    }
+  }
   const p = params?.['unload_dependents'];
   if (p == null) return {};
   if (!isSet(p, 'bool_param')) throw invalidArg(`the 'unload_dependents' parameter must be a bool_param`);
@@ -81,7 +84,7 @@ export function repositoryHandlers(core: InferenceCore, logger: Logger): Untyped
     }),
     RepositoryModelLoad: unary(logger, async (req: RepositoryModelRequestMessage) => {
       checkRepositoryName(req.repository_name);
-      await core.loadModel(req.model_name, loadOptionsOf(req.parameters, logger));
+      await core.loadModel(req.model_name, loadOptionsOf(req.parameters));
       return {};
     }),
     RepositoryModelUnload: unary(logger, async (req: RepositoryModelRequestMessage) => {

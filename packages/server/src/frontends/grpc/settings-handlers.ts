@@ -77,7 +77,7 @@ function toTraceMessage(values: TraceSettingsValues): { settings: Record<string,
  *
  * @example
  * ```ts
- * server.addService(definition, { ...settingsHandlers(core, logger, new LogSettingsStore(logger), new TraceSettingsStore(logger)) });
+ * server.addService(definition, { ...settingsHandlers(core, logger, new LogSettingsStore(logger), new TraceSettingsStore()) });
  * ```
  */
 export function settingsHandlers(

@@ -6,8 +6,9 @@
  *   `triton_final_response` parameter (true on the last response of its request), as Triton does;
  * - a decoupled model's bare "final" marker is written as an empty response only when the
  *   request set `triton_enable_empty_final_response`;
- * - a request's failure is written as `error_message` (with the request's id, model and
- *   `triton_final_response: true` in `infer_response`) and never ends the stream;
+ * - a request's failure is written as `error_message` (with the request's id, model,
+ *   `triton_final_response: true` and its error code as `tensorgate_error_code` in
+ *   `infer_response`) and never ends the stream;
  * - the stream ends with status OK once the client has half-closed and every response is
  *   written; a client cancel (or the stream's deadline) aborts every in-flight request;
  * - while the client does not read responses (the write buffer is full), no further requests
@@ -29,6 +30,7 @@ import {
   decodeInferRequest,
   emptyFinalRequested,
   encodeInferResponse,
+  ERROR_CODE_PARAMETER,
   FINAL_RESPONSE_PARAMETER,
 } from './infer-codec.js';
 
@@ -90,7 +92,12 @@ export class StreamInferSession {
         if (response.emptyFinal === true && !sendEmptyFinal) continue;
         if (response.error) {
           // A decoupled model's non-final error: reported, and its request goes on.
-          await this.write({ error_message: response.error.message, infer_response: this.encode(response) });
+          const infer_response = this.encode(response);
+          infer_response.parameters = {
+            ...infer_response.parameters,
+            [ERROR_CODE_PARAMETER]: { string_param: response.error.code },
+          };
+          await this.write({ error_message: response.error.message, infer_response });
           continue;
         }
         await this.write({ infer_response: this.encode(response) });
@@ -105,7 +112,10 @@ export class StreamInferSession {
           model_name: msg.model_name,
           model_version: msg.model_version,
           id: msg.id,
-          parameters: { [FINAL_RESPONSE_PARAMETER]: { bool_param: true } },
+          parameters: {
+            [FINAL_RESPONSE_PARAMETER]: { bool_param: true },
+            [ERROR_CODE_PARAMETER]: { string_param: e.code },
+          },
         },
       }).catch(() => undefined);
     }

@@ -1,13 +1,14 @@
 /**
  * Trace settings as Triton exposes them (gRPC TraceSetting, HTTP `/v2/trace/setting`).
  *
- * tensorgate does not produce traces. The settings are kept (globally and per model) so that
- * clients and tools that read or write them keep working, values are validated like Triton
- * validates them, and the store logs a warning whenever tracing is switched on, since no trace
- * records will be written. Unknown keys are INVALID_ARG.
+ * tensorgate does not produce traces yet. The settings are kept (globally and per model) so that
+ * clients and tools that read or write them keep working, and values are validated like Triton
+ * validates them; but nothing that would ask for traces is accepted and then ignored:
+ * `trace_level` other than OFF is UNSUPPORTED (no trace would ever be written), and so is
+ * `trace_file`, with Triton's own message (Triton never lets the network choose a file path).
+ * Unknown keys are INVALID_ARG.
  */
-import type { Logger } from 'pino';
-import { invalidArg } from '../../core/errors.js';
+import { invalidArg, unsupported } from '../../core/errors.js';
 
 /** Settings: each key maps to a list of strings, as on the wire. */
 export type TraceSettingsValues = Record<string, string[]>;
@@ -27,11 +28,15 @@ function validate(key: string, value: readonly string[]): void {
   if (!Object.prototype.hasOwnProperty.call(DEFAULTS, key)) {
     throw invalidArg(`trace setting '${key}' is unknown; known settings: ${Object.keys(DEFAULTS).join(', ')}`);
   }
+  if (key === 'trace_file') throw unsupported('trace file location can not be updated through network protocol');
   if (value.length === 0) return; // reset
   if (key === 'trace_level') {
     for (const level of value) {
       if (!LEVELS.has(level))
         throw invalidArg(`trace_level '${level}' is invalid; expected OFF, TIMESTAMPS or TENSORS`);
+      if (level !== 'OFF') {
+        throw unsupported(`trace_level '${level}' is not supported: tensorgate does not record traces yet`);
+      }
     }
     return;
   }
@@ -50,15 +55,13 @@ function validate(key: string, value: readonly string[]): void {
  *
  * @example
  * ```ts
- * const traces = new TraceSettingsStore(logger);
+ * const traces = new TraceSettingsStore();
  * traces.update('', { trace_rate: ['100'] }).trace_rate // ['100']
  * ```
  */
 export class TraceSettingsStore {
   private readonly global: TraceSettingsValues = {};
   private readonly perModel = new Map<string, TraceSettingsValues>();
-
-  constructor(private readonly logger: Logger) {}
 
   /** Settings in effect for a model ('' = global): model overrides, then global, then defaults. */
   get(model = ''): TraceSettingsValues {
@@ -81,10 +84,6 @@ export class TraceSettingsStore {
       if (value.length === 0) delete target[key];
       else target[key] = [...value];
     }
-    const result = this.get(model);
-    if (result['trace_level']?.some((l) => l !== 'OFF')) {
-      this.logger.warn({ model }, 'trace settings stored, but tensorgate does not record traces');
-    }
-    return result;
+    return this.get(model);
   }
 }

@@ -97,6 +97,28 @@ test('wrong types, duplicates and nested parameters are INVALID_ARG', () => {
   invalid([1]);
 });
 
+test('numbers that are not finite (JSON beyond ±1.8e308) are INVALID_ARG naming where', () => {
+  const cases: [string, string][] = [
+    ['{"text_input": "x", "max_tokens": 1e400}', 'max_tokens'],
+    ['{"text_input": "x", "parameters": {"max_tokens": -1e400}}', 'parameters.max_tokens'],
+    ['{"text_input": "x", "sampling_parameters": {"top_p": 1e309}}', 'sampling_parameters.top_p'],
+    ['{"text_input": "x", "temperature": 0, "sampling_parameters": "{\\"seed\\": 1e400}"}', 'sampling_parameters.seed'],
+    ['{"ids": [1, 1e400]}', 'ids[1]'],
+    ['{"text_input": "x", "p": 1e400}', 'p'],
+  ];
+  for (const [text, where] of cases) {
+    assert.throws(
+      () => decodeGenerateRequest(Buffer.from(text), config(0), target),
+      (e: unknown) =>
+        e instanceof InferenceError &&
+        e.code === 'INVALID_ARG' &&
+        e.message ===
+          `the generate request has a number that is not finite at '${where}' (a JSON number beyond ±1.8e308 reads as Infinity)`,
+      text,
+    );
+  }
+});
+
 test('responses flatten to outputs plus parameters', () => {
   const out = encodeGenerateResponse({
     modelName: 'm',

@@ -18,7 +18,7 @@ import { invalidArg } from '../../core/errors.js';
 import { assertJsonLimits } from '../../core/json-limits.js';
 import { setOwn } from '../../core/set-own.js';
 import type { InferRequest, InferResponse, Parameters, Tensor } from '../../core/types.js';
-import { isJsonObject, jsonKind, parseJsonBytes, type JsonObject } from './json-fields.js';
+import { isJsonObject, jsonKind, nonFinitePath, parseJsonBytes, type JsonObject } from './json-fields.js';
 
 /**
  * Sampling settings that, for a model with a `sampling_parameters` input (Triton's vLLM interface and
@@ -78,6 +78,19 @@ function inputTensor(input: ModelInputConfig, value: unknown, batching: boolean)
   return { name: input.name, datatype, shape: shapeFor(input, elements.length, batching), data };
 }
 
+/**
+ * Refuses a number that is not finite anywhere in the request (`"max_tokens": 1e400` parses as
+ * Infinity, and would reach the model as `null`, its default, or as an infinite parameter).
+ */
+function refuseNonFinite(value: unknown, prefix: string): void {
+  const at = nonFinitePath(value);
+  if (at !== undefined) {
+    throw invalidArg(
+      `the generate request has a number that is not finite at '${prefix}${at}' (a JSON number beyond ±1.8e308 reads as Infinity)`,
+    );
+  }
+}
+
 function isScalar(v: unknown): v is string | number | boolean {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean';
 }
@@ -101,6 +114,7 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
   if (body.byteLength === 0) throw invalidArg('the generate request needs a JSON object body');
   const doc = parseJsonBytes(body, 'generate request JSON');
   if (!isJsonObject(doc)) throw invalidArg(`the generate request must be a JSON object, got ${jsonKind(doc)}`);
+  refuseNonFinite(doc, '');
   const inputs = new Map(config.input.map((i) => [i.name, i]));
   const batching = config.max_batch_size > 0;
   const tensors = new Map<string, Tensor>();
@@ -150,6 +164,7 @@ export function decodeGenerateRequest(body: Uint8Array, config: ModelConfig, tar
       if (!isJsonObject(parsed)) {
         throw invalidArg(`input '${SAMPLING_INPUT}' must be a JSON object (as text or as an object)`);
       }
+      refuseNonFinite(parsed, `${SAMPLING_INPUT}.`);
       explicit = parsed;
     }
     // Explicit sampling_parameters members win over loose ones.

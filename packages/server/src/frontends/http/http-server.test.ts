@@ -404,6 +404,31 @@ describe('HTTP frontend over a fake core', () => {
     });
     assert.equal(unload.status, 200);
     assert.deepEqual(core.unloads, [{ name: 'identity', options: { unloadDependents: true } }]);
+    await expectError(
+      await fetch(`${base}/v2/repository/models/identity/unload`, {
+        method: 'POST',
+        body: JSON.stringify({ parameters: { unload_dependent: true } }),
+      }),
+      400,
+      "unload model request: unknown parameter 'unload_dependent' (supported: 'unload_dependents')",
+    );
+    assert.equal(core.unloads.length, 1);
+    // A misspelt body key used to be ignored: the load went on without its config override.
+    const loadsBefore = core.loads.length;
+    await expectError(
+      await fetch(`${base}/v2/repository/models/identity/load`, {
+        method: 'POST',
+        body: JSON.stringify({ paramters: { config: '{}' } }),
+      }),
+      400,
+      "load model request: unknown key 'paramters' (supported: 'parameters')",
+    );
+    assert.equal(core.loads.length, loadsBefore);
+    await expectError(
+      await fetch(`${base}/v2/repository/index`, { method: 'POST', body: JSON.stringify({ readyOnly: true }) }),
+      400,
+      "repository index request: unknown key 'readyOnly' (supported: 'ready')",
+    );
     await expectError(await fetch(`${base}/v2/repository/myrepo/index`, { method: 'POST' }), 501, 'repository_name');
   });
 

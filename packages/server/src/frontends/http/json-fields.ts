@@ -17,7 +17,30 @@ export function jsonKind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return 'an object';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `a number that is not finite (${v})`;
   return `${typeof v === 'number' ? 'a number' : typeof v === 'boolean' ? 'a boolean' : 'a string'} (${JSON.stringify(v)})`;
+}
+
+/**
+ * Where in `value` the first number that is not finite sits (`max_tokens`, `parameters.seed`,
+ * `INPUT0[3]`), or undefined. `JSON.parse` reads a literal beyond ±1.8e308 (`1e400`) as
+ * ±Infinity, which `JSON.stringify` would later write as `null`: a value silently dropped.
+ * Recursion is bounded by the JSON depth limit (core/json-limits.ts), checked at parse.
+ */
+export function nonFinitePath(value: unknown, path = ''): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : path || '(the value)';
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = nonFinitePath(value[i], `${path}[${i}]`);
+      if (found !== undefined) return found;
+    }
+  } else if (isJsonObject(value)) {
+    for (const [key, v] of Object.entries(value)) {
+      const found = nonFinitePath(v, path ? `${path}.${key}` : key);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
 
 /** True for a plain JSON object (not null, not an array). */
@@ -84,6 +107,20 @@ export function optionalObject(obj: JsonObject, key: string, where: string): Jso
   if (v === undefined) return undefined;
   if (!isJsonObject(v)) throw invalidArg(`${where}: '${key}' must be an object, got ${jsonKind(v)}`);
   return v;
+}
+
+/**
+ * Refuses members of `obj` other than `known`, naming the first: a misspelt key (`"paramters"`)
+ * must not be ignored and leave the request doing something else than asked.
+ *
+ * @throws InferenceError INVALID_ARG `<where>: unknown key 'x' (supported: 'a', 'b')`
+ */
+export function refuseUnknownKeys(obj: JsonObject, known: readonly string[], where: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!known.includes(key)) {
+      throw invalidArg(`${where}: unknown key '${key}' (supported: ${known.map((k) => `'${k}'`).join(', ')})`);
+    }
+  }
 }
 
 /** Checks a value is a non-negative integer (a size, a count, a dimension). */

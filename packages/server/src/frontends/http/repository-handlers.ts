@@ -6,7 +6,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArg, unsupported } from '../../core/errors.js';
 import type { InferenceCore, LoadOptions, UnloadOptions } from '../../core/inference-core.js';
-import { jsonKind, optionalObject } from './json-fields.js';
+import { jsonKind, optionalObject, refuseUnknownKeys } from './json-fields.js';
 import { modelPath, optionalJsonBody } from './request-helpers.js';
 
 /** Repository handlers bound to a core. */
@@ -20,6 +20,7 @@ export interface RepositoryHandlers {
 
 /** Reads the load request's parameters into core LoadOptions. */
 export function loadOptionsFrom(body: Record<string, unknown>): LoadOptions {
+  refuseUnknownKeys(body, ['parameters'], 'load model request');
   const params = optionalObject(body, 'parameters', 'load model request');
   const options: LoadOptions = {};
   if (params === undefined) return options;
@@ -42,7 +43,13 @@ export function loadOptionsFrom(body: Record<string, unknown>): LoadOptions {
 
 /** Reads the unload request's parameters into core UnloadOptions. */
 export function unloadOptionsFrom(body: Record<string, unknown>): UnloadOptions {
+  refuseUnknownKeys(body, ['parameters'], 'unload model request');
   const params = optionalObject(body, 'parameters', 'unload model request');
+  for (const key of Object.keys(params ?? {})) {
+    if (key !== 'unload_dependents') {
+      throw invalidArg(`unload model request: unknown parameter '${key}' (supported: 'unload_dependents')`);
+    }
+  }
   const ud = params?.['unload_dependents'];
   if (ud === undefined) return {};
   if (typeof ud !== 'boolean') {
@@ -64,6 +71,7 @@ export function repositoryHandlers(core: InferenceCore): RepositoryHandlers {
   return {
     async index(request, reply) {
       const body = optionalJsonBody(request, 'repository index request');
+      refuseUnknownKeys(body, ['ready'], 'repository index request');
       const ready = body['ready'];
       if (ready !== undefined && typeof ready !== 'boolean') {
         throw invalidArg(`Invalid value for 'ready': expected a boolean, got ${jsonKind(ready)}`);
