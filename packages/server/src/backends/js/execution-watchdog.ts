@@ -45,6 +45,8 @@ export class ExecutionWatchdog {
    * @param busy - whether the instance has work in flight now
    * @param progress - a count that grows with every execution that returned and every response
    * @param onTimeout - called once when the timeout passed without progress (the sweep stops)
+   * @param waiting - whether the instance waits on something outside it now (its calls to other
+   *   models): counted as progress, so the time without progress starts once the wait is over
    */
   constructor(
     readonly timeoutMs: number,
@@ -52,6 +54,7 @@ export class ExecutionWatchdog {
     private readonly busy: () => boolean,
     private readonly progress: () => number,
     private readonly onTimeout: () => void,
+    private readonly waiting: () => boolean = () => false,
   ) {
     this.periodMs = sweepPeriodMs(timeoutMs);
     this.timeoutNs = timeoutMs * 1e6;
@@ -76,7 +79,7 @@ export class ExecutionWatchdog {
     if (!this.busy()) return;
     const now = this.clock.nowNs();
     const count = this.progress();
-    if (count !== this.seen) {
+    if (count !== this.seen || this.waiting()) {
       this.seen = count;
       this.lastProgressNs = now;
     } else if (now - this.lastProgressNs >= this.timeoutNs) {

@@ -12,13 +12,15 @@ import type {
   ExecutionRequest,
   ExecutionTimings,
   InstanceRestartReason,
+  ModelCaller,
   ModelInstance,
 } from '../../backend-api/backend.js';
 import { backgroundClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-worker.js';
-import { Op, writeRequest } from './wire-codec.js';
+import { Op, readCall, writeRequest } from './wire-codec.js';
+import { ModelCalls } from './model-calls.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
 import { ExecutionWatchdog } from './execution-watchdog.js';
 import { InstanceHealth } from './instance-health.js';
@@ -54,6 +56,8 @@ export interface JsInstanceOptions {
   readonly memoryWatch?: MemoryWatch;
   /** Called each time the worker is replaced, with why (the model's restart metric). */
   readonly onRestart?: (reason: InstanceRestartReason) => void;
+  /** What the model's calls to other models go through (BLS); absent: they answer UNAVAILABLE. */
+  readonly caller?: ModelCaller;
 }
 
 /** How long a restart waits for a terminated worker to end (and free its memory) before going on. */
@@ -93,6 +97,8 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   /** True while the current worker is loaded: execute() then skips awaiting {@link ready}. */
   private serving = false;
   private readonly inFlight: InFlightExecutions;
+  /** The model's calls to other models in flight (BLS). */
+  private readonly calls: ModelCalls;
   private generation = 0;
   private stopping = false;
   private onFinalized: ((error: string | undefined) => void) | undefined;
@@ -130,9 +136,21 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     this.name = opts.name;
     this.who = { model: opts.init.args.model_name, instance: opts.name };
     this.log = opts.logger.child({ instance: opts.name });
-    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded());
+    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded(), {
+      call: (r) => this.calls.start(readCall(r), this.outbox!),
+      cancelCall: (callId) => this.calls.cancel(callId),
+    });
     this.clock = opts.clock ?? backgroundClock;
     this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
+    // A call that names no timeout gets the model's execution_timeout_ms: the watchdog does not
+    // count the wait (below), so this is what frees an instance that waits on itself.
+    this.calls = new ModelCalls({
+      caller: opts.caller,
+      defaultTimeoutMs: this.limits.executionTimeoutMs,
+      clock: this.clock,
+      log: this.log,
+      parentSignal: (key) => this.inFlight.signalOf(key),
+    });
     this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
     this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
     this.health = new InstanceHealth(opts.name, this.clock, opts.restartDelayMs);
@@ -142,6 +160,9 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       () => this.inFlight.busy,
       () => Atomics.load(this.shared, 0),
       () => this.onTimeout(),
+      // Waiting on another model is not a stall of this one: the callee has its own watchdog,
+      // and each call its timeout.
+      () => this.calls.size > 0,
     );
   }
 
@@ -230,6 +251,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       await this.terminate(worker, this.shared);
     }
     this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
+    this.calls.cancelAll(new InferenceError('CANCELLED', `model instance ${this.name} was unloaded`));
     this.health.clearListeners();
   }
 
@@ -289,6 +311,8 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     this.worker = undefined;
     this.serving = false;
     this.watchdog.disarm();
+    // Its calls to other models answer nobody now: cancel them where they run.
+    this.calls.cancelAll(new InferenceError('CANCELLED', `model instance ${this.name} stopped: ${cause}`));
     this.onFinalized?.(`the worker died: ${cause}`);
     const exited = worker ? this.terminate(worker, this.shared) : Promise.resolve();
     const err = new InferenceError('INTERNAL', failure.message);

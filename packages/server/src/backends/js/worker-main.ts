@@ -12,7 +12,8 @@ import { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
 import { SHARED_SLOTS, setNativeGuard } from './native-guard.js';
-import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { NOT_EXECUTED, Op, readCallResponse, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { ModelCallClient } from './worker-calls.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import {
@@ -77,8 +78,18 @@ const logger: JsModelLogger = {
 /** Requests that may still be cancelled or answered, by key. */
 const active = new SlotTable<WorkerRequest>(); // not a Map: see slot-table.ts
 
+/**
+ * The model's calls to other models (BLS). An answer arriving counts as progress for the
+ * execution watchdog, as a response sent does (the main thread also counts the wait itself).
+ */
+const calls = new ModelCallClient(
+  { open: () => outbox.open(), endOp: () => outbox.endOp() },
+  () => (progress[0] = (progress[0]! + 1) | 0),
+);
+
 const host: RequestHost = {
   decoupled: init.decoupled,
+  caller: (key: number) => calls.caller(key),
   specs: outputSpecs(config),
   batching: config.max_batch_size > 0,
   copy: (bytes: Uint8Array) => outbox.open().copy(bytes),
@@ -140,7 +151,7 @@ async function load(): Promise<void> {
     return fail('INVALID_ARG', `${file}: the exported model class has no execute(requests) method`);
   }
   try {
-    await model.initialize?.({ ...init.args, logger });
+    await model.initialize?.({ ...init.args, logger, models: calls.caller(0) });
   } catch (err) {
     // A built-in model (the onnxruntime backend's) throws InferenceErrors whose code and message
     // are already what the client should see; checked by shape, since a module loaded through
@@ -291,6 +302,8 @@ function onPacket(packet: Packet): void {
       if (req) req.cancel();
       // Remembered only while its execution is still queued here; a late cancel is dropped.
       else if (key > startedUpTo) cancelledEarly.add(key);
+    } else if (op === Op.CallResponse) {
+      calls.onAnswer(readCallResponse(r));
     } else {
       throw new Error(`unknown op ${op} in a packet from the main thread`);
     }
