@@ -11,6 +11,11 @@
  * execution has been running; for a decoupled model it is the time without any response (or
  * return from `execute`) on that instance.
  *
+ * While the instance waits on other models (its BLS calls are in flight), it is not stalled: the
+ * wait counts as progress, and the time without progress starts again once the calls are over.
+ * The callee has its own watchdog and each call its timeout (by default this same
+ * `execution_timeout_ms`), which is what ends a model that waits on itself.
+ *
  * Cost on the hot path: one counter increment in the worker per execution or response, and one
  * field check per execution handed over. No timer per execution (at 30k requests/s that would be
  * 30k timers); a sweep runs every quarter of the timeout (5 ms to 1 s) only while the instance has
