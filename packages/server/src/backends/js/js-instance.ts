@@ -22,7 +22,7 @@ import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-work
 import { Op, readCall, writeRequest } from './wire-codec.js';
 import { ModelCalls } from './model-calls.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
-import { ExecutionWatchdog } from './execution-watchdog.js';
+import { ExecutionWatchdog, sweepPeriodMs } from './execution-watchdog.js';
 import { InstanceHealth } from './instance-health.js';
 import {
   exitFailure,
@@ -32,7 +32,7 @@ import {
   type FailedInstance,
   type InstanceFailure,
 } from './instance-failures.js';
-import { SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
+import { HEARTBEAT_SLOT, SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
 import type { InstanceLimits } from './instance-limits.js';
 import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
 import { workerMemoryProbe } from './worker-memory-probe.js';
@@ -128,9 +128,12 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   /**
    * Shared with the current worker (a new one per worker): slot 0 is the watchdog's progress
    * signal (the worker adds one for every execution that returned and every response it sends,
-   * seen here without waiting for its packets), slot 1 the native-call guard.
+   * seen here without waiting for its packets), slot 1 the native-call guard, slot 2 the
+   * heartbeat the worker bumps while its calls to other models are in flight.
    */
   private shared: Int32Array = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
+  /** The heartbeat last seen (see {@link heartbeatMoved}). */
+  private lastBeat = 0;
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
@@ -160,10 +163,18 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       () => this.inFlight.busy,
       () => Atomics.load(this.shared, 0),
       () => this.onTimeout(),
-      // Waiting on another model is not a stall of this one: the callee has its own watchdog,
-      // and each call its timeout.
-      () => this.calls.size > 0,
+      // Waiting on another model is not a stall of this one (the callee has its own watchdog,
+      // and each call its timeout), as long as this worker's event loop turns.
+      () => this.calls.size > 0 && this.heartbeatMoved(),
     );
+  }
+
+  /** True when the worker's heartbeat moved since the last look (its event loop turns). */
+  private heartbeatMoved(): boolean {
+    const beat = Atomics.load(this.shared, HEARTBEAT_SLOT);
+    const moved = beat !== this.lastBeat;
+    this.lastBeat = beat;
+    return moved;
   }
 
   /** Starts the worker; rejects with the load error (missing export, initialize failure...). */
@@ -273,10 +284,14 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   private async spawn(): Promise<InferenceError | undefined> {
     const gen = ++this.generation;
     const current = (): boolean => gen === this.generation;
-    const w = launchInstanceWorker(this.opts.init, this.name, this.limits.memoryLimitMb, this.events, current);
+    // While its calls to other models are in flight, the worker beats once per watchdog sweep.
+    const timeoutMs = this.limits.executionTimeoutMs;
+    const init = { ...this.opts.init, heartbeatMs: timeoutMs > 0 ? sweepPeriodMs(timeoutMs) : 0 };
+    const w = launchInstanceWorker(init, this.name, this.limits.memoryLimitMb, this.events, current);
     const worker = w.worker;
     this.worker = worker;
     this.shared = w.shared;
+    this.lastBeat = 0;
     this.serving = false;
     this.outbox = new PacketOutbox(
       (packet) => worker.postMessage(packet, packet.transfer),

@@ -247,10 +247,14 @@ export class ModelCallClient {
   private readonly pending = new SlotTable<PendingCall>();
   private nextId = 1;
 
-  /** @param answered called for every answer that arrives (the execution watchdog's progress). */
+  /**
+   * @param answered called for every answer that arrives (the execution watchdog's progress).
+   * @param waiting called with true when the first call starts and false when the last one ends.
+   */
   constructor(
     private readonly out: CallOutbox,
     private readonly answered: () => void = () => {},
+    private readonly waiting: (busy: boolean) => void = () => {},
   ) {}
 
   /** Calls in flight. */
@@ -302,6 +306,7 @@ export class ModelCallClient {
   cancel(call: PendingCall): void {
     if (!this.pending.has(call.callId)) return;
     this.pending.delete(call.callId);
+    if (this.pending.size === 0) this.waiting(false);
     const p = this.out.open();
     p.value(Op.CallCancel);
     p.value(call.callId);
@@ -311,7 +316,9 @@ export class ModelCallClient {
 
   /** Drops a call that ended. */
   forget(call: PendingCall): void {
-    if (this.pending.get(call.callId) === call) this.pending.delete(call.callId);
+    if (this.pending.get(call.callId) !== call) return;
+    this.pending.delete(call.callId);
+    if (this.pending.size === 0) this.waiting(false);
   }
 
   private infer(options: JsInferOptions, parentKey: number): Promise<JsInferResponse> {
@@ -360,6 +367,7 @@ export class ModelCallClient {
       return call;
     }
     this.pending.set(call.callId, call);
+    if (this.pending.size === 1) this.waiting(true);
     const transfer: ArrayBuffer[] = [];
     for (const e of encoded) if (e.transfer) transfer.push(e.transfer);
     writeCall(

@@ -11,7 +11,7 @@ import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
-import { SHARED_SLOTS, setNativeGuard } from './native-guard.js';
+import { HEARTBEAT_SLOT, SHARED_SLOTS, setNativeGuard } from './native-guard.js';
 import { NOT_EXECUTED, Op, readCallResponse, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { ModelCallClient } from './worker-calls.js';
 import { WireReader, type Packet } from './wire-packet.js';
@@ -78,13 +78,27 @@ const logger: JsModelLogger = {
 /** Requests that may still be cancelled or answered, by key. */
 const active = new SlotTable<WorkerRequest>(); // not a Map: see slot-table.ts
 
+let heartbeat: NodeJS.Timeout | undefined;
 /**
- * The model's calls to other models (BLS). An answer arriving counts as progress for the
- * execution watchdog, as a response sent does (the main thread also counts the wait itself).
+ * While calls are in flight the event loop beats (a timer bumping the heartbeat slot): the
+ * watchdog counts the wait as progress only while it sees beats, so a model that blocks this
+ * thread while its calls run is still stopped.
  */
+function waitingOnCalls(busy: boolean): void {
+  const ms = init.heartbeatMs ?? 0;
+  if (busy && heartbeat === undefined && ms > 0) {
+    heartbeat = setInterval(() => Atomics.add(progress, HEARTBEAT_SLOT, 1), ms);
+  } else if (!busy && heartbeat !== undefined) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+  }
+}
+
+/** The model's calls to other models (BLS). An answer arriving counts as progress, as a response sent does. */
 const calls = new ModelCallClient(
   { open: () => outbox.open(), endOp: () => outbox.endOp() },
   () => (progress[0] = (progress[0]! + 1) | 0),
+  waitingOnCalls,
 );
 
 const host: RequestHost = {

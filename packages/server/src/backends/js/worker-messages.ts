@@ -69,9 +69,12 @@ export interface WorkerInit {
   /**
    * Shared with the instance on the main thread (over a SharedArrayBuffer, one per worker): slot 0
    * counts every execution that returned and every response sent (the execution watchdog's
-   * progress), slot 1 is the native-call guard (native-guard.ts).
+   * progress), slot 1 is the native-call guard (native-guard.ts), slot 2 the heartbeat the worker
+   * bumps every {@link WorkerInit.heartbeatMs} while its model waits on calls to other models.
    */
   readonly shared?: Int32Array;
+  /** The heartbeat period while calls are in flight (the watchdog's sweep period); 0: none. */
+  readonly heartbeatMs?: number;
 }
 
 /** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */
