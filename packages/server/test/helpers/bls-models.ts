@@ -29,6 +29,10 @@ parameters { key: "execution_timeout_ms" value: { string_value: "${PROBE_TIMEOUT
 `;
 
 const PROBE_MODEL = `
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
 // Makes the calls its PLAN asks for and answers what came back.
 function describe(r) {
   return {
@@ -47,6 +51,7 @@ function describe(r) {
 export default class BlsProbe {
   initialize(args) {
     this.models = args.models;
+    this.dir = args.model_repository;
   }
 
   options(request, plan) {
@@ -72,8 +77,11 @@ export default class BlsProbe {
         return r.error ?? new Error('the call did not fail');
       }
       case 'spin': {
-        // Blocks this thread while a call is in flight: the watchdog must still stop it.
+        // Blocks this thread while a call is in flight (once wait_cancel has it): the watchdog
+        // must still stop it.
         void caller.infer(options);
+        const started = join(this.dir, '..', 'wait_cancel', 'started-' + options.id);
+        while (!existsSync(started)) await sleep(10);
         for (;;);
       }
       default:
