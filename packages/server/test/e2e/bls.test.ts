@@ -6,10 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { blsRepository } from '../helpers/bls-models.js';
 import { A, B, only, probe, type Plan, type Protocol } from '../helpers/bls-probe.js';
 import { grpc, grpcClient, unary } from '../helpers/grpc-client.js';
-import { startServer, type TestServer } from '../helpers/servers.js';
+import { EXAMPLES, startServer, type TestServer } from '../helpers/servers.js';
 import { raw, values } from '../helpers/tensors.js';
 
 let repo: { path: string; remove(): Promise<void> };
@@ -191,6 +193,13 @@ for (const protocol of ['http', 'grpc'] as const) {
 
 describe('the bls_simple example', () => {
   const expected = A.map((a, i) => a * a - B[i]! * B[i]!);
+
+  test('the README shows its model file as it is', () => {
+    const file = readFileSync(join(EXAMPLES, 'bls_simple', '1', 'model.js'), 'utf8');
+    const code = file.slice(file.indexOf('export default class'));
+    const readme = readFileSync(join(EXAMPLES, '..', '..', 'README.md'), 'utf8');
+    assert.ok(readme.includes('```js\n' + code + '```'), 'README.md has the model code of bls_simple');
+  });
 
   test('over HTTP', async () => {
     const r = await fetch(`${s.http}/v2/models/bls_simple/infer`, {
