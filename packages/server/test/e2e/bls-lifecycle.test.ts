@@ -183,3 +183,22 @@ describe('BLS calls: the instance terminated with a call in flight', () => {
     });
   });
 });
+
+describe('BLS calls: shutdown', () => {
+  test('a request in flight when shutdown begins still makes its calls and gets its answer', async () => {
+    const pending = run('http', {
+      delayMs: 1000,
+      call: { model: 'simple', outputs: ['OUTPUT0'] },
+      inputs: [{ from: 'INPUT0' }, { from: 'INPUT1' }],
+    });
+    await eventually(async () => {
+      const text = await (await fetch(s.metrics)).text();
+      return text.includes('nv_inference_pending_request_count{model="bls_probe",version="1"} 1');
+    });
+    const closing = s.close(); // the server stops taking requests; this one's call comes after
+    const r = only(await pending);
+    assert.equal(r.error, null, 'the call made during the drain was served');
+    assert.equal(r.outputs['OUTPUT0']!.data.length, 16);
+    await closing;
+  });
+});

@@ -60,6 +60,7 @@ export default class BlsProbe {
   }
 
   async run(request, plan) {
+    if (plan.delayMs) await sleep(plan.delayMs);
     const caller = plan.unbound ? this.models : request.models;
     const options = this.options(request, plan);
     switch (plan.mode) {

@@ -27,6 +27,8 @@ export interface Plan {
   mode?: 'infer' | 'stream' | 'parallel' | 'return-error' | 'spin';
   n?: number;
   unbound?: boolean;
+  /** Milliseconds the probe waits before it calls. */
+  delayMs?: number;
   /** The call's options, less inputs. */
   call: Record<string, unknown>;
   /** `{ from: 'INPUT0', as?: 'X' }` passes the probe's own input through; anything else is sent as is. */
