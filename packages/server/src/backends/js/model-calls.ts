@@ -76,6 +76,8 @@ function transferable(response: InferResponse): ArrayBuffer[] {
 }
 
 /**
+ * The calls of one instance's worker that are running in the core, by call id.
+ *
  * @example
  * ```ts
  * const calls = new ModelCalls({ caller, defaultTimeoutMs: 60000, clock, log, parentSignal });
