@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { blsRepository } from '../helpers/bls-models.js';
 import { A, B, only, probe, type Plan, type Protocol } from '../helpers/bls-probe.js';
-import { grpc, grpcClient, unary } from '../helpers/grpc-client.js';
+import { grpc, grpcClient, streamAll, unary } from '../helpers/grpc-client.js';
 import { EXAMPLES, startServer, type TestServer } from '../helpers/servers.js';
 import { raw, values } from '../helpers/tensors.js';
 
@@ -190,6 +190,25 @@ for (const protocol of ['http', 'grpc'] as const) {
     });
   });
 }
+
+describe('a decoupled model that streams what it gets from a decoupled callee', () => {
+  test('over gRPC ModelStreamInfer: every response relayed, a non-final error included', async () => {
+    const request = (id: string, parameters: Record<string, unknown> = {}) => ({
+      model_name: 'bls_relay',
+      id,
+      inputs: [{ name: 'X', datatype: 'INT32', shape: [1] }],
+      raw_input_contents: [raw('INT32', [3])],
+      parameters,
+    });
+    const got = await streamAll(client, [request('r1'), request('r2', { fail_at: { int64_param: 2 } })]);
+    const seen = got.map((m) =>
+      m['error_message']
+        ? `${m['infer_response'].id} error: ${m['error_message']}`
+        : `${m['infer_response'].id} ${values('INT32', m['infer_response'].raw_output_contents[0])[0]}`,
+    );
+    assert.deepEqual(seen, ['r1 30', 'r1 20', 'r1 10', 'r2 30', 'r2 error: step 2 failed', 'r2 10']);
+  });
+});
 
 describe('the bls_simple example', () => {
   const expected = A.map((a, i) => a * a - B[i]! * B[i]!);

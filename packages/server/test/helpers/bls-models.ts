@@ -1,7 +1,8 @@
 /**
  * A temporary repository for the BLS wire tests: `bls_probe`, a JS model that makes the calls a
  * JSON plan (its PLAN input) describes and answers what came back (RESULT, JSON), and the models
- * it calls: `simple` and `bls_simple` (JS, from the examples), `add_sub` (ONNX), `versioned` (two versions),
+ * it calls: `simple` and `bls_simple` (JS, from the examples), `bls_relay` (decoupled, streams
+ * what it gets from `countdown`), `add_sub` (ONNX), `versioned` (two versions),
  * `echo_params`, `countdown` (decoupled), `wait_cancel` (sleeps or waits to be cancelled, and
  * leaves a marker file when it is), `batched` (dynamic batching).
  */
@@ -167,6 +168,26 @@ const COUNTDOWN = jsModel(
   'model_transaction_policy { decoupled: true }',
 );
 
+// Decoupled and a caller: streams countdown's responses (times 10) to its own client.
+const RELAY = jsModel(
+  'bls_relay',
+  '{ name: "OUT" data_type: TYPE_INT32 dims: [ 1 ] }',
+  `export default class {
+  async execute(requests) {
+    for (const r of requests) {
+      const sender = r.getResponseSender();
+      const calls = r.models.stream({ model: 'countdown', inputs: [r.input('X')], parameters: r.parameters });
+      for await (const res of calls) {
+        if (res.error) sender.send({ error: res.error });
+        else sender.send({ outputs: [{ name: 'OUT', data: res.output('OUT').data.map((v) => v * 10) }] });
+      }
+      sender.send(undefined, { final: true });
+    }
+  }
+}`,
+  'model_transaction_policy { decoupled: true }',
+);
+
 const WAIT_CANCEL = jsModel(
   'wait_cancel',
   '{ name: "Y" data_type: TYPE_INT32 dims: [ 1 ] }',
@@ -232,6 +253,7 @@ export async function blsRepository(): Promise<{ path: string; remove(): Promise
   await writeModel(path, 'versioned', VERSIONED, [1, 2]);
   await writeModel(path, 'echo_params', ECHO_PARAMS);
   await writeModel(path, 'countdown', COUNTDOWN);
+  await writeModel(path, 'bls_relay', RELAY);
   await writeModel(path, 'wait_cancel', WAIT_CANCEL);
   await writeModel(path, 'batched', BATCHED);
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
