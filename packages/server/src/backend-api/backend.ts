@@ -8,7 +8,19 @@ import type { CancelSignal } from '../core/cancel-signal.js';
 import type { BackendConfigSupport } from '../core/config/config-support.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferenceError } from '../core/errors.js';
-import type { Parameters, Tensor } from '../core/types.js';
+import type { InferRequest, InferResponse, Parameters, RequestContext, Tensor } from '../core/types.js';
+
+/**
+ * Runs inferences on the models the server serves, through the core (version resolution,
+ * validation, the callee's scheduler and dynamic batcher, its statistics, cancellation), never
+ * over the network: what a backend uses for Business Logic Scripting (a model calling other
+ * models). The composition root hands the core's `infer` to backends through
+ * {@link BackendModelContext.models}; backends pass `protocol: 'internal'`.
+ */
+export interface ModelCaller {
+  /** As `InferenceCore.infer`: validation errors reject the first `next()`; responses follow. */
+  infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse>;
+}
 
 export type { BackendConfigSupport };
 
@@ -33,6 +45,11 @@ export interface BackendModelContext {
    * (`tensorgate_model_instance_restarts_total`). Absent in contexts that do not count restarts.
    */
   readonly reportRestart?: (instance: string, reason: InstanceRestartReason) => void;
+  /**
+   * Calls other served models (BLS). Absent where the server offers none (unit tests, embedders
+   * that build contexts by hand): a backend then answers such calls with an error.
+   */
+  readonly models?: ModelCaller;
 }
 
 /**
@@ -70,6 +87,12 @@ export interface BackendResponse {
   readonly parameters?: Parameters;
   /** Set when the model failed this request; outputs are then ignored. */
   readonly error?: InferenceError;
+  /**
+   * True when nothing else holds the ArrayBuffers behind `outputs` that a tensor spans whole, so
+   * whoever consumes the response may move them to another thread instead of copying (a model
+   * calling this one, BLS). Leave unset when an output's buffer may be shared.
+   */
+  readonly outputBuffersOwned?: boolean;
 }
 
 /**

@@ -135,7 +135,11 @@ export class InferenceServer implements InferenceCore {
 
   /** Checks and validates a request, then starts its run (on the consumer's first `next()`). */
   private open(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
-    if (this.stopping) throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
+    // A model's calls to other models (BLS, protocol 'internal') belong to requests already in
+    // flight, which shutdown lets finish: refusing them would fail those requests instead.
+    if (this.stopping && ctx.protocol !== 'internal') {
+      throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
+    }
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
     if (version.decoupled && !ctx.allowDecoupled && !version.model.acceptsUnary?.(request.inputs)) {
       throw unsupported(

@@ -274,7 +274,15 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         }
       }
     }
-    return { modelName: version.name, modelVersion: version.label, id, outputs, parameters: r.parameters ?? {}, final };
+    return {
+      modelName: version.name,
+      modelVersion: version.label,
+      id,
+      outputs,
+      parameters: r.parameters ?? {},
+      final,
+      outputBuffersOwned: r.outputBuffersOwned === true,
+    };
   }
 
   /** Records the outcome once the request is over (final response or failure, and executed or dropped). */

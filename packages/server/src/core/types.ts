@@ -69,6 +69,11 @@ export interface InferResponse {
    * `error_message`) and keep reading. A failure that ends the request is thrown instead.
    */
   readonly error?: InferenceError;
+  /**
+   * The backend's `BackendResponse.outputBuffersOwned`, passed through: an output that spans its
+   * whole ArrayBuffer may be moved (transferred) by the consumer instead of copied.
+   */
+  readonly outputBuffersOwned?: boolean;
 }
 
 /** Per-call context carried from the frontend through the core to the backend. */

@@ -5,13 +5,14 @@ import { ExecutionWatchdog, sweepPeriodMs } from './execution-watchdog.js';
 
 function setup(timeoutMs: number) {
   const clock = new ManualClock();
-  const state = { busy: true, progress: 0, timeouts: 0 };
+  const state = { busy: true, progress: 0, timeouts: 0, waiting: false };
   const dog = new ExecutionWatchdog(
     timeoutMs,
     clock,
     () => state.busy,
     () => state.progress,
     () => state.timeouts++,
+    () => state.waiting,
   );
   return { clock, state, dog };
 }
@@ -73,6 +74,20 @@ describe('ExecutionWatchdog', () => {
     );
     off.arm();
     assert.equal(clock.pendingTimers, 0);
+  });
+
+  test('waiting on another model (a BLS call) counts as progress; the count starts when it ends', () => {
+    const { clock, state, dog } = setup(400);
+    dog.arm();
+    clock.advanceMs(200);
+    state.waiting = true;
+    clock.advanceMs(10_000);
+    assert.equal(state.timeouts, 0, 'a slow callee does not get the caller killed');
+    state.waiting = false;
+    clock.advanceMs(399);
+    assert.equal(state.timeouts, 0);
+    clock.advanceMs(400 + sweepPeriodMs(400));
+    assert.equal(state.timeouts, 1, 'a caller stuck after its call ended is stopped');
   });
 
   test('the sweep period is a quarter of the timeout, from 5 ms to 1 s', () => {

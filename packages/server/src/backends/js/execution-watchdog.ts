@@ -11,6 +11,11 @@
  * execution has been running; for a decoupled model it is the time without any response (or
  * return from `execute`) on that instance.
  *
+ * While the instance waits on other models (its BLS calls are in flight), it is not stalled: the
+ * wait counts as progress, and the time without progress starts again once the calls are over.
+ * The callee has its own watchdog and each call its timeout (by default this same
+ * `execution_timeout_ms`), which is what ends a model that waits on itself.
+ *
  * Cost on the hot path: one counter increment in the worker per execution or response, and one
  * field check per execution handed over. No timer per execution (at 30k requests/s that would be
  * 30k timers); a sweep runs every quarter of the timeout (5 ms to 1 s) only while the instance has
@@ -45,6 +50,8 @@ export class ExecutionWatchdog {
    * @param busy - whether the instance has work in flight now
    * @param progress - a count that grows with every execution that returned and every response
    * @param onTimeout - called once when the timeout passed without progress (the sweep stops)
+   * @param waiting - whether the instance waits on something outside it now (its calls to other
+   *   models): counted as progress, so the time without progress starts once the wait is over
    */
   constructor(
     readonly timeoutMs: number,
@@ -52,6 +59,7 @@ export class ExecutionWatchdog {
     private readonly busy: () => boolean,
     private readonly progress: () => number,
     private readonly onTimeout: () => void,
+    private readonly waiting: () => boolean = () => false,
   ) {
     this.periodMs = sweepPeriodMs(timeoutMs);
     this.timeoutNs = timeoutMs * 1e6;
@@ -76,7 +84,7 @@ export class ExecutionWatchdog {
     if (!this.busy()) return;
     const now = this.clock.nowNs();
     const count = this.progress();
-    if (count !== this.seen) {
+    if (count !== this.seen || this.waiting()) {
       this.seen = count;
       this.lastProgressNs = now;
     } else if (now - this.lastProgressNs >= this.timeoutNs) {

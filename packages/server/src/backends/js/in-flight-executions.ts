@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
+import type { CancelSignal } from '../../core/cancel-signal.js';
 import { InferenceError } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { NOT_EXECUTED, Op, readLog, readResponse } from './wire-codec.js';
@@ -55,6 +56,14 @@ class PendingRequest {
 /** Nanoseconds since `fromMs` (a performance.now() reading). */
 export const nsSince = (fromMs: number): number => Math.round((performance.now() - fromMs) * 1e6);
 
+/** Where the Call and CallCancel ops of a packet go (the instance's ModelCalls, model-calls.ts). */
+export interface CallOps {
+  /** A Call op: the reader stands after its op code. */
+  call(r: WireReader): void;
+  /** A CallCancel op. */
+  cancelCall(callId: number): void;
+}
+
 /**
  * @example
  * ```ts
@@ -71,11 +80,15 @@ export class InFlightExecutions {
   private nextKey = 1;
   private nextExec = 1;
 
-  /** @param onSucceeded called after every execution that settled normally (resets crash back-off). */
+  /**
+   * @param onSucceeded called after every execution that settled normally (resets crash back-off).
+   * @param calls where the model's calls to other models go (BLS); absent: such ops are logged.
+   */
   constructor(
     private readonly validator: OutputValidator,
     private readonly log: Logger,
     private readonly onSucceeded: () => void,
+    private readonly calls?: CallOps,
   ) {}
 
   /**
@@ -116,6 +129,11 @@ export class InFlightExecutions {
     return { exec, done };
   }
 
+  /** The cancellation signal of in-flight request `key` (undefined once it is over). */
+  signalOf(key: number): CancelSignal | undefined {
+    return this.pending.get(key)?.req.signal;
+  }
+
   /** Resolves once nothing is in flight, or after `timeoutMs`. */
   async whenIdle(timeoutMs: number): Promise<void> {
     if (this.execs.size === 0) return;
@@ -151,6 +169,10 @@ export class InFlightExecutions {
       } else if (op === Op.Log) {
         const log = readLog(r);
         this.log[log.level](log.obj ?? {}, log.msg);
+      } else if (op === Op.Call && this.calls) {
+        this.calls.call(r);
+      } else if (op === Op.CallCancel && this.calls) {
+        this.calls.cancelCall(r.number());
       } else {
         this.log.error({ op }, 'unknown op in a packet from the model worker');
         return;
@@ -222,7 +244,11 @@ export class InFlightExecutions {
     if ('error' in wire) return { outputs: [], error: new InferenceError(wire.code, wire.error) };
     try {
       const outputs = this.validator.validate(wire.outputs, req.requestedOutputs, req.batchSize);
-      return wire.parameters ? { outputs, parameters: wire.parameters } : { outputs };
+      // Output bytes live in buffers of the worker's packet: one buffer of its own for a large
+      // output (or one the model moved), which nothing else holds.
+      return wire.parameters
+        ? { outputs, parameters: wire.parameters, outputBuffersOwned: true }
+        : { outputs, outputBuffersOwned: true };
     } catch (err) {
       return { outputs: [], error: InferenceError.from(err) };
     }

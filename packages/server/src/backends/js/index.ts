@@ -4,9 +4,14 @@
  */
 export { createJsBackend, DEFAULT_MODEL_FILES, type JsBackendOptions } from './js-backend.js';
 export type {
+  JsInferError,
+  JsInferInput,
+  JsInferOptions,
+  JsInferResponse,
   JsInputTensor,
   JsModel,
   JsModelFailure,
+  JsModelCaller,
   JsModelInitArgs,
   JsModelLogger,
   JsModelRequest,

@@ -25,7 +25,10 @@ export interface InstanceWorkerEvents {
 /** A started instance worker. */
 export interface InstanceWorker {
   readonly worker: Worker;
-  /** Shared with the worker: slot 0 the watchdog's progress, slot 1 the native-call guard. */
+  /**
+   * Shared with the worker: slot 0 the watchdog's progress, slot 1 the native-call guard, slot 2
+   * the heartbeat.
+   */
   readonly shared: Int32Array;
   /** Resolves once the model loaded (undefined) or failed to load (the error, for the client). */
   readonly loaded: Promise<InferenceError | undefined>;

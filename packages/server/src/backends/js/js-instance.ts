@@ -12,15 +12,17 @@ import type {
   ExecutionRequest,
   ExecutionTimings,
   InstanceRestartReason,
+  ModelCaller,
   ModelInstance,
 } from '../../backend-api/backend.js';
 import { backgroundClock, type Clock } from '../../core/clock.js';
 import { InferenceError, unavailable } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { launchInstanceWorker, type InstanceWorkerEvents } from './instance-worker.js';
-import { Op, writeRequest } from './wire-codec.js';
+import { Op, readCall, writeRequest } from './wire-codec.js';
+import { ModelCalls } from './model-calls.js';
 import { InFlightExecutions, nsSince } from './in-flight-executions.js';
-import { ExecutionWatchdog } from './execution-watchdog.js';
+import { ExecutionWatchdog, sweepPeriodMs } from './execution-watchdog.js';
 import { InstanceHealth } from './instance-health.js';
 import {
   exitFailure,
@@ -30,7 +32,7 @@ import {
   type FailedInstance,
   type InstanceFailure,
 } from './instance-failures.js';
-import { SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
+import { HEARTBEAT_SLOT, SHARED_SLOTS, terminateOutsideNative } from './native-guard.js';
 import type { InstanceLimits } from './instance-limits.js';
 import { processMemoryWatch, type MemoryWatch, type MemoryWatched } from './memory-watch.js';
 import { workerMemoryProbe } from './worker-memory-probe.js';
@@ -54,6 +56,8 @@ export interface JsInstanceOptions {
   readonly memoryWatch?: MemoryWatch;
   /** Called each time the worker is replaced, with why (the model's restart metric). */
   readonly onRestart?: (reason: InstanceRestartReason) => void;
+  /** What the model's calls to other models go through (BLS); absent: they answer UNAVAILABLE. */
+  readonly caller?: ModelCaller;
 }
 
 /** How long a restart waits for a terminated worker to end (and free its memory) before going on. */
@@ -93,6 +97,8 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   /** True while the current worker is loaded: execute() then skips awaiting {@link ready}. */
   private serving = false;
   private readonly inFlight: InFlightExecutions;
+  /** The model's calls to other models in flight (BLS). */
+  private readonly calls: ModelCalls;
   private generation = 0;
   private stopping = false;
   private onFinalized: ((error: string | undefined) => void) | undefined;
@@ -122,17 +128,32 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   /**
    * Shared with the current worker (a new one per worker): slot 0 is the watchdog's progress
    * signal (the worker adds one for every execution that returned and every response it sends,
-   * seen here without waiting for its packets), slot 1 the native-call guard.
+   * seen here without waiting for its packets), slot 1 the native-call guard, slot 2 the
+   * heartbeat the worker bumps while its calls to other models are in flight.
    */
   private shared: Int32Array = new Int32Array(new SharedArrayBuffer(4 * SHARED_SLOTS));
+  /** The heartbeat last seen (see {@link heartbeatMoved}). */
+  private lastBeat = 0;
 
   constructor(private readonly opts: JsInstanceOptions) {
     this.name = opts.name;
     this.who = { model: opts.init.args.model_name, instance: opts.name };
     this.log = opts.logger.child({ instance: opts.name });
-    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded());
+    this.inFlight = new InFlightExecutions(opts.validator, this.log, () => this.health.succeeded(), {
+      call: (r) => this.calls.start(readCall(r), this.outbox!),
+      cancelCall: (callId) => this.calls.cancel(callId),
+    });
     this.clock = opts.clock ?? backgroundClock;
     this.limits = opts.limits ?? { executionTimeoutMs: 0, memoryLimitMb: 0 };
+    // A call that names no timeout gets the model's execution_timeout_ms: the watchdog does not
+    // count the wait (below), so this is what frees an instance that waits on itself.
+    this.calls = new ModelCalls({
+      caller: opts.caller,
+      defaultTimeoutMs: this.limits.executionTimeoutMs,
+      clock: this.clock,
+      log: this.log,
+      parentSignal: (key) => this.inFlight.signalOf(key),
+    });
     this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
     this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;
     this.health = new InstanceHealth(opts.name, this.clock, opts.restartDelayMs);
@@ -142,7 +163,18 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       () => this.inFlight.busy,
       () => Atomics.load(this.shared, 0),
       () => this.onTimeout(),
+      // Waiting on another model is not a stall of this one (the callee has its own watchdog,
+      // and each call its timeout), as long as this worker's event loop turns.
+      () => this.calls.size > 0 && this.heartbeatMoved(),
     );
+  }
+
+  /** True when the worker's heartbeat moved since the last look (its event loop turns). */
+  private heartbeatMoved(): boolean {
+    const beat = Atomics.load(this.shared, HEARTBEAT_SLOT);
+    const moved = beat !== this.lastBeat;
+    this.lastBeat = beat;
+    return moved;
   }
 
   /** Starts the worker; rejects with the load error (missing export, initialize failure...). */
@@ -230,6 +262,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       await this.terminate(worker, this.shared);
     }
     this.inFlight.failAll(unavailable(`model instance ${this.name} was unloaded`));
+    this.calls.cancelAll(new InferenceError('CANCELLED', `model instance ${this.name} was unloaded`));
     this.health.clearListeners();
   }
 
@@ -251,10 +284,14 @@ export class JsInstance implements ModelInstance, MemoryWatched {
   private async spawn(): Promise<InferenceError | undefined> {
     const gen = ++this.generation;
     const current = (): boolean => gen === this.generation;
-    const w = launchInstanceWorker(this.opts.init, this.name, this.limits.memoryLimitMb, this.events, current);
+    // While its calls to other models are in flight, the worker beats once per watchdog sweep.
+    const timeoutMs = this.limits.executionTimeoutMs;
+    const init = { ...this.opts.init, heartbeatMs: timeoutMs > 0 ? sweepPeriodMs(timeoutMs) : 0 };
+    const w = launchInstanceWorker(init, this.name, this.limits.memoryLimitMb, this.events, current);
     const worker = w.worker;
     this.worker = worker;
     this.shared = w.shared;
+    this.lastBeat = 0;
     this.serving = false;
     this.outbox = new PacketOutbox(
       (packet) => worker.postMessage(packet, packet.transfer),
@@ -289,6 +326,8 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     this.worker = undefined;
     this.serving = false;
     this.watchdog.disarm();
+    // Its calls to other models answer nobody now: cancel them where they run.
+    this.calls.cancelAll(new InferenceError('CANCELLED', `model instance ${this.name} stopped: ${cause}`));
     this.onFinalized?.(`the worker died: ${cause}`);
     const exited = worker ? this.terminate(worker, this.shared) : Promise.resolve();
     const err = new InferenceError('INTERNAL', failure.message);

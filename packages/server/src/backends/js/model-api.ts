@@ -83,6 +83,12 @@ export interface JsModelRequest {
    * a model that is not decoupled: those return their responses from `execute`.
    */
   getResponseSender(): JsResponseSender;
+  /**
+   * Calls other models on behalf of this request (Business Logic Scripting): its calls are
+   * cancelled when this request is (client cancelled, disconnected, deadline). See
+   * {@link JsModelCaller}.
+   */
+  readonly models: JsModelCaller;
 }
 
 /**
@@ -124,15 +130,19 @@ export interface JsModelSuccess {
 }
 
 /**
- * A failed response: the request fails with this message. The code defaults to INTERNAL, as
- * Triton's Python backend does for `TritonError`; use INVALID_ARG for bad client input.
+ * A failed response: the request fails with this message. The code defaults to INTERNAL (or the
+ * `code` of an `error` object that has a valid one, such as a {@link JsInferError}), as Triton's
+ * Python backend does for `TritonError`; use INVALID_ARG for bad client input.
  */
 export interface JsModelFailure {
   error: string | Error;
   code?: ErrorCode;
 }
 
-/** What a model answers for one request. An `Error` object is the same as `{ error }`. */
+/**
+ * What a model answers for one request. An `Error` object is the same as `{ error }` (its `code`
+ * kept when it is one of the server's error codes, as a {@link JsInferError}'s is).
+ */
 export type JsModelResponse = JsModelSuccess | JsModelFailure | Error;
 
 /** Sends the responses of one request of a decoupled model. */
@@ -173,6 +183,102 @@ export interface JsModelInitArgs {
   /** The directory that holds the model file, `<repository>/<model>/<version>`. */
   readonly model_version_path: string;
   readonly logger: JsModelLogger;
+  /**
+   * Calls other models, not on behalf of one request (e.g. one call for a whole batch): pass
+   * `signal` to cancel such a call. Inside `execute`, `request.models` ties a call to its request.
+   */
+  readonly models: JsModelCaller;
+}
+
+/**
+ * An input of a call to another model. An input tensor of a request (or an output of an earlier
+ * call) is one already: pass it as it is, or `{ ...tensor, name: 'OTHER' }` to rename it.
+ */
+export interface JsInferInput {
+  /** The callee's input name. */
+  readonly name: string;
+  /** Wire datatype, e.g. `INT32`, `FP32`, `BYTES`. */
+  readonly datatype: DataType;
+  /** Full shape, with the batch dimension when the callee batches; default `[element count]`. */
+  readonly shape?: readonly number[];
+  /** The elements, as an output's `data` (see {@link JsOutputData}). Ignored when `raw` is given. */
+  readonly data?: JsOutputData | JsTensorData;
+  /** Raw little-endian bytes (BYTES: 4-byte length-prefixed elements), sent as they are. */
+  readonly raw?: Uint8Array;
+}
+
+/** A call to another model: Triton's `pb_utils.InferenceRequest` arguments. */
+export interface JsInferOptions {
+  /** The model to call (`model_name`). */
+  readonly model: string;
+  /** A version (`model_version`); absent, `''` or `-1`: as the model's version policy picks. */
+  readonly version?: string | number;
+  /** The inputs (`inputs`). */
+  readonly inputs: readonly JsInferInput[];
+  /** The outputs wanted (`requested_output_names`); absent or empty: all of them. */
+  readonly outputs?: readonly string[];
+  /** Request parameters, Triton's reserved ones (`priority`, `timeout` in µs) included. */
+  readonly parameters?: Parameters;
+  /** The request id the callee sees (`request_id`); default `''`. */
+  readonly id?: string;
+  /**
+   * Milliseconds after which the call is cancelled and answers DEADLINE_EXCEEDED, counted from
+   * the call to its last response. Default: the calling model's `execution_timeout_ms` (60000
+   * unless its config says otherwise); `0`: no timeout.
+   */
+  readonly timeoutMs?: number;
+  /** Cancels the call when it aborts (the call then answers CANCELLED). */
+  readonly signal?: AbortSignal;
+}
+
+/** What went wrong with a call: an `Error` with the server's error code. */
+export interface JsInferError extends Error {
+  /** Triton's error code, e.g. `NOT_FOUND`, `INVALID_ARG`, `DEADLINE_EXCEEDED`. */
+  readonly code: ErrorCode;
+}
+
+/**
+ * A response of a called model. A failed call is a response too, with `error` set and no outputs:
+ * calls never reject for what the server answers (only for malformed options, a bug in the model).
+ */
+export interface JsInferResponse {
+  /** The model that answered. */
+  readonly model: string;
+  /** The version that answered (`''` when the call failed before one was chosen). */
+  readonly version: string;
+  /** The request id of the call. */
+  readonly id: string;
+  /** The outputs, as input tensors are seen (typed-array `data`, `strings()`, `toArray()`). */
+  readonly outputs: readonly JsInputTensor[];
+  /** The output named `name`; throws when the response has none (check `error` first). */
+  output(name: string): JsInputTensor;
+  /** The output named `name`, or undefined. */
+  findOutput(name: string): JsInputTensor | undefined;
+  /** Response parameters. */
+  readonly parameters: Parameters;
+  /**
+   * Set when the call failed (unknown model, bad input, the callee failed, timeout, cancelled).
+   * Returning it from `execute` (or `{ error: response.error }`) fails the request with its code.
+   */
+  readonly error: JsInferError | undefined;
+  /** True on the last response of the call (always, for {@link JsModelCaller.infer}). */
+  readonly final: boolean;
+}
+
+/**
+ * Calls other models served by this server (Triton's Business Logic Scripting), through the
+ * server's core: the callee's version policy, validation, scheduler and dynamic batcher, and
+ * statistics apply as for a client's request, without any network.
+ */
+export interface JsModelCaller {
+  /** One request, one response (Triton's `exec()` / `async_exec()`). Never rejects for a server error. */
+  infer(options: JsInferOptions): Promise<JsInferResponse>;
+  /**
+   * The responses of a decoupled model, as they come (Triton's `exec(decoupled=True)`); the
+   * iteration ends after the final one. Leaving the loop early cancels the call. An error that
+   * ends the call is yielded as a last response with `error` set, never thrown.
+   */
+  stream(options: JsInferOptions): AsyncIterableIterator<JsInferResponse>;
 }
 
 /**

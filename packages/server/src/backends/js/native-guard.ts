@@ -20,8 +20,13 @@ import type { Worker } from 'node:worker_threads';
 
 /** Index of the guard in the instance's shared Int32Array (slot 0 is the watchdog's progress). */
 export const GUARD_SLOT = 1;
-/** Length of the instance's shared Int32Array: progress, guard. */
-export const SHARED_SLOTS = 2;
+/**
+ * Index of the heartbeat in the instance's shared Int32Array: the worker bumps it while its model
+ * waits on calls to other models, so the watchdog can tell waiting from a blocked thread.
+ */
+export const HEARTBEAT_SLOT = 2;
+/** Length of the instance's shared Int32Array: progress, guard, heartbeat. */
+export const SHARED_SLOTS = 3;
 
 const IN_JS = 0;
 const IN_NATIVE = 1;

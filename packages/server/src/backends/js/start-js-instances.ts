@@ -74,6 +74,7 @@ export async function startJsInstances(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.memoryWatch ? { memoryWatch: options.memoryWatch } : {}),
       ...(ctx.reportRestart ? { onRestart: (reason) => ctx.reportRestart!(p.name, reason) } : {}),
+      ...(ctx.models ? { caller: ctx.models } : {}),
       ...(options.restartDelayMs ? { restartDelayMs: options.restartDelayMs } : {}),
       ...(options.drainTimeoutMs !== undefined ? { drainTimeoutMs: options.drainTimeoutMs } : {}),
     };

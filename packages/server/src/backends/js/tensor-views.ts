@@ -142,7 +142,8 @@ function encodeData(
   return { data: datatype === 'BYTES' ? encodeBytesStrict(data) : encodeElements(datatype, data) };
 }
 
-function encodeBytesStrict(values: readonly unknown[]): Uint8Array {
+/** Encodes BYTES elements given as strings (UTF-8) and/or Uint8Arrays; anything else throws. */
+export function encodeBytesStrict(values: readonly unknown[]): Uint8Array {
   values.forEach((v, i) => {
     if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
       throw new TensorCodecError(`element ${i}: expected a string or Uint8Array for BYTES, got ${typeof v}`);

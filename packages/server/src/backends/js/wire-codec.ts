@@ -1,14 +1,15 @@
 /**
  * What travels in the hot-path packets between a js-backend instance and its worker (see
  * wire-packet.ts): a sequence of operations, each an op code followed by its fields in a fixed
- * order. Main → worker: execute a batch, cancel a request. Worker → main: a (decoupled) response,
- * an execution's end with its responses, a model log line. Writers and readers sit side by side
- * here so the two orders cannot drift apart.
+ * order. Main → worker: execute a batch, cancel a request, a response to a model's call. Worker →
+ * main: a (decoupled) response, an execution's end with its responses, a model log line, a call to
+ * another model (BLS) and its cancellation. Writers and readers sit side by side here so the two
+ * orders cannot drift apart.
  */
 import type { ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
 import { PACK_THRESHOLD_BYTES, type WirePacker, type WireReader } from './wire-packet.js';
-import type { WireRequest, WireResponse, WireTensor, WorkerLogLevel } from './worker-messages.js';
+import type { WireCall, WireRequest, WireResponse, WireTensor, WorkerLogLevel } from './worker-messages.js';
 import { hasKeys } from '../../core/has-keys.js';
 
 /** Operation codes of a packet. */
@@ -23,6 +24,12 @@ export const Op = {
   Executed: 4,
   /** level, message, object | null. */
   Log: 5,
+  /** (worker → main) a call to another model: see {@link writeCall}. */
+  Call: 6,
+  /** (worker → main) callId: the model gave up a call. */
+  CallCancel: 7,
+  /** (main → worker) callId, final, version, has-response, [response]: see {@link writeCallResponse}. */
+  CallResponse: 8,
 } as const;
 
 /**
@@ -140,4 +147,75 @@ export function readLog(r: WireReader): LogFields {
   const msg = r.string();
   const obj = r.value() as Record<string, unknown> | null;
   return obj === null ? { level, msg } : { level, msg, obj };
+}
+
+/**
+ * Writes a Call op. `transfer` lists buffers that move as they are (input data the model handed
+ * over); any other input data is copied into the packet, so the model's own arrays stay usable.
+ */
+export function writeCall(p: WirePacker, call: WireCall, transfer: readonly ArrayBuffer[] = []): void {
+  p.value(Op.Call);
+  p.value(call.callId);
+  p.value(call.parentKey);
+  p.value(call.stream);
+  p.value(call.model);
+  p.value(call.version);
+  p.value(call.id);
+  p.value(call.timeoutMs);
+  p.value(call.inputs.length);
+  for (const t of call.inputs) {
+    const buffer = t.data.buffer as ArrayBuffer;
+    p.tensor(t, transfer.length > 0 && transfer.includes(buffer) ? buffer : undefined);
+  }
+  p.value(call.outputs.length);
+  for (const name of call.outputs) p.value(name);
+  p.value(paramsValue(call.parameters));
+}
+
+/** Reads the fields of a Call op (after its op code); input data are views over the packet. */
+export function readCall(r: WireReader): WireCall {
+  const callId = r.number();
+  const parentKey = r.number();
+  const stream = r.boolean();
+  const model = r.string();
+  const version = r.string();
+  const id = r.string();
+  const timeoutMs = r.number();
+  const inputs = new Array<WireTensor>(r.number());
+  for (let i = 0; i < inputs.length; i++) inputs[i] = r.tensor();
+  const outputs = new Array<string>(r.number());
+  for (let i = 0; i < outputs.length; i++) outputs[i] = r.string();
+  const params = r.value() as Parameters | null;
+  return { callId, parentKey, stream, model, version, id, timeoutMs, inputs, outputs, parameters: params ?? {} };
+}
+
+/** One answer to a call: a response (or error), or a bare final flag (`response` undefined). */
+export interface CallAnswer {
+  readonly callId: number;
+  readonly final: boolean;
+  /** The version that answered ('' when unknown). */
+  readonly version: string;
+  readonly response: WireResponse | undefined;
+}
+
+/**
+ * Writes a CallResponse op. `transfer` lists buffers that move to the worker as they are (a
+ * callee's large output that owns its whole buffer); other output data is copied into the packet.
+ */
+export function writeCallResponse(p: WirePacker, answer: CallAnswer, transfer: readonly ArrayBuffer[] = []): void {
+  p.value(Op.CallResponse);
+  p.value(answer.callId);
+  p.value(answer.final);
+  p.value(answer.version);
+  p.value(answer.response !== undefined);
+  if (answer.response) writeResponse(p, answer.response, transfer);
+}
+
+/** Reads the fields of a CallResponse op (after its op code). */
+export function readCallResponse(r: WireReader): CallAnswer {
+  const callId = r.number();
+  const final = r.boolean();
+  const version = r.string();
+  const response = r.boolean() ? readResponse(r) : undefined;
+  return { callId, final, version, response };
 }

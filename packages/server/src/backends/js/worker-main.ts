@@ -11,8 +11,9 @@ import type { JsModel, JsModelLogger } from './model-api.js';
 import { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
-import { SHARED_SLOTS, setNativeGuard } from './native-guard.js';
-import { NOT_EXECUTED, Op, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { HEARTBEAT_SLOT, SHARED_SLOTS, setNativeGuard } from './native-guard.js';
+import { NOT_EXECUTED, Op, readCallResponse, readRequest, writeLog, writeResponse } from './wire-codec.js';
+import { ModelCallClient } from './worker-calls.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import {
@@ -77,8 +78,32 @@ const logger: JsModelLogger = {
 /** Requests that may still be cancelled or answered, by key. */
 const active = new SlotTable<WorkerRequest>(); // not a Map: see slot-table.ts
 
+let heartbeat: NodeJS.Timeout | undefined;
+/**
+ * While calls are in flight the event loop beats (a timer bumping the heartbeat slot): the
+ * watchdog counts the wait as progress only while it sees beats, so a model that blocks this
+ * thread while its calls run is still stopped.
+ */
+function waitingOnCalls(busy: boolean): void {
+  const ms = init.heartbeatMs ?? 0;
+  if (busy && heartbeat === undefined && ms > 0) {
+    heartbeat = setInterval(() => Atomics.add(progress, HEARTBEAT_SLOT, 1), ms);
+  } else if (!busy && heartbeat !== undefined) {
+    clearInterval(heartbeat);
+    heartbeat = undefined;
+  }
+}
+
+/** The model's calls to other models (BLS). An answer arriving counts as progress, as a response sent does. */
+const calls = new ModelCallClient(
+  { open: () => outbox.open(), endOp: () => outbox.endOp() },
+  () => (progress[0] = (progress[0]! + 1) | 0),
+  waitingOnCalls,
+);
+
 const host: RequestHost = {
   decoupled: init.decoupled,
+  caller: (key: number) => calls.caller(key),
   specs: outputSpecs(config),
   batching: config.max_batch_size > 0,
   copy: (bytes: Uint8Array) => outbox.open().copy(bytes),
@@ -140,7 +165,7 @@ async function load(): Promise<void> {
     return fail('INVALID_ARG', `${file}: the exported model class has no execute(requests) method`);
   }
   try {
-    await model.initialize?.({ ...init.args, logger });
+    await model.initialize?.({ ...init.args, logger, models: calls.caller(0) });
   } catch (err) {
     // A built-in model (the onnxruntime backend's) throws InferenceErrors whose code and message
     // are already what the client should see; checked by shape, since a module loaded through
@@ -291,6 +316,8 @@ function onPacket(packet: Packet): void {
       if (req) req.cancel();
       // Remembered only while its execution is still queued here; a late cancel is dropped.
       else if (key > startedUpTo) cancelledEarly.add(key);
+    } else if (op === Op.CallResponse) {
+      calls.onAnswer(readCallResponse(r));
     } else {
       throw new Error(`unknown op ${op} in a packet from the main thread`);
     }

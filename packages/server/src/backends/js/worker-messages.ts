@@ -38,20 +38,43 @@ export type WireResponse =
   | { readonly outputs: readonly WireTensor[]; readonly parameters?: Parameters }
   | { readonly error: string; readonly code: ErrorCode };
 
+/** A model's call to another model (BLS), as it crosses to the main thread. */
+export interface WireCall {
+  /** Worker-unique id that the main thread's answers refer to. */
+  readonly callId: number;
+  /** The key of the request the call is made for (cancelled with it); 0: none. */
+  readonly parentKey: number;
+  /** True when the caller iterates responses (a decoupled callee); false: exactly one. */
+  readonly stream: boolean;
+  readonly model: string;
+  /** '' for the version policy's choice. */
+  readonly version: string;
+  readonly id: string;
+  /** Milliseconds; -1: the calling model's default (its `execution_timeout_ms`); 0: none. */
+  readonly timeoutMs: number;
+  readonly inputs: readonly WireTensor[];
+  /** Requested output names; empty: all. */
+  readonly outputs: readonly string[];
+  readonly parameters: Parameters;
+}
+
 /** What the worker receives as `workerData`. */
 export interface WorkerInit {
   /** Absolute path of the model file. */
   readonly modelFile: string;
   /** True for decoupled models (responses through senders). */
   readonly decoupled: boolean;
-  /** `initialize` arguments, less the logger the worker builds itself. */
-  readonly args: Omit<JsModelInitArgs, 'logger'>;
+  /** `initialize` arguments, less the logger and model caller the worker builds itself. */
+  readonly args: Omit<JsModelInitArgs, 'logger' | 'models'>;
   /**
    * Shared with the instance on the main thread (over a SharedArrayBuffer, one per worker): slot 0
    * counts every execution that returned and every response sent (the execution watchdog's
-   * progress), slot 1 is the native-call guard (native-guard.ts).
+   * progress), slot 1 is the native-call guard (native-guard.ts), slot 2 the heartbeat the worker
+   * bumps every {@link WorkerInit.heartbeatMs} while its model waits on calls to other models.
    */
   readonly shared?: Int32Array;
+  /** The heartbeat period while calls are in flight (the watchdog's sweep period); 0: none. */
+  readonly heartbeatMs?: number;
 }
 
 /** Main thread → worker: hot-path packets (execute, cancel ops) and the final finalize. */

@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { ERROR_CODES, type ErrorCode } from '../../core/errors.js';
 import type { Parameters } from '../../core/types.js';
-import type { JsInputTensor, JsModelRequest, JsOutputTensor, JsResponseSender } from './model-api.js';
+import type { JsInputTensor, JsModelCaller, JsModelRequest, JsOutputTensor, JsResponseSender } from './model-api.js';
 import { createInputTensor, encodeOutputTensor, type OutputSpec } from './tensor-views.js';
 import type { WireRequest, WireResponse, WireTensor } from './worker-messages.js';
 
@@ -27,6 +27,8 @@ export interface RequestHost {
   readonly copy?: (bytes: Uint8Array) => Uint8Array;
   /** Posts a decoupled response to the main thread. */
   sendResponse(key: number, encoded: EncodedResponse | undefined, final: boolean): void;
+  /** The model caller of the request of key `key` (`request.models`); absent: calls unsupported. */
+  readonly caller?: (key: number) => JsModelCaller;
 }
 
 /**
@@ -50,6 +52,12 @@ export function describeThrown(err: unknown): string {
 
 const isErrorCode = (c: unknown): c is ErrorCode => ERROR_CODES.includes(c as ErrorCode);
 
+/** The `code` of an Error that carries one of the server's codes (a failed call's), else INTERNAL. */
+function codeOf(err: unknown): ErrorCode {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return isErrorCode(code) ? code : 'INTERNAL';
+}
+
 /**
  * Turns what a model answered for one request into a wire response. Anything malformed becomes
  * an error response (INTERNAL) with a message naming the problem, never an exception.
@@ -69,7 +77,7 @@ export function encodeResponse(
     transfer: [],
     ns: Math.round((performance.now() - t0) * 1e6),
   });
-  if (resp instanceof Error) return fail(resp.message);
+  if (resp instanceof Error) return fail(resp.message, codeOf(resp));
   if (resp === null || typeof resp !== 'object') {
     return fail(
       `the model answered ${resp === null ? 'null' : typeof resp} instead of { outputs: [...] } or { error }`,
@@ -78,7 +86,7 @@ export function encodeResponse(
   const r = resp as { outputs?: unknown; error?: unknown; code?: unknown; parameters?: unknown };
   if (r.error !== undefined) {
     const message = r.error instanceof Error ? r.error.message : safeString(r.error);
-    return fail(message, isErrorCode(r.code) ? r.code : 'INTERNAL');
+    return fail(message, isErrorCode(r.code) ? r.code : codeOf(r.error));
   }
   if (!Array.isArray(r.outputs)) return fail('the model answered a response without an outputs array');
   const outputs: WireTensor[] = [];
@@ -140,6 +148,7 @@ export class WorkerRequest implements JsModelRequest {
   /** Made only when the model reads `signal` (an AbortController per request is costly). */
   private controller: AbortController | undefined;
   private sender: JsResponseSender | undefined;
+  private caller: JsModelCaller | undefined;
 
   constructor(
     wire: WireRequest,
@@ -160,6 +169,15 @@ export class WorkerRequest implements JsModelRequest {
       if (this.cancelled) this.controller.abort(cancelReason());
     }
     return this.controller.signal;
+  }
+
+  get models(): JsModelCaller {
+    if (this.caller === undefined) {
+      const make = this.host.caller;
+      if (!make) throw new Error('calls to other models are not available here');
+      this.caller = make(this.key);
+    }
+    return this.caller;
   }
 
   input(name: string): JsInputTensor {

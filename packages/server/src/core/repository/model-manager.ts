@@ -13,7 +13,7 @@
  * its own readiness, but does not take the whole server (every replica) out of service.
  */
 import type { Logger } from 'pino';
-import type { Backend, BackendModel } from '../../backend-api/backend.js';
+import type { Backend, BackendModel, ModelCaller } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { InferenceError, invalidArg, notFound, unavailable } from '../errors.js';
@@ -49,6 +49,8 @@ export interface ModelManagerOptions {
   logger: Logger;
   clock: Clock;
   observer: InferenceObserver;
+  /** What loaded models may call other models through (BLS); handed to backends as is. */
+  models?: ModelCaller;
 }
 
 /**
@@ -203,6 +205,7 @@ export class ModelManager implements PollTarget {
             logger: this.opts.logger.child({ model: name, version: v }),
             reportRestart: (instance, reason) =>
               this.opts.observer.onInstanceRestart?.({ model: name, version: String(v), instance, reason }),
+            ...(this.opts.models ? { models: this.opts.models } : {}),
           });
           fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
           await warmUp(model, config, warmupSamples);
