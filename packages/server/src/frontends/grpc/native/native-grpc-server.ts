@@ -161,6 +161,9 @@ export class NativeGrpcServer {
     const common: ServerOptions = {
       // As grpc-js: node's 10 MB session memory cap degrades badly under load, and large
       // tensors go through here; the message limits and flow-control windows are the guard.
+      // Re-measured with the stream ceilings (call-limit.ts): a 10 MB cap still let 1,000 idle
+      // streams open per connection (it counts nghttp2's memory, not the call objects, ~8 KB a
+      // stream), so it bounds nothing SETTINGS_MAX_CONCURRENT_STREAMS does not already bound.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
       settings: {
