@@ -15,6 +15,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { clearInterval, setInterval } from 'node:timers';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { parseCli, ROOT } from '../../bench/lib/cli.mjs';
 import { procMemory } from '../../bench/lib/proc-status.mjs';
