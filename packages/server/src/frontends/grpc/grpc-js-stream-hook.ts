@@ -19,8 +19,10 @@
  *   RESOURCE_EXHAUSTED (Trailers-Only, or `RST_STREAM` `ENHANCE_YOUR_CALM`, which gRPC clients read
  *   as RESOURCE_EXHAUSTED, once response headers went out) before grpc-js reads it. grpc-js pauses
  *   the stream for every message it takes and reads on only once that message was inflated and
- *   handed to the handler, so the reservation is returned on the stream's next `'data'`, its
- *   `'end'` or its `'close'`.
+ *   handed to the handler, so the reservation is returned on the stream's next `'data'` or its
+ *   `'close'`. Not on `'end'`: a stream whose last DATA frame ends it emits `'end'` while grpc-js is
+ *   still inflating that message (50 concurrent bombs went through unbounded that way), so a
+ *   compressed unary call holds its reservation until it ends.
  *
  * The server is found in grpc-js' private `http2Servers` map (checked against 1.14.7): the one
  * entry {@link hookGrpcJsStreams} sees appear while the injector is created. Should a grpc-js
