@@ -5,7 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import { pino, type Logger } from 'pino';
-import type { Backend } from './backend-api/backend.js';
+import type { Backend, ModelCaller } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
 import { createLlmBackend } from './backends/llm/index.js';
 import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
@@ -118,6 +118,9 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     // Models may load while serving: let backends do their one-time blocking set-up now.
     await Promise.all(backends.map((b) => b.prepare?.()));
   }
+  // Models call other models (BLS) through the core itself; `core` is created just below, before
+  // any model loads (manager.start()), so the call only reads it once it exists.
+  const models: ModelCaller = { infer: (request, ctx) => core.infer(request, ctx) };
   const manager = new ModelManager({
     repository,
     controlMode: settings.modelControlMode,
@@ -129,6 +132,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     logger,
     clock: systemClock,
     observer: observers,
+    models,
   });
   const core = new InferenceServer({
     manager,

@@ -7,7 +7,19 @@ import type { Logger } from 'pino';
 import type { CancelSignal } from '../core/cancel-signal.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferenceError } from '../core/errors.js';
-import type { Parameters, Tensor } from '../core/types.js';
+import type { InferRequest, InferResponse, Parameters, RequestContext, Tensor } from '../core/types.js';
+
+/**
+ * Runs inferences on the models the server serves, through the core (version resolution,
+ * validation, the callee's scheduler and dynamic batcher, its statistics, cancellation), never
+ * over the network: what a backend uses for Business Logic Scripting (a model calling other
+ * models). The composition root hands the core's `infer` to backends through
+ * {@link BackendModelContext.models}; backends pass `protocol: 'internal'`.
+ */
+export interface ModelCaller {
+  /** As `InferenceCore.infer`: validation errors reject the first `next()`; responses follow. */
+  infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse>;
+}
 
 /** Everything a backend needs to load one model version. */
 export interface BackendModelContext {
@@ -30,6 +42,11 @@ export interface BackendModelContext {
    * (`tensorgate_model_instance_restarts_total`). Absent in contexts that do not count restarts.
    */
   readonly reportRestart?: (instance: string, reason: InstanceRestartReason) => void;
+  /**
+   * Calls other served models (BLS). Absent where the server offers none (unit tests, embedders
+   * that build contexts by hand): a backend then answers such calls with an error.
+   */
+  readonly models?: ModelCaller;
 }
 
 /**

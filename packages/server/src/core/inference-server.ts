@@ -10,6 +10,7 @@ import { ObserverHub } from './observer-hub.js';
 import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ServerMetadata } from './protocol-shapes.js';
 import type { ModelManager } from './repository/model-manager.js';
 import { runInference } from './run-inference.js';
+import { ensembleStepsReady } from './ensemble/ensemble-backend.js';
 import type { InferRequest, InferResponse, RequestContext } from './types.js';
 import { validateRequest } from './validate-request.js';
 
@@ -74,7 +75,12 @@ export class InferenceServer implements InferenceCore {
       const v = this.opts.manager.resolve(name, version);
       // A model whose every instance is restarting cannot serve now (requests get UNAVAILABLE), so
       // it is not ready; its state stays READY, so server readiness does not follow it.
-      return v.state === 'READY' && v.hasServingInstance();
+      // An ensemble is ready only while every step's model is.
+      return (
+        v.state === 'READY' &&
+        v.hasServingInstance() &&
+        ensembleStepsReady(v.config, (model, version) => this.isModelReady(model, version))
+      );
     } catch {
       return false;
     }
@@ -120,9 +126,9 @@ export class InferenceServer implements InferenceCore {
     await this.opts.manager.load(name, options.config);
   }
 
-  async unloadModel(name: string, _options: UnloadOptions = {}): Promise<void> {
+  async unloadModel(name: string, options: UnloadOptions = {}): Promise<void> {
     this.requireExplicit('unload');
-    await this.opts.manager.unload(name);
+    await this.opts.manager.unload(name, { unloadDependents: options.unloadDependents === true });
   }
 
   addObserver(observer: InferenceObserver): void {
@@ -135,7 +141,11 @@ export class InferenceServer implements InferenceCore {
 
   /** Checks and validates a request, then starts its run (on the consumer's first `next()`). */
   private open(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
-    if (this.stopping) throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
+    // A model's calls to other models (BLS, protocol 'internal') belong to requests already in
+    // flight, which shutdown lets finish: refusing them would fail those requests instead.
+    if (this.stopping && ctx.protocol !== 'internal') {
+      throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
+    }
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
     if (version.decoupled && !ctx.allowDecoupled && !version.model.acceptsUnary?.(request.inputs)) {
       throw unsupported(

@@ -297,7 +297,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         model: version.name,
         version: version.label,
         success: false,
-        reason: failureReason(err, this.executed),
+        // An ensemble's failures are OTHER, as in Triton: the reason belongs to its failing step.
+        reason: version.config.ensemble_scheduling ? 'OTHER' : failureReason(err, this.executed),
         batchSize,
         requestNs: totalNs,
         queueNs,
@@ -307,6 +308,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       });
     } else {
       const t = this.timings ?? NO_TIMINGS;
+      this.ctx.onComputed?.(t);
       version.stats.recordSuccess(batchSize, {
         totalNs,
         queueNs,

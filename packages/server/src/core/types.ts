@@ -69,6 +69,11 @@ export interface InferResponse {
    * `error_message`) and keep reading. A failure that ends the request is thrown instead.
    */
   readonly error?: InferenceError;
+  /**
+   * The backend's `BackendResponse.outputBuffersOwned`, passed through: an output that spans its
+   * whole ArrayBuffer may be moved (transferred) by the consumer instead of copied.
+   */
+  readonly outputBuffersOwned?: boolean;
 }
 
 /** Per-call context carried from the frontend through the core to the backend. */
@@ -88,4 +93,16 @@ export interface RequestContext {
    * thread instead of copying. Leave it unset when input data may be shared (e.g. caller-owned).
    */
   readonly inputBuffersOwned?: boolean;
+  /**
+   * Also told the compute durations (nanoseconds) of this request when it succeeds, as Triton's
+   * secondary statistics aggregator: an ensemble adds its steps' compute times to its own.
+   */
+  readonly onComputed?: (durations: ComputeDurations) => void;
+}
+
+/** Compute durations of one request, nanoseconds (see {@link RequestContext.onComputed}). */
+export interface ComputeDurations {
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
 }

@@ -1,0 +1,409 @@
+/**
+ * One ensemble request in flight, as Triton's EnsembleContext runs it: the request's inputs become
+ * ensemble tensors, every step whose inputs are all there is sent to its composing model at once
+ * (so independent steps run in parallel), each step response adds its outputs as tensors and
+ * sends the steps they complete, and the requested outputs go back as the ensemble's response.
+ *
+ * Step requests go through the core like any request (`protocol: 'internal'`): the composing
+ * model's validation, scheduler and dynamic batcher, statistics and cancellation all apply. A
+ * tensor is handed from step to step as the same bytes (a new name and shape over the same
+ * `Uint8Array`, never a copy); a step may take the buffer (move it to its worker) only when it is
+ * the tensor's last reader and no other live tensor shares that buffer.
+ *
+ * Decoupled steps: each response of a decoupled step is an "iteration" of its outputs (keys
+ * `<parent>.<n>`), and the steps downstream run once per response, as in Triton (load-time
+ * validation ensures no step mixes tensors of two decoupled lineages). A decoupled ensemble sends
+ * one response per complete set of outputs and ends with the final flag once no step is in flight.
+ *
+ * The run ends when no step is in flight. The first failure (a step's error, or the client going
+ * away) is answered at once, naming the step and its model, and cancels every step still in
+ * flight; the run then waits for them to settle so an unload drains it.
+ */
+import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
+import { CancelSource } from '../cancel-signal.js';
+import { InferenceError, invalidArg } from '../errors.js';
+import type { ComputeDurations, InferRequest, InferResponse, RequestContext, Tensor } from '../types.js';
+import { reshapeForStep, type EnsemblePlan, type PlanStep, type PlanView } from './ensemble-plan.js';
+
+/** Runs one step request on a composing model: the core's `infer`, called with `protocol: 'internal'`. */
+export type StepInfer = (request: InferRequest, ctx: RequestContext) => AsyncIterable<InferResponse>;
+
+/** The iteration key of the ensemble request's own inputs. */
+const ROOT = '';
+/** Separates tensor name and iteration key in slot keys (NUL never appears in a config name). */
+const SEP = '\u0000';
+
+/** One value of an ensemble tensor at one iteration. */
+interface Slot {
+  readonly key: string;
+  /** null: a step did not produce this output, or an optional ensemble input was left out. */
+  readonly tensor: Tensor | null;
+  /** Batch size it was produced with; 0 when produced by a non-batching side. */
+  readonly batch: number;
+  /** Reads still to come; the slot is dropped at 0. */
+  left: number;
+  /**
+   * Nothing outside the run holds its bytes: an input the frontend gave up, or a step output its
+   * model handed over whole.
+   */
+  readonly owned: boolean;
+}
+
+/**
+ * Runs `request` through the ensemble `plan`, sending its responses with `request.sender`;
+ * resolves with the summed compute times of its steps once no step is in flight.
+ *
+ * @example
+ * ```ts
+ * const timings = await runEnsemble(plan, executionRequest, (r, ctx) => core.infer(r, ctx));
+ * ```
+ */
+export function runEnsemble(
+  plan: EnsemblePlan,
+  request: ExecutionRequest,
+  infer: StepInfer,
+): Promise<ExecutionTimings> {
+  return new EnsembleRun(plan, request, infer).start();
+}
+
+class EnsembleRun {
+  private readonly view: PlanView;
+  private readonly slots = new Map<string, Slot>();
+  private readonly cancel = new CancelSource();
+  private inflight = 0;
+  /**
+   * Buffers that step requests in flight read without owning them, with a count, and those of sent
+   * responses (held for good): no later step may take them. Created on first use.
+   */
+  private held: Map<ArrayBufferLike, number> | undefined;
+  private failure: InferenceError | undefined;
+  /** The final response (or the failure) was sent. */
+  private answered = false;
+  private ended = false;
+  private resolve!: (t: ExecutionTimings) => void;
+  private readonly totals = { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 };
+  /** Adds a successful step's compute durations (bound once: passed in every step's context). */
+  private readonly addComputed = (d: ComputeDurations): void => {
+    this.totals.computeInputNs += d.computeInputNs;
+    this.totals.computeInferNs += d.computeInferNs;
+    this.totals.computeOutputNs += d.computeOutputNs;
+  };
+
+  constructor(
+    private readonly plan: EnsemblePlan,
+    private readonly request: ExecutionRequest,
+    private readonly infer: StepInfer,
+  ) {
+    this.view = plan.view(request.requestedOutputs);
+  }
+
+  start(): Promise<ExecutionTimings> {
+    const done = new Promise<ExecutionTimings>((resolve) => (this.resolve = resolve));
+    const signal = this.request.signal;
+    if (signal.aborted) this.handleEvent();
+    else signal.addEventListener('abort', this, { once: true });
+    const batch = this.plan.batching ? this.request.batchSize : 0;
+    const owned = this.request.inputBuffersOwned === true;
+    const stored: string[] = [];
+    for (const t of this.request.inputs) {
+      if (this.store(t.name, ROOT, t, batch, owned)) stored.push(t.name);
+    }
+    for (const name of this.plan.optionalInputs) {
+      if (!this.slots.has(name + SEP + ROOT) && this.store(name, ROOT, null, batch, true)) stored.push(name);
+    }
+    this.advance(stored, ROOT, {});
+    if (this.inflight === 0) this.end();
+    return done;
+  }
+
+  /** The ensemble request's signal aborted (client gone, cancelled, deadline): so do its steps. */
+  handleEvent(): void {
+    this.cancel.abort(this.request.signal.reason ?? new InferenceError('CANCELLED', 'request cancelled'));
+  }
+
+  /** Keeps a tensor value if anything will read it; true when kept. */
+  private store(tensor: string, key: string, value: Tensor | null, batch: number, owned: boolean): boolean {
+    const uses = this.view.uses.get(tensor) ?? 0;
+    if (uses === 0) return false;
+    const k = tensor + SEP + key;
+    this.slots.set(k, { key: k, tensor: value, batch, left: uses, owned });
+    return true;
+  }
+
+  /**
+   * After tensors were stored at `key`: sends the steps they complete, then the ensemble response
+   * if they complete the requested outputs. `parameters` are those of the response that produced them.
+   */
+  private advance(stored: readonly string[], key: string, parameters: InferResponse['parameters']): void {
+    const view = this.view;
+    let ready: number[] | undefined;
+    let outputs = false;
+    for (const tensor of stored) {
+      for (const s of view.readers.get(tensor) ?? []) {
+        if (ready?.includes(s)) continue;
+        if (this.plan.steps[s]!.inputs.every((i) => this.slots.has(i.tensor + SEP + key))) (ready ??= []).push(s);
+      }
+      if (!outputs && view.requested.some((o) => o.name === tensor)) outputs = true;
+    }
+    if (ready) for (const s of ready) this.dispatch(this.plan.steps[s]!, key);
+    if (outputs) this.respond(key, parameters);
+  }
+
+  /** Takes one read of a slot; drops it after its last. */
+  private release(slot: Slot): void {
+    if (--slot.left <= 0) this.slots.delete(slot.key);
+  }
+
+  /**
+   * Whether something else may still read `buffer`: a live slot other than those in `except`, a
+   * step request in flight that reads it without owning it, or a response already sent.
+   */
+  private bufferShared(buffer: ArrayBufferLike, except: readonly Slot[]): boolean {
+    if (this.held?.has(buffer) === true) return true;
+    for (const slot of this.slots.values()) {
+      if (slot.left > 0 && slot.tensor?.data.buffer === buffer && !except.includes(slot)) return true;
+    }
+    return false;
+  }
+
+  /** Marks `buffers` as read by a step request in flight (or by a sent response: never released). */
+  private hold(buffers: readonly ArrayBufferLike[]): void {
+    const held = (this.held ??= new Map());
+    for (const b of buffers) held.set(b, (held.get(b) ?? 0) + 1);
+  }
+
+  /** A step request that read `buffers` without owning them is over. */
+  releaseHeld(buffers: readonly ArrayBufferLike[]): void {
+    const held = this.held;
+    if (!held) return;
+    for (const b of buffers) {
+      const n = (held.get(b) ?? 1) - 1;
+      if (n <= 0) held.delete(b);
+      else held.set(b, n);
+    }
+  }
+
+  private dispatch(step: PlanStep, key: string): void {
+    const inputs: Tensor[] = [];
+    const read: Slot[] = [];
+    let batch = 0;
+    for (const i of step.inputs) {
+      const slot = this.slots.get(i.tensor + SEP + key)!;
+      if (!read.includes(slot)) read.push(slot);
+      const t = slot.tensor;
+      if (t === null) continue;
+      const shape = reshapeForStep(i.dims, step.batching, slot.batch, t.shape);
+      if (step.batching && batch === 0) batch = shape[0] ?? 0;
+      inputs.push({ name: i.input, datatype: t.datatype, shape, data: t.data });
+    }
+    // The step may move the buffers to its worker only if this is their last read anywhere.
+    let owned = read.every((slot) => slot.owned && slot.left === 1);
+    if (owned) {
+      for (const t of inputs) {
+        if (this.bufferShared(t.data.buffer, read)) {
+          owned = false;
+          break;
+        }
+      }
+    }
+    for (const slot of read) this.release(slot);
+    let held: ArrayBufferLike[] = NONE;
+    if (!owned && inputs.length > 0) {
+      held = inputs.map((t) => t.data.buffer);
+      this.hold(held);
+    }
+    const ctx: RequestContext = {
+      signal: this.cancel,
+      protocol: 'internal',
+      allowDecoupled: true,
+      inputBuffersOwned: owned,
+      onComputed: this.addComputed,
+    };
+    const stepRequest: InferRequest = {
+      modelName: step.modelName,
+      modelVersion: step.version,
+      id: this.request.id,
+      inputs,
+      outputs: this.view.stepOutputs[step.index]!,
+      parameters: this.request.parameters,
+    };
+    this.inflight++;
+    new StepCall(this, step, key, batch, held).start(() => this.infer(stepRequest, ctx));
+  }
+
+  /** A response of a step. `final`: the step's last (it is no longer in flight). */
+  onStepResponse(call: StepCall, response: InferResponse): void {
+    if (response.final) this.stepOver(call);
+    if (this.failure === undefined) {
+      if (response.error) this.fail(stepError(call.step, this.plan.name, response.error));
+      else if (!response.emptyFinal) {
+        const step = call.step;
+        const key = step.decoupled ? `${call.key}.${call.responses++}` : call.key;
+        const stored: string[] = [];
+        for (const [output, tensor] of this.view.kept[step.index]!) {
+          let value: Tensor | null = null;
+          for (const t of response.outputs) {
+            if (t.name === output) {
+              value = t;
+              break;
+            }
+          }
+          // A step output may move on to the next step's worker only if its model said nothing
+          // else holds its buffer and it spans the buffer whole (a batch's outputs may be views
+          // of one buffer shared with other requests).
+          const owned = response.outputBuffersOwned === true && value !== null && spansBuffer(value.data);
+          if (this.store(tensor, key, value, call.batch, owned)) stored.push(tensor);
+        }
+        this.advance(stored, key, response.parameters);
+      }
+    }
+    if (response.final && this.inflight === 0) this.end();
+  }
+
+  /** A step failed (its request was refused, failed, or was cancelled). */
+  onStepFailed(call: StepCall, err: unknown): void {
+    this.stepOver(call);
+    if (this.failure === undefined) this.fail(stepError(call.step, this.plan.name, InferenceError.from(err)));
+    if (this.inflight === 0) this.end();
+  }
+
+  private stepOver(call: StepCall): void {
+    this.inflight--;
+    if (call.held.length > 0) this.releaseHeld(call.held);
+  }
+
+  /** Sends the requested outputs at `key` if all are there. */
+  private respond(key: string, parameters: InferResponse['parameters']): void {
+    if (this.failure !== undefined || this.answered) return;
+    const plan = this.plan;
+    const read: Slot[] = [];
+    for (const o of this.view.requested) {
+      const slot = this.slots.get(o.name + SEP + key);
+      if (!slot) return;
+      read.push(slot);
+    }
+    const outputs: Tensor[] = [];
+    this.view.requested.forEach((o, i) => {
+      const slot = read[i]!;
+      const t = slot.tensor;
+      // A composing model that left an output out: the ensemble's response leaves it out too.
+      if (t !== null) {
+        const shape = reshapeForStep(o.dims, plan.batching, slot.batch, t.shape);
+        outputs.push({ name: o.name, datatype: t.datatype, shape, data: t.data });
+        // The client's response reads these bytes until it is encoded: no step may take them.
+        this.hold([t.data.buffer]);
+      }
+      this.release(slot);
+    });
+    const final = !plan.decoupled || this.inflight === 0;
+    if (final) this.answered = true;
+    const response: BackendResponse = { outputs, parameters };
+    this.request.sender.send(response, { final });
+  }
+
+  /** Answers the request with `error` (once) and cancels the steps still in flight. */
+  private fail(error: InferenceError): void {
+    this.failure = error;
+    this.slots.clear();
+    if (!this.answered) {
+      this.answered = true;
+      this.request.sender.send({ outputs: [], error }, { final: true });
+    }
+    this.cancel.abort(
+      new InferenceError('CANCELLED', `in ensemble '${this.plan.name}', cancelled: another step failed`),
+    );
+  }
+
+  /** No step is in flight: the request is over. */
+  private end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.request.signal.removeEventListener('abort', this);
+    if (!this.answered) {
+      this.answered = true;
+      if (this.plan.decoupled) this.request.sender.send(undefined, { final: true });
+      else {
+        this.request.sender.send(
+          {
+            outputs: [],
+            error: invalidArg(
+              `in ensemble '${this.plan.name}', unexpected deadlock, at least one output is not set while no more ensemble steps can be made`,
+            ),
+          },
+          { final: true },
+        );
+      }
+    }
+    this.slots.clear();
+    this.resolve({ ...this.totals });
+  }
+}
+
+/** Whether a view covers its whole ArrayBuffer. */
+function spansBuffer(data: Uint8Array): boolean {
+  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+}
+
+/** A step's error, prefixed with the ensemble, the step and its model (Triton: "in ensemble 'E', ..."). */
+function stepError(step: PlanStep, ensemble: string, err: InferenceError): InferenceError {
+  const version = step.version === '' ? '' : ` version ${step.version}`;
+  return new InferenceError(
+    err.code,
+    `in ensemble '${ensemble}', step ${step.index} (model '${step.modelName}'${version}): ${err.message}`,
+    { cause: err },
+  );
+}
+
+/** One step request: reads its responses until the final one, reporting each to the run. */
+class StepCall {
+  /** Responses with outputs so far (decoupled steps: the next iteration's number). */
+  responses = 0;
+  private iterator: AsyncIterator<InferResponse> | undefined;
+
+  constructor(
+    private readonly run: EnsembleRun,
+    readonly step: PlanStep,
+    readonly key: string,
+    /** Batch size of the step request (0 for a non-batching model). */
+    readonly batch: number,
+    /** Buffers the request reads without owning them, held until it is over. */
+    readonly held: readonly ArrayBufferLike[],
+  ) {}
+
+  start(open: () => AsyncIterable<InferResponse>): void {
+    try {
+      this.iterator = open()[Symbol.asyncIterator]();
+    } catch (err) {
+      this.run.onStepFailed(this, err);
+      return;
+    }
+    this.pull();
+  }
+
+  private pull(): void {
+    this.iterator!.next().then(
+      (r) => {
+        if (r.done) {
+          // A stream that ended without a final response: treat the end as its final flag.
+          this.run.onStepResponse(this, FINAL_MARKER);
+          return;
+        }
+        this.run.onStepResponse(this, r.value);
+        if (!r.value.final) this.pull();
+      },
+      (err: unknown) => this.run.onStepFailed(this, err),
+    );
+  }
+}
+
+const NONE: ArrayBufferLike[] = [];
+
+const FINAL_MARKER: InferResponse = Object.freeze({
+  modelName: '',
+  modelVersion: '',
+  id: '',
+  outputs: [],
+  parameters: {},
+  final: true,
+  emptyFinal: true,
+});
