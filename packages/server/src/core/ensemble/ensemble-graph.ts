@@ -25,14 +25,6 @@ import { ensembleSteps, type EnsembleStep } from './ensemble-steps.js';
  */
 export function validateEnsembleGraph(config: ModelConfig): void {
   const name = config.name;
-  for (const other of ['dynamic_batching', 'sequence_batching'] as const) {
-    if (config[other] !== undefined) {
-      throw invalidArg(
-        `ensemble '${name}' cannot set ${other}: ensemble_scheduling is its scheduler (they are one oneof in ` +
-          `model_config.proto); set batching on the composing models`,
-      );
-    }
-  }
   const steps = ensembleSteps(config);
   if (steps.length === 0) throw invalidArg(`must specify 'step' for ensemble '${name}'`);
   const inputs = new Set(config.input.map((i) => i.name));
