@@ -136,7 +136,17 @@ export class InferenceServer implements InferenceCore {
   }
 
   infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse> {
-    return new DeferredRun(() => this.open(request, ctx));
+    return new DeferredRun(ctx.onComplete ? () => this.openOrComplete(request, ctx) : () => this.open(request, ctx));
+  }
+
+  /** {@link open}, telling `ctx.onComplete` when the request is refused before it starts. */
+  private openOrComplete(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
+    try {
+      return this.open(request, ctx);
+    } catch (e) {
+      ctx.onComplete?.(undefined);
+      throw e;
+    }
   }
 
   /** Checks and validates a request, then starts its run (on the consumer's first `next()`). */

@@ -308,7 +308,6 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       });
     } else {
       const t = this.timings ?? NO_TIMINGS;
-      this.ctx.onComputed?.(t);
       version.stats.recordSuccess(batchSize, {
         totalNs,
         queueNs,
@@ -329,6 +328,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       });
     }
     version.end(this.running);
+    this.ctx.onComplete?.(err ? undefined : (this.timings ?? NO_TIMINGS));
   }
 }
 

@@ -94,13 +94,15 @@ export interface RequestContext {
    */
   readonly inputBuffersOwned?: boolean;
   /**
-   * Also told the compute durations (nanoseconds) of this request when it succeeds, as Triton's
-   * secondary statistics aggregator: an ensemble adds its steps' compute times to its own.
+   * Called exactly once when the request is over and its statistics are recorded: with its compute
+   * durations when it succeeded, undefined when it failed (also when it was refused before it
+   * started). Triton's secondary statistics aggregator: an ensemble adds its steps' compute times
+   * to its own, and knows when each step is really done.
    */
-  readonly onComputed?: (durations: ComputeDurations) => void;
+  readonly onComplete?: (durations: ComputeDurations | undefined) => void;
 }
 
-/** Compute durations of one request, nanoseconds (see {@link RequestContext.onComputed}). */
+/** Compute durations of one request, nanoseconds (see {@link RequestContext.onComplete}). */
 export interface ComputeDurations {
   readonly computeInputNs: number;
   readonly computeInferNs: number;

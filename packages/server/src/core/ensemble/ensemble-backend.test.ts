@@ -83,14 +83,13 @@ describe('the ensemble backend', () => {
       models.on(name, (call) => {
         // The step takes `ms` on the injected clock, 1 ms of it in compute_infer.
         clock.advanceNs(ms * 1e6);
-        call.ctx.onComputed?.({ computeInputNs: 0, computeInferNs: 1e6, computeOutputNs: 0 });
-        call.respond([
-          f32(
-            'Y',
-            call.input('X').shape,
-            f32Values(call.input('X')).map((v) => v + 1),
-          ),
-        ]);
+        const x = call.input('X');
+        const y = f32(
+          'Y',
+          x.shape,
+          f32Values(x).map((v) => v + 1),
+        );
+        call.respond([y], { durations: { computeInputNs: 0, computeInferNs: 1e6, computeOutputNs: 0 } });
       });
     }
     const version = await serve(models, clock, events);

@@ -320,10 +320,11 @@ describe('runEnsemble', () => {
       ['a', 100],
       ['b', 1000],
     ] as const) {
-      models.on(m, (c) => {
-        c.ctx.onComputed?.({ computeInputNs: ns, computeInferNs: 2 * ns, computeOutputNs: 3 * ns });
-        mapX((v) => v)(c);
-      });
+      models.on(m, (c) =>
+        c.respond([f32('Y', [1, 4], [0, 0, 0, 0])], {
+          durations: { computeInputNs: ns, computeInferNs: 2 * ns, computeOutputNs: 3 * ns },
+        }),
+      );
     }
     const { request } = ensembleRequest([f32('IN', [1, 4], [1, 2, 3, 4])]);
     assert.deepEqual(await runEnsemble(plan, request, models.infer), {

@@ -82,11 +82,20 @@ class EnsembleRun {
   private ended = false;
   private resolve!: (t: ExecutionTimings) => void;
   private readonly totals = { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 };
-  /** Adds a successful step's compute durations (bound once: passed in every step's context). */
-  private readonly addComputed = (d: ComputeDurations): void => {
-    this.totals.computeInputNs += d.computeInputNs;
-    this.totals.computeInferNs += d.computeInferNs;
-    this.totals.computeOutputNs += d.computeOutputNs;
+  /**
+   * Step requests whose statistics are not recorded yet. A step's final response can come before
+   * its execution is over; the run (and so the ensemble's own statistics) ends after both.
+   */
+  private unrecorded = 0;
+  /** A step request is over: adds its compute durations if it succeeded (bound once for every step). */
+  private readonly stepComplete = (d: ComputeDurations | undefined): void => {
+    if (d) {
+      this.totals.computeInputNs += d.computeInputNs;
+      this.totals.computeInferNs += d.computeInferNs;
+      this.totals.computeOutputNs += d.computeOutputNs;
+    }
+    this.unrecorded--;
+    if (this.inflight === 0) this.end();
   };
 
   constructor(
@@ -217,7 +226,7 @@ class EnsembleRun {
       protocol: 'internal',
       allowDecoupled: true,
       inputBuffersOwned: owned,
-      onComputed: this.addComputed,
+      onComplete: this.stepComplete,
     };
     const stepRequest: InferRequest = {
       modelName: step.modelName,
@@ -228,6 +237,7 @@ class EnsembleRun {
       parameters: this.request.parameters,
     };
     this.inflight++;
+    this.unrecorded++;
     new StepCall(this, step, key, batch, held).start(() => this.infer(stepRequest, ctx));
   }
 
@@ -260,8 +270,12 @@ class EnsembleRun {
     if (response.final && this.inflight === 0) this.end();
   }
 
-  /** A step failed (its request was refused, failed, or was cancelled). */
-  onStepFailed(call: StepCall, err: unknown): void {
+  /**
+   * A step failed (its request was refused, failed, or was cancelled). `unheard`: `infer` threw,
+   * so no completion will follow.
+   */
+  onStepFailed(call: StepCall, err: unknown, unheard = false): void {
+    if (unheard) this.unrecorded--;
     this.stepOver(call);
     if (this.failure === undefined) this.fail(stepError(call.step, this.plan.name, InferenceError.from(err)));
     if (this.inflight === 0) this.end();
@@ -314,10 +328,18 @@ class EnsembleRun {
     );
   }
 
-  /** No step is in flight: the request is over. */
+  /** No step is in flight: the request is answered; it is over once every step is recorded. */
   private end(): void {
     if (this.ended) return;
+    this.answer();
+    if (this.unrecorded > 0) return;
     this.ended = true;
+    this.slots.clear();
+    this.resolve({ ...this.totals });
+  }
+
+  /** Sends the end of the request if nothing was sent yet (the final flag, or the deadlock error). */
+  private answer(): void {
     this.request.signal.removeEventListener('abort', this);
     if (!this.answered) {
       this.answered = true;
@@ -334,8 +356,6 @@ class EnsembleRun {
         );
       }
     }
-    this.slots.clear();
-    this.resolve({ ...this.totals });
   }
 }
 
@@ -374,7 +394,7 @@ class StepCall {
     try {
       this.iterator = open()[Symbol.asyncIterator]();
     } catch (err) {
-      this.run.onStepFailed(this, err);
+      this.run.onStepFailed(this, err, true);
       return;
     }
     this.pull();

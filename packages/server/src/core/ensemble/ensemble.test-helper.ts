@@ -9,7 +9,7 @@ import { normalizeConfig, parseModelConfigText } from '../config/index.js';
 import type { ModelConfig } from '../config/model-config.js';
 import { InferenceError } from '../errors.js';
 import { ResponseChannel } from '../response-channel.js';
-import type { InferRequest, InferResponse, RequestContext, Tensor } from '../types.js';
+import type { ComputeDurations, InferRequest, InferResponse, RequestContext, Tensor } from '../types.js';
 import type { StepInfer } from './ensemble-run.js';
 
 /** A normalized config from pbtxt text (the name is taken from the text). */
@@ -60,8 +60,14 @@ export class StepCall {
     return t;
   }
 
-  /** Sends a response with `outputs` (final by default). */
-  respond(outputs: readonly Tensor[], opts: { final?: boolean; outputBuffersOwned?: boolean } = {}): void {
+  /**
+   * Sends a response with `outputs` (final by default; a final one completes the request, with
+   * `durations` as its compute times).
+   */
+  respond(
+    outputs: readonly Tensor[],
+    opts: { final?: boolean; outputBuffersOwned?: boolean; durations?: ComputeDurations } = {},
+  ): void {
     const final = opts.final ?? true;
     this.channel.push({
       modelName: this.model,
@@ -72,7 +78,7 @@ export class StepCall {
       final,
       ...(opts.outputBuffersOwned ? { outputBuffersOwned: true } : {}),
     });
-    if (final) this.settled = true;
+    if (final) this.complete(opts.durations ?? NO_TIME);
   }
 
   /** Sends a bare final flag (decoupled models). */
@@ -86,13 +92,20 @@ export class StepCall {
       final: true,
       emptyFinal: true,
     });
-    this.settled = true;
+    this.complete(NO_TIME);
   }
 
   /** Fails the step request. */
   fail(error: InferenceError): void {
     this.channel.fail(error);
+    this.complete(undefined);
+  }
+
+  /** As the core does once a request is over (a microtask later than its final response). */
+  private complete(durations: ComputeDurations | undefined): void {
+    if (this.settled) return;
     this.settled = true;
+    void Promise.resolve().then(() => this.ctx.onComplete?.(durations));
   }
 
   /** The iterable the ensemble reads. */
@@ -100,6 +113,8 @@ export class StepCall {
     return { [Symbol.asyncIterator]: () => ({ next: () => this.channel.next() }) };
   }
 }
+
+const NO_TIME: ComputeDurations = { computeInputNs: 0, computeInferNs: 0, computeOutputNs: 0 };
 
 /** Answers a step request (synchronously, or later by keeping the call). */
 export type Behavior = (call: StepCall) => void;
