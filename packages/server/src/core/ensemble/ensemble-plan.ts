@@ -66,6 +66,8 @@ export class EnsemblePlan {
   readonly optionalInputs: readonly string[];
   private readonly outputDims = new Map<string, readonly number[]>();
   private readonly views = new Map<string, PlanView>();
+  private lastRequested: readonly string[] | undefined;
+  private lastView: PlanView | undefined;
 
   /** `configOf` must know every composing model (the ensemble validated against them). */
   constructor(config: ModelConfig, steps: readonly EnsembleStep[], configOf: ConfigLookup) {
@@ -94,6 +96,18 @@ export class EnsemblePlan {
 
   /** The view for these requested outputs (every output when empty), cached. */
   view(requested: readonly string[]): PlanView {
+    // Most requests ask for the same outputs (all of them) as the one before.
+    const last = this.lastRequested;
+    if (last !== undefined && last.length === requested.length && last.every((n, i) => n === requested[i])) {
+      return this.lastView!;
+    }
+    const v = this.lookup(requested);
+    this.lastRequested = requested;
+    this.lastView = v;
+    return v;
+  }
+
+  private lookup(requested: readonly string[]): PlanView {
     const key = requested.join('\u0000');
     let v = this.views.get(key);
     if (!v) {

@@ -217,7 +217,8 @@ class EnsembleRun {
     }
     for (const slot of read) this.release(slot);
     let held: ArrayBufferLike[] = NONE;
-    if (!owned && inputs.length > 0) {
+    // Only a later step could take a buffer: a one-step ensemble has none.
+    if (!owned && inputs.length > 0 && this.plan.steps.length > 1) {
       held = inputs.map((t) => t.data.buffer);
       this.hold(held);
     }
@@ -297,6 +298,7 @@ class EnsembleRun {
       read.push(slot);
     }
     const outputs: Tensor[] = [];
+    const final = !plan.decoupled || this.inflight === 0;
     this.view.requested.forEach((o, i) => {
       const slot = read[i]!;
       const t = slot.tensor;
@@ -304,12 +306,12 @@ class EnsembleRun {
       if (t !== null) {
         const shape = reshapeForStep(o.dims, plan.batching, slot.batch, t.shape);
         outputs.push({ name: o.name, datatype: t.datatype, shape, data: t.data });
-        // The client's response reads these bytes until it is encoded: no step may take them.
-        this.hold([t.data.buffer]);
+        // The client's response reads these bytes until it is encoded: no later step may take
+        // them (after the final response, no step comes).
+        if (!final) this.hold([t.data.buffer]);
       }
       this.release(slot);
     });
-    const final = !plan.decoupled || this.inflight === 0;
     if (final) this.answered = true;
     const response: BackendResponse = { outputs, parameters };
     this.request.sender.send(response, { final });
