@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpcClient, unary } from '../helpers/grpc-client.js';
@@ -268,6 +268,19 @@ describe('ensembles in poll mode', { timeout: 120_000 }, () => {
       assert.deepEqual((await api.infer('a_pipe')).body['outputs'], [
         { name: 'OUT', datatype: 'FP32', shape: [1, 4], data: [4, 6, 8, 10] },
       ]);
+      // A composing model reloaded with a config that no longer fits: the ensemble goes down
+      // with the check's message, and comes back once the model fits again.
+      const config = join(repo, 'double', 'config.pbtxt');
+      const original = await readFile(config, 'utf8');
+      await writeFile(
+        config,
+        original.replace('data_type: TYPE_FP32 dims: [ 4 ] } ]\n', 'data_type: TYPE_FP32 dims: [ 8 ] } ]\n'),
+      );
+      await eventually(async () => (await api.row('a_pipe'))?.state === 'UNAVAILABLE');
+      assert.match((await api.row('a_pipe'))!.reason, /^in ensemble a_pipe, ensemble tensor tmp: inconsistent shape: /);
+      assert.equal(await api.ready('double'), true);
+      await writeFile(config, original);
+      await eventually(() => api.ready('a_pipe'));
     } finally {
       await s.close();
     }
