@@ -199,6 +199,8 @@ const BAD: Record<string, EnsembleOptions> = {
   needs_v3: { steps: [{ model: 'add1', version: 3, input: { X: 'IN' }, output: { Y: 'OUT' } }] },
   too_big_batch: { maxBatch: 16, steps: [{ model: 'add1', input: { X: 'IN' }, output: { Y: 'OUT' } }] },
   uses_broken: { steps: [{ model: 'broken', input: { X: 'IN' }, output: { Y: 'OUT' } }] },
+  // A step cannot reach outside the repository: the name is refused before any file is looked at.
+  outside: { steps: [{ model: '../add1', input: { X: 'IN' }, output: { Y: 'OUT' } }] },
 };
 
 const BAD_EXPECTED: Record<string, string | RegExp> = {
@@ -222,6 +224,7 @@ const BAD_EXPECTED: Record<string, string | RegExp> = {
     'ensemble too_big_batch allows maximum batch size 16, but it contains model add1 which only allows maximum batch size to be 8',
   uses_broken:
     /^ensemble 'uses_broken' depends on 'broken' which has no loaded version\. Model 'broken' loading failed with error: .*dims/,
+  outside: 'invalid model name "../add1"',
 };
 
 async function writeBadEnsembles(repo: string): Promise<void> {
