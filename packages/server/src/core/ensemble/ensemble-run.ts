@@ -24,30 +24,14 @@ import { CancelSource } from '../cancel-signal.js';
 import { InferenceError, invalidArg } from '../errors.js';
 import type { ComputeDurations, InferRequest, InferResponse, RequestContext, Tensor } from '../types.js';
 import { reshapeForStep, type EnsemblePlan, type PlanStep, type PlanView } from './ensemble-plan.js';
+import { StepCall, stepError, type StepListener } from './ensemble-step-call.js';
+import { spansBuffer, TensorSlots, type Slot } from './tensor-slots.js';
 
 /** Runs one step request on a composing model: the core's `infer`, called with `protocol: 'internal'`. */
 export type StepInfer = (request: InferRequest, ctx: RequestContext) => AsyncIterable<InferResponse>;
 
 /** The iteration key of the ensemble request's own inputs. */
 const ROOT = '';
-/** Separates tensor name and iteration key in slot keys (NUL never appears in a config name). */
-const SEP = '\u0000';
-
-/** One value of an ensemble tensor at one iteration. */
-interface Slot {
-  readonly key: string;
-  /** null: a step did not produce this output, or an optional ensemble input was left out. */
-  readonly tensor: Tensor | null;
-  /** Batch size it was produced with; 0 when produced by a non-batching side. */
-  readonly batch: number;
-  /** Reads still to come; the slot is dropped at 0. */
-  left: number;
-  /**
-   * Nothing outside the run holds its bytes: an input the frontend gave up, or a step output its
-   * model handed over whole.
-   */
-  readonly owned: boolean;
-}
 
 /**
  * Runs `request` through the ensemble `plan`, sending its responses with `request.sender`;
@@ -66,16 +50,11 @@ export function runEnsemble(
   return new EnsembleRun(plan, request, infer).start();
 }
 
-class EnsembleRun {
+class EnsembleRun implements StepListener {
   private readonly view: PlanView;
-  private readonly slots = new Map<string, Slot>();
+  private readonly slots: TensorSlots;
   private readonly cancel = new CancelSource();
   private inflight = 0;
-  /**
-   * Buffers that step requests in flight read without owning them, with a count, and those of sent
-   * responses (held for good): no later step may take them. Created on first use.
-   */
-  private held: Map<ArrayBufferLike, number> | undefined;
   private failure: InferenceError | undefined;
   /** The final response (or the failure) was sent. */
   private answered = false;
@@ -104,6 +83,7 @@ class EnsembleRun {
     private readonly infer: StepInfer,
   ) {
     this.view = plan.view(request.requestedOutputs);
+    this.slots = new TensorSlots(this.view.uses);
   }
 
   start(): Promise<ExecutionTimings> {
@@ -115,10 +95,10 @@ class EnsembleRun {
     const owned = this.request.inputBuffersOwned === true;
     const stored: string[] = [];
     for (const t of this.request.inputs) {
-      if (this.store(t.name, ROOT, t, batch, owned)) stored.push(t.name);
+      if (this.slots.store(t.name, ROOT, t, batch, owned)) stored.push(t.name);
     }
     for (const name of this.plan.optionalInputs) {
-      if (!this.slots.has(name + SEP + ROOT) && this.store(name, ROOT, null, batch, true)) stored.push(name);
+      if (!this.slots.has(name, ROOT) && this.slots.store(name, ROOT, null, batch, true)) stored.push(name);
     }
     this.advance(stored, ROOT, {});
     if (this.inflight === 0) this.end();
@@ -128,15 +108,6 @@ class EnsembleRun {
   /** The ensemble request's signal aborted (client gone, cancelled, deadline): so do its steps. */
   handleEvent(): void {
     this.cancel.abort(this.request.signal.reason ?? new InferenceError('CANCELLED', 'request cancelled'));
-  }
-
-  /** Keeps a tensor value if anything will read it; true when kept. */
-  private store(tensor: string, key: string, value: Tensor | null, batch: number, owned: boolean): boolean {
-    const uses = this.view.uses.get(tensor) ?? 0;
-    if (uses === 0) return false;
-    const k = tensor + SEP + key;
-    this.slots.set(k, { key: k, tensor: value, batch, left: uses, owned });
-    return true;
   }
 
   /**
@@ -150,7 +121,7 @@ class EnsembleRun {
     for (const tensor of stored) {
       for (const s of view.readers.get(tensor) ?? []) {
         if (ready?.includes(s)) continue;
-        if (this.plan.steps[s]!.inputs.every((i) => this.slots.has(i.tensor + SEP + key))) (ready ??= []).push(s);
+        if (this.plan.steps[s]!.inputs.every((i) => this.slots.has(i.tensor, key))) (ready ??= []).push(s);
       }
       if (!outputs && view.requested.some((o) => o.name === tensor)) outputs = true;
     }
@@ -158,46 +129,12 @@ class EnsembleRun {
     if (outputs) this.respond(key, parameters);
   }
 
-  /** Takes one read of a slot; drops it after its last. */
-  private release(slot: Slot): void {
-    if (--slot.left <= 0) this.slots.delete(slot.key);
-  }
-
-  /**
-   * Whether something else may still read `buffer`: a live slot other than those in `except`, a
-   * step request in flight that reads it without owning it, or a response already sent.
-   */
-  private bufferShared(buffer: ArrayBufferLike, except: readonly Slot[]): boolean {
-    if (this.held?.has(buffer) === true) return true;
-    for (const slot of this.slots.values()) {
-      if (slot.left > 0 && slot.tensor?.data.buffer === buffer && !except.includes(slot)) return true;
-    }
-    return false;
-  }
-
-  /** Marks `buffers` as read by a step request in flight (or by a sent response: never released). */
-  private hold(buffers: readonly ArrayBufferLike[]): void {
-    const held = (this.held ??= new Map());
-    for (const b of buffers) held.set(b, (held.get(b) ?? 0) + 1);
-  }
-
-  /** A step request that read `buffers` without owning them is over. */
-  releaseHeld(buffers: readonly ArrayBufferLike[]): void {
-    const held = this.held;
-    if (!held) return;
-    for (const b of buffers) {
-      const n = (held.get(b) ?? 1) - 1;
-      if (n <= 0) held.delete(b);
-      else held.set(b, n);
-    }
-  }
-
   private dispatch(step: PlanStep, key: string): void {
     const inputs: Tensor[] = [];
     const read: Slot[] = [];
     let batch = 0;
     for (const i of step.inputs) {
-      const slot = this.slots.get(i.tensor + SEP + key)!;
+      const slot = this.slots.get(i.tensor, key)!;
       if (!read.includes(slot)) read.push(slot);
       const t = slot.tensor;
       if (t === null) continue;
@@ -206,21 +143,13 @@ class EnsembleRun {
       inputs.push({ name: i.input, datatype: t.datatype, shape, data: t.data });
     }
     // The step may move the buffers to its worker only if this is their last read anywhere.
-    let owned = read.every((slot) => slot.owned && slot.left === 1);
-    if (owned) {
-      for (const t of inputs) {
-        if (this.bufferShared(t.data.buffer, read)) {
-          owned = false;
-          break;
-        }
-      }
-    }
-    for (const slot of read) this.release(slot);
+    const owned = this.slots.mayTake(read, inputs);
+    for (const slot of read) this.slots.release(slot);
     let held: ArrayBufferLike[] = NONE;
     // Only a later step could take a buffer: a one-step ensemble has none.
     if (!owned && inputs.length > 0 && this.plan.steps.length > 1) {
       held = inputs.map((t) => t.data.buffer);
-      this.hold(held);
+      this.slots.hold(held);
     }
     const ctx: RequestContext = {
       signal: this.cancel,
@@ -263,7 +192,7 @@ class EnsembleRun {
           // else holds its buffer and it spans the buffer whole (a batch's outputs may be views
           // of one buffer shared with other requests).
           const owned = response.outputBuffersOwned === true && value !== null && spansBuffer(value.data);
-          if (this.store(tensor, key, value, call.batch, owned)) stored.push(tensor);
+          if (this.slots.store(tensor, key, value, call.batch, owned)) stored.push(tensor);
         }
         this.advance(stored, key, response.parameters);
       }
@@ -284,7 +213,7 @@ class EnsembleRun {
 
   private stepOver(call: StepCall): void {
     this.inflight--;
-    if (call.held.length > 0) this.releaseHeld(call.held);
+    if (call.held.length > 0) this.slots.unhold(call.held);
   }
 
   /** Sends the requested outputs at `key` if all are there. */
@@ -293,7 +222,7 @@ class EnsembleRun {
     const plan = this.plan;
     const read: Slot[] = [];
     for (const o of this.view.requested) {
-      const slot = this.slots.get(o.name + SEP + key);
+      const slot = this.slots.get(o.name, key);
       if (!slot) return;
       read.push(slot);
     }
@@ -308,9 +237,9 @@ class EnsembleRun {
         outputs.push({ name: o.name, datatype: t.datatype, shape, data: t.data });
         // The client's response reads these bytes until it is encoded: no later step may take
         // them (after the final response, no step comes).
-        if (!final) this.hold([t.data.buffer]);
+        if (!final) this.slots.hold([t.data.buffer]);
       }
-      this.release(slot);
+      this.slots.release(slot);
     });
     if (final) this.answered = true;
     const response: BackendResponse = { outputs, parameters };
@@ -361,71 +290,4 @@ class EnsembleRun {
   }
 }
 
-/** Whether a view covers its whole ArrayBuffer. */
-function spansBuffer(data: Uint8Array): boolean {
-  return data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-}
-
-/** A step's error, prefixed with the ensemble, the step and its model (Triton: "in ensemble 'E', ..."). */
-function stepError(step: PlanStep, ensemble: string, err: InferenceError): InferenceError {
-  const version = step.version === '' ? '' : ` version ${step.version}`;
-  return new InferenceError(
-    err.code,
-    `in ensemble '${ensemble}', step ${step.index} (model '${step.modelName}'${version}): ${err.message}`,
-    { cause: err },
-  );
-}
-
-/** One step request: reads its responses until the final one, reporting each to the run. */
-class StepCall {
-  /** Responses with outputs so far (decoupled steps: the next iteration's number). */
-  responses = 0;
-  private iterator: AsyncIterator<InferResponse> | undefined;
-
-  constructor(
-    private readonly run: EnsembleRun,
-    readonly step: PlanStep,
-    readonly key: string,
-    /** Batch size of the step request (0 for a non-batching model). */
-    readonly batch: number,
-    /** Buffers the request reads without owning them, held until it is over. */
-    readonly held: readonly ArrayBufferLike[],
-  ) {}
-
-  start(open: () => AsyncIterable<InferResponse>): void {
-    try {
-      this.iterator = open()[Symbol.asyncIterator]();
-    } catch (err) {
-      this.run.onStepFailed(this, err, true);
-      return;
-    }
-    this.pull();
-  }
-
-  private pull(): void {
-    this.iterator!.next().then(
-      (r) => {
-        if (r.done) {
-          // A stream that ended without a final response: treat the end as its final flag.
-          this.run.onStepResponse(this, FINAL_MARKER);
-          return;
-        }
-        this.run.onStepResponse(this, r.value);
-        if (!r.value.final) this.pull();
-      },
-      (err: unknown) => this.run.onStepFailed(this, err),
-    );
-  }
-}
-
 const NONE: ArrayBufferLike[] = [];
-
-const FINAL_MARKER: InferResponse = Object.freeze({
-  modelName: '',
-  modelVersion: '',
-  id: '',
-  outputs: [],
-  parameters: {},
-  final: true,
-  emptyFinal: true,
-});
