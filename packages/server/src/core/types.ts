@@ -94,10 +94,11 @@ export interface RequestContext {
    */
   readonly inputBuffersOwned?: boolean;
   /**
-   * Called exactly once when the request is over and its statistics are recorded: with its compute
-   * durations when it succeeded, undefined when it failed (also when it was refused before it
-   * started). Triton's secondary statistics aggregator: an ensemble adds its steps' compute times
-   * to its own, and knows when each step is really done.
+   * Called exactly once, for a request whose response stream was read (`next()`), when it is over
+   * and its statistics are recorded: with its compute durations when it succeeded, undefined when
+   * it failed (also when it was refused before it started). Triton's secondary statistics
+   * aggregator: an ensemble adds its steps' compute times to its own, and knows when each step is
+   * really done (a final response can come before the execution that sent it has ended).
    */
   readonly onComplete?: (durations: ComputeDurations | undefined) => void;
 }
