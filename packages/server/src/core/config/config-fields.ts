@@ -117,7 +117,9 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   'dynamic_batching.priority_queue_policy.max_queue_size': impl('queue-policy.ts'),
   sequence_batching: refused('the sequence batcher (stateful models)', true),
   ensemble_scheduling: impl('ensembles (core/ensemble/, docs/ensembles.md)'),
-  'ensemble_scheduling.max_inflight_requests': refused('a bound on in-flight ensemble requests (bound the composing models instead)'),
+  'ensemble_scheduling.max_inflight_requests': refused(
+    'a bound on in-flight ensemble requests (bound the composing models instead)',
+  ),
   'ensemble_scheduling.step': impl('ensemble-steps.ts, ensemble-graph.ts'),
   'ensemble_scheduling.step.model_name': impl('ensemble-steps.ts'),
   'ensemble_scheduling.step.model_version': impl('ensemble-steps.ts (-1 or a fixed version)'),
