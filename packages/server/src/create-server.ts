@@ -19,6 +19,7 @@ import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
 import { createGrpcFrontend, type GrpcConnectionLimits } from './frontends/grpc/index.js';
 import type { HttpTimeouts } from './frontends/http-timeouts.js';
+import type { TransferLimits } from './frontends/transfer-limits.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
@@ -58,6 +59,24 @@ export function httpTimeoutsOf(settings: ServerSettings): HttpTimeouts {
     headerTimeoutMs: settings.httpHeaderTimeoutSecs * 1000,
     bodyIdleTimeoutMs: settings.httpBodyIdleTimeoutSecs * 1000,
     keepAliveTimeoutMs: settings.httpKeepaliveTimeoutSecs * 1000,
+  };
+}
+
+/** The HTTP listeners' send-stall timeout and minimum body rate (HTTP API and metrics) from the settings. */
+export function httpTransferLimitsOf(settings: ServerSettings): TransferLimits {
+  return {
+    sendStallTimeoutMs: settings.httpSendStallTimeoutSecs * 1000,
+    minReceiveBytesPerSec: settings.httpMinBodyRate,
+    receiveRateGraceMs: settings.httpMinBodyRateGraceSecs * 1000,
+  };
+}
+
+/** The gRPC port's send-stall timeout and minimum request message rate from the settings. */
+export function grpcTransferLimitsOf(settings: ServerSettings): TransferLimits {
+  return {
+    sendStallTimeoutMs: settings.grpcSendStallTimeoutSecs * 1000,
+    minReceiveBytesPerSec: settings.grpcMinMessageRate,
+    receiveRateGraceMs: settings.grpcMinMessageRateGraceSecs * 1000,
   };
 }
 
@@ -143,7 +162,11 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
     if (settings.allowMetrics) {
-      const metrics = createMetricsFrontend(core, { logger, timeouts: httpTimeoutsOf(settings) });
+      const metrics = createMetricsFrontend(core, {
+        logger,
+        timeouts: httpTimeoutsOf(settings),
+        transferLimits: httpTransferLimitsOf(settings),
+      });
       ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
       closers.push(() => metrics.close());
     }
@@ -159,6 +182,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         tls: tls.grpc,
         restrictions: restrictions.grpc,
         connectionLimits: grpcConnectionLimitsOf(settings),
+        transferLimits: grpcTransferLimitsOf(settings),
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -172,6 +196,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         tls: tls.http,
         restrictions: restrictions.http,
         timeouts: httpTimeoutsOf(settings),
+        transferLimits: httpTransferLimitsOf(settings),
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });

@@ -14,6 +14,8 @@
  * - a linger limit: once the server has sent its FIN, the client has {@link LINGER_MS} to close
  *   its side before the socket is destroyed.
  *
+ * It also watches the transfer limits of every connection (`grpc-js-transfers.ts`).
+ *
  * The grpc-js server behind the injector is plaintext (TLS is done here); our handlers do not use
  * grpc-js' auth context, which would now report an insecure transport.
  */
@@ -24,7 +26,9 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { logListenerErrors } from '../listener-errors.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import type { TransferLimits } from '../transfer-limits.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
+import { watchGrpcJsTransfers } from './grpc-js-transfers.js';
 import { LINGER_MS } from './native/connection-guard.js';
 
 /** The client connection preface (24 bytes) plus one frame header (9): the least a live client sends. */
@@ -69,14 +73,19 @@ export function createGrpcJsListener(
   options: {
     readonly tls: GrpcTlsMaterial | undefined;
     readonly limits: GrpcConnectionLimits;
+    readonly transferLimits: TransferLimits;
+    /** Whether the method at this path streams its requests (its messages are not rate-checked). */
+    readonly isStreamingRequest: (path: string) => boolean;
     readonly clock: Clock;
     readonly logger: Logger;
   },
 ): GrpcJsListener {
   const { limits, clock, logger } = options;
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const transfers = watchGrpcJsTransfers(server, options.transferLimits, options.isStreamingRequest, clock, logger);
   const accept = (socket: Socket): void => {
     guardSocket(socket, limits, clock, logger);
+    transfers.adopt(socket);
     injector.injectConnection(socket);
   };
   let listener: NetServer;
@@ -110,6 +119,7 @@ export function createGrpcJsListener(
       });
     },
     close() {
+      transfers.stop();
       if (listener.listening) listener.close();
     },
   };

@@ -27,6 +27,7 @@ import type { GrpcTlsMaterial } from '../tls-files.js';
 import { ApiRestrictions } from '../restricted-apis.js';
 import { guardService } from './restricted-methods.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
+import type { TransferLimits } from '../transfer-limits.js';
 
 /**
  * Default largest message received, in bytes: 65 MiB, room for a 64 MiB tensor plus 1 MiB for the
@@ -87,6 +88,11 @@ export interface GrpcFrontendOptions {
    * age. Defaults: `DEFAULT_GRPC_CONNECTION_LIMITS` (connection-limits.ts).
    */
   connectionLimits?: GrpcConnectionLimits | undefined;
+  /**
+   * Send-stall timeout and minimum request message rate. Defaults: `DEFAULT_TRANSFER_LIMITS`
+   * (frontends/transfer-limits.ts).
+   */
+  transferLimits?: TransferLimits | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -124,6 +130,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     logger,
     serverOptions: options.serverOptions,
     connectionLimits: options.connectionLimits,
+    transferLimits: options.transferLimits,
   });
   const health = createHealthService(core);
 

@@ -8,9 +8,17 @@
  * are module functions that find the transport on the stream (a symbol property), so a call
  * allocates no closures here.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { frameMessage, messagePrefix, MessageReader, ZERO_COPY_MAX_BYTES, type FrameSink } from './grpc-framing.js';
+import { receivedTooSlowly, SendStall, type TransferLimits } from '../../transfer-limits.js';
+import {
+  frameMessage,
+  MESSAGE_PREFIX_BYTES,
+  messagePrefix,
+  MessageReader,
+  ZERO_COPY_MAX_BYTES,
+  type FrameSink,
+} from './grpc-framing.js';
 import {
   OK_TRAILERS,
   parseGrpcTimeout,
@@ -21,6 +29,7 @@ import {
 import type { ConnectionGuard } from './connection-guard.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
+import { SEND_SLICE_BYTES, writePaced, type SentBytesCounter, type WriteCallback } from './paced-write.js';
 import { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
@@ -41,6 +50,11 @@ export interface TransportOwner {
   /** The call ended before the handler finished it: client cancel or disconnect, deadline, protocol error. */
   onCancel(): void;
 }
+
+/** What the connection's sweep found wrong with a call: its response stalled, or its request is too slow. */
+export type TransferVerdict = 'send stall' | 'receive too slow' | undefined;
+
+const NS_PER_MS = 1e6;
 
 const TRANSPORT = Symbol('tensorgate.grpcTransport');
 type CarryingStream = ServerHttp2Stream & { [TRANSPORT]?: CallTransport | undefined };
@@ -76,7 +90,7 @@ function messageOf(err: unknown): string {
  * transport.start();
  * ```
  */
-export class CallTransport implements FrameSink, InflateSink {
+export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
   /**
    * Where events go: set by the call object that wraps this transport, before {@link start};
    * replaced when a server-streaming call hands over from its request reader to its writable call.
@@ -98,6 +112,20 @@ export class CallTransport implements FrameSink, InflateSink {
    * stream, its start) until its response is complete or its stream closes.
    */
   private inFlight = false;
+  /** Bytes handed to the stream; `sentBytes − stream.writableLength` grows as they go out. */
+  sentBytes = 0;
+  /** The stream's end was written after response headers: the trailers follow once all data is out. */
+  private trailersPending = false;
+  /** Made by the sweep once it sees this call's response waiting. */
+  private stall: SendStall | undefined;
+  /** Request DATA bytes received. */
+  private receivedBytes = 0;
+  /** The request is complete (the client half-closed). */
+  private requestComplete = false;
+  /** When the sweep first saw the request (message) being received; -1: not receiving. */
+  private receiveSinceNs = -1;
+  /** {@link receivedBytes} then. */
+  private receiveBaseBytes = 0;
 
   constructor(
     readonly method: NativeMethod,
@@ -123,7 +151,7 @@ export class CallTransport implements FrameSink, InflateSink {
     stream[TRANSPORT] = this;
     stream.on('close', onClose);
     if (this.guard !== undefined) {
-      this.guard.streamOpened(stream.id ?? 0);
+      this.guard.streamOpened(stream.id ?? 0, this);
       // A bidirectional stream is in flight from the start, however quiet.
       if (this.method.kind === 'bidi') this.markInFlight();
     }
@@ -156,12 +184,15 @@ export class CallTransport implements FrameSink, InflateSink {
   /** Delivers messages again after {@link pauseReading}. */
   resumeReading(): void {
     this.consumerPaused = false;
+    // The client could not send while we did not read: the rate is measured afresh.
+    this.receiveSinceNs = -1;
     if (!this.inflater.waiting && !this.done) this.stream.resume();
   }
 
   /** @internal A DATA chunk. */
   receive(chunk: Buffer): void {
     if (this.done) return;
+    this.receivedBytes += chunk.length;
     this.guard?.requestData();
     try {
       this.reader.push(chunk, this);
@@ -181,6 +212,7 @@ export class CallTransport implements FrameSink, InflateSink {
     if (!this.reader.idle) {
       this.fail(GrpcStatus.INTERNAL, `The request ended inside a message (${this.reader.missingBytes} bytes missing)`);
     } else {
+      this.requestComplete = true;
       this.markInFlight();
       this.inflater.end();
     }
@@ -221,6 +253,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** @internal The decompression backlog drained. */
   resumeAfterInflate(): void {
+    this.receiveSinceNs = -1;
     if (!this.consumerPaused) this.stream.resume();
   }
 
@@ -264,21 +297,29 @@ export class CallTransport implements FrameSink, InflateSink {
     this.stream.on('wantTrailers', onWantTrailers);
   }
 
-  private write(payload: Buffer, callback: (() => void) | undefined, end: boolean): void {
+  private write(payload: Buffer, callback: WriteCallback | undefined, end: boolean): void {
     this.guard?.sent();
+    if (end) this.trailersPending = true;
     if (payload.length <= ZERO_COPY_MAX_BYTES) {
       const frame = frameMessage(payload);
+      this.sentBytes += frame.length;
       if (end) this.stream.end(frame);
       else this.stream.write(frame, callback);
       return;
     }
+    this.sentBytes += MESSAGE_PREFIX_BYTES;
     this.stream.write(messagePrefix(payload.length));
+    if (payload.length > SEND_SLICE_BYTES) {
+      writePaced(this.stream, payload, end, callback, this);
+      return;
+    }
+    this.sentBytes += payload.length;
     if (end) this.stream.end(payload);
     else this.stream.write(payload, callback);
   }
 
   /** Writes one message of a streaming response; `callback` runs once it is flushed (or dropped). */
-  sendMessage(value: unknown, callback: () => void): void {
+  sendMessage(value: unknown, callback: WriteCallback): void {
     const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) {
       callback();
@@ -316,6 +357,7 @@ export class CallTransport implements FrameSink, InflateSink {
     this.stream.resume();
     if (this.headersSent) {
       this.status = status;
+      this.trailersPending = true;
       this.stream.end();
     } else {
       this.guard?.sent();
@@ -344,6 +386,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** @internal The stream's last DATA went out: the status follows. */
   sendTrailers(): void {
+    this.trailersPending = false;
     const status = this.status;
     try {
       this.stream.sendTrailers(status === OK_STATUS ? OK_TRAILERS : statusTrailers(status.code, status.details));
@@ -359,11 +402,65 @@ export class CallTransport implements FrameSink, InflateSink {
     this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
   }
 
+  /**
+   * @internal The connection's sweep (`ConnectionGuard.sweep`): whether this call's response has
+   * waited without progress for the send-stall timeout (the client grants no window or reads
+   * nothing), or its request arrives slower than the minimum rate.
+   */
+  checkTransfer(nowNs: number, limits: TransferLimits): TransferVerdict {
+    const stream = this.stream;
+    if (limits.sendStallTimeoutMs > 0 && !stream.destroyed) {
+      const buffered = stream.writableLength;
+      const waiting = buffered > 0 || this.trailersPending;
+      if (waiting || this.stall !== undefined) {
+        this.stall ??= new SendStall();
+        const stalledMs = this.stall.observe(waiting, this.sentBytes - buffered, 0, nowNs);
+        if (stalledMs >= limits.sendStallTimeoutMs) return 'send stall';
+      }
+    }
+    if (limits.minReceiveBytesPerSec > 0) {
+      if (!this.receiving()) {
+        this.receiveSinceNs = -1;
+      } else if (this.receiveSinceNs < 0) {
+        this.receiveSinceNs = nowNs;
+        this.receiveBaseBytes = this.receivedBytes;
+      } else {
+        const elapsedMs = (nowNs - this.receiveSinceNs) / NS_PER_MS;
+        if (receivedTooSlowly(this.receivedBytes - this.receiveBaseBytes, elapsedMs, limits)) return 'receive too slow';
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Whether the client should be sending now: a unary or server-streaming request not yet
+   * complete, or a message of a stream begun and not yet complete (a stream between messages is
+   * legitimately quiet), and the server is reading (paused reads hold the client back).
+   */
+  private receiving(): boolean {
+    if (this.done || this.consumerPaused || this.inflater.waiting) return false;
+    return this.method.kind === 'bidi' ? !this.reader.idle : !this.requestComplete;
+  }
+
+  /** @internal The response stalled: RST_STREAM CANCEL, which cancels the call and frees what it held. */
+  resetStalled(): void {
+    if (!this.streamGone()) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
+  /**
+   * @internal The request arrives too slowly: DEADLINE_EXCEEDED, then RST_STREAM NO_ERROR, which
+   * asks the client to stop sending the rest (RFC 9113 §8.1).
+   */
+  failTooSlow(rate: number): void {
+    this.fail(GrpcStatus.DEADLINE_EXCEEDED, `The request message arrived slower than ${rate} bytes/s`);
+    if (!this.streamGone()) this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
   /** @internal The stream closed; a call not yet finished was cancelled by the client. */
   streamClosed(): void {
     (this.stream as CarryingStream)[TRANSPORT] = undefined;
     this.leaveFlight();
-    this.guard?.streamClosed();
+    this.guard?.streamClosed(this);
     if (this.done) return;
     this.finish();
     this.owner.onCancel();
