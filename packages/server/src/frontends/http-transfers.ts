@@ -48,7 +48,10 @@ class ConnectionWatch {
 const NS_PER_MS = 1e6;
 
 function shedSlowBody(socket: Socket, body: BodyWatch, rate: number, logger: Logger | undefined): void {
-  logger?.debug({ peer: socket.remoteAddress, port: socket.remotePort, url: body.req.url }, 'HTTP request body too slow: connection closed (408)');
+  logger?.debug(
+    { peer: socket.remoteAddress, port: socket.remotePort, url: body.req.url },
+    'HTTP request body too slow: connection closed (408)',
+  );
   if (body.res.headersSent || !socket.writable) {
     socket.destroy();
     return;

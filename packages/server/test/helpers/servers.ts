@@ -60,7 +60,10 @@ export async function startLoggedServer(
   repository = EXAMPLES,
 ): Promise<TestServer & { readonly logs: Array<Record<string, unknown>> }> {
   const logs: Array<Record<string, unknown>> = [];
-  const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
   return { ...(await startServer(extraArgs, repository, logger)), logs };
 }
 

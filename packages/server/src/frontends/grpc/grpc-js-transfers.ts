@@ -168,7 +168,8 @@ export function watchGrpcJsTransfers(
     const { socket } = watched;
     if (limits.sendStallTimeoutMs > 0) {
       let streamsWaiting = false;
-      for (const { stream } of watched.streams) if (!stream.destroyed && stream.writableLength > 0) streamsWaiting = true;
+      for (const { stream } of watched.streams)
+        if (!stream.destroyed && stream.writableLength > 0) streamsWaiting = true;
       const stalledMs = observeSocketSend(watched.stall, socket, nowNs, streamsWaiting || socketSendPending(socket));
       if (stalledMs >= limits.sendStallTimeoutMs) {
         if (socketSendPending(socket) || watched.session === undefined) {

@@ -20,12 +20,7 @@ import http2, { type ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../core/clock.js';
-import {
-  DEFAULT_TRANSFER_LIMITS,
-  observeSocketSend,
-  SendStall,
-  type TransferLimits,
-} from '../../transfer-limits.js';
+import { DEFAULT_TRANSFER_LIMITS, observeSocketSend, SendStall, type TransferLimits } from '../../transfer-limits.js';
 import type { GrpcConnectionLimits } from '../connection-limits.js';
 import type { CallTransport } from './call-transport.js';
 import { PingAbusePolicy } from './ping-abuse-policy.js';
@@ -41,12 +36,7 @@ export const LINGER_MS = 2000;
 
 /** Why a connection was closed by the server (for logs and tests). */
 export type ShedReason =
-  | 'preface timeout'
-  | 'idle'
-  | 'keepalive timeout'
-  | 'too_many_pings'
-  | 'max connection age'
-  | 'send stall';
+  'preface timeout' | 'idle' | 'keepalive timeout' | 'too_many_pings' | 'max connection age' | 'send stall';
 
 const NS_PER_MS = 1e6;
 
@@ -150,7 +140,11 @@ export class ConnectionGuard {
     if (this.closed) return;
     const limits = this.transfer;
     const stallMs = limits.sendStallTimeoutMs;
-    if (stallMs > 0 && this.socket !== undefined && observeSocketSend(this.socketStall, this.socket, nowNs) >= stallMs) {
+    if (
+      stallMs > 0 &&
+      this.socket !== undefined &&
+      observeSocketSend(this.socketStall, this.socket, nowNs) >= stallMs
+    ) {
       this.shed('send stall');
       return;
     }
