@@ -113,13 +113,17 @@ for (const [transport, server] of [
   ['grpc-js', (): TestServer => grpcJs],
 ] as const) {
   describe(`gRPC send-stall timeout (${transport})`, { concurrency: true }, () => {
-    test('a client granting no flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0) has the stream reset', async () => {
+    test('a client granting no flow-control window (SETTINGS_INITIAL_WINDOW_SIZE 0) has the stream reset, and the connection, whose only call it was, closed', async () => {
       const session = open(server().grpcPort, { initialWindowSize: 0 });
       try {
+        const goaway = new Promise<[number, string]>((resolve) =>
+          session.once('goaway', (code: number, _last: number, data?: Buffer) => resolve([code, String(data ?? '')])),
+        );
         const req = call(session, MODEL_INFER, true);
         req.end(framed(identityRequest(1 << 20), true));
         await once(req, 'close');
         assert.equal(req.rstCode, http2.constants.NGHTTP2_CANCEL);
+        assert.deepEqual(await goaway, [http2.constants.NGHTTP2_NO_ERROR, 'send_stall']);
       } finally {
         session.destroy();
       }

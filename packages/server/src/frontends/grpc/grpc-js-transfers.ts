@@ -8,8 +8,9 @@
  *
  * - a connection that has response bytes waiting, on its socket or in any stream, while nothing
  *   is written to its socket for the timeout, is stalled: when the socket itself is backed up (the
- *   client reads nothing) the connection is closed; otherwise (the client grants no flow-control
- *   window) each stream with bytes waiting is reset with RST_STREAM CANCEL.
+ *   client reads nothing), or every stream on it has bytes waiting, the connection is closed
+ *   (GOAWAY `send_stall` where it can still be sent); otherwise (the client grants some streams no
+ *   flow-control window) each stream with bytes waiting is reset with RST_STREAM CANCEL.
  * - What it cannot see: a client that keeps the connection writing (reading one response slowly,
  *   or making the server answer pings) while it grants other streams no window holds those
  *   streams. The native transport checks each stream.
@@ -164,47 +165,58 @@ export function watchGrpcJsTransfers(
     });
   }
 
-  const check = (watched: WatchedConnection, nowNs: number): void => {
+  const peer = (socket: Socket): string => `${socket.remoteAddress}:${socket.remotePort}`;
+
+  const checkSendStall = (watched: WatchedConnection, nowNs: number): boolean => {
+    const { socket, session } = watched;
+    let waiting = 0;
+    for (const { stream } of watched.streams) if (!stream.destroyed && stream.writableLength > 0) waiting += 1;
+    const socketWaiting = socketSendPending(socket);
+    if (observeSocketSend(watched.stall, socket, nowNs, waiting > 0 || socketWaiting) < limits.sendStallTimeoutMs) {
+      return false;
+    }
+    if (socketWaiting || session === undefined || waiting === watched.streams.size) {
+      logger.debug({ peer: peer(socket), reason: 'send stall' }, 'gRPC connection closed');
+      if (!socketWaiting && session !== undefined && !session.destroyed) {
+        session.goaway(http2.constants.NGHTTP2_NO_ERROR, 0, Buffer.from('send_stall'));
+      }
+      session?.destroy();
+      socket.destroy();
+      return true;
+    }
+    for (const { stream } of watched.streams) {
+      if (!stream.destroyed && stream.writableLength > 0) {
+        logger.debug({ peer: peer(socket) }, 'gRPC response stalled: stream reset');
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      }
+    }
+    return false;
+  };
+
+  const checkReceiveRate = (watched: WatchedConnection, nowNs: number): void => {
     const { socket } = watched;
-    if (limits.sendStallTimeoutMs > 0) {
-      let streamsWaiting = false;
-      for (const { stream } of watched.streams)
-        if (!stream.destroyed && stream.writableLength > 0) streamsWaiting = true;
-      const stalledMs = observeSocketSend(watched.stall, socket, nowNs, streamsWaiting || socketSendPending(socket));
-      if (stalledMs >= limits.sendStallTimeoutMs) {
-        if (socketSendPending(socket) || watched.session === undefined) {
-          logger.debug({ peer: socket.remoteAddress, reason: 'send stall' }, 'gRPC connection closed');
-          watched.session?.destroy();
-          socket.destroy();
-          return;
-        }
-        for (const { stream } of watched.streams) {
-          if (!stream.destroyed && stream.writableLength > 0) {
-            logger.debug({ peer: socket.remoteAddress }, 'gRPC response stalled: stream reset');
-            stream.close(http2.constants.NGHTTP2_CANCEL);
-          }
-        }
-      }
+    const receiving: ServerHttp2Stream[] = [];
+    for (const entry of watched.streams) {
+      if (!entry.streamingRequest && !requestComplete(entry)) receiving.push(entry.stream);
     }
-    if (limits.minReceiveBytesPerSec > 0) {
-      const receiving: ServerHttp2Stream[] = [];
-      for (const entry of watched.streams) {
-        if (!entry.streamingRequest && !requestComplete(entry)) receiving.push(entry.stream);
-      }
-      if (receiving.length === 0) {
+    if (receiving.length === 0) {
+      watched.receiveSinceNs = -1;
+    } else if (watched.receiveSinceNs < 0) {
+      watched.receiveSinceNs = nowNs;
+      watched.receiveBaseBytes = socket.bytesRead;
+    } else {
+      const elapsedMs = (nowNs - watched.receiveSinceNs) / NS_PER_MS;
+      if (receivedTooSlowly(socket.bytesRead - watched.receiveBaseBytes, elapsedMs, limits)) {
+        logger.debug({ peer: peer(socket) }, 'gRPC request too slow: call failed');
+        for (const stream of receiving) failTooSlow(stream, limits.minReceiveBytesPerSec);
         watched.receiveSinceNs = -1;
-      } else if (watched.receiveSinceNs < 0) {
-        watched.receiveSinceNs = nowNs;
-        watched.receiveBaseBytes = socket.bytesRead;
-      } else {
-        const elapsedMs = (nowNs - watched.receiveSinceNs) / NS_PER_MS;
-        if (receivedTooSlowly(socket.bytesRead - watched.receiveBaseBytes, elapsedMs, limits)) {
-          logger.debug({ peer: socket.remoteAddress }, 'gRPC request too slow: call failed');
-          for (const stream of receiving) failTooSlow(stream, limits.minReceiveBytesPerSec);
-          watched.receiveSinceNs = -1;
-        }
       }
     }
+  };
+
+  const check = (watched: WatchedConnection, nowNs: number): void => {
+    if (limits.sendStallTimeoutMs > 0 && checkSendStall(watched, nowNs)) return;
+    if (limits.minReceiveBytesPerSec > 0) checkReceiveRate(watched, nowNs);
   };
 
   const stop = startSweeps(clock, period, () => {

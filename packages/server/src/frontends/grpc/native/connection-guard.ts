@@ -132,9 +132,11 @@ export class ConnectionGuard {
   /**
    * The server's periodic sweep: closes the connection when its socket has had output waiting
    * without the kernel taking any for the send-stall timeout (the client reads nothing), resets
-   * each call whose response made no progress for as long (no flow-control window), closes the
-   * connection too when its whole window is spent, and fails each call whose request arrives
-   * slower than the minimum rate.
+   * each call whose response made no progress for as long (no flow-control window), and fails
+   * each call whose request arrives slower than the minimum rate. When every call on the
+   * connection stalled, or its whole window is spent, the connection is closed too (GOAWAY
+   * `send_stall`): its time went to calls that could not move, so it was idle in all but name,
+   * and a client could otherwise hold it past the idle timeout with one stalled call after another.
    */
   sweep(nowNs: number): void {
     if (this.closed) return;
@@ -148,11 +150,12 @@ export class ConnectionGuard {
       this.shed('send stall');
       return;
     }
-    let stalled = false;
+    let stalled = 0;
+    const calls = this.calls.size;
     for (const call of this.calls) {
       const verdict = call.checkTransfer(nowNs, limits);
       if (verdict === 'send stall') {
-        stalled = true;
+        stalled += 1;
         this.logger?.debug({ peer: this.peer(), path: call.method.path }, 'gRPC response stalled: stream reset');
         call.resetStalled();
       } else if (verdict === 'receive too slow') {
@@ -160,8 +163,9 @@ export class ConnectionGuard {
         call.failTooSlow(limits.minReceiveBytesPerSec);
       }
     }
-    // Every stream of a connection whose own window is spent stalls: the client starves the connection.
-    if (stalled && this.connectionWindowSpent()) this.shed('send stall', NGHTTP2_NO_ERROR, 'send_stall');
+    if (stalled > 0 && (stalled === calls || this.connectionWindowSpent())) {
+      this.shed('send stall', NGHTTP2_NO_ERROR, 'send_stall');
+    }
   }
 
   private connectionWindowSpent(): boolean {
