@@ -171,9 +171,12 @@ for (const [transport, server] of [
   });
 
   describe(`gRPC minimum message rate (${transport})`, { concurrency: true }, () => {
-    test('a unary request dripping in 5 bytes every 250 ms ends with DEADLINE_EXCEEDED', async () => {
+    test('a unary request dripping in 5 bytes every 250 ms ends with DEADLINE_EXCEEDED, then its connection closes', async () => {
       const session = open(server().grpcPort);
       try {
+        const goaway = new Promise<[number, string]>((resolve) =>
+          session.once('goaway', (code: number, _last: number, data?: Buffer) => resolve([code, String(data ?? '')])),
+        );
         const req = call(session, MODEL_INFER);
         const status = statusOf(req);
         await drip(req, framed(identityRequest(1000)), 5, 250);
@@ -181,6 +184,8 @@ for (const [transport, server] of [
           code: grpc.status.DEADLINE_EXCEEDED,
           message: 'The request message arrived slower than 1000 bytes/s',
         });
+        // It was the connection's only call.
+        assert.deepEqual(await goaway, [http2.constants.NGHTTP2_NO_ERROR, 'too_slow']);
       } finally {
         session.destroy();
       }

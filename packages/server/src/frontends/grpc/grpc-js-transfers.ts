@@ -17,7 +17,7 @@
  *
  * The minimum request rate is per connection too: while a unary or server-streaming request on it
  * is still arriving, the connection's bytes received must keep up with the rate; below it, each
- * such call ends with DEADLINE_EXCEEDED. Streamed requests (ModelStreamInfer) are not checked, as
+ * such call ends with DEADLINE_EXCEEDED (and the connection, when it had no other call, closes). Streamed requests (ModelStreamInfer) are not checked, as
  * message boundaries are grpc-js' own.
  *
  * The node:http2 server is grpc-js' private `http2Servers` (@grpc/grpc-js 1.14, `server.ts`
@@ -44,6 +44,7 @@ import {
   sweepPeriodMs,
   type TransferLimits,
 } from '../transfer-limits.js';
+import { LINGER_MS } from './native/connection-guard.js';
 import { trailersOnlyHeaders } from './native/grpc-headers.js';
 
 const NS_PER_MS = 1e6;
@@ -193,6 +194,19 @@ export function watchGrpcJsTransfers(
     return false;
   };
 
+  const closeGracefully = (watched: WatchedConnection, debugData: string): void => {
+    const { session, socket } = watched;
+    logger.debug({ peer: peer(socket), reason: 'receive too slow' }, 'gRPC connection closed');
+    try {
+      session?.goaway(http2.constants.NGHTTP2_NO_ERROR, 0, Buffer.from(debugData));
+      session?.close();
+    } catch {
+      session?.destroy();
+    }
+    const cancel = clock.setTimer(() => socket.destroy(), LINGER_MS);
+    socket.once('close', cancel);
+  };
+
   const checkReceiveRate = (watched: WatchedConnection, nowNs: number): void => {
     const { socket } = watched;
     const receiving: ServerHttp2Stream[] = [];
@@ -210,6 +224,8 @@ export function watchGrpcJsTransfers(
         logger.debug({ peer: peer(socket) }, 'gRPC request too slow: call failed');
         for (const stream of receiving) failTooSlow(stream, limits.minReceiveBytesPerSec);
         watched.receiveSinceNs = -1;
+        // Nothing else on the connection: close it too, after the statuses (see the native guard).
+        if (receiving.length === watched.streams.size) closeGracefully(watched, 'too_slow');
       }
     }
   };

@@ -36,7 +36,13 @@ export const LINGER_MS = 2000;
 
 /** Why a connection was closed by the server (for logs and tests). */
 export type ShedReason =
-  'preface timeout' | 'idle' | 'keepalive timeout' | 'too_many_pings' | 'max connection age' | 'send stall';
+  | 'preface timeout'
+  | 'idle'
+  | 'keepalive timeout'
+  | 'too_many_pings'
+  | 'max connection age'
+  | 'send stall'
+  | 'receive too slow';
 
 const NS_PER_MS = 1e6;
 
@@ -134,9 +140,10 @@ export class ConnectionGuard {
    * without the kernel taking any for the send-stall timeout (the client reads nothing), resets
    * each call whose response made no progress for as long (no flow-control window), and fails
    * each call whose request arrives slower than the minimum rate. When every call on the
-   * connection stalled, or its whole window is spent, the connection is closed too (GOAWAY
-   * `send_stall`): its time went to calls that could not move, so it was idle in all but name,
-   * and a client could otherwise hold it past the idle timeout with one stalled call after another.
+   * connection stalled or was too slow, or its whole window is spent, the connection is closed
+   * too (GOAWAY `send_stall` / `too_slow`): its time went to calls that could not move, so it was
+   * idle in all but name, and a client could otherwise hold it past the idle timeout with one such
+   * call after another.
    */
   sweep(nowNs: number): void {
     if (this.closed) return;
@@ -151,6 +158,7 @@ export class ConnectionGuard {
       return;
     }
     let stalled = 0;
+    let slow = 0;
     const calls = this.calls.size;
     for (const call of this.calls) {
       const verdict = call.checkTransfer(nowNs, limits);
@@ -159,13 +167,33 @@ export class ConnectionGuard {
         this.logger?.debug({ peer: this.peer(), path: call.method.path }, 'gRPC response stalled: stream reset');
         call.resetStalled();
       } else if (verdict === 'receive too slow') {
+        slow += 1;
         this.logger?.debug({ peer: this.peer(), path: call.method.path }, 'gRPC request too slow: call failed');
         call.failTooSlow(limits.minReceiveBytesPerSec);
       }
     }
-    if (stalled > 0 && (stalled === calls || this.connectionWindowSpent())) {
+    if (stalled > 0 && (stalled + slow === calls || this.connectionWindowSpent())) {
       this.shed('send stall', NGHTTP2_NO_ERROR, 'send_stall');
+    } else if (slow > 0 && slow === calls) {
+      this.closeGracefully('receive too slow', 'too_slow');
     }
+  }
+
+  /**
+   * GOAWAY, then a graceful close, so that what was just sent (the status of a call failed for a
+   * slow request) still reaches the client; the socket goes {@link LINGER_MS} later at most.
+   */
+  private closeGracefully(reason: ShedReason, debugData: string): void {
+    if (this.closed) return;
+    this.stopTimers();
+    this.logger?.debug({ peer: this.peer(), reason }, 'gRPC connection closed');
+    try {
+      this.session.goaway(NGHTTP2_NO_ERROR, this.lastStreamId, Buffer.from(debugData));
+      this.session.close();
+    } catch {
+      this.session.destroy();
+    }
+    this.startLinger();
   }
 
   private connectionWindowSpent(): boolean {
