@@ -10,7 +10,6 @@
  */
 import http2, { type IncomingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { receivedTooSlowly, SendStall, type TransferLimits } from '../../transfer-limits.js';
 import {
   frameMessage,
   MESSAGE_PREFIX_BYTES,
@@ -29,7 +28,8 @@ import {
 import type { ConnectionGuard } from './connection-guard.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
-import { SEND_SLICE_BYTES, writePaced, type SentBytesCounter, type WriteCallback } from './paced-write.js';
+import { CallTransferCounters } from './call-transfer.js';
+import { SEND_SLICE_BYTES, writePaced, type WriteCallback } from './paced-write.js';
 import { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
@@ -50,11 +50,6 @@ export interface TransportOwner {
   /** The call ended before the handler finished it: client cancel or disconnect, deadline, protocol error. */
   onCancel(): void;
 }
-
-/** What the connection's sweep found wrong with a call: its response stalled, or its request is too slow. */
-export type TransferVerdict = 'send stall' | 'receive too slow' | undefined;
-
-const NS_PER_MS = 1e6;
 
 const TRANSPORT = Symbol('tensorgate.grpcTransport');
 type CarryingStream = ServerHttp2Stream & { [TRANSPORT]?: CallTransport | undefined };
@@ -90,7 +85,7 @@ function messageOf(err: unknown): string {
  * transport.start();
  * ```
  */
-export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
+export class CallTransport extends CallTransferCounters implements FrameSink, InflateSink {
   /**
    * Where events go: set by the call object that wraps this transport, before {@link start};
    * replaced when a server-streaming call hands over from its request reader to its writable call.
@@ -112,20 +107,6 @@ export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
    * stream, its start) until its response is complete or its stream closes.
    */
   private inFlight = false;
-  /** Bytes handed to the stream; `sentBytes − stream.writableLength` grows as they go out. */
-  sentBytes = 0;
-  /** The stream's end was written after response headers: the trailers follow once all data is out. */
-  private trailersPending = false;
-  /** Made by the sweep once it sees this call's response waiting. */
-  private stall: SendStall | undefined;
-  /** Request DATA bytes received. */
-  private receivedBytes = 0;
-  /** The request is complete (the client half-closed). */
-  private requestComplete = false;
-  /** When the sweep first saw the request (message) being received; -1: not receiving. */
-  private receiveSinceNs = -1;
-  /** {@link receivedBytes} then. */
-  private receiveBaseBytes = 0;
 
   constructor(
     readonly method: NativeMethod,
@@ -135,6 +116,7 @@ export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
     /** The connection's time limits, told when the call is in flight and when the server sends. */
     private readonly guard?: ConnectionGuard,
   ) {
+    super();
     this.reader = new MessageReader(limits.receive);
     this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, limits.receive);
     const timeout = headers['grpc-timeout'];
@@ -402,34 +384,9 @@ export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
     this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
   }
 
-  /**
-   * @internal The connection's sweep (`ConnectionGuard.sweep`): whether this call's response has
-   * waited without progress for the send-stall timeout (the client grants no window or reads
-   * nothing), or its request arrives slower than the minimum rate.
-   */
-  checkTransfer(nowNs: number, limits: TransferLimits): TransferVerdict {
-    const stream = this.stream;
-    if (limits.sendStallTimeoutMs > 0 && !stream.destroyed) {
-      const buffered = stream.writableLength;
-      const waiting = buffered > 0 || this.trailersPending;
-      if (waiting || this.stall !== undefined) {
-        this.stall ??= new SendStall();
-        const stalledMs = this.stall.observe(waiting, this.sentBytes - buffered, 0, nowNs);
-        if (stalledMs >= limits.sendStallTimeoutMs) return 'send stall';
-      }
-    }
-    if (limits.minReceiveBytesPerSec > 0) {
-      if (!this.receiving()) {
-        this.receiveSinceNs = -1;
-      } else if (this.receiveSinceNs < 0) {
-        this.receiveSinceNs = nowNs;
-        this.receiveBaseBytes = this.receivedBytes;
-      } else {
-        const elapsedMs = (nowNs - this.receiveSinceNs) / NS_PER_MS;
-        if (receivedTooSlowly(this.receivedBytes - this.receiveBaseBytes, elapsedMs, limits)) return 'receive too slow';
-      }
-    }
-    return undefined;
+  /** @internal For the sweep: response bytes written and not yet sent; undefined once the stream is gone. */
+  protected bufferedOutput(): number | undefined {
+    return this.stream.destroyed ? undefined : this.stream.writableLength;
   }
 
   /**
@@ -437,7 +394,7 @@ export class CallTransport implements FrameSink, InflateSink, SentBytesCounter {
    * complete, or a message of a stream begun and not yet complete (a stream between messages is
    * legitimately quiet), and the server is reading (paused reads hold the client back).
    */
-  private receiving(): boolean {
+  protected receiving(): boolean {
     if (this.done || this.consumerPaused || this.inflater.waiting) return false;
     return this.method.kind === 'bidi' ? !this.reader.idle : !this.requestComplete;
   }
