@@ -165,9 +165,9 @@ export class CallTransport extends CallTransferCounters implements FrameSink, In
 
   /** Delivers messages again after {@link pauseReading}. */
   resumeReading(): void {
-    this.consumerPaused = false;
     // The client could not send while we did not read: the rate is measured afresh.
-    this.receiveSinceNs = -1;
+    if (this.consumerPaused) this.receiveSinceNs = -1;
+    this.consumerPaused = false;
     if (!this.inflater.waiting && !this.done) this.stream.resume();
   }
 
