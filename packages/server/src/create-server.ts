@@ -19,6 +19,7 @@ import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
 import { createGrpcFrontend, type GrpcConnectionLimits } from './frontends/grpc/index.js';
 import type { HttpTimeouts } from './frontends/http-timeouts.js';
+import type { TransferLimits } from './frontends/transfer-limits.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
@@ -59,6 +60,24 @@ export function httpTimeoutsOf(settings: ServerSettings): HttpTimeouts {
     headerTimeoutMs: settings.httpHeaderTimeoutSecs * 1000,
     bodyIdleTimeoutMs: settings.httpBodyIdleTimeoutSecs * 1000,
     keepAliveTimeoutMs: settings.httpKeepaliveTimeoutSecs * 1000,
+  };
+}
+
+/** The HTTP listeners' send-stall timeout and minimum body rate (HTTP API and metrics) from the settings. */
+export function httpTransferLimitsOf(settings: ServerSettings): TransferLimits {
+  return {
+    sendStallTimeoutMs: settings.httpSendStallTimeoutSecs * 1000,
+    minReceiveBytesPerSec: settings.httpMinBodyRate,
+    receiveRateGraceMs: settings.httpMinBodyRateGraceSecs * 1000,
+  };
+}
+
+/** The gRPC port's send-stall timeout and minimum request message rate from the settings. */
+export function grpcTransferLimitsOf(settings: ServerSettings): TransferLimits {
+  return {
+    sendStallTimeoutMs: settings.grpcSendStallTimeoutSecs * 1000,
+    minReceiveBytesPerSec: settings.grpcMinMessageRate,
+    receiveRateGraceMs: settings.grpcMinMessageRateGraceSecs * 1000,
   };
 }
 
@@ -150,7 +169,11 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
     if (settings.allowMetrics) {
-      const metrics = createMetricsFrontend(core, { logger, timeouts: httpTimeoutsOf(settings) });
+      const metrics = createMetricsFrontend(core, {
+        logger,
+        timeouts: httpTimeoutsOf(settings),
+        transferLimits: httpTransferLimitsOf(settings),
+      });
       ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
       closers.push(() => metrics.close());
     }
@@ -169,6 +192,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         maxConcurrentStreams: settings.grpcMaxConcurrentStreams,
         maxConcurrentCalls: settings.grpcMaxConcurrentCalls,
         inflateBudget,
+        transferLimits: grpcTransferLimitsOf(settings),
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -184,6 +208,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         timeouts: httpTimeoutsOf(settings),
         inflateBudget,
         maxJsonInflationRatio: settings.httpMaxJsonInflationRatio,
+        transferLimits: httpTransferLimitsOf(settings),
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });

@@ -47,6 +47,12 @@ export interface ServerSettings {
   grpcPrefaceTimeoutSecs: number;
   /** Seconds a gRPC connection with no call in flight is kept. tensorgate's own. */
   grpcConnectionIdleTimeoutSecs: number;
+  /** Seconds a gRPC response may wait without progress (no flow-control window, nothing read) before its stream is reset; 0: never. */
+  grpcSendStallTimeoutSecs: number;
+  /** Bytes/s a gRPC request message being received must average after the grace period; 0: no minimum. */
+  grpcMinMessageRate: number;
+  /** Seconds of grace (counted as credit) before `grpcMinMessageRate` applies. */
+  grpcMinMessageRateGraceSecs: number;
   /** Triton's `--grpc-keepalive-time` (ms). */
   grpcKeepaliveTime: number;
   /** Triton's `--grpc-keepalive-timeout` (ms). */
@@ -72,6 +78,12 @@ export interface ServerSettings {
   httpBodyIdleTimeoutSecs: number;
   /** Seconds an idle keep-alive HTTP connection is kept between requests. tensorgate's own. */
   httpKeepaliveTimeoutSecs: number;
+  /** Seconds an HTTP response may wait unread (no bytes taken) before its connection is closed; 0: never. tensorgate's own. */
+  httpSendStallTimeoutSecs: number;
+  /** Bytes/s an HTTP request body must average after the grace period (408 below it); 0: no minimum. tensorgate's own. */
+  httpMinBodyRate: number;
+  /** Seconds of grace (counted as credit) before `httpMinBodyRate` applies. */
+  httpMinBodyRateGraceSecs: number;
   /** Origins allowed to call the HTTP API from browsers (CORS); empty = no CORS headers. */
   httpCorsOrigins: string[];
   /** Serve HTTPS instead of HTTP (tensorgate's own; needs httpServerCert and httpServerKey). */
@@ -397,6 +409,45 @@ export const SETTINGS: readonly SettingEntry[] = [
       "balancer, set it above the balancer's idle timeout. HTTP and metrics ports. tensorgate's own.",
   },
   {
+    key: 'httpSendStallTimeoutSecs',
+    flag: '--http-send-stall-timeout-secs',
+    env: 'TENSORGATE_HTTP_SEND_STALL_TIMEOUT_SECS',
+    type: 'int',
+    default: 60,
+    min: 0,
+    max: 86400,
+    valueName: 'seconds',
+    description:
+      'A response whose bytes wait this long without the client taking any (it reads nothing) has its connection ' +
+      'closed, freeing the response; a client that keeps reading, however slowly, and a long-running request are ' +
+      "never cut. 0: never. HTTP and metrics ports. tensorgate's own (nginx's send_timeout).",
+  },
+  {
+    key: 'httpMinBodyRate',
+    flag: '--http-min-body-rate',
+    env: 'TENSORGATE_HTTP_MIN_BODY_RATE',
+    type: 'int',
+    default: 1024,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'bytes-per-sec',
+    description:
+      'After --http-min-body-rate-grace-secs, a request body still arriving must have delivered this many bytes per ' +
+      'second since it began (the grace counts as credit), else 408 and the connection is closed. 0: no minimum. ' +
+      "HTTP and metrics ports. tensorgate's own (Apache mod_reqtimeout's MinRate).",
+  },
+  {
+    key: 'httpMinBodyRateGraceSecs',
+    flag: '--http-min-body-rate-grace-secs',
+    env: 'TENSORGATE_HTTP_MIN_BODY_RATE_GRACE_SECS',
+    type: 'int',
+    default: 30,
+    min: 0,
+    max: 86400,
+    valueName: 'seconds',
+    description: "Seconds a request body may take before --http-min-body-rate applies. tensorgate's own.",
+  },
+  {
     key: 'httpCorsOrigins',
     flag: '--http-cors-origin',
     env: 'TENSORGATE_HTTP_CORS_ORIGIN',
@@ -569,6 +620,45 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       'A gRPC connection with no call in flight (and no request bytes arriving) for this long gets GOAWAY and is ' +
       "closed; a call in flight, however quiet, keeps it open. tensorgate's own (gRPC's max_connection_idle).",
+  },
+  {
+    key: 'grpcSendStallTimeoutSecs',
+    flag: '--grpc-send-stall-timeout-secs',
+    env: 'TENSORGATE_GRPC_SEND_STALL_TIMEOUT_SECS',
+    type: 'int',
+    default: 60,
+    min: 0,
+    max: 86400,
+    valueName: 'seconds',
+    description:
+      'A response (message or trailers) that cannot move for this long because the client grants no flow-control ' +
+      'window or reads nothing has its stream reset (RST_STREAM CANCEL), freeing it; a connection the client does ' +
+      "not read at all is closed. A slowly reading client and a long call are never cut. 0: never. tensorgate's own.",
+  },
+  {
+    key: 'grpcMinMessageRate',
+    flag: '--grpc-min-message-rate',
+    env: 'TENSORGATE_GRPC_MIN_MESSAGE_RATE',
+    type: 'int',
+    default: 1024,
+    min: 0,
+    max: INT32_MAX,
+    valueName: 'bytes-per-sec',
+    description:
+      'After --grpc-min-message-rate-grace-secs, a request still arriving (a unary request, or a streamed message ' +
+      'begun; not a stream idle between messages) must have delivered this many bytes per second since it began, ' +
+      "else the call ends with DEADLINE_EXCEEDED. 0: no minimum. tensorgate's own.",
+  },
+  {
+    key: 'grpcMinMessageRateGraceSecs',
+    flag: '--grpc-min-message-rate-grace-secs',
+    env: 'TENSORGATE_GRPC_MIN_MESSAGE_RATE_GRACE_SECS',
+    type: 'int',
+    default: 30,
+    min: 0,
+    max: 86400,
+    valueName: 'seconds',
+    description: "Seconds a request message may take before --grpc-min-message-rate applies. tensorgate's own.",
   },
   {
     key: 'grpcKeepaliveTime',

@@ -95,11 +95,17 @@ export function fastifyTimeoutOptions(
   };
 }
 
-function secs(ms: number): string {
+/** `ms` as seconds for messages: `30 s`, `1.5 s`. */
+export function secs(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
-function rawResponse(status: string, message: string): string {
+/**
+ * A complete HTTP/1.1 error response in the frontends' `{"error": "<status>: <message>"}` shape,
+ * with `Connection: close`, for writing straight to a socket that node's HTTP layer is not
+ * answering (a request head or body that timed out).
+ */
+export function rawResponse(status: string, message: string): string {
   const body = JSON.stringify({ error: `${status}: ${message}` });
   return (
     `HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Type: application/json\r\n` +
@@ -134,7 +140,8 @@ export function clientErrorResponder(timeouts: HttpTimeouts): (err: NodeJS.Errno
   };
 }
 
-function hasBody(req: IncomingMessage): boolean {
+/** Whether `req` declares a body (a non-zero `Content-Length`, or any `Transfer-Encoding`). */
+export function hasBody(req: IncomingMessage): boolean {
   const length = req.headers['content-length'];
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }

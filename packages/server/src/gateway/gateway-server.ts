@@ -12,6 +12,8 @@ import {
   watchBodyIdle,
   type HttpTimeouts,
 } from '../frontends/http-timeouts.js';
+import { watchHttpTransfers } from '../frontends/http-transfers.js';
+import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from '../frontends/transfer-limits.js';
 import { jsonLimitProblem } from '../core/json-limits.js';
 import { registerGatewayCors } from './cors.js';
 import { renderDocsPage } from './docs-page.js';
@@ -36,6 +38,8 @@ export interface GatewayAppOptions {
   readonly version?: string;
   /** Header, body-idle and keep-alive timeouts of every connection (default 30 s each), as the server's HTTP port. */
   readonly timeouts?: HttpTimeouts;
+  /** Send-stall timeout and minimum body rate (default: `DEFAULT_TRANSFER_LIMITS`), as the server's HTTP port. */
+  readonly transferLimits?: TransferLimits;
 }
 
 function statusOf(err: unknown): number {
@@ -62,6 +66,7 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
     ...fastifyTimeoutOptions(timeouts),
   });
   watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
+  watchHttpTransfers(app.server, options.transferLimits ?? DEFAULT_TRANSFER_LIMITS, options.logger);
 
   // Every body is read as JSON whatever its Content-Type: `curl -d` sends form encoding by default.
   app.removeAllContentTypeParsers();

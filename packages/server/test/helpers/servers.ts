@@ -21,7 +21,11 @@ export interface TestServer {
 }
 
 /** Starts a server on 127.0.0.1 with every port 0 and the given extra flags. */
-export async function startServer(extraArgs: string[] = [], repository = EXAMPLES): Promise<TestServer> {
+export async function startServer(
+  extraArgs: string[] = [],
+  repository = EXAMPLES,
+  logger = pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }),
+): Promise<TestServer> {
   const settings = parseSettings(
     [
       '--model-repository',
@@ -40,7 +44,7 @@ export async function startServer(extraArgs: string[] = [], repository = EXAMPLE
     ],
     {},
   );
-  const server = await createServer(settings, { logger: pino({ level: process.env['TEST_LOG_LEVEL'] ?? 'silent' }) });
+  const server = await createServer(settings, { logger });
   return {
     server,
     http: `http://127.0.0.1:${server.ports.http}`,
@@ -48,6 +52,19 @@ export async function startServer(extraArgs: string[] = [], repository = EXAMPLE
     metrics: `http://127.0.0.1:${server.ports.metrics}/metrics`,
     close: () => server.shutdown('test end'),
   };
+}
+
+/** A server whose debug log lines are kept, parsed, for tests of what it did to a connection. */
+export async function startLoggedServer(
+  extraArgs: string[],
+  repository = EXAMPLES,
+): Promise<TestServer & { readonly logs: Array<Record<string, unknown>> }> {
+  const logs: Array<Record<string, unknown>> = [];
+  const logger = pino(
+    { level: 'debug' },
+    { write: (line: string) => logs.push(JSON.parse(line) as Record<string, unknown>) },
+  );
+  return { ...(await startServer(extraArgs, repository, logger)), logs };
 }
 
 /** Copies example models into a fresh temporary repository. */

@@ -8,7 +8,16 @@ const MB = 2 ** 20;
 function setup(limitsMb: number[]) {
   const clock = new ManualClock();
   let rss = 1000 * MB;
-  const watch = new MemoryWatch({ clock, rss: () => rss, periodMs: 10, maxGateBytes: 64 * MB });
+  const watch = new MemoryWatch({
+    clock,
+    rss: () => {
+      if (rss < 0)
+        throw Object.assign(new Error('EMFILE: too many open files, uv_resident_set_memory'), { code: 'EMFILE' });
+      return rss;
+    },
+    periodMs: 10,
+    maxGateBytes: 64 * MB,
+  });
   const instances = limitsMb.map((mb) => {
     const w = { memoryLimitBytes: mb * MB, isBusy: true, checks: 0 };
     const watched: MemoryWatched = {
@@ -22,6 +31,17 @@ function setup(limitsMb: number[]) {
 }
 
 describe('MemoryWatch', () => {
+  test('RSS that cannot be read (EMFILE at the descriptor limit) skips the sample and sampling goes on', () => {
+    const { clock, watch, instances, setRss } = setup([512]);
+    watch.arm();
+    clock.advanceMs(10); // the reference: 1000 MB
+    setRss(-1);
+    assert.doesNotThrow(() => clock.advanceMs(30));
+    setRss(1100);
+    clock.advanceMs(10);
+    assert.equal(instances[0]!.checks, 1);
+  });
+
   test('samples while an instance is busy; growth past the gate makes every instance check itself', () => {
     const { clock, watch, instances, setRss } = setup([512, 1024]);
     assert.equal(watch.gate, 64 * MB);

@@ -114,7 +114,16 @@ export class MemoryWatch {
     // Nothing in flight: stop. The reference is kept, so growth left behind by one burst (a leak)
     // still counts at the next.
     if (!busy) return;
-    const rss = this.rss();
+    let rss: number;
+    try {
+      rss = this.rss();
+    } catch {
+      // Reading RSS opens /proc/self/stat: at the descriptor limit (EMFILE) it throws, and thrown
+      // from this timer it ended the whole server (a flood of connections during an inference).
+      // The sample is skipped; the heap caps hold meanwhile, and the next sample looks again.
+      this.cancel = this.clock.setTimer(this.sample, this.periodMs);
+      return;
+    }
     if (this.referenceRss < 0 || rss < this.referenceRss) this.referenceRss = rss;
     else if (rss - this.referenceRss >= this.gateBytes) {
       this.referenceRss = rss;

@@ -14,6 +14,8 @@
  * - a linger limit: once the server has sent its FIN, the client has {@link LINGER_MS} to close
  *   its side before the socket is destroyed.
  *
+ * It also watches the transfer limits of every connection (`grpc-js-transfers.ts`).
+ *
  * The grpc-js server behind the injector is plaintext (TLS is done here); our handlers do not use
  * grpc-js' auth context, which would now report an insecure transport.
  */
@@ -24,8 +26,10 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import { logListenerErrors } from '../listener-errors.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import type { TransferLimits } from '../transfer-limits.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
 import { hookGrpcJsStreams, type GrpcJsStreamLimits } from './grpc-js-stream-hook.js';
+import { watchGrpcJsTransfers } from './grpc-js-transfers.js';
 import { LINGER_MS } from './native/connection-guard.js';
 
 /** The client connection preface (24 bytes) plus one frame header (9): the least a live client sends. */
@@ -70,6 +74,9 @@ export function createGrpcJsListener(
   options: {
     readonly tls: GrpcTlsMaterial | undefined;
     readonly limits: GrpcConnectionLimits;
+    readonly transferLimits: TransferLimits;
+    /** Whether the method at this path streams its requests (its messages are not rate-checked). */
+    readonly isStreamingRequest: (path: string) => boolean;
     readonly clock: Clock;
     readonly logger: Logger;
     /** The server-wide call ceiling and decompression budget, enforced ahead of grpc-js (`grpc-js-stream-hook.ts`). */
@@ -82,8 +89,10 @@ export function createGrpcJsListener(
     () => server.createConnectionInjector(ServerCredentials.createInsecure()),
     options.streamLimits,
   );
+  const transfers = watchGrpcJsTransfers(server, options.transferLimits, options.isStreamingRequest, clock, logger);
   const accept = (socket: Socket): void => {
     guardSocket(socket, limits, clock, logger);
+    transfers.adopt(socket);
     injector.injectConnection(socket);
   };
   let listener: NetServer;
@@ -117,6 +126,7 @@ export function createGrpcJsListener(
       });
     },
     close() {
+      transfers.stop();
       if (listener.listening) listener.close();
     },
   };

@@ -29,6 +29,7 @@ import { guardService } from './restricted-methods.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
 import { DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_CONCURRENT_STREAMS } from './call-limit.js';
 import { DEFAULT_DECOMPRESSION_BUDGET_BYTES, InflateBudget } from '../inflate-budget.js';
+import type { TransferLimits } from '../transfer-limits.js';
 
 /**
  * Default largest message received, in bytes: 65 MiB, room for a 64 MiB tensor plus 1 MiB for the
@@ -104,6 +105,11 @@ export interface GrpcFrontendOptions {
    * shared with the HTTP frontend; omitted, one of its own of the default size (320 MiB).
    */
   inflateBudget?: InflateBudget | undefined;
+  /**
+   * Send-stall timeout and minimum request message rate. Defaults: `DEFAULT_TRANSFER_LIMITS`
+   * (frontends/transfer-limits.ts).
+   */
+  transferLimits?: TransferLimits | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -144,6 +150,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     logger,
     serverOptions: options.serverOptions,
     connectionLimits: options.connectionLimits,
+    transferLimits: options.transferLimits,
   });
   const health = createHealthService(core);
 

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import { backgroundClock } from '../../core/clock.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
 import { CallLimit } from './call-limit.js';
+import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from '../transfer-limits.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
 import { createGrpcJsListener } from './grpc-js-listener.js';
 import type { MessageLimits } from './native/call-transport.js';
@@ -40,6 +41,8 @@ export interface GrpcTransportOptions {
   readonly logger: Logger;
   /** Preface, idle and keepalive limits per connection (defaults: {@link DEFAULT_GRPC_CONNECTION_LIMITS}). */
   readonly connectionLimits?: GrpcConnectionLimits | undefined;
+  /** Send-stall timeout and minimum request message rate (defaults: `DEFAULT_TRANSFER_LIMITS`). */
+  readonly transferLimits?: TransferLimits | undefined;
   /** grpc-js server options (grpc-js only). */
   readonly serverOptions?: ServerOptions | undefined;
 }
@@ -90,9 +93,12 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
     ...grpcJsConnectionOptions(limits),
     ...options.serverOptions,
   });
+  const streamingRequests = new Set<string>();
   const listener = createGrpcJsListener(server, {
     tls: options.tls,
     limits,
+    transferLimits: options.transferLimits ?? DEFAULT_TRANSFER_LIMITS,
+    isStreamingRequest: (path) => streamingRequests.has(path),
     clock: backgroundClock,
     logger: options.logger,
     streamLimits: {
@@ -102,7 +108,10 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
     },
   });
   return {
-    addService: (definition, implementation) => server.addService(definition, implementation),
+    addService(definition, implementation) {
+      for (const method of Object.values(definition)) if (method.requestStream) streamingRequests.add(method.path);
+      server.addService(definition, implementation);
+    },
     listen: (port, host) => listener.listen(port, host),
     tryShutdown(callback) {
       listener.close();
@@ -135,5 +144,6 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
     maxConcurrentStreams: options.maxConcurrentStreams,
     callLimit: callLimitOf(options),
     ...(options.connectionLimits !== undefined ? { connectionLimits: options.connectionLimits } : {}),
+    ...(options.transferLimits !== undefined ? { transferLimits: options.transferLimits } : {}),
   });
 }

@@ -20,7 +20,9 @@ import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
 import { DEFAULT_HTTP_TIMEOUTS, fastifyTimeoutOptions, watchBodyIdle, type HttpTimeouts } from '../http-timeouts.js';
+import { watchHttpTransfers } from '../http-transfers.js';
 import { logListenerErrors } from '../listener-errors.js';
+import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from '../transfer-limits.js';
 import type { TlsKeyPair } from '../tls-files.js';
 import { API_GROUP_TABLE } from '../api-groups.js';
 import type { InflateBudget } from '../inflate-budget.js';
@@ -62,6 +64,8 @@ export interface HttpFrontendOptions {
    * default 32, 0: no limit (`--http-max-json-inflation-ratio`, see compression.ts).
    */
   maxJsonInflationRatio?: number | undefined;
+  /** Send-stall timeout and minimum body rate of every connection (default: `DEFAULT_TRANSFER_LIMITS`). */
+  transferLimits?: TransferLimits | undefined;
 }
 
 /**
@@ -179,6 +183,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     ...(options.tls ? fastifyTimeoutOptions(timeouts, options.tls) : fastifyTimeoutOptions(timeouts)),
   }) as unknown as FastifyInstance;
   watchBodyIdle(app.server, timeouts.bodyIdleTimeoutMs, options.logger);
+  watchHttpTransfers(app.server, options.transferLimits ?? DEFAULT_TRANSFER_LIMITS, options.logger);
 
   // One parser for every Content-Type (and none): the infer body is JSON or JSON + binary, and
   // Triton's clients do not always label it. Decompression happens here so every route sees

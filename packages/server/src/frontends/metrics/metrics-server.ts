@@ -14,6 +14,8 @@ import {
   watchBodyIdle,
   type HttpTimeouts,
 } from '../http-timeouts.js';
+import { watchHttpTransfers } from '../http-transfers.js';
+import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from '../transfer-limits.js';
 import { logListenerErrors } from '../listener-errors.js';
 import { registerHostMetrics, type HostSampler } from './host-metrics.js';
 import { MetricsObserver } from './metrics-observer.js';
@@ -32,6 +34,8 @@ export interface MetricsFrontendOptions {
   readonly hostSampler?: HostSampler;
   /** Header, body-idle and keep-alive timeouts, as the HTTP API's (default 30 s each). */
   readonly timeouts?: HttpTimeouts | undefined;
+  /** Send-stall timeout and minimum body rate, as the HTTP API's (default: `DEFAULT_TRANSFER_LIMITS`). */
+  readonly transferLimits?: TransferLimits | undefined;
 }
 
 /** A started-or-not metrics endpoint and the registry behind it. */
@@ -74,6 +78,7 @@ export function createMetricsFrontend(
     });
   });
   watchBodyIdle(server, timeouts.bodyIdleTimeoutMs, logger);
+  watchHttpTransfers(server, options.transferLimits ?? DEFAULT_TRANSFER_LIMITS, logger);
   server.on('clientError', clientErrorResponder(timeouts));
 
   return {

@@ -8,9 +8,16 @@
  * are module functions that find the transport on the stream (a symbol property), so a call
  * allocates no closures here.
  */
-import type { IncomingHttpHeaders, ServerHttp2Stream, ServerStreamResponseOptions } from 'node:http2';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Stream, type ServerStreamResponseOptions } from 'node:http2';
 import { status as GrpcStatus } from '@grpc/grpc-js';
-import { frameMessage, messagePrefix, MessageReader, ZERO_COPY_MAX_BYTES, type FrameSink } from './grpc-framing.js';
+import {
+  frameMessage,
+  MESSAGE_PREFIX_BYTES,
+  messagePrefix,
+  MessageReader,
+  ZERO_COPY_MAX_BYTES,
+  type FrameSink,
+} from './grpc-framing.js';
 import {
   OK_TRAILERS,
   parseGrpcTimeout,
@@ -22,6 +29,8 @@ import type { InflateBudget } from '../../inflate-budget.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
+import { CallTransferCounters } from './call-transfer.js';
+import { SEND_SLICE_BYTES, writePaced, type WriteCallback } from './paced-write.js';
 import { RequestMetadata } from './request-metadata.js';
 import { OK_STATUS, WireStatusError, type WireStatus } from './wire-status.js';
 
@@ -79,7 +88,7 @@ function messageOf(err: unknown): string {
  * transport.start();
  * ```
  */
-export class CallTransport implements FrameSink, InflateSink {
+export class CallTransport extends CallTransferCounters implements FrameSink, InflateSink {
   /**
    * Where events go: set by the call object that wraps this transport, before {@link start};
    * replaced when a server-streaming call hands over from its request reader to its writable call.
@@ -110,6 +119,7 @@ export class CallTransport implements FrameSink, InflateSink {
     /** The connection's time limits, told when the call is in flight and when the server sends. */
     private readonly guard?: ConnectionGuard,
   ) {
+    super();
     this.reader = new MessageReader(limits.receive);
     this.inflater = new InOrderInflater(
       this,
@@ -131,7 +141,7 @@ export class CallTransport implements FrameSink, InflateSink {
     stream[TRANSPORT] = this;
     stream.on('close', onClose);
     if (this.guard !== undefined) {
-      this.guard.streamOpened(stream.id ?? 0);
+      this.guard.streamOpened(stream.id ?? 0, this);
       // A bidirectional stream is in flight from the start, however quiet.
       if (this.method.kind === 'bidi') this.markInFlight();
     }
@@ -163,6 +173,8 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** Delivers messages again after {@link pauseReading}. */
   resumeReading(): void {
+    // The client could not send while we did not read: the rate is measured afresh.
+    if (this.consumerPaused) this.receiveSinceNs = -1;
     this.consumerPaused = false;
     if (!this.inflater.waiting && !this.done) this.stream.resume();
   }
@@ -170,6 +182,7 @@ export class CallTransport implements FrameSink, InflateSink {
   /** @internal A DATA chunk. */
   receive(chunk: Buffer): void {
     if (this.done) return;
+    this.receivedBytes += chunk.length;
     this.guard?.requestData();
     try {
       this.reader.push(chunk, this);
@@ -189,6 +202,7 @@ export class CallTransport implements FrameSink, InflateSink {
     if (!this.reader.idle) {
       this.fail(GrpcStatus.INTERNAL, `The request ended inside a message (${this.reader.missingBytes} bytes missing)`);
     } else {
+      this.requestComplete = true;
       this.markInFlight();
       this.inflater.end();
     }
@@ -229,6 +243,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** @internal The decompression backlog drained. */
   resumeAfterInflate(): void {
+    this.receiveSinceNs = -1;
     if (!this.consumerPaused) this.stream.resume();
   }
 
@@ -272,21 +287,29 @@ export class CallTransport implements FrameSink, InflateSink {
     this.stream.on('wantTrailers', onWantTrailers);
   }
 
-  private write(payload: Buffer, callback: (() => void) | undefined, end: boolean): void {
+  private write(payload: Buffer, callback: WriteCallback | undefined, end: boolean): void {
     this.guard?.sent();
+    if (end) this.trailersPending = true;
     if (payload.length <= ZERO_COPY_MAX_BYTES) {
       const frame = frameMessage(payload);
+      this.sentBytes += frame.length;
       if (end) this.stream.end(frame);
       else this.stream.write(frame, callback);
       return;
     }
+    this.sentBytes += MESSAGE_PREFIX_BYTES;
     this.stream.write(messagePrefix(payload.length));
+    if (payload.length > SEND_SLICE_BYTES) {
+      writePaced(this.stream, payload, end, callback, this);
+      return;
+    }
+    this.sentBytes += payload.length;
     if (end) this.stream.end(payload);
     else this.stream.write(payload, callback);
   }
 
   /** Writes one message of a streaming response; `callback` runs once it is flushed (or dropped). */
-  sendMessage(value: unknown, callback: () => void): void {
+  sendMessage(value: unknown, callback: WriteCallback): void {
     const payload = this.done || this.streamGone() ? undefined : this.encode(value);
     if (payload === undefined) {
       callback();
@@ -324,6 +347,7 @@ export class CallTransport implements FrameSink, InflateSink {
     this.stream.resume();
     if (this.headersSent) {
       this.status = status;
+      this.trailersPending = true;
       this.stream.end();
     } else {
       this.guard?.sent();
@@ -352,6 +376,7 @@ export class CallTransport implements FrameSink, InflateSink {
 
   /** @internal The stream's last DATA went out: the status follows. */
   sendTrailers(): void {
+    this.trailersPending = false;
     const status = this.status;
     try {
       this.stream.sendTrailers(status === OK_STATUS ? OK_TRAILERS : statusTrailers(status.code, status.details));
@@ -367,11 +392,40 @@ export class CallTransport implements FrameSink, InflateSink {
     this.fail(GrpcStatus.DEADLINE_EXCEEDED, 'Deadline exceeded');
   }
 
+  /** @internal For the sweep: response bytes written and not yet sent; undefined once the stream is gone. */
+  protected bufferedOutput(): number | undefined {
+    return this.stream.destroyed ? undefined : this.stream.writableLength;
+  }
+
+  /**
+   * Whether the client should be sending now: a unary or server-streaming request not yet
+   * complete, or a message of a stream begun and not yet complete (a stream between messages is
+   * legitimately quiet), and the server is reading (paused reads hold the client back).
+   */
+  protected receiving(): boolean {
+    if (this.done || this.consumerPaused || this.inflater.waiting) return false;
+    return this.method.kind === 'bidi' ? !this.reader.idle : !this.requestComplete;
+  }
+
+  /** @internal The response stalled: RST_STREAM CANCEL, which cancels the call and frees what it held. */
+  resetStalled(): void {
+    if (!this.streamGone()) this.stream.close(http2.constants.NGHTTP2_CANCEL);
+  }
+
+  /**
+   * @internal The request arrives too slowly: DEADLINE_EXCEEDED, then RST_STREAM NO_ERROR, which
+   * asks the client to stop sending the rest (RFC 9113 §8.1).
+   */
+  failTooSlow(rate: number): void {
+    this.fail(GrpcStatus.DEADLINE_EXCEEDED, `The request message arrived slower than ${rate} bytes/s`);
+    if (!this.streamGone()) this.stream.close(http2.constants.NGHTTP2_NO_ERROR);
+  }
+
   /** @internal The stream closed; a call not yet finished was cancelled by the client. */
   streamClosed(): void {
     (this.stream as CarryingStream)[TRANSPORT] = undefined;
     this.leaveFlight();
-    this.guard?.streamClosed();
+    this.guard?.streamClosed(this);
     if (this.done) return;
     this.finish();
     this.owner.onCancel();

@@ -1,7 +1,9 @@
 /**
  * The time limits of one HTTP/2 connection on the native gRPC transport (see
  * `../connection-limits.ts` for each setting): the preface deadline, the idle-connection timeout,
- * keepalive pings with their watchdog, the ping abuse policy, and the maximum connection age.
+ * keepalive pings with their watchdog, the ping abuse policy, and the maximum connection age;
+ * and, on each sweep of the server (`../../transfer-limits.ts`), the send-stall timeout and the
+ * minimum request rate of its calls.
  *
  * Hand-written because node:http2 has none of these with gRPC's meaning: its `timeout` /
  * `session.setTimeout` counts inactivity whether or not a call is in flight, so it would cut a
@@ -18,7 +20,9 @@ import http2, { type ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Clock } from '../../../core/clock.js';
+import { DEFAULT_TRANSFER_LIMITS, observeSocketSend, SendStall, type TransferLimits } from '../../transfer-limits.js';
 import type { GrpcConnectionLimits } from '../connection-limits.js';
+import type { CallTransport } from './call-transport.js';
 import { PingAbusePolicy } from './ping-abuse-policy.js';
 
 const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
@@ -31,7 +35,14 @@ const { NGHTTP2_NO_ERROR, NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 export const LINGER_MS = 2000;
 
 /** Why a connection was closed by the server (for logs and tests). */
-export type ShedReason = 'preface timeout' | 'idle' | 'keepalive timeout' | 'too_many_pings' | 'max connection age';
+export type ShedReason =
+  | 'preface timeout'
+  | 'idle'
+  | 'keepalive timeout'
+  | 'too_many_pings'
+  | 'max connection age'
+  | 'send stall'
+  | 'receive too slow';
 
 const NS_PER_MS = 1e6;
 
@@ -58,6 +69,10 @@ export class ConnectionGuard {
   private cancelWatchdog: (() => void) | undefined;
   private cancelAge: (() => void) | undefined;
   private cancelLinger: (() => void) | undefined;
+  /** The calls on this connection, for the sweep. */
+  private readonly calls = new Set<CallTransport>();
+  /** The socket's own output (what nghttp2 has written but the kernel not taken). */
+  private readonly socketStall = new SendStall();
 
   constructor(
     private readonly session: ServerHttp2Session,
@@ -66,6 +81,7 @@ export class ConnectionGuard {
     private readonly limits: GrpcConnectionLimits,
     private readonly clock: Clock,
     private readonly logger?: Logger,
+    private readonly transfer: TransferLimits = DEFAULT_TRANSFER_LIMITS,
   ) {
     this.quietSinceNs = clock.nowNs();
     this.pings = new PingAbusePolicy(limits.minRecvPingIntervalWithoutDataMs, limits.maxPingStrikes);
@@ -84,8 +100,9 @@ export class ConnectionGuard {
   }
 
   /** A call's stream opened (before its request is read). */
-  streamOpened(id: number): void {
+  streamOpened(id: number, call: CallTransport): void {
     this.openStreams += 1;
+    this.calls.add(call);
     if (id > this.lastStreamId) this.lastStreamId = id;
   }
 
@@ -113,8 +130,78 @@ export class ConnectionGuard {
   }
 
   /** A call's stream closed. */
-  streamClosed(): void {
+  streamClosed(call: CallTransport): void {
     this.openStreams -= 1;
+    this.calls.delete(call);
+  }
+
+  /**
+   * The server's periodic sweep: closes the connection when its socket has had output waiting
+   * without the kernel taking any for the send-stall timeout (the client reads nothing), resets
+   * each call whose response made no progress for as long (no flow-control window), and fails
+   * each call whose request arrives slower than the minimum rate. When every call on the
+   * connection stalled or was too slow, or its whole window is spent, the connection is closed
+   * too (GOAWAY `send_stall` / `too_slow`): its time went to calls that could not move, so it was
+   * idle in all but name, and a client could otherwise hold it past the idle timeout with one such
+   * call after another.
+   */
+  sweep(nowNs: number): void {
+    if (this.closed) return;
+    const limits = this.transfer;
+    const stallMs = limits.sendStallTimeoutMs;
+    if (
+      stallMs > 0 &&
+      this.socket !== undefined &&
+      observeSocketSend(this.socketStall, this.socket, nowNs) >= stallMs
+    ) {
+      this.shed('send stall');
+      return;
+    }
+    let stalled = 0;
+    let slow = 0;
+    const calls = this.calls.size;
+    for (const call of this.calls) {
+      const verdict = call.checkTransfer(nowNs, limits);
+      if (verdict === 'send stall') {
+        stalled += 1;
+        this.logger?.debug({ peer: this.peer(), path: call.method.path }, 'gRPC response stalled: stream reset');
+        call.resetStalled();
+      } else if (verdict === 'receive too slow') {
+        slow += 1;
+        this.logger?.debug({ peer: this.peer(), path: call.method.path }, 'gRPC request too slow: call failed');
+        call.failTooSlow(limits.minReceiveBytesPerSec);
+      }
+    }
+    if (stalled > 0 && (stalled + slow === calls || this.connectionWindowSpent())) {
+      this.shed('send stall', NGHTTP2_NO_ERROR, 'send_stall');
+    } else if (slow > 0 && slow === calls) {
+      this.closeGracefully('receive too slow', 'too_slow');
+    }
+  }
+
+  /**
+   * GOAWAY, then a graceful close, so that what was just sent (the status of a call failed for a
+   * slow request) still reaches the client; the socket goes {@link LINGER_MS} later at most.
+   */
+  private closeGracefully(reason: ShedReason, debugData: string): void {
+    if (this.closed) return;
+    this.stopTimers();
+    this.logger?.debug({ peer: this.peer(), reason }, 'gRPC connection closed');
+    try {
+      this.session.goaway(NGHTTP2_NO_ERROR, this.lastStreamId, Buffer.from(debugData));
+      this.session.close();
+    } catch {
+      this.session.destroy();
+    }
+    this.startLinger();
+  }
+
+  private connectionWindowSpent(): boolean {
+    try {
+      return (this.session.state.remoteWindowSize ?? 1) <= 0;
+    } catch {
+      return false;
+    }
   }
 
   /** Request bytes arrived for a call still being sent. */

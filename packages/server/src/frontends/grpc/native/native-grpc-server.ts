@@ -29,6 +29,7 @@ import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplem
 import type { Logger } from 'pino';
 import { backgroundClock, type Clock } from '../../../core/clock.js';
 import { logListenerErrors } from '../../listener-errors.js';
+import { DEFAULT_TRANSFER_LIMITS, startSweeps, sweepPeriodMs, type TransferLimits } from '../../transfer-limits.js';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
 import type { CallLimit } from '../call-limit.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from '../connection-limits.js';
@@ -53,6 +54,8 @@ export interface NativeGrpcServerOptions {
   readonly logger?: Logger;
   /** Preface, idle and keepalive limits of every connection; gRPC core's defaults when omitted. */
   readonly connectionLimits?: GrpcConnectionLimits;
+  /** Send-stall timeout and minimum request rate of every call; `DEFAULT_TRANSFER_LIMITS` when omitted. */
+  readonly transferLimits?: TransferLimits;
   /** Timers of the connection limits (tests inject a fake one); unref'd real timers by default. */
   readonly clock?: Clock;
 }
@@ -96,12 +99,15 @@ export class NativeGrpcServer {
   private server: Http2Server | Http2SecureServer | undefined;
   private readonly messageLimits: MessageLimits;
   private readonly limits: GrpcConnectionLimits;
+  private readonly transfer: TransferLimits;
+  private stopSweeps: (() => void) | undefined;
   /** The socket of the connection node is turning into a session right now (see onSocket). */
   private arriving: Socket | undefined;
 
   constructor(private readonly options: NativeGrpcServerOptions) {
     this.messageLimits = options.limits;
     this.limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
+    this.transfer = options.transferLimits ?? DEFAULT_TRANSFER_LIMITS;
   }
 
   /** Serves every method of `definition` with the handler of the same name in `implementation`. */
@@ -123,6 +129,7 @@ export class NativeGrpcServer {
     // TLS) listener and emits 'session' from there; this listener, put before node's, hands the
     // socket to onSession, which needs it to drop a peer that will not close.
     server.prependListener(this.options.tls === undefined ? 'connection' : 'secureConnection', this.onSocket);
+    this.startSweeps();
     return new Promise((resolve, reject) => {
       server.once('error', reject);
       server.listen(port, host, () => {
@@ -147,13 +154,17 @@ export class NativeGrpcServer {
       return;
     }
     for (const session of this.sessions) if (!session.closed) session.close();
-    server.close(() => callback());
+    server.close(() => {
+      this.stopSweeps?.();
+      callback();
+    });
   }
 
   /** Immediate stop: cancels every call in flight and closes every connection. */
   forceShutdown(): void {
     for (const session of this.sessions) session.destroy(undefined, http2.constants.NGHTTP2_CANCEL);
     this.sessions.clear();
+    this.stopSweeps?.();
     if (this.server?.listening === true) this.server.close();
   }
 
@@ -195,6 +206,17 @@ export class NativeGrpcServer {
     return server;
   }
 
+  /** One sweep for all connections: the transfer limits of each (ConnectionGuard.sweep). */
+  private startSweeps(): void {
+    const period = sweepPeriodMs(this.transfer);
+    if (period === undefined) return;
+    const clock = this.options.clock ?? backgroundClock;
+    this.stopSweeps = startSweeps(clock, period, () => {
+      const nowNs = clock.nowNs();
+      for (const session of this.sessions) (session as GuardedSession)[GUARD]?.sweep(nowNs);
+    });
+  }
+
   private readonly onSocket = (socket: Socket): void => {
     this.arriving = socket;
   };
@@ -209,6 +231,7 @@ export class NativeGrpcServer {
       this.limits,
       this.options.clock ?? backgroundClock,
       this.options.logger,
+      this.transfer,
     );
     session.setLocalWindowSize(CONNECTION_WINDOW_BYTES);
     session.on('error', (err) => this.options.logger?.debug({ err }, 'gRPC connection error'));

@@ -10,7 +10,10 @@ import { once } from 'node:events';
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 /** Frame types used here. */
-export const FRAME = { SETTINGS: 4, PING: 6, GOAWAY: 7 } as const;
+export const FRAME = { DATA: 0, HEADERS: 1, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, WINDOW_UPDATE: 8 } as const;
+
+/** Frame flags used here. */
+export const FLAG = { END_STREAM: 1, END_HEADERS: 4 } as const;
 
 /** HTTP/2 error codes used here. */
 export const H2_ERROR = { NO_ERROR: 0, ENHANCE_YOUR_CALM: 0xb } as const;
@@ -31,6 +34,61 @@ export function encodeFrame(type: number, flags: number, streamId: number, paylo
   header[4] = flags;
   header.writeUInt32BE(streamId & 0x7fffffff, 5);
   return Buffer.concat([header, payload]);
+}
+
+/** An HPACK integer with an N-bit prefix (RFC 7541 §5.1). */
+function hpackInteger(value: number, prefixBits: number): number[] {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return [value];
+  const out = [max];
+  let rest = value - max;
+  while (rest >= 128) {
+    out.push((rest % 128) + 128);
+    rest = Math.floor(rest / 128);
+  }
+  out.push(rest);
+  return out;
+}
+
+/** A header block of literal fields without indexing and without Huffman coding (RFC 7541 §6.2.2). */
+export function headerBlock(headers: ReadonlyArray<readonly [string, string]>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, value] of headers) {
+    parts.push(Buffer.from([0]));
+    for (const text of [name, value]) {
+      const bytes = Buffer.from(text, 'latin1');
+      parts.push(Buffer.from(hpackInteger(bytes.length, 7)), bytes);
+    }
+  }
+  return Buffer.concat(parts);
+}
+
+/** A SETTINGS frame with these (identifier, value) pairs, e.g. `[[4, 0]]` for SETTINGS_INITIAL_WINDOW_SIZE 0. */
+export function settingsFrame(pairs: ReadonlyArray<readonly [number, number]>): Buffer {
+  const payload = Buffer.alloc(6 * pairs.length);
+  pairs.forEach(([id, value], i) => {
+    payload.writeUInt16BE(id, i * 6);
+    payload.writeUInt32BE(value, i * 6 + 2);
+  });
+  return encodeFrame(FRAME.SETTINGS, 0, 0, payload);
+}
+
+/** The HEADERS frame (END_HEADERS) opening a gRPC call to `path` on stream `streamId`. */
+export function grpcRequestHeaders(streamId: number, path: string, extra: Array<[string, string]> = []): Buffer {
+  return encodeFrame(
+    FRAME.HEADERS,
+    FLAG.END_HEADERS,
+    streamId,
+    headerBlock([
+      [':method', 'POST'],
+      [':scheme', 'http'],
+      [':path', path],
+      [':authority', '127.0.0.1'],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
+      ...extra,
+    ]),
+  );
 }
 
 /** An empty SETTINGS frame (what a client sends right after the preface). */
