@@ -1,33 +1,38 @@
 #!/usr/bin/env node
 // The cost of one large JSON infer body (issue #12 item 7): a body of --mib MiB made of (1) empty
 // objects `{},{},...` (refused by the JSON container limit before parsing), (2) nested arrays
-// `[[[[...]]]]` (refused by the depth limit) and (3) one flat array of numbers (parsed: what a
-// JSON body of that size costs). For each it reports the answer, how long it took, the server's
+// `[[[[...]]]]` (refused by the depth limit), (3) one flat array of numbers (parsed: what a
+// JSON body of that size costs) and (4) the same numbers gzip-compressed (~1000:1, refused by
+// --http-max-json-inflation-ratio before parsing; add --ratio 0 to see what they cost without it).
+// For each it reports the answer, how long it took, the server's
 // peak RSS growth (Linux VmHWM, reset through /proc/<pid>/clear_refs) and the slowest
 // /v2/health/live answer meanwhile (how long other clients waited). Exits 1 if the server died or
-// the first two were not refused with 400. See test/stress/README.md.
+// the first two were not refused with 400 (the gzip body with 413 while the ratio applies).
+// See test/stress/README.md.
 import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { parseCli, ROOT } from '../../bench/lib/cli.mjs';
 import { procMemory, resetPeakRss } from '../../bench/lib/proc-status.mjs';
 import { startTensorgate } from '../../bench/lib/server-process.mjs';
 
 const opts = parseCli('test/stress/json-bodies.mjs', 'Cost of large JSON infer bodies.', {
   mib: { default: 64, help: 'body size in MiB (at most --http-max-body-bytes, 65 MiB by default)' },
+  ratio: { default: 32, help: "the server's --http-max-json-inflation-ratio (0: no limit)" },
 });
 
 const size = opts.mib * 1024 * 1024 - 200;
+const flat =
+  '{"inputs":[{"name":"INPUT0","datatype":"INT32","shape":[1,16],"data":[' + '0,'.repeat(size / 2 - 1) + '0]}]}';
+// [name, body, Content-Encoding, expected status]
 const bodies = [
-  ['empty objects', '{"inputs":[' + '{},'.repeat(Math.floor(size / 3) - 1) + '{}]}', 400],
-  ['nested arrays', '{"inputs":' + '['.repeat(size / 2) + ']'.repeat(size / 2) + '}', 400],
-  [
-    'flat numbers',
-    '{"inputs":[{"name":"INPUT0","datatype":"INT32","shape":[1,16],"data":[' + '0,'.repeat(size / 2 - 1) + '0]}]}',
-    undefined,
-  ],
+  ['empty objects', '{"inputs":[' + '{},'.repeat(Math.floor(size / 3) - 1) + '{}]}', undefined, 400],
+  ['nested arrays', '{"inputs":' + '['.repeat(size / 2) + ']'.repeat(size / 2) + '}', undefined, 400],
+  ['flat numbers', flat, undefined, undefined],
+  ['flat numbers, gzip', gzipSync(flat), 'gzip', opts.ratio > 0 ? 413 : undefined],
 ];
 
 const hwm = (pid) => procMemory(pid, ['VmHWM']).VmHWM / (1024 * 1024);
@@ -38,8 +43,8 @@ console.log(`node test/stress/json-bodies.mjs ${process.argv.slice(2).join(' ')}
 console.log('\n| body | answer | time | peak RSS growth | slowest /v2/health/live meanwhile |');
 console.log('|---|---|---|---|---|');
 let failed = false;
-for (const [name, body, expected] of bodies) {
-  const server = await startTensorgate(repo, []);
+for (const [name, body, encoding, expected] of bodies) {
+  const server = await startTensorgate(repo, ['--http-max-json-inflation-ratio', String(opts.ratio)]);
   try {
     resetPeakRss(server.pid);
     const before = hwm(server.pid);
@@ -56,6 +61,7 @@ for (const [name, body, expected] of bodies) {
     const t0 = performance.now();
     const r = await globalThis.fetch(`http://127.0.0.1:${server.httpPort}/v2/models/simple/infer`, {
       method: 'POST',
+      headers: encoding === undefined ? {} : { 'content-encoding': encoding },
       body,
     });
     const text = await r.text();

@@ -25,6 +25,7 @@ import { mountOpenAiFrontend } from './frontends/openai/index.js';
 import { openAdminApisWarning } from './frontends/exposure-warning.js';
 import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
+import { InflateBudget } from './frontends/inflate-budget.js';
 
 /** The server package version, reported by ServerMetadata. */
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -143,6 +144,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
   const logSettings = new LogSettingsStore(logger);
+  // One budget for decompression output in flight, shared by HTTP and gRPC.
+  const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
@@ -163,6 +166,9 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         tls: tls.grpc,
         restrictions: restrictions.grpc,
         connectionLimits: grpcConnectionLimitsOf(settings),
+        maxConcurrentStreams: settings.grpcMaxConcurrentStreams,
+        maxConcurrentCalls: settings.grpcMaxConcurrentCalls,
+        inflateBudget,
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -176,6 +182,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         tls: tls.http,
         restrictions: restrictions.http,
         timeouts: httpTimeoutsOf(settings),
+        inflateBudget,
+        maxJsonInflationRatio: settings.httpMaxJsonInflationRatio,
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });

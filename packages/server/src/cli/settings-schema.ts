@@ -23,6 +23,11 @@ export interface ServerSettings {
   allowMetrics: boolean;
   strictReadiness: boolean;
   exitTimeoutSecs: number;
+  /**
+   * Bytes of decompression output in flight at once over HTTP and gRPC. tensorgate's own. The
+   * default (320 MiB) is raised to the larger message/body limit when that is more.
+   */
+  decompressionBudgetBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   disableAutoCompleteConfig: boolean;
   strictModelConfig: boolean;
@@ -34,6 +39,10 @@ export interface ServerSettings {
   grpcMaxSendMessageBytes: number;
   /** The gRPC server transport: tensorgate's own on node:http2 (`native`) or @grpc/grpc-js. */
   grpcTransport: 'native' | 'grpc-js';
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of every gRPC connection (gRPC core's `grpc.max_concurrent_streams`). */
+  grpcMaxConcurrentStreams: number;
+  /** gRPC calls open at once over all connections; more are refused with REFUSED_STREAM. tensorgate's own. */
+  grpcMaxConcurrentCalls: number;
   /** Seconds for a new gRPC connection to send the HTTP/2 preface and SETTINGS (and as long for TLS). tensorgate's own. */
   grpcPrefaceTimeoutSecs: number;
   /** Seconds a gRPC connection with no call in flight is kept. tensorgate's own. */
@@ -55,6 +64,8 @@ export interface ServerSettings {
   /** Triton's `--grpc-max-connection-age-grace` (ms; 0: none). */
   grpcMaxConnectionAgeGrace: number;
   httpMaxBodyBytes: number;
+  /** A compressed HTTP body's JSON may be at most this many times its compressed size (past 16 KiB); 0: no limit. tensorgate's own. */
+  httpMaxJsonInflationRatio: number;
   /** Seconds for a whole HTTP request head to arrive (HTTP API, metrics). tensorgate's own. */
   httpHeaderTimeoutSecs: number;
   /** Seconds without a body byte, while a request body is arriving, before 408 and close. tensorgate's own. */
@@ -274,6 +285,21 @@ export const SETTINGS: readonly SettingEntry[] = [
     description: 'On shutdown, how long to wait for in-flight requests before exiting anyway.',
   },
   {
+    key: 'decompressionBudgetBytes',
+    flag: '--decompression-budget-bytes',
+    env: 'TENSORGATE_DECOMPRESSION_BUDGET_BYTES',
+    type: 'int',
+    default: 320 * 1024 * 1024,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    valueName: 'bytes',
+    description:
+      'Most bytes that gzip / deflate request bodies and gRPC messages may inflate to at once, over HTTP and both ' +
+      'gRPC transports; an inflation the budget cannot take fails at once (503 / RESOURCE_EXHAUSTED, retryable). ' +
+      'Default 320 MiB (four 64 MiB tensors at once), or the larger of --http-max-body-bytes and ' +
+      "--grpc-max-message-bytes if that is more; it may not be set below either. tensorgate's own.",
+  },
+  {
     key: 'host',
     flag: '--host',
     env: 'TENSORGATE_HOST',
@@ -315,6 +341,20 @@ export const SETTINGS: readonly SettingEntry[] = [
       'Largest HTTP request body accepted, both as sent and after decompression (a compressed body stops inflating ' +
       "there). Default 65 MiB: a 64 MiB binary tensor plus 1 MiB for the rest of the request, 1 MiB over Triton's " +
       'default; JSON bodies cost several times their size in memory, so raise it with care.',
+  },
+  {
+    key: 'httpMaxJsonInflationRatio',
+    flag: '--http-max-json-inflation-ratio',
+    env: 'TENSORGATE_HTTP_MAX_JSON_INFLATION_RATIO',
+    type: 'int',
+    default: 32,
+    min: 0,
+    max: 1032,
+    valueName: 'ratio',
+    description:
+      'The JSON of a gzip / deflate request body (all of it, or the Inference-Header-Content-Length bytes) may be at ' +
+      'most this many times the compressed body, past 16 KiB; more gets 413. JSON costs the server ~80 ns a byte to ' +
+      "parse and repeated numbers compress ~1000:1; real JSON tensors compress 2-10 times. 0: no limit. tensorgate's own.",
   },
   {
     key: 'httpHeaderTimeoutSecs',
@@ -477,6 +517,32 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       "gRPC server transport: native (tensorgate's own on node:http2, faster per call) or grpc-js " +
       '(@grpc/grpc-js). Both serve the same API.',
+  },
+  {
+    key: 'grpcMaxConcurrentStreams',
+    flag: '--grpc-max-concurrent-streams',
+    env: 'TENSORGATE_GRPC_MAX_CONCURRENT_STREAMS',
+    type: 'int',
+    default: 1000,
+    min: 1,
+    max: 4_294_967_295,
+    valueName: 'count',
+    description:
+      'HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of every gRPC connection: calls one connection may have open at once ' +
+      "(clients queue the rest). gRPC core's grpc.max_concurrent_streams.",
+  },
+  {
+    key: 'grpcMaxConcurrentCalls',
+    flag: '--grpc-max-concurrent-calls',
+    env: 'TENSORGATE_GRPC_MAX_CONCURRENT_CALLS',
+    type: 'int',
+    default: 10_000,
+    min: 1,
+    max: INT32_MAX,
+    valueName: 'count',
+    description:
+      'gRPC calls (streams) open at once over all connections; a new one past it is refused with RST_STREAM ' +
+      "REFUSED_STREAM (clients see UNAVAILABLE, retryable). Idle ModelStreamInfer streams count. tensorgate's own.",
   },
   {
     key: 'grpcPrefaceTimeoutSecs',

@@ -50,7 +50,11 @@ describe('parseSettings defaults', () => {
       grpcMaxMessageBytes: 68157440,
       grpcMaxSendMessageBytes: 2147483647,
       grpcTransport: 'native',
+      grpcMaxConcurrentStreams: 1000,
+      grpcMaxConcurrentCalls: 10000,
+      decompressionBudgetBytes: 335544320,
       httpMaxBodyBytes: 68157440,
+      httpMaxJsonInflationRatio: 32,
       httpHeaderTimeoutSecs: 30,
       httpBodyIdleTimeoutSecs: 30,
       httpKeepaliveTimeoutSecs: 30,
@@ -436,6 +440,37 @@ describe('connection timeouts and keepalive', () => {
     assert.equal(s.grpcPrefaceTimeoutSecs, 5);
     // Native-only settings do not matter when gRPC is off.
     parse(['--grpc-transport=grpc-js', '--no-allow-grpc', '--grpc-http2-max-ping-strikes=5']);
+  });
+
+  test('stream and call ceilings, the JSON inflation ratio', () => {
+    const s = parse(['--grpc-max-concurrent-streams=64', '--grpc-max-concurrent-calls', '500']);
+    assert.deepEqual([s.grpcMaxConcurrentStreams, s.grpcMaxConcurrentCalls], [64, 500]);
+    assert.equal(parse([], { TENSORGATE_GRPC_MAX_CONCURRENT_CALLS: '7' }).grpcMaxConcurrentCalls, 7);
+    rejects([...REPO, '--grpc-max-concurrent-streams=0'], /--grpc-max-concurrent-streams/);
+    assert.equal(parse(['--http-max-json-inflation-ratio=0']).httpMaxJsonInflationRatio, 0);
+    rejects([...REPO, '--http-max-json-inflation-ratio=2000'], /--http-max-json-inflation-ratio.*0 to 1032/);
+  });
+
+  test('the decompression budget holds one message of the largest limit', () => {
+    const small = [
+      '--decompression-budget-bytes=1048576',
+      '--http-max-body-bytes=1000',
+      '--grpc-max-message-bytes=1000',
+    ];
+    assert.equal(parse(small).decompressionBudgetBytes, 1048576);
+    rejects([...REPO, '--decompression-budget-bytes=1048576'], /is smaller than --http-max-body-bytes 68157440/);
+    // A default budget grows to a larger limit; an explicit one below a limit is refused.
+    assert.equal(parse(['--grpc-max-message-bytes=1073741824']).decompressionBudgetBytes, 1073741824);
+    rejects(
+      [...REPO, '--http-max-body-bytes=500000000', '--decompression-budget-bytes=400000000'],
+      /--decompression-budget-bytes 400000000 is smaller than --http-max-body-bytes 500000000/,
+    );
+    // A limit of a protocol that is off does not count.
+    assert.equal(
+      parse(['--no-allow-http', '--http-max-body-bytes=500000000', '--decompression-budget-bytes=400000000'])
+        .decompressionBudgetBytes,
+      400000000,
+    );
   });
 });
 

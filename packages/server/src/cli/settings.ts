@@ -196,6 +196,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   checkTls(settings, warnings);
   checkRestrictions(settings, warnings);
   checkGrpcJsLimits(settings, explicit);
+  checkDecompressionBudget(settings, explicit);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
@@ -221,6 +222,28 @@ function checkGrpcJsLimits(settings: ServerSettings, explicit: ReadonlySet<Setti
     throw new SettingsError(
       `${given.join(', ')} ${given.length > 1 ? 'are' : 'is'} not supported with --grpc-transport grpc-js ` +
         "(grpc-js' server has no such setting); use the native transport or leave it unset",
+    );
+  }
+}
+
+/**
+ * The decompression budget must hold one message of the largest limit, or a compressed message
+ * between the two could never be inflated: a default budget grows to that limit, one given
+ * explicitly below it is refused.
+ */
+function checkDecompressionBudget(settings: ServerSettings, explicit: ReadonlySet<SettingKey>): void {
+  const limits: Array<[string, number]> = [];
+  if (settings.allowHttp) limits.push(['--http-max-body-bytes', settings.httpMaxBodyBytes]);
+  if (settings.allowGrpc) limits.push(['--grpc-max-message-bytes', settings.grpcMaxMessageBytes]);
+  for (const [flag, limit] of limits) {
+    if (settings.decompressionBudgetBytes >= limit) continue;
+    if (!explicit.has('decompressionBudgetBytes')) {
+      settings.decompressionBudgetBytes = limit;
+      continue;
+    }
+    throw new SettingsError(
+      `--decompression-budget-bytes ${settings.decompressionBudgetBytes} is smaller than ${flag} ${limit}: ` +
+        'a compressed message of that size could never be inflated; raise --decompression-budget-bytes',
     );
   }
 }

@@ -15,7 +15,11 @@ export interface LoadOptions {
 
 /** Options of an unload request. */
 export interface UnloadOptions {
-  /** Also unload ensembles' dependents (accepted for compatibility). */
+  /**
+   * Triton's `unload_dependents`: the ensembles using the model are unloaded for good (not only
+   * taken down until it is back), and unloading an ensemble also unloads its composing models
+   * that were loaded only along with it.
+   */
   unloadDependents?: boolean;
 }
 

@@ -10,6 +10,7 @@ import { ObserverHub } from './observer-hub.js';
 import type { ModelMetadata, ModelStatistics, RepositoryIndexEntry, ServerMetadata } from './protocol-shapes.js';
 import type { ModelManager } from './repository/model-manager.js';
 import { runInference } from './run-inference.js';
+import { ensembleStepsReady } from './ensemble/ensemble-backend.js';
 import type { InferRequest, InferResponse, RequestContext } from './types.js';
 import { validateRequest } from './validate-request.js';
 
@@ -74,7 +75,12 @@ export class InferenceServer implements InferenceCore {
       const v = this.opts.manager.resolve(name, version);
       // A model whose every instance is restarting cannot serve now (requests get UNAVAILABLE), so
       // it is not ready; its state stays READY, so server readiness does not follow it.
-      return v.state === 'READY' && v.hasServingInstance();
+      // An ensemble is ready only while every step's model is.
+      return (
+        v.state === 'READY' &&
+        v.hasServingInstance() &&
+        ensembleStepsReady(v.config, (model, version) => this.isModelReady(model, version))
+      );
     } catch {
       return false;
     }
@@ -120,9 +126,9 @@ export class InferenceServer implements InferenceCore {
     await this.opts.manager.load(name, options.config);
   }
 
-  async unloadModel(name: string, _options: UnloadOptions = {}): Promise<void> {
+  async unloadModel(name: string, options: UnloadOptions = {}): Promise<void> {
     this.requireExplicit('unload');
-    await this.opts.manager.unload(name);
+    await this.opts.manager.unload(name, { unloadDependents: options.unloadDependents === true });
   }
 
   addObserver(observer: InferenceObserver): void {
@@ -130,7 +136,17 @@ export class InferenceServer implements InferenceCore {
   }
 
   infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse> {
-    return new DeferredRun(() => this.open(request, ctx));
+    return new DeferredRun(ctx.onComplete ? () => this.openOrComplete(request, ctx) : () => this.open(request, ctx));
+  }
+
+  /** {@link open}, telling `ctx.onComplete` when the request is refused before it starts. */
+  private openOrComplete(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
+    try {
+      return this.open(request, ctx);
+    } catch (e) {
+      ctx.onComplete?.(undefined);
+      throw e;
+    }
   }
 
   /** Checks and validates a request, then starts its run (on the consumer's first `next()`). */

@@ -305,7 +305,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         model: version.name,
         version: version.label,
         success: false,
-        reason: failureReason(err, this.executed),
+        // An ensemble's failures are OTHER, as in Triton: the reason belongs to its failing step.
+        reason: version.config.ensemble_scheduling ? 'OTHER' : failureReason(err, this.executed),
         batchSize,
         requestNs: totalNs,
         queueNs,
@@ -335,6 +336,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       });
     }
     version.end(this.running);
+    this.ctx.onComplete?.(err ? undefined : (this.timings ?? NO_TIMINGS));
   }
 }
 

@@ -93,4 +93,19 @@ export interface RequestContext {
    * thread instead of copying. Leave it unset when input data may be shared (e.g. caller-owned).
    */
   readonly inputBuffersOwned?: boolean;
+  /**
+   * Called exactly once, for a request whose response stream was read (`next()`), when it is over
+   * and its statistics are recorded: with its compute durations when it succeeded, undefined when
+   * it failed (also when it was refused before it started). Triton's secondary statistics
+   * aggregator: an ensemble adds its steps' compute times to its own, and knows when each step is
+   * really done (a final response can come before the execution that sent it has ended).
+   */
+  readonly onComplete?: (durations: ComputeDurations | undefined) => void;
+}
+
+/** Compute durations of one request, nanoseconds (see {@link RequestContext.onComplete}). */
+export interface ComputeDurations {
+  readonly computeInputNs: number;
+  readonly computeInferNs: number;
+  readonly computeOutputNs: number;
 }

@@ -16,13 +16,19 @@
  * - {@link inflateSmall}: small inputs inflate on the event loop, but only up to
  *   {@link SYNC_INFLATE_MAX_OUTPUT_BYTES} of output; a small input that inflates further (a
  *   32 KiB deflate stream can hold ~32 MiB) goes to the thread pool instead of blocking the loop.
+ * - the server-wide budget (`inflate-budget.ts`) for asynchronous inflations: each reserves the
+ *   most its input can inflate to and inflates with the output capped at what it got. Inflations on
+ *   the event loop are not counted: they run one at a time and stop at 1 MiB.
  */
 import { promisify } from 'node:util';
 import zlib, { type ZlibOptions } from 'node:zlib';
+import { type InflateBudget, worstCaseOutput } from './inflate-budget.js';
 
 /** A content coding the frontends inflate. */
 export type InflateCoding = 'gzip' | 'deflate';
 
+/** Compressed inputs up to this size are worth trying on the event loop ({@link inflateSmall}). */
+export const SYNC_INFLATE_MAX_INPUT_BYTES = 32 * 1024;
 /** Output inflated on the event loop at most, per input ({@link inflateSmall}). */
 export const SYNC_INFLATE_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Largest output chunk of an asynchronous inflate. */
@@ -69,21 +75,43 @@ function chunkBytesFor(inputBytes: number): number {
  * Inflates `input` on the libuv thread pool, stopping as soon as the output passes `maxBytes`.
  * Rejects with {@link InflateLimitError} or {@link InflateDataError}.
  *
+ * With a `budget`, the inflation first reserves the most `input` can inflate to (at most
+ * `maxBytes`) and its output is capped at what the budget could give: when that is less, an output
+ * that passes it rejects with the budget's `InflateBusyError` (retryable) instead, at once when
+ * nothing was free. The reservation is returned when the inflation ends.
+ *
  * @example
  * ```ts
- * const body = await inflateBounded(raw, 'gzip', 64 * 1024 * 1024);
+ * const body = await inflateBounded(raw, 'gzip', 64 * 1024 * 1024, budget);
  * ```
  */
-export async function inflateBounded(input: Buffer, coding: InflateCoding, maxBytes: number): Promise<Buffer> {
-  const options: ZlibOptions = { maxOutputLength: outputCap(maxBytes), chunkSize: chunkBytesFor(input.length) };
-  let out: Buffer;
+export async function inflateBounded(
+  input: Buffer,
+  coding: InflateCoding,
+  maxBytes: number,
+  budget?: InflateBudget,
+): Promise<Buffer> {
+  const want = worstCaseOutput(input.length, maxBytes);
+  const granted = budget === undefined ? want : budget.reserve(want);
+  if (granted === 0 && want > 0) throw budget!.busy();
   try {
-    out = await (coding === 'gzip' ? gunzipAsync(input, options) : inflateAsync(input, options));
-  } catch (err) {
-    throw failure(err, maxBytes);
+    const options: ZlibOptions = { maxOutputLength: outputCap(granted), chunkSize: chunkBytesFor(input.length) };
+    let out: Buffer;
+    try {
+      out = await (coding === 'gzip' ? gunzipAsync(input, options) : inflateAsync(input, options));
+    } catch (err) {
+      const e = failure(err, maxBytes);
+      // Past what the budget gave, short of the limit: the message may be fine on a quieter server.
+      if (e instanceof InflateLimitError && granted < maxBytes) throw budget?.busy(granted) ?? e;
+      throw e;
+    }
+    if (out.length > granted) {
+      throw granted < maxBytes && budget !== undefined ? budget.busy(granted) : new InflateLimitError(maxBytes);
+    }
+    return out;
+  } finally {
+    budget?.release(granted);
   }
-  if (out.length > maxBytes) throw new InflateLimitError(maxBytes);
-  return out;
 }
 
 /** zlib's `maxOutputLength` for a limit: zlib takes 1 to 2^31 - 1 (a limit of 0 is checked after). */

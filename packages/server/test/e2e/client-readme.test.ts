@@ -58,6 +58,13 @@ test('README.md client example', async () => {
   assert.equal(log, ['[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16]', '["16:15","15:14"]'].join('\n'));
 });
 
+test('README.md ensemble example: simple_ensemble runs simple twice', async () => {
+  const [, ensemble] = await examples('README.md');
+  const log = await run(ensemble!, 'readme-ensemble');
+  const doubled = Array.from({ length: 16 }, (_, i) => 2 * i);
+  assert.equal(log, [JSON.stringify(doubled), JSON.stringify(Array(16).fill(2))].join('\n'));
+});
+
 test('packages/client/README.md examples', async () => {
   const [infer, stream] = await examples('packages/client/README.md');
   assert.equal(await run(infer!, 'client-infer'), ['true', 'req-1 ["1","2","3"]', 'NOT_FOUND 404 req-2'].join('\n'));

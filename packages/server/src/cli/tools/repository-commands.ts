@@ -102,7 +102,10 @@ export function addRepositoryCommands(program: Command, io: CliIO, setExit: Exit
     .command('unload')
     .description('unload a model; the server must run with --model-control-mode=explicit')
     .argument('<name>', 'model name')
-    .option('--unload-dependents', 'also unload the models it depends on');
+    .option(
+      '--unload-dependents',
+      'an ensemble: also unload the models loaded along with it; a composing model: unload its ensembles for good',
+    );
   addConnectionOptions(unload).action(
     commandAction(
       'unload',

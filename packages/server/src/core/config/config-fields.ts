@@ -38,7 +38,7 @@ const refused = (note: string, presence = false): FieldRule => ({ status: 'refus
 /** The rule of every ModelConfig field, by dotted path. */
 export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   name: impl('must equal the model folder name (normalize-config.ts)'),
-  platform: impl('selects the backend with `backend`; `ensemble` is refused: ensembles are not supported yet'),
+  platform: impl('selects the backend with `backend`; `ensemble` selects the ensemble scheduler (core/ensemble/)'),
   backend: impl('selects the backend (resolve-config.ts)'),
   runtime: refused('a backend runtime library or Python file; tensorgate has one runtime per backend'),
   version_policy: impl('versions served (version-policy.ts)'),
@@ -116,7 +116,16 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   'dynamic_batching.priority_queue_policy.allow_timeout_override': impl('queue-policy.ts'),
   'dynamic_batching.priority_queue_policy.max_queue_size': impl('queue-policy.ts'),
   sequence_batching: refused('the sequence batcher (stateful models)', true),
-  ensemble_scheduling: refused('ensembles', true),
+  ensemble_scheduling: impl('ensembles (core/ensemble/, docs/ensembles.md)'),
+  'ensemble_scheduling.max_inflight_requests': refused(
+    'a bound on in-flight ensemble requests (bound the composing models instead)',
+  ),
+  'ensemble_scheduling.step': impl('ensemble-steps.ts, ensemble-graph.ts'),
+  'ensemble_scheduling.step.model_name': impl('ensemble-steps.ts'),
+  'ensemble_scheduling.step.model_version': impl('ensemble-steps.ts (-1 or a fixed version)'),
+  'ensemble_scheduling.step.input_map': impl('ensemble-graph.ts'),
+  'ensemble_scheduling.step.output_map': impl('ensemble-graph.ts'),
+  'ensemble_scheduling.step.model_namespace': refused('model namespaces'),
 
   instance_group: impl('instances: js, onnxruntime (one worker each); llm (one, count 1)'),
   'instance_group.name': impl('instance names'),

@@ -116,7 +116,7 @@ describe('configToJson', () => {
 
   test('maps keep string keys; ensemble step versions are numbers; NaN floats are "NaN"', () => {
     const e = norm(
-      `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`,
+      `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } output_map { key: "y" value: "OUTPUT0" } } ] }`,
       'ens',
     );
     const json = configToJson(e) as Record<string, any>;
@@ -124,7 +124,7 @@ describe('configToJson', () => {
       model_name: 'a',
       model_version: -1,
       input_map: { x: 'INPUT0' },
-      output_map: {},
+      output_map: { y: 'OUTPUT0' },
       model_namespace: '',
     });
     assert.equal(json['optimization'], undefined);
@@ -261,7 +261,7 @@ describe('protobuf binary', () => {
         'simple',
       ],
       [
-        `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } } ] }`,
+        `platform: "ensemble"${IO}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } output_map { key: "y" value: "OUTPUT0" } } ] }`,
         'ens',
       ],
     ] as const) {

@@ -252,11 +252,26 @@ describe('default values load: configs that spell defaults out, as config endpoi
     checkConfigSupport(config, 'onnxruntime', ORT);
   });
 
-  test('a oneof scheduler choice is refused whatever it holds, ensemble_scheduling included', () => {
+  test('a oneof scheduler choice is refused whatever it holds', () => {
     const config = normalizeConfig(base(), { modelName: 'm' });
     assert.throws(
-      () => checkConfigSupport({ ...config, ensemble_scheduling: {} }, 'js', JS),
-      /^InferenceError: model 'm': ensemble_scheduling is not supported yet$/,
+      () => checkConfigSupport({ ...config, sequence_batching: {} }, 'js', JS),
+      /^InferenceError: model 'm': sequence_batching is not supported yet$/,
+    );
+  });
+
+  test('ensemble_scheduling is implemented; its unimplemented fields are refused by path', () => {
+    const config = normalizeConfig(base(), { modelName: 'm' });
+    const step = { model_name: 'x', model_version: -1, input_map: { IN: 'a' }, output_map: { OUT: 'b' } };
+    checkConfigSupport({ ...config, ensemble_scheduling: { step: [step] } }, 'ensemble', undefined);
+    assert.throws(
+      () =>
+        checkConfigSupport(
+          { ...config, ensemble_scheduling: { step: [{ ...step, model_namespace: 'ns' }] } },
+          'ensemble',
+          undefined,
+        ),
+      /^InferenceError: model 'm': ensemble_scheduling\.step\[0\]\.model_namespace is not supported yet$/,
     );
   });
 });

@@ -159,7 +159,7 @@ describe('normalizeConfig defaults', () => {
     const c = norm(`backend: "python"\n${io}\nparameters { key: "k" }`);
     assert.deepEqual(c.parameters, { k: { string_value: '' } });
     const e = norm(
-      `platform: "ensemble"\n${io}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 } ] }`,
+      `platform: "ensemble"\n${io}\nensemble_scheduling { step [ { model_name: "a" model_version: -1 input_map { key: "x" value: "INPUT0" } output_map { key: "y" value: "OUTPUT0" } } ] }`,
       'ens',
     );
     assert.deepEqual(e.instance_group, []);

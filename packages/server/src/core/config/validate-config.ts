@@ -7,6 +7,7 @@
 import { invalidArg } from '../errors.js';
 import { checkPlatformBackend, ENSEMBLE_PLATFORM } from './backend-autofill.js';
 import type { ModelConfig } from './model-config.js';
+import { validateEnsembleGraph } from '../ensemble/ensemble-graph.js';
 
 export { validateModelIo } from './validate-io.js';
 
@@ -179,9 +180,7 @@ function checkEnsemble(config: ModelConfig): void {
     throw invalidArg(`optimization should not be specified for ensemble '${name}'`);
   }
   if (config.model_warmup.length !== 0) throw invalidArg(`model_warmup can not be specified for ensemble '${name}'`);
-  if (list(config.ensemble_scheduling?.['step']).length === 0) {
-    throw invalidArg(`must specify 'step' for ensemble '${name}'`);
-  }
+  validateEnsembleGraph(config);
 }
 
 function checkInstanceGroups(config: ModelConfig, gpus: readonly number[]): void {

@@ -11,6 +11,10 @@
  * server back only if it was one the server started with (Triton's rule at startup). A model first
  * loaded later (a new folder in poll mode, an explicit load) that fails is visible in the index and
  * its own readiness, but does not take the whole server (every replica) out of service.
+ *
+ * Ensembles are served by the ensemble backend the manager adds to the configured ones; their
+ * composing models load first, and unloading one takes its ensembles down
+ * (`core/ensemble/ensemble-dependencies.ts`).
  */
 import type { Logger } from 'pino';
 import type { Backend, BackendModel, ModelCaller } from '../../backend-api/backend.js';
@@ -27,6 +31,9 @@ import { resolveModelConfig } from './resolve-config.js';
 import { buildWarmupSamples, warmUp, type WarmupSample } from './model-warmup.js';
 import { RepositoryPoller, type PollTarget } from './repository-poller.js';
 import { indexRows, newModelEntry, type ModelEntry } from './model-entry.js';
+import { createEnsembleBackend } from '../ensemble/ensemble-backend.js';
+import { EnsembleDependencies } from '../ensemble/ensemble-dependencies.js';
+import { isEnsembleConfig } from '../ensemble/ensemble-steps.js';
 
 export { RELOAD_FAILED_REASON } from './model-entry.js';
 
@@ -53,6 +60,24 @@ export interface ModelManagerOptions {
   models?: ModelCaller;
 }
 
+/** How a model is loaded (see {@link ModelManager.load}). */
+interface LoadRequest {
+  readonly configJson?: string | undefined;
+  readonly startup: boolean;
+  /** The ensembles loading it as their dependency (outermost first); empty otherwise. */
+  readonly via: readonly string[];
+  /** Asked for on its own (a load request, startup, poll), not only along with an ensemble. */
+  readonly explicit: boolean;
+}
+
+/** How a model is unloaded. */
+interface UnloadRequest {
+  readonly unloadDependents: boolean;
+  /** Unloaded on request; false: taken down for a dependency, showing `reason`. */
+  readonly forGood: boolean;
+  readonly reason?: string;
+}
+
 /**
  * @example
  * ```ts
@@ -65,8 +90,29 @@ export class ModelManager implements PollTarget {
   private readonly entries = new Map<string, ModelEntry>();
   private poller: RepositoryPoller | undefined;
   private stopped = false;
+  /** The configured backends plus the ensemble backend. */
+  private readonly backends: readonly Backend[];
+  private readonly ensembles: EnsembleDependencies;
 
-  constructor(private readonly opts: ModelManagerOptions) {}
+  constructor(private readonly opts: ModelManagerOptions) {
+    const models = opts.models;
+    const ensembleBackend = createEnsembleBackend({
+      infer: models ? (request, ctx) => models.infer(request, ctx) : undefined,
+      configOf: (name) => this.servingConfig(name),
+    });
+    this.backends = [...opts.backends, ensembleBackend];
+    this.ensembles = new EnsembleDependencies(
+      {
+        servingConfig: (name) => this.servingConfig(name),
+        servingVersions: (name) => [...(this.entries.get(name)?.serving.keys() ?? [])],
+        hasModel: (name) => opts.repository.hasModel(name),
+        load: (name, load) => this.loadWith(name, load),
+        takeDown: (name, reason) => this.unloadWith(name, { unloadDependents: false, forGood: false, reason }),
+        unload: (name, unloadDependents) => this.unloadWith(name, { unloadDependents, forGood: true }),
+      },
+      opts.logger,
+    );
+  }
 
   /** The control mode in force. */
   get controlMode(): ControlMode {
@@ -82,7 +128,14 @@ export class ModelManager implements PollTarget {
     } else {
       names = await repository.listModels();
     }
-    for (const name of names) await this.loadQuietly(name, true);
+    for (const name of names) {
+      // Already loaded as an ensemble's composing model (which loads first).
+      if (this.entries.get(name)?.fingerprint) {
+        this.ensembles.markExplicit(name);
+        continue;
+      }
+      await this.loadQuietly(name, true);
+    }
     if (controlMode === 'poll') {
       this.poller = new RepositoryPoller(repository, this, this.opts.logger);
       this.poller.start(this.opts.pollSecs);
@@ -110,7 +163,9 @@ export class ModelManager implements PollTarget {
   }
 
   async forget(name: string): Promise<void> {
-    await this.unload(name).catch((e: unknown) => this.opts.logger.warn({ err: e, model: name }, 'unload failed'));
+    await this.unloadWith(name, { unloadDependents: false, forGood: true }).catch((e: unknown) =>
+      this.opts.logger.warn({ err: e, model: name }, 'unload failed'),
+    );
     this.entries.delete(name);
   }
 
@@ -151,6 +206,11 @@ export class ModelManager implements PollTarget {
    * `startup`: one of the models the server starts with (see {@link allReady}).
    */
   async load(name: string, configJson?: string, startup = false): Promise<void> {
+    await this.loadWith(name, { configJson, startup, via: [], explicit: true });
+  }
+
+  private async loadWith(name: string, request: LoadRequest): Promise<void> {
+    const { configJson, startup } = request;
     const { repository } = this.opts;
     const modelPath = repository.modelPath(name);
     if (!(await repository.hasModel(name))) {
@@ -158,6 +218,7 @@ export class ModelManager implements PollTarget {
     }
     const entry = this.entry(name);
     if (startup) entry.requiredAtStartup = true;
+    if (request.explicit) this.ensembles.markExplicit(name);
     await this.exclusive(entry, async () => {
       // stop() unloads only what is loaded or queued when it runs: a load that gets here later
       // would start workers nobody stops.
@@ -174,11 +235,12 @@ export class ModelManager implements PollTarget {
           modelPath,
           repositoryPath: repository.root,
           configJson,
-          backends: this.opts.backends,
+          backends: this.backends,
           autoComplete: this.opts.autoComplete,
           ...(this.opts.gpus ? { gpus: this.opts.gpus } : {}),
           logger: this.opts.logger,
         }));
+        if (isEnsembleConfig(config)) config = await this.ensembles.prepare(name, config, request);
         versions = selectVersions(await repository.listVersions(name), config.version_policy);
         if (versions.length === 0) {
           throw invalidArg(`at least one version must be available under the version policy of model '${name}'`);
@@ -224,6 +286,7 @@ export class ModelManager implements PollTarget {
       entry.serving = fresh;
       entry.failure = '';
       entry.requiredAtStartup = false;
+      if (isEnsembleConfig(config)) this.ensembles.loaded(name, config, configJson);
       for (const v of versions) {
         entry.status.set(v, { state: 'READY', reason: '' });
         this.opts.observer.onVersionReady?.(name, String(v), fresh.get(v)?.info);
@@ -242,6 +305,7 @@ export class ModelManager implements PollTarget {
         }),
       );
     });
+    if (!this.stopped) await this.ensembles.afterLoad(name, request.via);
   }
 
   private async retire(s: ServingVersion): Promise<void> {
@@ -251,16 +315,26 @@ export class ModelManager implements PollTarget {
     s.state = 'UNAVAILABLE';
   }
 
-  /** Unloads every version of a model after its in-flight requests finish. */
-  async unload(name: string): Promise<void> {
+  /**
+   * Unloads every version of a model after its in-flight requests finish. The ensembles using it
+   * are taken down first (unloaded for good with `unloadDependents`, which also unloads an
+   * ensemble's composing models that were loaded only along with it).
+   */
+  async unload(name: string, options: { unloadDependents?: boolean } = {}): Promise<void> {
+    await this.unloadWith(name, { unloadDependents: options.unloadDependents === true, forGood: true });
+  }
+
+  private async unloadWith(name: string, request: UnloadRequest): Promise<void> {
     this.opts.repository.modelPath(name);
     const entry = this.entries.get(name);
     if (!entry) return;
+    if (!this.stopped) await this.ensembles.beforeUnload(name, request.unloadDependents);
     await this.exclusive(entry, async () => {
       const old = entry.serving;
       entry.serving = new Map();
       // Unloaded on purpose: neither an older failure nor startup readiness concern it any more.
-      entry.failure = '';
+      // Taken down for a dependency: the reason shows in the index and in request errors.
+      entry.failure = request.reason ?? '';
       entry.requiredAtStartup = false;
       for (const [v, s] of old) {
         s.state = 'UNLOADING';
@@ -274,6 +348,15 @@ export class ModelManager implements PollTarget {
         }),
       );
     });
+    if (!this.stopped) await this.ensembles.afterUnload(name, request.forGood, request.unloadDependents);
+  }
+
+  /** The config of a model's serving versions (all share one), or undefined when none serves. */
+  servingConfig(name: string): ModelConfig | undefined {
+    const serving = this.entries.get(name)?.serving;
+    if (!serving) return undefined;
+    for (const s of serving.values()) return s.config;
+    return undefined;
   }
 
   /** The serving version for a request; '' picks the highest ready version. */

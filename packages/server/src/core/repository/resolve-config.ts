@@ -11,13 +11,12 @@ import type { Backend } from '../../backend-api/backend.js';
 import {
   autofillBackendFields,
   checkConfigSupport,
-  ENSEMBLE_PLATFORM,
   normalizeConfig,
   parseConfigJson,
   readModelConfig,
 } from '../config/index.js';
 import type { ModelConfig } from '../config/model-config.js';
-import { invalidArg, unsupported } from '../errors.js';
+import { invalidArg } from '../errors.js';
 
 /** Inputs of {@link resolveModelConfig}. */
 export interface ResolveConfigOptions {
@@ -136,9 +135,6 @@ export async function resolveModelConfig(
       throw invalidArg(`model '${name}' has no config.pbtxt and config auto-complete is disabled`);
     }
   }
-  if (raw['platform'] === ENSEMBLE_PLATFORM || raw['ensemble_scheduling'] !== undefined) {
-    throw unsupported(ensembleMessage(name));
-  }
   if (!raw['backend'] && !raw['platform']) raw = await inferBackendFromFiles(raw, name, modelPath);
   const backend = findBackend(backends, raw);
   if (!backend) {
@@ -165,12 +161,4 @@ export async function resolveModelConfig(
   const config = normalizeConfig(raw, { modelName: name, availableGpus });
   checkConfigSupport(config, backend.name, backend.configSupport);
   return { config, backend };
-}
-
-/**
- * The one message for an ensemble (`platform: "ensemble"` or an `ensemble_scheduling` block),
- * refused before anything looks for a backend to serve it.
- */
-export function ensembleMessage(name: string): string {
-  return `model '${name}': ensembles (platform "${ENSEMBLE_PLATFORM}", ensemble_scheduling) are not supported yet`;
 }

@@ -25,6 +25,7 @@ import type { Clock } from '../../core/clock.js';
 import { logListenerErrors } from '../listener-errors.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
+import { hookGrpcJsStreams, type GrpcJsStreamLimits } from './grpc-js-stream-hook.js';
 import { LINGER_MS } from './native/connection-guard.js';
 
 /** The client connection preface (24 bytes) plus one frame header (9): the least a live client sends. */
@@ -71,10 +72,16 @@ export function createGrpcJsListener(
     readonly limits: GrpcConnectionLimits;
     readonly clock: Clock;
     readonly logger: Logger;
+    /** The server-wide call ceiling and decompression budget, enforced ahead of grpc-js (`grpc-js-stream-hook.ts`). */
+    readonly streamLimits: GrpcJsStreamLimits;
   },
 ): GrpcJsListener {
   const { limits, clock, logger } = options;
-  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const injector = hookGrpcJsStreams(
+    server,
+    () => server.createConnectionInjector(ServerCredentials.createInsecure()),
+    options.streamLimits,
+  );
   const accept = (socket: Socket): void => {
     guardSocket(socket, limits, clock, logger);
     injector.injectConnection(socket);

@@ -27,6 +27,8 @@ import type { GrpcTlsMaterial } from '../tls-files.js';
 import { ApiRestrictions } from '../restricted-apis.js';
 import { guardService } from './restricted-methods.js';
 import type { GrpcConnectionLimits } from './connection-limits.js';
+import { DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_CONCURRENT_STREAMS } from './call-limit.js';
+import { DEFAULT_DECOMPRESSION_BUDGET_BYTES, InflateBudget } from '../inflate-budget.js';
 
 /**
  * Default largest message received, in bytes: 65 MiB, room for a 64 MiB tensor plus 1 MiB for the
@@ -87,6 +89,21 @@ export interface GrpcFrontendOptions {
    * age. Defaults: `DEFAULT_GRPC_CONNECTION_LIMITS` (connection-limits.ts).
    */
   connectionLimits?: GrpcConnectionLimits | undefined;
+  /**
+   * HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of every connection (`--grpc-max-concurrent-streams`);
+   * default `DEFAULT_MAX_CONCURRENT_STREAMS` (1,000).
+   */
+  maxConcurrentStreams?: number | undefined;
+  /**
+   * Calls open at once over all connections (`--grpc-max-concurrent-calls`); more are refused with
+   * REFUSED_STREAM. Default `DEFAULT_MAX_CONCURRENT_CALLS` (10,000).
+   */
+  maxConcurrentCalls?: number | undefined;
+  /**
+   * The server-wide budget for decompression output in flight (`--decompression-budget-bytes`),
+   * shared with the HTTP frontend; omitted, one of its own of the default size (320 MiB).
+   */
+  inflateBudget?: InflateBudget | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -119,7 +136,10 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     limits: {
       receive: options.maxMessageBytes ?? DEFAULT_MAX_RECEIVE_MESSAGE_BYTES,
       send: options.maxSendMessageBytes ?? DEFAULT_MAX_SEND_MESSAGE_BYTES,
+      inflateBudget: options.inflateBudget ?? new InflateBudget(DEFAULT_DECOMPRESSION_BUDGET_BYTES),
     },
+    maxConcurrentStreams: options.maxConcurrentStreams ?? DEFAULT_MAX_CONCURRENT_STREAMS,
+    maxConcurrentCalls: options.maxConcurrentCalls ?? DEFAULT_MAX_CONCURRENT_CALLS,
     tls: options.tls,
     logger,
     serverOptions: options.serverOptions,

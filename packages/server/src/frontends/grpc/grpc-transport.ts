@@ -7,6 +7,7 @@ import { Server, type ServerOptions, type ServiceDefinition, type UntypedService
 import type { Logger } from 'pino';
 import { backgroundClock } from '../../core/clock.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
+import { CallLimit } from './call-limit.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
 import { createGrpcJsListener } from './grpc-js-listener.js';
 import type { MessageLimits } from './native/call-transport.js';
@@ -29,8 +30,12 @@ export interface GrpcTransport {
 /** Options of {@link createGrpcTransport}. */
 export interface GrpcTransportOptions {
   readonly kind: GrpcTransportKind;
-  /** Largest message received (compressed and decompressed) and sent. */
+  /** Largest message received (compressed and decompressed) and sent, and the decompression budget. */
   readonly limits: MessageLimits;
+  /** SETTINGS_MAX_CONCURRENT_STREAMS of every connection (`--grpc-max-concurrent-streams`); no limit when omitted. */
+  readonly maxConcurrentStreams?: number | undefined;
+  /** Calls open at once over all connections (`--grpc-max-concurrent-calls`); no limit when omitted. */
+  readonly maxConcurrentCalls?: number | undefined;
   readonly tls: GrpcTlsMaterial | undefined;
   readonly logger: Logger;
   /** Preface, idle and keepalive limits per connection (defaults: {@link DEFAULT_GRPC_CONNECTION_LIMITS}). */
@@ -60,6 +65,12 @@ export function grpcJsConnectionOptions(limits: GrpcConnectionLimits): ServerOpt
   };
 }
 
+function callLimitOf(options: GrpcTransportOptions): CallLimit | undefined {
+  return options.maxConcurrentCalls === undefined
+    ? undefined
+    : new CallLimit(options.maxConcurrentCalls, options.logger);
+}
+
 function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
   const limits = options.connectionLimits ?? DEFAULT_GRPC_CONNECTION_LIMITS;
   const server = new Server({
@@ -73,6 +84,9 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
     // Nothing serves channelz here, and its per-call trackers (closures, timestamps, counters)
     // measurably cost on small ModelInfer calls; pass 1 in serverOptions to turn it back on.
     'grpc.enable_channelz': 0,
+    ...(options.maxConcurrentStreams !== undefined
+      ? { 'grpc.max_concurrent_streams': options.maxConcurrentStreams }
+      : {}),
     ...grpcJsConnectionOptions(limits),
     ...options.serverOptions,
   });
@@ -81,6 +95,11 @@ function grpcJsTransport(options: GrpcTransportOptions): GrpcTransport {
     limits,
     clock: backgroundClock,
     logger: options.logger,
+    streamLimits: {
+      callLimit: callLimitOf(options),
+      inflateBudget: options.limits.inflateBudget,
+      receiveLimit: options.limits.receive,
+    },
   });
   return {
     addService: (definition, implementation) => server.addService(definition, implementation),
@@ -113,6 +132,8 @@ export function createGrpcTransport(options: GrpcTransportOptions): GrpcTranspor
     limits: options.limits,
     tls: options.tls,
     logger: options.logger,
+    maxConcurrentStreams: options.maxConcurrentStreams,
+    callLimit: callLimitOf(options),
     ...(options.connectionLimits !== undefined ? { connectionLimits: options.connectionLimits } : {}),
   });
 }

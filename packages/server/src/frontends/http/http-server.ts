@@ -10,7 +10,8 @@ import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { LogSettingsStore } from '../../core/log-settings.js';
 import { loggingHandlers } from './logging-handlers.js';
-import { decodeRequestBody } from './compression.js';
+import { decodeRequestBody, DEFAULT_MAX_JSON_INFLATION_RATIO } from './compression.js';
+import { INFER_HEADER_LENGTH_HEADER } from './binary-extension.js';
 import { installErrorHandling } from './error-handler.js';
 import { generateHandlers } from './generate-handler.js';
 import { inferHandler } from './infer-handler.js';
@@ -22,6 +23,7 @@ import { DEFAULT_HTTP_TIMEOUTS, fastifyTimeoutOptions, watchBodyIdle, type HttpT
 import { logListenerErrors } from '../listener-errors.js';
 import type { TlsKeyPair } from '../tls-files.js';
 import { API_GROUP_TABLE } from '../api-groups.js';
+import type { InflateBudget } from '../inflate-budget.js';
 import { ApiRestrictions } from '../restricted-apis.js';
 import { installApiRestrictions, type ApiGroupConfig } from './restricted-routes.js';
 
@@ -53,6 +55,13 @@ export interface HttpFrontendOptions {
   restrictions?: ApiRestrictions | undefined;
   /** Header, body-idle and keep-alive timeouts of every connection (default 30 s each). */
   timeouts?: HttpTimeouts | undefined;
+  /** The server-wide budget for decompression output in flight, shared with gRPC; none when omitted. */
+  inflateBudget?: InflateBudget | undefined;
+  /**
+   * A compressed body's JSON may be at most this many times its compressed size (past 16 KiB);
+   * default 32, 0: no limit (`--http-max-json-inflation-ratio`, see compression.ts).
+   */
+  maxJsonInflationRatio?: number | undefined;
 }
 
 /**
@@ -155,6 +164,7 @@ function registerRoutes(app: FastifyInstance, handlers: Record<HandlerName, Hand
  */
 export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOptions): HttpFrontend {
   const bodyLimit = options.bodyLimitBytes ?? DEFAULT_HTTP_BODY_LIMIT_BYTES;
+  const maxJsonRatio = options.maxJsonInflationRatio ?? DEFAULT_MAX_JSON_INFLATION_RATIO;
   const timeouts = options.timeouts ?? DEFAULT_HTTP_TIMEOUTS;
   // Typed as the default instance: the pino Logger generic fastify infers would otherwise leak
   // into every helper's signature for no gain.
@@ -180,7 +190,12 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     async (request: FastifyRequest, body: Buffer | string) => {
       const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
       const encoding = request.headers['content-encoding'];
-      return decodeRequestBody(bytes, Array.isArray(encoding) ? encoding[0] : encoding, bodyLimit);
+      return decodeRequestBody(bytes, Array.isArray(encoding) ? encoding[0] : encoding, {
+        maxBytes: bodyLimit,
+        budget: options.inflateBudget,
+        maxJsonRatio,
+        jsonHeaderLength: request.headers[INFER_HEADER_LENGTH_HEADER],
+      });
     },
   );
 

@@ -18,6 +18,7 @@ import {
   statusTrailers,
   trailersOnlyHeaders,
 } from './grpc-headers.js';
+import type { InflateBudget } from '../../inflate-budget.js';
 import type { ConnectionGuard } from './connection-guard.js';
 import { InOrderInflater, type InflateSink } from './in-order-inflater.js';
 import type { NativeMethod } from './native-method.js';
@@ -30,6 +31,8 @@ export interface MessageLimits {
   readonly receive: number;
   /** Largest response message. */
   readonly send: number;
+  /** The server-wide budget for decompression output in flight (`--decompression-budget-bytes`); none when omitted. */
+  readonly inflateBudget?: InflateBudget | undefined;
 }
 
 /** The call object above a transport: where messages, the half-close and a cancel go. */
@@ -108,7 +111,12 @@ export class CallTransport implements FrameSink, InflateSink {
     private readonly guard?: ConnectionGuard,
   ) {
     this.reader = new MessageReader(limits.receive);
-    this.inflater = new InOrderInflater(this, headers['grpc-encoding'] as string | undefined, limits.receive);
+    this.inflater = new InOrderInflater(
+      this,
+      headers['grpc-encoding'] as string | undefined,
+      limits.receive,
+      limits.inflateBudget,
+    );
     const timeout = headers['grpc-timeout'];
     if (typeof timeout === 'string') {
       const ms = parseGrpcTimeout(timeout);

@@ -7,6 +7,7 @@
  * Hand-written because it is a few lines of ordering glue between our framing and zlib; a stream
  * library would add a Transform per call to the hot path, where messages are not compressed.
  */
+import type { InflateBudget } from '../../inflate-budget.js';
 import { decompressMessage } from './message-decompress.js';
 
 /** Where the inflater hands its results: the call's wire side. */
@@ -33,7 +34,7 @@ type Pending = { readonly compressed: boolean; readonly payload: Buffer } | type
  *
  * @example
  * ```ts
- * const inflater = new InOrderInflater(transport, headers['grpc-encoding'], maxBytes);
+ * const inflater = new InOrderInflater(transport, headers['grpc-encoding'], maxBytes, budget);
  * inflater.message(compressed, payload); // per reassembled message
  * inflater.end(); // on the client's half-close
  * ```
@@ -46,6 +47,8 @@ export class InOrderInflater {
     private readonly sink: InflateSink,
     private readonly encoding: string | undefined,
     private readonly maxBytes: number,
+    /** The server-wide decompression budget; none when omitted. */
+    private readonly budget?: InflateBudget,
   ) {}
 
   /** True while an asynchronous decompression holds later messages back. */
@@ -72,7 +75,7 @@ export class InOrderInflater {
     }
     let bytes: Buffer | Promise<Buffer>;
     try {
-      bytes = decompressMessage(payload, this.encoding, this.maxBytes);
+      bytes = decompressMessage(payload, this.encoding, this.maxBytes, this.budget);
     } catch (err) {
       this.sink.inflateFailed(err);
       return;

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { deflateSync, gzipSync } from 'node:zlib';
 import { status } from '@grpc/grpc-js';
+import { InflateBudget } from '../../inflate-budget.js';
 import { decompressMessage, SYNC_DECOMPRESS_MAX_BYTES } from './message-decompress.js';
 import { WireStatusError } from './wire-status.js';
 
@@ -48,6 +49,19 @@ describe('decompressMessage', () => {
     assert.ok(out instanceof Promise);
     assert.ok((await out).equals(zeros));
     await fails(() => decompressMessage(compressed, 'gzip', 1 << 21), status.RESOURCE_EXHAUSTED, /larger than 2097152/);
+  });
+
+  test('past the server-wide budget: RESOURCE_EXHAUSTED "busy"; small messages inflate outside it', async () => {
+    const budget = new InflateBudget(8 << 20);
+    budget.reserve(8 << 20);
+    const large = gzipSync(Buffer.alloc(4 << 20));
+    await fails(
+      () => decompressMessage(large, 'gzip', 1 << 24, budget),
+      status.RESOURCE_EXHAUSTED,
+      /^the server is busy decompressing other requests \(8388608 of its 8388608-byte decompression budget in use\); retry later/,
+    );
+    const small = random(1000);
+    assert.ok((decompressMessage(gzipSync(small), 'gzip', 1 << 24, budget) as Buffer).equals(small));
   });
 
   test('bytes that are not gzip are INTERNAL', async () => {

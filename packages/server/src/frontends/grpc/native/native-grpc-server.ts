@@ -30,6 +30,7 @@ import type { Logger } from 'pino';
 import { backgroundClock, type Clock } from '../../../core/clock.js';
 import { logListenerErrors } from '../../listener-errors.js';
 import type { GrpcTlsMaterial } from '../../tls-files.js';
+import type { CallLimit } from '../call-limit.js';
 import { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from '../connection-limits.js';
 import { CallTransport, type MessageLimits } from './call-transport.js';
 import { ConnectionGuard } from './connection-guard.js';
@@ -44,8 +45,10 @@ export interface NativeGrpcServerOptions {
   readonly limits: MessageLimits;
   /** Serve TLS (ALPN h2) with this certificate; mutual TLS when `requireClientCert`. Omitted: plaintext. */
   readonly tls?: GrpcTlsMaterial | undefined;
-  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; node's default when omitted. */
-  readonly maxConcurrentStreams?: number;
+  /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection; node's default (no limit) when omitted. */
+  readonly maxConcurrentStreams?: number | undefined;
+  /** The server-wide ceiling on open calls: streams past it are refused with REFUSED_STREAM. None when omitted. */
+  readonly callLimit?: CallLimit | undefined;
   /** Where connection-level errors are logged (debug); silent when omitted. */
   readonly logger?: Logger;
   /** Preface, idle and keepalive limits of every connection; gRPC core's defaults when omitted. */
@@ -158,6 +161,9 @@ export class NativeGrpcServer {
     const common: ServerOptions = {
       // As grpc-js: node's 10 MB session memory cap degrades badly under load, and large
       // tensors go through here; the message limits and flow-control windows are the guard.
+      // Re-measured with the stream ceilings (call-limit.ts): a 10 MB cap still let 1,000 idle
+      // streams open per connection (it counts nghttp2's memory, not the call objects, ~8 KB a
+      // stream), so it bounds nothing SETTINGS_MAX_CONCURRENT_STREAMS does not already bound.
       maxSessionMemory: Number.MAX_SAFE_INTEGER,
       maxSendHeaderBlockLength: Number.MAX_SAFE_INTEGER,
       settings: {
@@ -209,11 +215,23 @@ export class NativeGrpcServer {
     session.once('close', () => this.sessions.delete(session));
   };
 
+  private readonly onCallClosed = (): void => {
+    this.options.callLimit?.close();
+  };
+
   /** Every call starts here: check the request line, find the method, hand over to a call object. */
   private readonly onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void => {
     stream.on('error', ignoreStreamError);
     // Already reset by the client: respond() would throw (see CallTransport.streamGone).
     if (stream.closed || stream.destroyed) return;
+    const calls = this.options.callLimit;
+    if (calls !== undefined) {
+      if (!calls.tryOpen()) {
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      stream.on('close', this.onCallClosed);
+    }
     const guard = (stream.session as GuardedSession | undefined)?.[GUARD];
     const contentType = headers['content-type'];
     if (
