@@ -42,6 +42,20 @@ function ascii(bytes, from, to) {
   return String.fromCharCode(...bytes.subarray(from, to));
 }
 
+// Triton's Python clients pass BYTES elements through NumPy's fixed-width `S` dtype, which drops
+// trailing zero bytes: a WebP whose last RIFF chunk ends with its padding byte (a zero) arrives
+// short. When the RIFF header says the file is at most this many bytes longer, the zeros are put back.
+const WEBP_RESTORED_ZEROS = 16;
+
+function restoreWebpPadding(bytes) {
+  if (!SIGNATURES.webp(bytes)) return bytes;
+  const declared = (bytes[4] | (bytes[5] << 8) | (bytes[6] << 16) | (bytes[7] << 24)) + 8;
+  if (declared <= bytes.length || declared - bytes.length > WEBP_RESTORED_ZEROS) return bytes;
+  const whole = new Uint8Array(declared);
+  whole.set(bytes);
+  return whole;
+}
+
 function fail(message) {
   throw new Error(`image_preprocess: ${message}`);
 }
@@ -209,8 +223,9 @@ export default class ImagePreprocess {
     return { outputs: [{ name: s.outputName, data: out }] };
   }
 
-  async decodeInto(bytes, index, count, out, offset, request) {
+  async decodeInto(given, index, count, out, offset, request) {
     const s = this.settings;
+    const bytes = restoreWebpPadding(given);
     const where = `${s.inputName}[${index}]${count > 1 ? ` (image ${index + 1} of ${count})` : ''}`;
     const format = s.formats.find((f) => SIGNATURES[f](bytes));
     if (format === undefined) {
