@@ -13,6 +13,7 @@ import {
   hugePng,
   imageRepository,
   pattern,
+  patternPixels,
   pngTextBomb,
   setParameter,
   solid,
@@ -40,6 +41,7 @@ before(async () => {
       from: 'image_preprocess',
       edit: (c) => setParameter(setParameter(hwc(c), 'scaling', 'NONE'), 'layout', 'NHWC'),
     },
+    small_limit: { from: 'image_preprocess', edit: (c) => setParameter(c, 'max_input_pixels', '10000') },
     none_crop: {
       from: 'image_preprocess',
       edit: (c) => setParameter(setParameter(c, 'scaling', 'NONE'), 'resize', 'center_crop'),
@@ -217,6 +219,36 @@ describe('hostile images', () => {
     assert.match(e.message, /IMAGE\[1\] \(image 2 of 2\): PNG image could not be decoded/);
   });
 
+  test('max_input_pixels is checked from the header: baseline and progressive JPEG (EXIF first), PNG, WebP', async () => {
+    const raw = patternPixels(200, 100);
+    const img = () => sharp(raw, { raw: { width: 200, height: 100, channels: 3 } });
+    const cases: Array<[string, Buffer]> = [
+      [
+        'JPEG',
+        await img()
+          .withExif({ IFD0: { ImageDescription: 'x'.repeat(5000) } })
+          .jpeg()
+          .toBuffer(),
+      ],
+      ['JPEG', await img().jpeg({ progressive: true }).toBuffer()],
+      ['PNG', await img().png().toBuffer()],
+      ['WebP', await img().webp().toBuffer()],
+    ];
+    for (const [name, bytes] of cases) {
+      const input = new InferInput('IMAGE', [1, 1], 'BYTES').setData([new Uint8Array(bytes)]);
+      const e = await clients.grpc.infer('small_limit', [input]).then(
+        () => assert.fail(`${name} passed`),
+        (err: unknown) => err as InferenceServerError,
+      );
+      assert.equal(e.code, 'INVALID_ARG');
+      assert.equal(e.message, `IMAGE[0]: ${name} image of 200x100 pixels is over max_input_pixels (10000)`);
+      assert.equal((await preprocess([bytes])).length, 3 * PLANE, `${name} within the default limit`);
+    }
+    // Markers that do not parse: sharp reads the header instead, and refuses the bytes.
+    const e = await refused([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 4, 1, 2, 0x12, 0x34, 0x56, 0x78])]);
+    assert.match(e.message, /^IMAGE\[0\]: JPEG image could not be decoded: /);
+  });
+
   test('a 20000 x 20000 PNG, a 16383 x 16383 WebP bomb and a 200 MB text-chunk bomb: bounded memory, the server serves on', async (t) => {
     const [huge, textBomb] = await Promise.all([hugePng(), pngTextBomb(200)]);
     // A WebP at the pixel limit (5000 x 5000 = max_input_pixels): decoded, in full RGBA.
@@ -231,9 +263,13 @@ describe('hostile images', () => {
         [
           '20000x20000 PNG',
           huge,
-          /IMAGE\[0\]: PNG image could not be decoded: Input image exceeds pixel limit \(max_input_pixels 25000000\)/,
+          /^IMAGE\[0\]: PNG image of 20000x20000 pixels is over max_input_pixels \(25000000\)$/,
         ],
-        ['16383x16383 WebP', WEBP_BOMB, /IMAGE\[0\]: WebP image could not be decoded: Input image exceeds pixel limit/],
+        [
+          '16383x16383 WebP',
+          WEBP_BOMB,
+          /^IMAGE\[0\]: WebP image of 16383x16383 pixels is over max_input_pixels \(25000000\)$/,
+        ],
       ] as const) {
         for (const via of ['http', 'grpc'] as const) {
           const started = performance.now();
@@ -282,6 +318,18 @@ describe('configuration', () => {
       assert.match(body.error, message);
     }
     assert.equal((await preprocess([await solid(8, 8, [0, 0, 0], 'png')])).length, 3 * PLANE);
+  });
+
+  test('unloaded and loaded again (workers that loaded sharp end, new ones load it), it decodes as before', async () => {
+    const png = await pattern(320, 256, 'png');
+    const before = await preprocess([png], 'vgg_bgr');
+    for (let i = 0; i < 3; i++) {
+      const post = (action: string): Promise<Response> =>
+        fetch(`${s.http}/v2/repository/models/vgg_bgr/${action}`, { method: 'POST' });
+      assert.equal((await post('unload')).status, 200);
+      assert.equal((await post('load')).status, 200);
+      assert.deepEqual(await preprocess([png], 'vgg_bgr'), before);
+    }
   });
 
   test('without sharp resolvable from the repository, the load says how to install it', async () => {
