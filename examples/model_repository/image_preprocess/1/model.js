@@ -304,7 +304,8 @@ export default class ImagePreprocess {
       if (e.complete) throw new Error(`${where}: ${e.message}`);
       const limit = /exceeds pixel limit/.test(e.message) ? ` (max_input_pixels ${s.maxInputPixels})` : '';
       const timeout = /timeout/i.test(e.message) ? ` (image_timeout_s ${s.timeoutSeconds})` : '';
-      throw new Error(`${where}: ${FORMAT_NAMES[format]} image could not be decoded: ${e.message}${limit}${timeout}`);
+      const reason = e.message.replace(/\s*\n\s*/g, '; ');
+      throw new Error(`${where}: ${FORMAT_NAMES[format]} image could not be decoded: ${reason}${limit}${timeout}`);
     }
   }
 
