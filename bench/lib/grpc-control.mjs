@@ -56,6 +56,7 @@ export async function modelStats(port, name) {
       inferenceCount: 0,
       executionCount: 0,
       success: 0,
+      failed: 0,
       queue: 0,
       input: 0,
       infer: 0,
@@ -68,6 +69,7 @@ export async function modelStats(port, name) {
       sum.executionCount += Number(s.execution_count ?? 0);
       sum.requests += Number(st.success?.count ?? 0);
       sum.success += Number(st.success?.ns ?? 0);
+      sum.failed += Number(st.fail?.count ?? 0);
       sum.queue += Number(st.queue?.ns ?? 0);
       sum.input += Number(st.compute_input?.ns ?? 0);
       sum.infer += Number(st.compute_infer?.ns ?? 0);
@@ -85,6 +87,7 @@ export function statsDelta(before, after) {
   const perReqUs = (ns) => (d.requests ? ns / d.requests / 1000 : NaN);
   return {
     requests: d.requests,
+    failed: d.failed,
     executions: d.executionCount,
     meanBatch: d.executionCount ? d.inferenceCount / d.executionCount : NaN,
     successUs: perReqUs(d.success),

@@ -9,6 +9,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pattern } from '../helpers/images.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
 
 const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -35,8 +36,10 @@ async function examples(file: string): Promise<string[]> {
 }
 
 /** Runs one example as an ES module in this process and returns what it logged. */
-async function run(code: string, name: string): Promise<string> {
-  const source = code
+async function run(code: string, name: string, replace: Record<string, string> = {}): Promise<string> {
+  let source = code;
+  for (const [from, to] of Object.entries(replace)) source = source.replaceAll(from, to);
+  source = source
     .replaceAll("'@tensorgate/client'", `'${CLIENT}'`)
     .replaceAll('http://localhost:8000', s.http)
     .replaceAll('localhost:8001', `127.0.0.1:${s.grpcPort}`)
@@ -63,6 +66,31 @@ test('README.md ensemble example: simple_ensemble runs simple twice', async () =
   const log = await run(ensemble!, 'readme-ensemble');
   const doubled = Array.from({ length: 16 }, (_, i) => 2 * i);
   assert.equal(log, [JSON.stringify(doubled), JSON.stringify(Array(16).fill(2))].join('\n'));
+});
+
+test('README.md ensemble_lstm example: a forecast with its timestamps', async () => {
+  const [, , lstm] = await examples('README.md');
+  const log = await run(lstm!, 'readme-lstm');
+  assert.equal(
+    log,
+    [
+      '2026-01-03T00:00:00.000Z 126.1',
+      '2026-01-03T02:00:00.000Z 140.1',
+      '2026-01-03T04:00:00.000Z 163.0',
+      '2026-01-03T06:00:00.000Z 189.0',
+      '2026-01-03T08:00:00.000Z 210.4',
+    ].join('\n'),
+  );
+});
+
+test('README.md ensemble_image example: a JPEG file in, the top 3 classes out', async () => {
+  const [, , , image] = await examples('README.md');
+  const photo = join(dir, 'photo.jpg');
+  await writeFile(photo, await pattern(256, 256, 'jpeg'));
+  const log = await run(image!, 'readme-image', { "'photo.jpg'": JSON.stringify(photo) });
+  const classes = JSON.parse(log) as string[];
+  assert.equal(classes.length, 3);
+  for (const c of classes) assert.match(c, /^\d+\.\d+:(\d+):class_\d{4}$/);
 });
 
 test('packages/client/README.md examples', async () => {

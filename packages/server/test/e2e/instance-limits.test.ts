@@ -7,11 +7,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpc, grpcClient, unaryError, type Msg } from '../helpers/grpc-client.js';
+import { peakRssGrowth } from '../helpers/memory.js';
 import { raw } from '../helpers/tensors.js';
 import { eventually, startServer, type TestServer } from '../helpers/servers.js';
 
@@ -244,31 +245,3 @@ describe('parameter values', () => {
     assert.equal((await infer('looper', 3)).status, 200);
   });
 });
-
-/**
- * Peak growth of this process's resident memory while `fn` runs: the kernel's high-water mark
- * (VmHWM) after resetting it to the current RSS (`5` to /proc/self/clear_refs). Where that is not
- * possible, RSS sampled every 2 ms (the model runs in a worker, so this thread is free to sample).
- */
-async function peakRssGrowth(fn: () => Promise<void>): Promise<number> {
-  const status = (field: string): number => {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  };
-  let hwm = false;
-  try {
-    writeFileSync('/proc/self/clear_refs', '5');
-    hwm = Number.isFinite(status('VmHWM'));
-  } catch {
-    hwm = false;
-  }
-  const before = hwm ? status('VmRSS') : process.memoryUsage.rss();
-  let peak = before;
-  const timer = hwm ? undefined : setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 2);
-  try {
-    await fn();
-  } finally {
-    if (timer) clearInterval(timer);
-  }
-  return (hwm ? status('VmHWM') : peak) - before;
-}
