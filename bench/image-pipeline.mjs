@@ -237,7 +237,9 @@ main(async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tg-bench-bodies-'));
   try {
     await assertModelsReady(server.port, MODELS);
-    const config = await (await globalThis.fetch(`http://127.0.0.1:${server.httpPort}/v2/models/image_preprocess/config`)).json();
+    const config = await (
+      await globalThis.fetch(`http://127.0.0.1:${server.httpPort}/v2/models/image_preprocess/config`)
+    ).json();
     const { default: ImagePreprocess } = await import(
       pathToFileURL(join(repo.path, 'image_preprocess/1/model.js')).href
     );
