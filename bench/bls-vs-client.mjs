@@ -8,21 +8,18 @@
 // One tensorgate serves both (same run); each variant's client runs in its own child process,
 // closed loop with N chains in flight, interleaved rounds. Reports chains/s, chain latency, the
 // client's CPU per chain and the server's CPU per chain (event loop / other threads, from /proc).
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { main, parseCli, printCommand } from './lib/cli.mjs';
 import { makeRepository } from './lib/model-repo.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
-import { median, markdownTable, num, summarize } from './lib/stats.mjs';
+import { closedLoop, reportToParent, runChild } from './lib/closed-loop.mjs';
+import { median, markdownTable, num } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 import { WORKLOADS } from './lib/workloads.mjs';
 
 const VARIANTS = ['bls', 'client'];
 const CALLS = 10;
-const RESULT = 'BLS_BENCH_RESULT ';
 
 /**
  * The BLS model: simple's interface, OUTPUT0 = INPUT0 + 10·INPUT1 by 10 chained calls to simple.
@@ -102,60 +99,14 @@ async function child(variant, port, concurrency, durationSec, warmupSec) {
   const expected = a0.map((x, i) => x + CALLS * b[i]);
   const first = await chain();
   if (first.join() !== expected.join()) throw new Error(`${variant}: got ${first}, expected ${expected}`);
-  const latencies = new Float64Array(1_000_000);
-  let n = 0;
-  let total = 0;
-  let measuring = false;
-  let stop = false;
-  const loop = async () => {
-    while (!stop) {
-      const t0 = performance.now();
-      await chain();
-      total++;
-      if (measuring && n < latencies.length) latencies[n++] = performance.now() - t0;
-    }
-  };
-  const loops = Array.from({ length: concurrency }, loop);
-  await new Promise((r) => setTimeout(r, warmupSec * 1000));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  measuring = true;
-  await new Promise((r) => setTimeout(r, durationSec * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const count = n;
-  stop = true;
-  await Promise.all(loops);
+  const r = await closedLoop(chain, { concurrency, warmupSec, durationSec });
   c.close();
-  const lat = summarize(latencies, count);
-  process.stdout.write(
-    RESULT +
-      JSON.stringify({
-        chainsPerSec: count / elapsed,
-        p50: lat.p50,
-        p99: lat.p99,
-        clientCpuUs: ((cpu.user + cpu.system) / count) | 0,
-        total: total + 1,
-      }) +
-      '\n',
-  );
-}
-
-function runChild(variant, port, opts) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      [fileURLToPath(import.meta.url), '--child', variant, '--port', String(port), ...opts],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(RESULT));
-      if (code !== 0 || !line) reject(new Error(`${variant} client exited ${code}: ${out}`));
-      else resolve(JSON.parse(line.slice(RESULT.length)));
-    });
+  reportToParent({
+    chainsPerSec: r.perSec,
+    p50: r.p50,
+    p99: r.p99,
+    clientCpuUs: r.cpuUsPerCall | 0,
+    total: r.total + 1,
   });
 }
 
@@ -188,7 +139,7 @@ main(async () => {
       const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
       for (const v of order) {
         const before = threadCpuMs(server.pid);
-        const res = await runChild(v, server.port, childOpts);
+        const res = await runChild(import.meta.url, v, server.port, childOpts);
         const cpu = before ? cpuDelta(before, threadCpuMs(server.pid)) : undefined;
         // Server CPU over the whole child run (warm-up included) per chain it served.
         if (cpu) {

@@ -10,17 +10,14 @@
 //              (the floor: what grpc-js itself costs per call)
 //   raw-pb     grpc-js with protobufjs encode and decode on every call (a hand-written client)
 //   sdk        InferenceClient.grpc: InferInput.setData, infer(), asTypedArray() on every call
-import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { main, parseCli, printCommand } from './lib/cli.mjs';
 import { makeRepository } from './lib/model-repo.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
-import { median, markdownTable, num, summarize } from './lib/stats.mjs';
+import { closedLoop, reportToParent, runChild } from './lib/closed-loop.mjs';
+import { median, markdownTable, num } from './lib/stats.mjs';
 import { WORKLOADS, inferRequestBytes, inputData } from './lib/workloads.mjs';
 
 const VARIANTS = ['raw-bytes', 'raw-pb', 'sdk'];
-const RESULT = 'CLIENT_OVERHEAD_RESULT ';
 
 async function child(variant, port, concurrency, durationSec, warmupSec) {
   const grpc = await import('@grpc/grpc-js');
@@ -64,53 +61,9 @@ async function child(variant, port, concurrency, durationSec, warmupSec) {
       );
     close = () => c.close();
   }
-  const latencies = new Float64Array(4_000_000);
-  let n = 0;
-  let measuring = false;
-  let stop = false;
-  const loop = async () => {
-    while (!stop) {
-      const t0 = performance.now();
-      await call();
-      if (measuring && n < latencies.length) latencies[n++] = performance.now() - t0;
-    }
-  };
-  const loops = Array.from({ length: concurrency }, loop);
-  await new Promise((r) => setTimeout(r, warmupSec * 1000));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  measuring = true;
-  await new Promise((r) => setTimeout(r, durationSec * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const count = n;
-  stop = true;
-  await Promise.all(loops);
+  const r = await closedLoop(call, { concurrency, warmupSec, durationSec });
   close();
-  const lat = summarize(latencies, count);
-  process.stdout.write(
-    RESULT +
-      JSON.stringify({ rps: count / elapsed, p50: lat.p50, p99: lat.p99, cpuUs: (cpu.user + cpu.system) / count }) +
-      '\n',
-  );
-}
-
-function runChild(variant, port, opts) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      [fileURLToPath(import.meta.url), '--child', variant, '--port', String(port), ...opts],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(RESULT));
-      if (code !== 0 || !line) reject(new Error(`${variant} client exited ${code}: ${out}`));
-      else resolve(JSON.parse(line.slice(RESULT.length)));
-    });
-  });
+  reportToParent({ rps: r.perSec, p50: r.p50, p99: r.p99, cpuUs: r.cpuUsPerCall });
 }
 
 main(async () => {
@@ -137,7 +90,7 @@ main(async () => {
     );
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
-      for (const v of order) results[v].push(await runChild(v, server.port, childOpts));
+      for (const v of order) results[v].push(await runChild(import.meta.url, v, server.port, childOpts));
     }
   } finally {
     await server.stop();

@@ -10,21 +10,18 @@
 // client runs in its own child process, closed loop with N forecasts in flight, interleaved rounds
 // (order rotated). Reports forecasts/s, latency, the client's CPU and the server's CPU per forecast
 // (event loop / other threads, from /proc), and the added cost per JS step.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { main, parseCli, printCommand, ROOT } from './lib/cli.mjs';
 import { assertModelsReady } from './lib/grpc-control.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
-import { median, markdownTable, num, summarize } from './lib/stats.mjs';
+import { closedLoop, reportToParent, runChild } from './lib/closed-loop.mjs';
+import { median, markdownTable, num } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 
 const VARIANTS = ['ensemble', 'client', 'lstm'];
 const MODELS = ['ensemble_lstm', 'lstm_preprocess', 'lstm_timeseries', 'lstm_postprocess'];
-const RESULT = 'LSTM_PIPELINE_RESULT ';
 
 async function child(variant, port, concurrency, durationSec, warmupSec) {
   const grpc = await import('@grpc/grpc-js');
@@ -81,63 +78,9 @@ async function child(variant, port, concurrency, durationSec, warmupSec) {
   }[variant];
   const first = await forecast();
   if (first.length !== 5 || !first.every(Number.isFinite)) throw new Error(`${variant}: bad forecast ${first}`);
-  const latencies = new Float64Array(1_000_000);
-  let n = 0;
-  let total = 0;
-  let measuring = false;
-  let stop = false;
-  const loop = async () => {
-    while (!stop) {
-      const t0 = performance.now();
-      await forecast();
-      total++;
-      if (measuring && n < latencies.length) latencies[n++] = performance.now() - t0;
-    }
-  };
-  const loops = Array.from({ length: concurrency }, loop);
-  await new Promise((r) => setTimeout(r, warmupSec * 1000));
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  measuring = true;
-  await new Promise((r) => setTimeout(r, durationSec * 1000));
-  measuring = false;
-  const elapsed = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const count = n;
-  stop = true;
-  await Promise.all(loops);
+  const r = await closedLoop(forecast, { concurrency, warmupSec, durationSec });
   c.close();
-  const lat = summarize(latencies, count);
-  process.stdout.write(
-    RESULT +
-      JSON.stringify({
-        perSec: count / elapsed,
-        p50: lat.p50,
-        p99: lat.p99,
-        clientCpuUs: ((cpu.user + cpu.system) / count) | 0,
-        total: total + 2,
-      }) +
-      '\n',
-  );
-}
-
-function runChild(variant, port, args) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(
-      process.execPath,
-      [fileURLToPath(import.meta.url), '--child', variant, '--port', String(port), ...args],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('exit', (code) => {
-      const line = out.split('\n').find((l) => l.startsWith(RESULT));
-      if (code !== 0 || !line) reject(new Error(`${variant} client exited ${code}: ${out}`));
-      else resolve(JSON.parse(line.slice(RESULT.length)));
-    });
-  });
+  reportToParent({ perSec: r.perSec, p50: r.p50, p99: r.p99, clientCpuUs: r.cpuUsPerCall | 0, total: r.total + 2 });
 }
 
 main(async () => {
@@ -168,7 +111,7 @@ main(async () => {
         for (let k = 0; k < VARIANTS.length; k++) {
           const v = VARIANTS[(k + r) % VARIANTS.length];
           const before = threadCpuMs(server.pid);
-          const res = await runChild(v, server.port, args);
+          const res = await runChild(import.meta.url, v, server.port, args);
           const cpu = before ? cpuDelta(before, threadCpuMs(server.pid)) : undefined;
           // Server CPU over the whole child run (warm-up included) per forecast it served.
           if (cpu) {
