@@ -40,12 +40,17 @@ export function findObject(objects: RenderedObject[] | KubeObject[], kind: strin
   const list = objects
     .map((o) => ('object' in o && 'source' in o ? (o as RenderedObject).object : (o as KubeObject)))
     .filter((o) => o.kind === kind && (name === undefined || meta(o).name === name));
-  if (list.length !== 1) throw new Error(`expected one ${kind}${name === undefined ? '' : ` '${name}'`}, found ${list.length}`);
+  if (list.length !== 1)
+    throw new Error(`expected one ${kind}${name === undefined ? '' : ` '${name}'`}, found ${list.length}`);
   return list[0]!;
 }
 
 /** An object's metadata. */
-export function meta(o: KubeObject): { name?: string; labels?: Record<string, string>; annotations?: Record<string, string> } {
+export function meta(o: KubeObject): {
+  name?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+} {
   return (o.metadata ?? {}) as { name?: string; labels?: Record<string, string> };
 }
 
@@ -62,7 +67,8 @@ export function get(value: unknown, ...path: Array<string | number>): any {
  * (so an unknown or malformed flag fails here as it would in the pod).
  */
 export function serveSettings(args: unknown): ServerSettings {
-  if (!Array.isArray(args) || args[0] !== 'serve') throw new Error(`args must start with 'serve': ${JSON.stringify(args)}`);
+  if (!Array.isArray(args) || args[0] !== 'serve')
+    throw new Error(`args must start with 'serve': ${JSON.stringify(args)}`);
   return parseSettings(args.slice(1) as string[], {});
 }
 
@@ -70,6 +76,7 @@ export function serveSettings(args: unknown): ServerSettings {
 export function preStopSeconds(container: unknown): number {
   const cmd = get(container, 'lifecycle', 'preStop', 'exec', 'command') as unknown;
   if (cmd === undefined) return 0;
-  if (!Array.isArray(cmd) || cmd[0] !== 'sleep' || cmd.length !== 2) throw new Error(`unexpected preStop ${JSON.stringify(cmd)}`);
+  if (!Array.isArray(cmd) || cmd[0] !== 'sleep' || cmd.length !== 2)
+    throw new Error(`unexpected preStop ${JSON.stringify(cmd)}`);
   return Number(cmd[1]);
 }

@@ -24,7 +24,11 @@ const DEFAULT_GRACE_SECONDS = 30;
 
 test('the runtime and three InferenceServices (HTTP, gRPC, LLM) are there', () => {
   assert.equal(meta(runtime).name, 'tensorgate');
-  assert.deepEqual(services.map((s) => meta(s.value).name).sort(), ['tensorgate-grpc', 'tensorgate-http', 'tensorgate-llm']);
+  assert.deepEqual(services.map((s) => meta(s.value).name).sort(), [
+    'tensorgate-grpc',
+    'tensorgate-http',
+    'tensorgate-llm',
+  ]);
 });
 
 test('every KServe object validates against the KServe schema and the Kubernetes schemas', async () => {
@@ -62,7 +66,10 @@ for (const { label, value: isvc } of services) {
   test(`${label}: selects the tensorgate runtime by name, model format and protocol`, () => {
     assert.equal(model.runtime, meta(runtime).name);
     const formats = get(runtime, 'spec', 'supportedModelFormats') as Array<{ name: string }>;
-    assert.ok(formats.some((f) => f.name === model.modelFormat.name), `format ${model.modelFormat.name}`);
+    assert.ok(
+      formats.some((f) => f.name === model.modelFormat.name),
+      `format ${model.modelFormat.name}`,
+    );
     // KServe defaults protocolVersion to v1, which the runtime does not list: it must be set.
     assert.ok((get(runtime, 'spec', 'protocolVersions') as string[]).includes(model.protocolVersion));
     assert.match(model.storageUri, /^(s3|gs|pvc|https?):\/\//);
@@ -73,7 +80,10 @@ for (const { label, value: isvc } of services) {
     const s = serveSettings([...(runtimeContainer.args as string[]), ...((model.args as string[] | undefined) ?? [])]);
     const grace = (predictor.terminationGracePeriodSeconds as number | undefined) ?? DEFAULT_GRACE_SECONDS;
     const pause = preStopSeconds({ ...runtimeContainer, ...(model.lifecycle ? { lifecycle: model.lifecycle } : {}) });
-    assert.ok(grace > pause + s.exitTimeoutSecs, `grace ${grace} <= preStop ${pause} + --exit-timeout-secs ${s.exitTimeoutSecs}`);
+    assert.ok(
+      grace > pause + s.exitTimeoutSecs,
+      `grace ${grace} <= preStop ${pause} + --exit-timeout-secs ${s.exitTimeoutSecs}`,
+    );
   });
 }
 

@@ -70,7 +70,8 @@ async function validateModel(check: KubeCheck): Promise<string | undefined> {
   const Model = mod[check.type.name] as ModelClass | undefined;
   if (Model === undefined) return `no model class ${check.type.name} in ${check.type.module}`;
   // A partial (inline) struct may leave out required fields: give the validator placeholders.
-  const value = check.type.partial === true ? { ...PLACEHOLDERS[check.type.name], ...(check.value as object) } : check.value;
+  const value =
+    check.type.partial === true ? { ...PLACEHOLDERS[check.type.name], ...(check.value as object) } : check.value;
   try {
     new Model(value).validate();
     return undefined;

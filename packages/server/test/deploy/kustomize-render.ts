@@ -124,7 +124,8 @@ function generateConfigMap(gen: unknown, dir: string, file: string): RenderedObj
   if (typeof g['name'] !== 'string') throw new Error(`${file}: configMapGenerator needs a name`);
   const data: Record<string, string> = {};
   for (const f of asList(g['files'], file, 'files')) {
-    if (typeof f !== 'string' || f.includes('=')) throw new Error(`${file}: configMapGenerator files must be plain paths`);
+    if (typeof f !== 'string' || f.includes('='))
+      throw new Error(`${file}: configMapGenerator files must be plain paths`);
     data[basename(f)] = readFileSync(resolve(dir, f), 'utf8');
   }
   const metadata: Record<string, unknown> = { name: g['name'] };

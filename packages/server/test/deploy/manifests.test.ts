@@ -66,7 +66,11 @@ test('every YAML file under deploy/ is rendered by a kustomization, is a KServe 
 
 test('every rendered object validates against its schema, strict field names included', async () => {
   const checks = [...rendered.entries()].flatMap(([dir, list]) =>
-    list.map((r) => ({ label: `${rel(dir)}: ${rel(r.source)} ${objectId(r.object)}`, value: r.object, type: typeOf(r.object) })),
+    list.map((r) => ({
+      label: `${rel(dir)}: ${rel(r.source)} ${objectId(r.object)}`,
+      value: r.object,
+      type: typeOf(r.object),
+    })),
   );
   assert.ok(checks.length >= 20, `only ${checks.length} objects rendered`);
   assert.deepEqual(await validateKube(checks), []);
@@ -83,7 +87,8 @@ test(
       const theirs = byId(renderWithKubectl(dir));
       const mine = byId(ours.map((r) => r.object));
       assert.deepEqual([...theirs.keys()].sort(), [...mine.keys()].sort(), rel(dir));
-      for (const [id, o] of mine) assert.ok(isDeepStrictEqual(theirs.get(id), o), `${rel(dir)}: ${id} differs from kubectl's`);
+      for (const [id, o] of mine)
+        assert.ok(isDeepStrictEqual(theirs.get(id), o), `${rel(dir)}: ${id} differs from kubectl's`);
     }
   },
 );
@@ -194,7 +199,11 @@ test('the base leaves the replica count to the autoscalers; the overlays scale t
   ] as const) {
     const objects = rendered.get(join(DEPLOY, 'kubernetes/overlays', overlay))!;
     const scaler = findObject(objects, kind);
-    assert.deepEqual(get(scaler, 'spec', 'scaleTargetRef'), { apiVersion: 'apps/v1', kind: 'Deployment', name: 'tensorgate' });
+    assert.deepEqual(get(scaler, 'spec', 'scaleTargetRef'), {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      name: 'tensorgate',
+    });
     findObject(objects, 'Deployment', 'tensorgate');
     // Each overlay has exactly one autoscaler: two would fight over the replica count.
     const scalers = objects.filter((r) => ['HorizontalPodAutoscaler', 'ScaledObject'].includes(String(r.object.kind)));

@@ -39,9 +39,11 @@ function labelValuesSelector(query: string): string {
 /** Every PromQL query under deploy/, with where it comes from. */
 function allQueries(): Array<{ where: string; expr: string }> {
   const out: Array<{ where: string; expr: string }> = [];
-  for (const p of panels) for (const t of p.targets ?? []) out.push({ where: `dashboard panel '${p.title}' ${t.refId}`, expr: t.expr });
+  for (const p of panels)
+    for (const t of p.targets ?? []) out.push({ where: `dashboard panel '${p.title}' ${t.refId}`, expr: t.expr });
   for (const v of dashboard.templating.list) {
-    if (v.type === 'query') out.push({ where: `dashboard variable ${v.name}`, expr: labelValuesSelector(v.definition ?? '') });
+    if (v.type === 'query')
+      out.push({ where: `dashboard variable ${v.name}`, expr: labelValuesSelector(v.definition ?? '') });
   }
   const adapter = parseYamlFile(join(DEPLOY, 'kubernetes/overlays/hpa-queue-time/prometheus-adapter-values.yaml'))[0]!;
   for (const rule of get(adapter, 'rules', 'custom') as Array<{ seriesQuery: string; metricsQuery: string }>) {
@@ -53,7 +55,9 @@ function allQueries(): Array<{ where: string; expr: string }> {
     out.push({ where: `KEDA trigger ${t.name}`, expr: t.metadata.query });
   }
   const llm = parseYamlFile(join(REPO_ROOT, 'deploy/kserve/inferenceservice-llm.yaml'))[0]!;
-  for (const m of get(llm, 'spec', 'predictor', 'autoScaling', 'metrics') as Array<{ external: { metric: { query: string } } }>) {
+  for (const m of get(llm, 'spec', 'predictor', 'autoScaling', 'metrics') as Array<{
+    external: { metric: { query: string } };
+  }>) {
     out.push({ where: 'KServe LLM autoscaling', expr: m.external.metric.query });
   }
   return out;
@@ -90,7 +94,8 @@ test('every query under deploy/ names only metrics the server exports', () => {
   const queries = allQueries();
   assert.ok(queries.length >= 25, `only ${queries.length} queries found`);
   const unknown: string[] = [];
-  for (const q of queries) for (const name of metricNames(q.expr)) if (!exported.has(name)) unknown.push(`${q.where}: ${name}`);
+  for (const q of queries)
+    for (const name of metricNames(q.expr)) if (!exported.has(name)) unknown.push(`${q.where}: ${name}`);
   assert.deepEqual(unknown, []);
 });
 
@@ -110,8 +115,12 @@ test('the dashboard shows throughput, p50/p99, queue time, batch sizes, failures
     assert.ok(used.has(name), `no panel uses ${name}`);
   }
   const exprs = panels.flatMap((p) => (p.targets ?? []).map((t) => t.expr));
-  assert.ok(exprs.some((e) => e.includes('histogram_quantile(0.99') && e.includes('tensorgate_inference_request_duration')));
-  assert.ok(exprs.some((e) => e.includes('histogram_quantile(0.5') && e.includes('tensorgate_inference_request_duration')));
+  assert.ok(
+    exprs.some((e) => e.includes('histogram_quantile(0.99') && e.includes('tensorgate_inference_request_duration')),
+  );
+  assert.ok(
+    exprs.some((e) => e.includes('histogram_quantile(0.5') && e.includes('tensorgate_inference_request_duration')),
+  );
   assert.ok(exprs.some((e) => /by \(model, reason\)/.test(e) && e.includes('nv_inference_request_failure')));
 });
 
@@ -131,10 +140,13 @@ test('dashboard panels have unique ids, the data source variable, and only defin
   }
 });
 
-test("the queue-time HPA asks for the metric the adapter rule defines", () => {
+test('the queue-time HPA asks for the metric the adapter rule defines', () => {
   const adapter = parseYamlFile(join(DEPLOY, 'kubernetes/overlays/hpa-queue-time/prometheus-adapter-values.yaml'))[0]!;
   const rule = get(adapter, 'rules', 'custom', 0);
-  const hpa = findObject(renderKustomization(join(DEPLOY, 'kubernetes/overlays/hpa-queue-time')), 'HorizontalPodAutoscaler');
+  const hpa = findObject(
+    renderKustomization(join(DEPLOY, 'kubernetes/overlays/hpa-queue-time')),
+    'HorizontalPodAutoscaler',
+  );
   assert.equal(get(hpa, 'spec', 'metrics', 0, 'pods', 'metric', 'name'), rule.name.as);
   assert.match(rule.seriesQuery, new RegExp(rule.name.matches.replace(/^\^|\$$/g, '')));
   assert.deepEqual(Object.keys(rule.resources.overrides).sort(), ['namespace', 'pod']);
@@ -142,7 +154,14 @@ test("the queue-time HPA asks for the metric the adapter rule defines", () => {
 
 test('the Prometheus scrape example scrapes the metrics port at /metrics', () => {
   const scrape = parseYamlFile(join(DEPLOY, 'grafana/prometheus-scrape.yaml'))[0]!;
-  const jobs = get(scrape, 'scrape_configs') as Array<{ job_name: string; metrics_path: string; static_configs?: Array<{ targets: string[] }> }>;
-  assert.deepEqual(jobs.map((j) => j.metrics_path), ['/metrics', '/metrics']);
+  const jobs = get(scrape, 'scrape_configs') as Array<{
+    job_name: string;
+    metrics_path: string;
+    static_configs?: Array<{ targets: string[] }>;
+  }>;
+  assert.deepEqual(
+    jobs.map((j) => j.metrics_path),
+    ['/metrics', '/metrics'],
+  );
   assert.deepEqual(jobs[0]!.static_configs?.[0]?.targets, ['localhost:8002']);
 });
