@@ -218,3 +218,18 @@ test('the Grafana kustomization renders the dashboard as a sidecar-labelled Conf
   const dashboard = JSON.parse(get(cm, 'data', 'tensorgate-dashboard.json') as string) as { uid: string };
   assert.equal(dashboard.uid, 'tensorgate-overview');
 });
+
+test('every autoscaler keeps 2 to 10 replicas, scales up by 2 pods a minute and down by 1 every 2 minutes', () => {
+  const expectedBehavior = {
+    scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: 'Pods', value: 2, periodSeconds: 60 }] },
+    scaleDown: { stabilizationWindowSeconds: 300, policies: [{ type: 'Pods', value: 1, periodSeconds: 120 }] },
+  };
+  for (const overlay of ['hpa-cpu', 'hpa-queue-time']) {
+    const hpa = findObject(rendered.get(join(DEPLOY, 'kubernetes/overlays', overlay))!, 'HorizontalPodAutoscaler');
+    assert.deepEqual([get(hpa, 'spec', 'minReplicas'), get(hpa, 'spec', 'maxReplicas')], [2, 10], overlay);
+    assert.deepEqual(get(hpa, 'spec', 'behavior'), expectedBehavior, overlay);
+  }
+  const so = findObject(rendered.get(join(DEPLOY, 'kubernetes/overlays/keda'))!, 'ScaledObject');
+  assert.deepEqual([get(so, 'spec', 'minReplicaCount'), get(so, 'spec', 'maxReplicaCount')], [2, 10]);
+  assert.deepEqual(get(so, 'spec', 'advanced', 'horizontalPodAutoscalerConfig', 'behavior'), expectedBehavior);
+});
