@@ -80,6 +80,9 @@ async function validateModel(check: KubeCheck): Promise<string | undefined> {
   }
 }
 
+/** Parsed declaration files of kubernetes-models and TypeScript's lib, shared by every check. */
+const declarationCache = new Map<string, ts.SourceFile>();
+
 // The virtual file sits in this directory so that its imports resolve from our node_modules.
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -122,10 +125,19 @@ function strictFields(checks: KubeCheck[]): Map<number, string[]> {
     skipLibCheck: true,
   };
   const host = ts.createCompilerHost(options);
-  const getSourceFile = host.getSourceFile.bind(host);
   const fileExists = host.fileExists.bind(host);
-  host.getSourceFile = (name, lang, ...rest) =>
-    name === file ? ts.createSourceFile(name, source, lang) : getSourceFile(name, lang, ...rest);
+  host.getSourceFile = (name, lang) => {
+    if (name === file) return ts.createSourceFile(name, source, lang);
+    // The schema declarations never change during a run: parse each once.
+    let sf = declarationCache.get(name);
+    if (sf === undefined) {
+      const text = ts.sys.readFile(name);
+      if (text === undefined) return undefined;
+      sf = ts.createSourceFile(name, text, lang);
+      declarationCache.set(name, sf);
+    }
+    return sf;
+  };
   host.fileExists = (name) => name === file || fileExists(name);
   const program = ts.createProgram([file], options, host);
   const sf = program.getSourceFile(file)!;
