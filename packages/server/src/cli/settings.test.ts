@@ -78,6 +78,7 @@ describe('parseSettings defaults', () => {
       httpUseSsl: false,
       httpRestrictedApi: [],
       grpcRestrictedProtocol: [],
+      traceConfig: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
     } satisfies ServerSettings);
