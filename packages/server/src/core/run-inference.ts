@@ -240,6 +240,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     this.arrivedNs = version.clock.nowNs();
     const trace = this.ctx.trace;
     if (trace) {
+      // The run holds the trace until its REQUEST_END (the frontend may be done with it sooner).
+      trace.hold();
       trace.capture('QUEUE_START', this.arrivedNs);
       if (trace.tensorLevel) for (const t of this.request.inputs) trace.tensor('TENSOR_QUEUE_INPUT', t);
     }
@@ -351,7 +353,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
   /**
    * Records the request's end in its trace: the compute timestamps come from the points the
    * statistics measure (hand-over to the instance, the instance's queue, the compute durations),
-   * then REQUEST_END. A composing model's trace is released here; the frontend releases a root.
+   * then REQUEST_END. The run's hold on the trace ends here, and a composing model's trace is
+   * released for its caller; the frontend releases a root's own reference.
    */
   private traceEnd(totalNs: number, queueNs: number): void {
     const trace = this.ctx.trace!;
@@ -366,6 +369,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       trace.capture('COMPUTE_END', Math.min(end, start + t.computeInputNs + t.computeInferNs + t.computeOutputNs));
     }
     trace.capture('REQUEST_END', end);
+    trace.release();
+    // A composing model's trace: its caller handed its reference over to this request.
     if (trace.parent !== undefined) trace.release();
   }
 }

@@ -108,7 +108,15 @@ export class RequestTrace {
     return child;
   }
 
-  /** This trace's request is over; once the whole tree is, its owner gets it. Call once per trace. */
+  /** One more party records into this trace; it must {@link release} it too. */
+  hold(): void {
+    this.root.open++;
+  }
+
+  /**
+   * A party is done with this trace (its creator, or one that called {@link hold}); once every
+   * trace of the tree is, its owner gets the tree.
+   */
   release(): void {
     const root = this.root;
     if (--root.open === 0) this.owner.finished(root);

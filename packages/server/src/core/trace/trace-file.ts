@@ -74,17 +74,16 @@ export class TraceFile {
   async close(): Promise<void> {
     if (this.closed) return this.chain;
     this.closed = true;
-    const handle = this.handle;
-    if (handle !== undefined) {
-      this.enqueue(1, async () => {
-        const h = await handle;
-        try {
-          await h.write(']');
-        } finally {
-          await h.close();
-        }
-      });
-    }
+    // The main file is opened by its first queued write: look for it once those have run.
+    this.enqueue(1, async () => {
+      if (this.handle === undefined) return;
+      const h = await this.handle;
+      try {
+        await h.write(']');
+      } finally {
+        await h.close();
+      }
+    });
     return this.chain;
   }
 
