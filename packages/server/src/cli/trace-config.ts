@@ -72,7 +72,10 @@ function split(text: string): Entry {
   }
   const known = mode === undefined ? GLOBAL : PER_MODE[mode];
   if (!known.includes(setting)) {
-    throw bad(text, `unknown ${mode === undefined ? 'global' : mode} trace setting '${setting}' (known: ${known.join(', ')})`);
+    throw bad(
+      text,
+      `unknown ${mode === undefined ? 'global' : mode} trace setting '${setting}' (known: ${known.join(', ')})`,
+    );
   }
   return { text, mode, setting, value };
 }
@@ -150,7 +153,8 @@ export function parseTraceConfig(entries: readonly string[], env: NodeJS.Process
     if (mode === 'triton' && file === '') {
       throw bad(all, 'a trace level is set but no trace file: add --trace-config triton,file=<path>');
     }
-    if (mode === 'triton' && rate === 0) throw bad(all, 'rate=0 would trace nothing (the sample rate must be non-zero)');
+    if (mode === 'triton' && rate === 0)
+      throw bad(all, 'rate=0 would trace nothing (the sample rate must be non-zero)');
     if (count === 0) throw bad(all, 'count=0 would trace nothing (use level=OFF to turn tracing off)');
     if (mode === 'opentelemetry' && level & TRACE_TENSORS) {
       throw bad(all, 'level=TENSORS is not supported in opentelemetry mode (only TIMESTAMPS is)');

@@ -81,7 +81,13 @@ const PROBES: readonly Probe[] = [
   { group: 'trace', method: 'GET', path: '/v2/trace/setting', served: 200 },
   { group: 'trace', method: 'POST', path: '/v2/trace/setting', body: '{"trace_rate":"1000"}', served: 200 },
   { group: 'trace', method: 'GET', path: '/v2/models/simple/trace/setting', served: 200 },
-  { group: 'trace', method: 'POST', path: '/v2/models/simple/trace/setting', body: '{"trace_count":null}', served: 200 },
+  {
+    group: 'trace',
+    method: 'POST',
+    path: '/v2/models/simple/trace/setting',
+    body: '{"trace_count":null}',
+    served: 200,
+  },
 ];
 
 function call(base: string, probe: Pick<Probe, 'method' | 'path' | 'body'>, headers: Record<string, string> = {}) {

@@ -14,7 +14,7 @@ import { grpcClient, streamAll, unary } from '../helpers/grpc-client.js';
 import { eventually, startServer, type TestServer } from '../helpers/servers.js';
 import { range, raw } from '../helpers/tensors.js';
 
-type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Rec = Record<string, any>;
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -113,7 +113,15 @@ function assertOrdered(t: Trace, names: string[]): void {
   }
 }
 
-const CORE = ['REQUEST_START', 'QUEUE_START', 'COMPUTE_START', 'COMPUTE_INPUT_END', 'COMPUTE_OUTPUT_START', 'COMPUTE_END', 'REQUEST_END'];
+const CORE = [
+  'REQUEST_START',
+  'QUEUE_START',
+  'COMPUTE_START',
+  'COMPUTE_INPUT_END',
+  'COMPUTE_OUTPUT_START',
+  'COMPUTE_END',
+  'REQUEST_END',
+];
 
 describe('trace files', () => {
   test('TIMESTAMPS: HTTP, gRPC and streamed requests, in order; the file is a JSON array once the server stops', async () => {
@@ -220,10 +228,24 @@ describe('trace files', () => {
     }
     assertOrdered(ensemble, ['REQUEST_START', 'QUEUE_START', 'REQUEST_END']);
     // The ensemble's own tensors: its inputs as queued, its outputs (2 * inputs).
-    const input0 = ensemble.tensors.find((r) => r['activity'] === 'TENSOR_QUEUE_INPUT' && r['tensor'].name === 'INPUT0');
-    assert.deepEqual(input0?.['tensor'], { name: 'INPUT0', data: range(16, 1).join(','), shape: '1,16', dtype: 'INT32' });
-    const output0 = ensemble.tensors.find((r) => r['activity'] === 'TENSOR_BACKEND_OUTPUT' && r['tensor'].name === 'OUTPUT0');
-    assert.equal(output0?.['tensor'].data, range(16, 1).map((v) => 2 * v).join(','));
+    const input0 = ensemble.tensors.find(
+      (r) => r['activity'] === 'TENSOR_QUEUE_INPUT' && r['tensor'].name === 'INPUT0',
+    );
+    assert.deepEqual(input0?.['tensor'], {
+      name: 'INPUT0',
+      data: range(16, 1).join(','),
+      shape: '1,16',
+      dtype: 'INT32',
+    });
+    const output0 = ensemble.tensors.find(
+      (r) => r['activity'] === 'TENSOR_BACKEND_OUTPUT' && r['tensor'].name === 'OUTPUT0',
+    );
+    assert.equal(
+      output0?.['tensor'].data,
+      range(16, 1)
+        .map((v) => 2 * v)
+        .join(','),
+    );
 
     const bls = traces.find((t) => t.header['model_name'] === 'bls_simple')!;
     assertOrdered(bls, CORE);

@@ -29,8 +29,10 @@ async function postSetting(path: string, body: unknown): Promise<{ status: numbe
   return { status: res.status, json: (await res.json()) as Record<string, unknown> };
 }
 
-const grpcValues = (msg: Record<string, any>): Record<string, string[]> => // eslint-disable-line @typescript-eslint/no-explicit-any
-  Object.fromEntries(Object.entries(msg['settings'] as Record<string, { value: string[] }>).map(([k, v]) => [k, v.value]));
+const grpcValues = (msg: Record<string, any>): Record<string, string[]> =>
+  Object.fromEntries(
+    Object.entries(msg['settings'] as Record<string, { value: string[] }>).map(([k, v]) => [k, v.value]),
+  );
 
 before(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tensorgate-trace-settings-'));
@@ -55,7 +57,7 @@ after(async () => {
 });
 
 describe('trace settings over HTTP and gRPC', () => {
-  test("the global settings read as Triton answers them (strings, trace_level a list), on both protocols", async () => {
+  test('the global settings read as Triton answers them (strings, trace_level a list), on both protocols', async () => {
     const expected = {
       trace_level: ['OFF'],
       trace_rate: '1000',
@@ -130,16 +132,28 @@ describe('trace settings over HTTP and gRPC', () => {
     const cases: Array<[unknown, number, string]> = [
       [{ trace_file: '/tmp/x.json' }, 501, 'trace file location can not be updated through network protocol'],
       [{ trace_rate: 'abc' }, 400, "Unable to parse 'trace_rate', got: abc"],
-      [{ trace_rate: '99999999999' }, 400, "Unable to parse 'trace_rate', value is out of range [ 0, 4294967295 ], got: 99999999999"],
+      [
+        { trace_rate: '99999999999' },
+        400,
+        "Unable to parse 'trace_rate', value is out of range [ 0, 4294967295 ], got: 99999999999",
+      ],
       [{ trace_count: '-5' }, 400, "Unable to parse 'trace_count'. Expecting value >= -1, got: -5"],
       [{ log_frequency: '1.5' }, 400, "Unable to parse 'log_frequency', got: 1.5"],
       [{ trace_level: ['OFF', 'TIMESTAMPS'] }, 400, "Expect only one trace level 'OFF' is specified"],
       [{ trace_level: ['LOUD'] }, 400, "trace_level 'LOUD' is invalid; expected OFF, TIMESTAMPS or TENSORS"],
       [{ trace_level: 'TIMESTAMPS' }, 400, '\'trace_level\' must be an array of strings (e.g. ["TIMESTAMPS"]) or null'],
       [{ trace_rate: 5 }, 400, '\'trace_rate\' must be a string (e.g. "100") or null'],
-      [{ trace_rate: '0', trace_level: ['TIMESTAMPS'] }, 400, 'Attempting to set invalid trace setting :sample rate must be non-zero'],
+      [
+        { trace_rate: '0', trace_level: ['TIMESTAMPS'] },
+        400,
+        'Attempting to set invalid trace setting :sample rate must be non-zero',
+      ],
       [{ trace_mode: 'opentelemetry' }, 501, "trace setting 'trace_mode' can only be set at start-up (--trace-config)"],
-      [{ verbose: '1' }, 400, "trace setting 'verbose' is unknown; settings that can be updated: trace_level, trace_rate, trace_count, log_frequency"],
+      [
+        { verbose: '1' },
+        400,
+        "trace setting 'verbose' is unknown; settings that can be updated: trace_level, trace_rate, trace_count, log_frequency",
+      ],
     ];
     for (const [body, status, message] of cases) {
       const res = await postSetting('/v2/trace/setting', body);
@@ -158,10 +172,18 @@ describe('trace settings over HTTP and gRPC', () => {
 
   test('bad requests get Triton-like errors and change nothing (gRPC)', async () => {
     const cases: Array<[Record<string, { value: string[] }>, number, string]> = [
-      [{ trace_file: { value: ['/tmp/x'] } }, grpc.status.UNIMPLEMENTED, 'trace file location can not be updated through network protocol'],
+      [
+        { trace_file: { value: ['/tmp/x'] } },
+        grpc.status.UNIMPLEMENTED,
+        'trace file location can not be updated through network protocol',
+      ],
       [{ trace_rate: { value: ['1', '2'] } }, grpc.status.INVALID_ARGUMENT, "expect only 1 value for 'trace_rate'"],
       [{ trace_count: { value: ['x'] } }, grpc.status.INVALID_ARGUMENT, "Unable to parse 'trace_count', got: x"],
-      [{ trace_level: { value: ['OFF', 'TENSORS'] } }, grpc.status.INVALID_ARGUMENT, "Expect only one trace level 'OFF' is specified"],
+      [
+        { trace_level: { value: ['OFF', 'TENSORS'] } },
+        grpc.status.INVALID_ARGUMENT,
+        "Expect only one trace level 'OFF' is specified",
+      ],
     ];
     for (const [settings, code, message] of cases) {
       const e = await unaryError(client, 'TraceSetting', { settings });

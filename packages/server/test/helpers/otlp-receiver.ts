@@ -65,14 +65,16 @@ export interface OtlpReceiver {
   close(): Promise<void>;
 }
 
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Json = Record<string, any>;
 
 function attributesOf(list: Json[] | undefined): Record<string, string | number | boolean> {
   const out: Record<string, string | number | boolean> = {};
   for (const kv of list ?? []) {
     const v = (kv['value'] ?? {}) as Json;
     out[kv['key'] as string] =
-      v['string_value'] ?? v['bool_value'] ?? (v['int_value'] !== undefined ? Number(v['int_value']) : v['double_value']);
+      v['string_value'] ??
+      v['bool_value'] ??
+      (v['int_value'] !== undefined ? Number(v['int_value']) : v['double_value']);
   }
   return out;
 }

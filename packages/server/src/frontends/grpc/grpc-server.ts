@@ -159,12 +159,7 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
   const inference: UntypedServiceImplementation = {
     ...modelHandlers(core, logger),
     ...repositoryHandlers(core, logger),
-    ...settingsHandlers(
-      core,
-      logger,
-      options.logSettings ?? new LogSettingsStore(options.logger),
-      traces,
-    ),
+    ...settingsHandlers(core, logger, options.logSettings ?? new LogSettingsStore(options.logger), traces),
     ModelInfer: (
       call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
       callback: sendUnaryData<ModelInferResponseMessage>,

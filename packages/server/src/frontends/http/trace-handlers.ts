@@ -25,7 +25,7 @@ function settingValue(key: string, value: unknown): string[] | null {
   if (value === null || !(UPDATABLE_TRACE_SETTINGS as readonly string[]).includes(key)) return null;
   if (key === 'trace_level') {
     if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) {
-      throw invalidArg("'trace_level' must be an array of strings (e.g. [\"TIMESTAMPS\"]) or null");
+      throw invalidArg('\'trace_level\' must be an array of strings (e.g. ["TIMESTAMPS"]) or null');
     }
     return value as string[];
   }
