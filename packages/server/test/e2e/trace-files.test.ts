@@ -150,6 +150,26 @@ describe('trace files', () => {
     assert.equal(http.tensors.length, 0, 'TIMESTAMPS only: no tensors');
   });
 
+  test('the grpc-js transport traces the same way', async () => {
+    const { server, file } = await tracedServer([
+      '--grpc-transport',
+      'grpc-js',
+      '--trace-config',
+      'level=TIMESTAMPS',
+      '--trace-config',
+      'rate=1',
+    ]);
+    const client = grpcClient(server.grpcPort);
+    await unary(client, 'ModelInfer', grpcRequest('simple', 'over-grpc-js'));
+    client.close();
+    await server.close();
+    const [trace, ...rest] = group(await readJson(file));
+    assert.equal(rest.length, 0);
+    assert.equal(trace!.header['request_id'], 'over-grpc-js');
+    assertOrdered(trace!, CORE);
+    assertOrdered(trace!, ['REQUEST_START', 'GRPC_SEND_START', 'GRPC_SEND_END']);
+  });
+
   test('trace_rate traces 1 request of N; trace_count stops after N and writes them to <file>.0', async () => {
     const { server, file } = await tracedServer([
       '--trace-config',

@@ -16,7 +16,17 @@
  * mapped to wall-clock time once (as Triton's `time_offset_`). Every span is recorded
  * (AlwaysOnSampler): the server already chose which requests to trace.
  */
-import { ROOT_CONTEXT, SpanKind, trace, type Attributes, type HrTime, type Span } from '@opentelemetry/api';
+import {
+  diag,
+  DiagLogLevel,
+  ROOT_CONTEXT,
+  SpanKind,
+  trace,
+  type Attributes,
+  type HrTime,
+  type Span,
+} from '@opentelemetry/api';
+import type { Logger } from 'pino';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
@@ -63,7 +73,23 @@ export class OtelSpans {
   /** Wall-clock milliseconds at monotonic 0. */
   private readonly offsetMs: number;
 
-  constructor(settings: OtelSettings, nowNs: number, wallMs: number) {
+  constructor(settings: OtelSettings, nowNs: number, wallMs: number, logger?: Logger) {
+    if (logger) {
+      // The SDK reports failed exports (a collector that is down) through its diagnostics
+      // logger, which is silent unless one is set: send its warnings and errors to ours.
+      const log = logger.child({ component: 'opentelemetry' });
+      const quiet = (): void => undefined;
+      diag.setLogger(
+        {
+          error: (message, ...args) => log.warn({ details: args.map(String) }, message),
+          warn: (message, ...args) => log.warn({ details: args.map(String) }, message),
+          info: quiet,
+          debug: quiet,
+          verbose: quiet,
+        },
+        { logLevel: DiagLogLevel.WARN, suppressOverrideMessage: true },
+      );
+    }
     const attributes: Attributes = { 'service.name': 'triton-inference-server' };
     for (const kv of settings.resource) {
       const at = kv.indexOf('=');

@@ -94,6 +94,19 @@ describe('TraceManager', () => {
       assert.equal(file.filter((r) => 'model_name' in r).length, 3);
       assert.deepEqual(file[0], { id: 1, model_name: 'm', model_version: 1, request_id: 'r0' });
       assert.deepEqual(file[1], { id: 1, timestamps: [{ name: 'REQUEST_START', ns: 10 }] });
+      // Large nanosecond values are written exactly (they are formatted in two halves).
+      const t2 = manager(dir, { level: 1, rate: 1, file: join(dir, 'big.json') });
+      const trace = t2.startTrace('m', undefined)!;
+      for (const ns of [12_345_678_901_234, 2_000_000_007, 1_000_000_000, 999_999_999]) trace.capture('X', ns);
+      trace.release();
+      await t2.shutdown();
+      const big = JSON.parse(await readFile(join(dir, 'big.json'), 'utf8')) as Array<{
+        timestamps: Array<{ ns: number }>;
+      }>;
+      assert.deepEqual(
+        big.map((r) => r.timestamps[0]!.ns),
+        [12_345_678_901_234, 2_000_000_007, 1_000_000_000, 999_999_999],
+      );
     }));
 
   test('child traces join the tree: written once every trace of it is released, with parent_id', () =>

@@ -97,7 +97,7 @@ export class TraceManager {
         : undefined;
     this.otel =
       startup.mode === 'opentelemetry'
-        ? new OtelSpans(startup.otel, options.clock.nowNs(), options.clock.wallMs())
+        ? new OtelSpans(startup.otel, options.clock.nowNs(), options.clock.wallMs(), logger)
         : undefined;
     const otel = this.otel;
     this.sink = {
