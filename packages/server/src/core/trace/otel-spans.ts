@@ -45,6 +45,9 @@ export interface OtelSettings {
   readonly bspMaxExportBatchSize: number;
 }
 
+/** The log message of a problem the SDK reports (e.g. a failed export: the collector is down). */
+const OTEL_PROBLEM = 'OpenTelemetry SDK reported a problem (spans may be lost)';
+
 /** The instrumentation scope name Triton uses. */
 const TRACER_NAME = 'triton-server';
 
@@ -81,8 +84,8 @@ export class OtelSpans {
       const quiet = (): void => undefined;
       diag.setLogger(
         {
-          error: (message, ...args) => log.warn({ details: args.map(String) }, message),
-          warn: (message, ...args) => log.warn({ details: args.map(String) }, message),
+          error: (message, ...args) => log.warn({ details: [message, ...args.map(String)] }, OTEL_PROBLEM),
+          warn: (message, ...args) => log.warn({ details: [message, ...args.map(String)] }, OTEL_PROBLEM),
           info: quiet,
           debug: quiet,
           verbose: quiet,
