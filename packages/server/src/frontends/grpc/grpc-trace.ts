@@ -22,16 +22,18 @@ function first(metadata: MetadataReader, key: string): string | undefined {
  *
  * @example
  * ```ts
- * const trace = startGrpcTrace(traces, request.modelName, call.metadata);
+ * const trace = startGrpcTrace(traces, request.modelName, call);
  * ```
  */
 export function startGrpcTrace(
   traces: TraceManager,
   model: string,
-  metadata: MetadataReader | undefined,
+  call: { readonly metadata?: MetadataReader | undefined },
 ): RequestTrace | undefined {
   let propagated: PropagatedContext | undefined;
-  if (traces.propagates && metadata !== undefined) {
+  // Read only when used: the native transport makes the metadata view on each read.
+  const metadata = traces.propagates ? call.metadata : undefined;
+  if (metadata !== undefined) {
     const traceparent = first(metadata, 'traceparent');
     if (traceparent !== undefined) propagated = { traceparent, tracestate: first(metadata, 'tracestate') };
   }

@@ -35,7 +35,7 @@ export async function runModelInfer(
   let trace: RequestTrace | undefined;
   try {
     const request = decodeInferRequest(call.request);
-    trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, call.metadata);
+    trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, call);
     const responses = core.infer(request, {
       signal: scope.signal,
       protocol: 'grpc',

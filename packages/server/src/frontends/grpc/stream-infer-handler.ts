@@ -95,7 +95,7 @@ export class StreamInferSession {
       const request = decodeInferRequest(msg);
       const sendEmptyFinal = emptyFinalRequested(msg);
       const traces = this.traces;
-      trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, this.call.metadata);
+      trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, this.call);
       const ctx = trace === undefined ? this.ctx : { ...this.ctx, trace };
       for await (const response of this.core.infer(request, ctx)) {
         if (trace !== undefined && response.final) trace.capture('GRPC_SEND_START', systemClock.nowNs());
