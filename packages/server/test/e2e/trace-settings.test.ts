@@ -160,6 +160,9 @@ describe('trace settings over HTTP and gRPC', () => {
       assert.equal(res.status, status, JSON.stringify(body));
       assert.deepEqual(res.json, { error: message });
     }
+    const proto = await fetch(`${server.http}/v2/trace/setting`, { method: 'POST', body: '{"__proto__":"1"}' });
+    assert.equal(proto.status, 400);
+    assert.match(((await proto.json()) as { error: string }).error, /^trace setting '__proto__' is unknown/);
     const unknown = await postSetting('/v2/models/nope/trace/setting', { trace_rate: '1' });
     assert.equal(unknown.status, 400);
     assert.deepEqual(unknown.json, { error: 'Request for unknown model : nope' });

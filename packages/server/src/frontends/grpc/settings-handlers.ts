@@ -107,7 +107,8 @@ export function settingsHandlers(
       throw invalidArg(`Request for unknown model : ${req.model_name}`);
     }
     // A setting with no value clears it (a model's then follows the global one), as in Triton.
-    const changes: Record<string, string[] | null> = {};
+    // Client-chosen keys: a null-prototype object keeps `__proto__` as a key (refused by name).
+    const changes = Object.create(null) as Record<string, string[] | null>;
     let any = false;
     for (const key in req.settings ?? {}) {
       const value = req.settings![key]!.value ?? [];

@@ -65,7 +65,8 @@ export function traceHandlers(core: Pick<InferenceCore, 'isModelReady'>, traces:
     async update(request, reply) {
       const model = modelOf(request);
       const body = optionalJsonBody(request, 'trace settings');
-      const changes: Record<string, string[] | null> = {};
+      // Client-chosen keys: a null-prototype object keeps `__proto__` as a key (refused by name).
+      const changes = Object.create(null) as Record<string, string[] | null>;
       for (const [key, value] of Object.entries(body)) changes[key] = settingValue(key, value);
       if (Object.keys(changes).length > 0) traces.update(model, parseTraceChanges(changes, traces.startup.mode));
       await send(reply, model);
