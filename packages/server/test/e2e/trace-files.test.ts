@@ -150,6 +150,25 @@ describe('trace files', () => {
     assert.equal(http.tensors.length, 0, 'TIMESTAMPS only: no tensors');
   });
 
+  test("Triton's generate extension is traced too (generate, generate_stream)", async () => {
+    const { server, file } = await tracedServer(['--trace-config', 'level=TIMESTAMPS', '--trace-config', 'rate=1']);
+    const body = JSON.stringify({ INPUT0: range(16, 1), INPUT1: range(16) });
+    for (const path of ['generate', 'generate_stream']) {
+      const res = await fetch(`${server.http}/v2/models/simple/${path}`, { method: 'POST', body });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /OUTPUT0/);
+    }
+    await server.close();
+    const traces = group(await readJson(file));
+    assert.equal(traces.length, 2);
+    for (const t of traces) {
+      assert.equal(t.header['model_name'], 'simple');
+      assertOrdered(t, CORE);
+      assertOrdered(t, ['HTTP_RECV_START', 'HTTP_RECV_END', 'REQUEST_START']);
+      assertOrdered(t, ['REQUEST_START', 'HTTP_SEND_START', 'HTTP_SEND_END']);
+    }
+  });
+
   test('the grpc-js transport traces the same way', async () => {
     const { server, file } = await tracedServer([
       '--grpc-transport',

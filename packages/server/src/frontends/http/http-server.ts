@@ -103,7 +103,7 @@ function bindHandlers(
   const trace = traceHandlers(core, traces);
   const models = modelHandlers(core);
   const repo = repositoryHandlers(core);
-  const generate = generateHandlers(core);
+  const generate = generateHandlers(core, traces);
   return {
     live: server.live,
     ready: server.ready,
