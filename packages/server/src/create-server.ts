@@ -15,6 +15,7 @@ import { resolveGpus, type GpuDetection } from './core/gpu-detect.js';
 import { InferenceServer } from './core/inference-server.js';
 import { LogSettingsStore } from './core/log-settings.js';
 import { TraceManager } from './core/trace/trace-manager.js';
+import { assertTraceFileWritable } from './core/trace/trace-file.js';
 import { parseTraceConfig } from './cli/trace-config.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
@@ -118,6 +119,9 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const logger = deps.logger ?? pino({ level: settings.logLevel });
   // Before anything loads: a missing or mismatched certificate stops startup at once.
   const tls = loadServerTls(settings);
+  // Likewise a trace file that cannot be written (Triton would only fail at its first trace).
+  const traceStartup = parseTraceConfig(settings.traceConfig, process.env);
+  if (traceStartup.file !== '') await assertTraceFileWritable(traceStartup.file);
   // Likewise a bad --http-restricted-api / --grpc-restricted-protocol (parseSettings already
   // checked them; embedders may build settings by hand).
   const restrictions = {
@@ -166,7 +170,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
   const logSettings = new LogSettingsStore(logger);
   // One tracing state behind gRPC TraceSetting, HTTP /v2/trace/setting and traced requests.
-  const traces = new TraceManager(parseTraceConfig(settings.traceConfig, process.env), { clock: systemClock, logger });
+  const traces = new TraceManager(traceStartup, { clock: systemClock, logger });
   // One budget for decompression output in flight, shared by HTTP and gRPC.
   const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
   const closers: Array<() => Promise<void>> = [];

@@ -9,7 +9,9 @@
  * waiting to be written, further traces are dropped, counted, and reported once per burst through
  * `onDrop` rather than growing memory without limit behind a slow disk.
  */
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, writeFile, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 /** Default bound on trace text queued for the disk. */
 export const DEFAULT_MAX_PENDING_TRACE_BYTES = 64 * 1024 * 1024;
@@ -37,6 +39,7 @@ export class TraceFile {
   private chain: Promise<void> = Promise.resolve();
   private pendingBytes = 0;
   private dropping = false;
+  private failing = false;
   private closed = false;
   /** Bytes of trace text dropped so far because the write queue was full. */
   droppedBytes = 0;
@@ -107,11 +110,35 @@ export class TraceFile {
     this.chain = this.chain.then(async () => {
       try {
         await write();
+        this.failing = false;
       } catch (error) {
-        this.options.onProblem?.({ kind: 'write-failed', error });
+        // Reported once until a write succeeds again, not once per trace.
+        if (!this.failing) this.options.onProblem?.({ kind: 'write-failed', error });
+        this.failing = true;
       } finally {
         this.pendingBytes -= bytes;
       }
     });
+  }
+}
+
+/**
+ * Checks that the trace file can be created or written (its folder exists and is writable, and
+ * the file, if there, is writable), so a wrong `triton,file=` stops start-up instead of every
+ * trace failing later. Throws an Error naming the path.
+ *
+ * @example
+ * ```ts
+ * await assertTraceFileWritable('/tmp/trace.json');
+ * ```
+ */
+export async function assertTraceFileWritable(path: string): Promise<void> {
+  try {
+    await access(dirname(path), constants.W_OK);
+    await access(path, constants.W_OK).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+  } catch (err) {
+    throw new Error(`--trace-config triton,file=${path}: the trace file cannot be written (${(err as Error).message})`);
   }
 }

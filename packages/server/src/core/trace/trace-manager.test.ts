@@ -1,11 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InferenceError } from '../errors.js';
 import { DEFAULT_TRACE_STARTUP, TraceManager, type TraceStartup } from './trace-manager.js';
-import { TraceFile } from './trace-file.js';
+import { assertTraceFileWritable, TraceFile } from './trace-file.js';
 
 const clock = { nowNs: () => 1_000, wallMs: () => 1_700_000_000_000 };
 
@@ -150,12 +150,26 @@ describe('TraceFile', () => {
       assert.equal(file.droppedBytes, 16);
     }));
 
-  test('a write that fails is reported, and later writes still run', () =>
+  test('failing writes are reported once until one succeeds; later writes still run', () =>
     withDir(async (dir) => {
       const problems: string[] = [];
-      const file = new TraceFile(join(dir, 'missing-dir', 'f.json'), { onProblem: (p) => problems.push(p.kind) });
+      const file = new TraceFile(join(dir, 'later', 'f.json'), { onProblem: (p) => problems.push(p.kind) });
       file.writeIndexed('{"id":1}');
+      file.writeIndexed('{"id":2}');
       await file.flushed();
       assert.deepEqual(problems, ['write-failed']);
+      await mkdir(join(dir, 'later'));
+      file.writeIndexed('{"id":3}');
+      await file.flushed();
+      assert.deepEqual(JSON.parse(await readFile(join(dir, 'later', 'f.json.2'), 'utf8')), [{ id: 3 }]);
+    }));
+
+  test('a trace file that cannot be written stops start-up, naming it', () =>
+    withDir(async (dir) => {
+      await assertTraceFileWritable(join(dir, 't.json'));
+      await assert.rejects(
+        assertTraceFileWritable(join(dir, 'no-such-dir', 't.json')),
+        /--trace-config triton,file=.*no-such-dir\/t\.json: the trace file cannot be written \(ENOENT/,
+      );
     }));
 });
