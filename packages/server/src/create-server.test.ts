@@ -119,11 +119,11 @@ describe('createServer warns once about administrative APIs open beyond loopback
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     const w = warnings[0]!;
     assert.deepEqual(w['openApis'], {
-      http: ['model-repository', 'logging'],
+      http: ['model-repository', 'trace', 'logging'],
       grpc: ['model-repository', 'trace', 'logging'],
     });
     assert.equal(w['host'], '0.0.0.0');
-    assert.match(String(w['msg']), /--http-restricted-api model-repository,logging:<header>=<secret>/);
+    assert.match(String(w['msg']), /--http-restricted-api model-repository,trace,logging:<header>=<secret>/);
     assert.match(String(w['msg']), /--grpc-restricted-protocol model-repository,trace,logging:<header>=<secret>/);
   });
 
@@ -131,7 +131,7 @@ describe('createServer warns once about administrative APIs open beyond loopback
     assert.deepEqual(await warningsWith(['--host', '127.0.0.1']), []);
     assert.deepEqual(
       await warningsWith([
-        ...['--host', '0.0.0.0', '--http-restricted-api', 'model-repository,logging:x-admin=a'],
+        ...['--host', '0.0.0.0', '--http-restricted-api', 'model-repository,trace,logging:x-admin=a'],
         ...['--grpc-restricted-protocol', 'model-repository,trace,logging:x-admin=a'],
       ]),
       [],

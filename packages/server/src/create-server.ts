@@ -14,6 +14,9 @@ import { systemClock } from './core/clock.js';
 import { resolveGpus, type GpuDetection } from './core/gpu-detect.js';
 import { InferenceServer } from './core/inference-server.js';
 import { LogSettingsStore } from './core/log-settings.js';
+import { TraceManager } from './core/trace/trace-manager.js';
+import { assertTraceFileWritable } from './core/trace/trace-file.js';
+import { parseTraceConfig } from './cli/trace-config.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
@@ -116,6 +119,9 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const logger = deps.logger ?? pino({ level: settings.logLevel });
   // Before anything loads: a missing or mismatched certificate stops startup at once.
   const tls = loadServerTls(settings);
+  // Likewise a trace file that cannot be written (Triton would only fail at its first trace).
+  const traceStartup = parseTraceConfig(settings.traceConfig, process.env);
+  if (traceStartup.file !== '') await assertTraceFileWritable(traceStartup.file);
   // Likewise a bad --http-restricted-api / --grpc-restricted-protocol (parseSettings already
   // checked them; embedders may build settings by hand).
   const restrictions = {
@@ -163,6 +169,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
   const logSettings = new LogSettingsStore(logger);
+  // One tracing state behind gRPC TraceSetting, HTTP /v2/trace/setting and traced requests.
+  const traces = new TraceManager(traceStartup, { clock: systemClock, logger });
   // One budget for decompression output in flight, shared by HTTP and gRPC.
   const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
   const closers: Array<() => Promise<void>> = [];
@@ -186,6 +194,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         maxSendMessageBytes: settings.grpcMaxSendMessageBytes,
         transport: settings.grpcTransport,
         logSettings,
+        traces,
         tls: tls.grpc,
         restrictions: restrictions.grpc,
         connectionLimits: grpcConnectionLimitsOf(settings),
@@ -202,6 +211,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logger,
         bodyLimitBytes: settings.httpMaxBodyBytes,
         logSettings,
+        traces,
         corsOrigins: settings.httpCorsOrigins,
         tls: tls.http,
         restrictions: restrictions.http,
@@ -218,6 +228,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c()));
     await manager.stop().catch(() => {});
+    await traces.shutdown().catch(() => {});
     throw e;
   }
   logger.info({ ports, repository: repository.root, mode: settings.modelControlMode }, 'tensorgate started');
@@ -231,6 +242,10 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       // Frontends stop accepting first (gRPC and HTTP close wait for in-flight calls), then models unload.
       await Promise.race([Promise.allSettled(closers.reverse().map((c) => c())), deadline]);
       await Promise.race([manager.stop(), deadline]);
+      // Traces still held go to the trace file (closing its array); spans still queued are exported.
+      await Promise.race([traces.shutdown(), deadline]).catch((err: unknown) =>
+        logger.error({ err }, 'writing the last traces failed'),
+      );
       logger.info('tensorgate stopped');
     })();
     return shuttingDown;

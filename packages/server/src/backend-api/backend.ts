@@ -8,6 +8,7 @@ import type { CancelSignal } from '../core/cancel-signal.js';
 import type { BackendConfigSupport } from '../core/config/config-support.js';
 import type { ModelConfig } from '../core/config/model-config.js';
 import type { InferenceError } from '../core/errors.js';
+import type { RequestTrace } from '../core/trace/request-trace.js';
 import type { InferRequest, InferResponse, Parameters, RequestContext, Tensor } from '../core/types.js';
 
 /**
@@ -79,6 +80,11 @@ export interface ExecutionRequest {
    * leaving the views detached): nothing else reads them after this call.
    */
   readonly inputBuffersOwned?: boolean;
+  /**
+   * The request's trace when it is traced: a backend that makes requests of other models for it
+   * (ensemble steps, BLS calls) gives each a `trace.child()`.
+   */
+  readonly trace?: RequestTrace | undefined;
 }
 
 /** One response from a backend. */

@@ -101,6 +101,8 @@ export interface ServerSettings {
   httpRestrictedApi: string[];
   /** Restricted gRPC API groups, as {@link httpRestrictedApi}; the metadata key is `triton-grpc-protocol-<header>`. */
   grpcRestrictedProtocol: string[];
+  /** `--trace-config` entries, as given (parsed by `cli/trace-config.ts`; docs/tracing.md). */
+  traceConfig: string[];
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -814,6 +816,19 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       'Restrict gRPC API groups (as --http-restricted-api) to calls carrying the metadata ' +
       "triton-grpc-protocol-<header>=value; others get UNAVAILABLE. Repeatable; the env var separates entries with ';'.",
+  },
+  {
+    key: 'traceConfig',
+    flag: '--trace-config',
+    env: 'TENSORGATE_TRACE_CONFIG',
+    type: 'list',
+    default: [],
+    envSeparator: ';',
+    valueName: '[mode,]setting=value',
+    description:
+      "Tracing, as Triton's --trace-config (docs/tracing.md): level=OFF|TIMESTAMPS|TENSORS, rate=N, count=N, " +
+      'mode=triton|opentelemetry; triton,file=<path>, triton,log-frequency=N; opentelemetry,url=<OTLP/HTTP url>, ' +
+      "opentelemetry,resource=<key>=<value>, opentelemetry,bsp_*=N. Repeatable; the env var separates entries with ';'.",
   },
   {
     key: 'allowMetrics',

@@ -78,6 +78,7 @@ describe('parseSettings defaults', () => {
       httpUseSsl: false,
       httpRestrictedApi: [],
       grpcRestrictedProtocol: [],
+      traceConfig: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
     } satisfies ServerSettings);
@@ -379,15 +380,13 @@ describe('restricted APIs (--http-restricted-api, --grpc-restricted-protocol)', 
     assert.deepEqual(warnings, ['--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)']);
   });
 
-  test("a group with no HTTP endpoint (trace, as in Triton's example) is accepted with a warning", () => {
+  test("Triton's example restricting trace on HTTP restricts the /v2/trace/setting routes: no warning", () => {
     const { settings, warnings } = parseSettingsWithWarnings(
       [...REPO, '--http-restricted-api', 'model-repository,trace:k=v', '--grpc-restricted-protocol', 'trace:k=v'],
       {},
     );
     assert.deepEqual(settings.httpRestrictedApi, ['model-repository,trace:k=v']);
-    assert.deepEqual(warnings, [
-      "--http-restricted-api: tensorgate serves no HTTP endpoint of group 'trace'; nothing to restrict",
-    ]);
+    assert.deepEqual(warnings, []);
   });
 });
 

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseGpuSetting } from '../core/gpu-detect.js';
 import { groupsServedOn } from '../frontends/api-groups.js';
 import { parseRestrictions, RestrictionSpecError, type ApiRestrictions } from '../frontends/restricted-apis.js';
+import { parseTraceConfig, TraceConfigError } from './trace-config.js';
 import {
   SETTINGS,
   type RawSettings,
@@ -153,11 +154,11 @@ export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): Resol
     raw[entry.key] = Array.isArray(chosen) ? [...chosen] : chosen;
   }
   // Every key is filled above with a value of its entry's type (the schema types tie them).
-  return finish(raw as RawSettings, explicit);
+  return finish(raw as RawSettings, explicit, env);
 }
 
 /** Cross-setting rules, Triton's where Triton has them. */
-function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSettings {
+function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS.ProcessEnv): ResolvedSettings {
   const warnings: string[] = [];
   const { logVerbose, ...settings } = raw;
 
@@ -197,6 +198,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   checkRestrictions(settings, warnings);
   checkGrpcJsLimits(settings, explicit);
   checkDecompressionBudget(settings, explicit);
+  checkTraceConfig(settings, env);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
@@ -313,6 +315,16 @@ function checkRestrictions(settings: ServerSettings, warnings: string[]): void {
   }
   if (!settings.allowGrpc && settings.grpcRestrictedProtocol.length > 0) {
     warnings.push('--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)');
+  }
+}
+
+/** `--trace-config`: parsed here so a bad entry stops start-up; `createServer` parses it again to use it. */
+function checkTraceConfig(settings: ServerSettings, env: NodeJS.ProcessEnv): void {
+  try {
+    parseTraceConfig(settings.traceConfig, env);
+  } catch (err) {
+    if (err instanceof TraceConfigError) throw new SettingsError(err.message);
+    throw err;
   }
 }
 

@@ -24,6 +24,7 @@ export const SERVER_EXTENSIONS: readonly string[] = [
   'binary_tensor_data',
   'parameters',
   'statistics',
+  'trace',
 ];
 
 /** Construction options of an {@link InferenceServer}. */
@@ -136,15 +137,21 @@ export class InferenceServer implements InferenceCore {
   }
 
   infer(request: InferRequest, ctx: RequestContext): AsyncIterable<InferResponse> {
-    return new DeferredRun(ctx.onComplete ? () => this.openOrComplete(request, ctx) : () => this.open(request, ctx));
+    return new DeferredRun(
+      ctx.onComplete || ctx.trace ? () => this.openOrComplete(request, ctx) : () => this.open(request, ctx),
+    );
   }
 
-  /** {@link open}, telling `ctx.onComplete` when the request is refused before it starts. */
+  /**
+   * {@link open}, telling `ctx.onComplete` when the request is refused before it starts (and
+   * releasing a composing model's trace, which the run would have released).
+   */
   private openOrComplete(request: InferRequest, ctx: RequestContext): AsyncIterator<InferResponse> {
     try {
       return this.open(request, ctx);
     } catch (e) {
       ctx.onComplete?.(undefined);
+      if (ctx.trace?.parent !== undefined) ctx.trace.release();
       throw e;
     }
   }
@@ -157,6 +164,8 @@ export class InferenceServer implements InferenceCore {
       throw new InferenceError('UNAVAILABLE', 'the server is shutting down');
     }
     const version = this.opts.manager.resolve(request.modelName, request.modelVersion);
+    // Triton's REQUEST_START: the core has the request and knows its model version.
+    ctx.trace?.begin(version.name, Number(version.label), request.id, version.clock.nowNs());
     if (version.decoupled && !ctx.allowDecoupled && !version.model.acceptsUnary?.(request.inputs)) {
       throw unsupported(
         `model '${version.name}' is decoupled: unary inference doesn't support models with decoupled transaction ` +

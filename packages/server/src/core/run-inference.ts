@@ -118,6 +118,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       signal: ctx.signal,
       sender: this,
       inputBuffersOwned: ctx.inputBuffersOwned === true,
+      trace: ctx.trace,
     };
   }
 
@@ -237,6 +238,13 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const version = this.version;
     const signal = this.ctx.signal;
     this.arrivedNs = version.clock.nowNs();
+    const trace = this.ctx.trace;
+    if (trace) {
+      // The run holds the trace until its REQUEST_END (the frontend may be done with it sooner).
+      trace.hold();
+      trace.capture('QUEUE_START', this.arrivedNs);
+      if (trace.tensorLevel) for (const t of this.request.inputs) trace.tensor('TENSOR_QUEUE_INPUT', t);
+    }
     version.begin();
     if (signal.aborted) this.handleEvent();
     else signal.addEventListener('abort', this, { once: true });
@@ -259,6 +267,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const names = this.validated.requestedOutputs;
     const classification = this.validated.classification;
     const produced = r.outputs;
+    const trace = this.ctx.trace;
+    if (trace?.tensorLevel) for (const t of produced) trace.tensor('TENSOR_BACKEND_OUTPUT', t);
     const outputs: Tensor[] = [];
     for (const name of names) {
       for (const t of produced) {
@@ -336,7 +346,32 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
       });
     }
     version.end(this.running);
+    if (this.ctx.trace) this.traceEnd(totalNs, queueNs);
     this.ctx.onComplete?.(err ? undefined : (this.timings ?? NO_TIMINGS));
+  }
+
+  /**
+   * Records the request's end in its trace: the compute timestamps come from the points the
+   * statistics measure (hand-over to the instance, the instance's queue, the compute durations),
+   * then REQUEST_END. The run's hold on the trace ends here, and a composing model's trace is
+   * released for its caller; the frontend releases a root's own reference.
+   */
+  private traceEnd(totalNs: number, queueNs: number): void {
+    const trace = this.ctx.trace!;
+    const t = this.timings;
+    const end = this.arrivedNs + totalNs;
+    if (t && this.executed && !this.version.config.ensemble_scheduling) {
+      // Durations measured in the instance's thread; never past the request's end.
+      const start = this.arrivedNs + queueNs;
+      trace.capture('COMPUTE_START', start);
+      trace.capture('COMPUTE_INPUT_END', Math.min(end, start + t.computeInputNs));
+      trace.capture('COMPUTE_OUTPUT_START', Math.min(end, start + t.computeInputNs + t.computeInferNs));
+      trace.capture('COMPUTE_END', Math.min(end, start + t.computeInputNs + t.computeInferNs + t.computeOutputNs));
+    }
+    trace.capture('REQUEST_END', end);
+    trace.release();
+    // A composing model's trace: its caller handed its reference over to this request.
+    if (trace.parent !== undefined) trace.release();
   }
 }
 

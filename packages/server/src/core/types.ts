@@ -9,6 +9,7 @@
 import type { CancelSignal } from './cancel-signal.js';
 import type { DataType } from '@tensorgate/protocol';
 import type { InferenceError } from './errors.js';
+import type { RequestTrace } from './trace/request-trace.js';
 
 /** A request, response or tensor parameter value (Triton's InferParameter oneof). */
 export type ParameterValue = string | number | boolean;
@@ -101,6 +102,14 @@ export interface RequestContext {
    * really done (a final response can come before the execution that sent it has ended).
    */
   readonly onComplete?: (durations: ComputeDurations | undefined) => void;
+  /**
+   * The request's trace, when it is traced (`--trace-config`, the trace extension): the frontend
+   * that sampled it records its protocol timestamps and releases it once the response is sent;
+   * the core records REQUEST_START ... REQUEST_END (and tensors) into it. A composing model's
+   * request (ensemble step, BLS call) carries a child of its caller's trace, which the core
+   * releases when that request is over.
+   */
+  readonly trace?: RequestTrace | undefined;
 }
 
 /** Compute durations of one request, nanoseconds (see {@link RequestContext.onComplete}). */

@@ -65,9 +65,11 @@ describe('the API group table', () => {
     }
   });
 
-  test('groups served per protocol: HTTP has no trace route, gRPC every group', () => {
+  test('groups served per protocol: every group on both (HTTP serves trace at /v2[/models/{m}]/trace/setting)', () => {
     assert.deepEqual([...groupsServedOn('grpc')].sort(), [...API_GROUPS].sort());
-    assert.deepEqual([...groupsServedOn('http')].sort(), API_GROUPS.filter((g) => g !== 'trace').sort());
+    assert.deepEqual([...groupsServedOn('http')].sort(), [...API_GROUPS].sort());
+    assert.equal(API_GROUP_TABLE.http.getTrace, 'trace');
+    assert.equal(API_GROUP_TABLE.http.updateTrace, 'trace');
   });
 });
 

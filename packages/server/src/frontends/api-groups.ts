@@ -55,6 +55,8 @@ export const API_GROUP_TABLE: ApiGroupTable = {
     allModelStats: 'statistics',
     getLogging: 'logging',
     updateLogging: 'logging',
+    getTrace: 'trace',
+    updateTrace: 'trace',
   },
   openai: {
     listModels: 'inference',

@@ -34,11 +34,12 @@ describe('openAdminApisWarning', () => {
 
   test('beyond loopback with nothing restricted: one warning naming the groups, protocols and flags', () => {
     const w = openAdminApisWarning({ host: '0.0.0.0', http: open, grpc: open })!;
-    // HTTP serves no trace route; gRPC has TraceSetting.
-    assert.deepEqual(w.open, { http: ['model-repository', 'logging'], grpc: ['model-repository', 'trace', 'logging'] });
+    // Both protocols serve the trace settings (HTTP /v2/trace/setting, gRPC TraceSetting).
+    const all = ['model-repository', 'trace', 'logging'];
+    assert.deepEqual(w.open, { http: all, grpc: all });
     assert.match(w.message, /--host 0\.0\.0\.0/);
-    assert.match(w.message, /HTTP \(model-repository, logging\) and gRPC \(model-repository, trace, logging\)/);
-    assert.match(w.message, /--http-restricted-api model-repository,logging:<header>=<secret>/);
+    assert.match(w.message, /HTTP \(model-repository, trace, logging\) and gRPC \(model-repository, trace, logging\)/);
+    assert.match(w.message, /--http-restricted-api model-repository,trace,logging:<header>=<secret>/);
     assert.match(w.message, /--grpc-restricted-protocol model-repository,trace,logging:<header>=<secret>/);
   });
 
@@ -48,7 +49,7 @@ describe('openAdminApisWarning', () => {
       http: parseRestrictions('http', ['model-repository:k=v']),
       grpc: undefined,
     })!;
-    assert.deepEqual(w.open, { http: ['logging'] });
+    assert.deepEqual(w.open, { http: ['trace', 'logging'] });
     assert.doesNotMatch(w.message, /gRPC/);
   });
 
@@ -56,7 +57,7 @@ describe('openAdminApisWarning', () => {
     assert.equal(
       openAdminApisWarning({
         host: '::',
-        http: parseRestrictions('http', ['model-repository,logging:k=v']),
+        http: parseRestrictions('http', ['model-repository,trace,logging:k=v']),
         grpc: parseRestrictions('grpc', ['model-repository:k=v', 'trace,logging:k2=v2']),
       }),
       undefined,

@@ -62,7 +62,7 @@ function openGroups(protocol: 'http' | 'grpc', restrictions: ApiRestrictions | u
  *
  * @example
  * ```ts
- * openAdminApisWarning({ host: '0.0.0.0', http: new ApiRestrictions(), grpc: undefined })?.open; // { http: ['model-repository', 'logging'] }
+ * openAdminApisWarning({ host: '0.0.0.0', http: new ApiRestrictions(), grpc: undefined })?.open; // { http: ['model-repository', 'trace', 'logging'] }
  * ```
  */
 export function openAdminApisWarning(input: ExposureInput): ExposureWarning | undefined {

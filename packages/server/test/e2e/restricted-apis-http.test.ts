@@ -23,6 +23,7 @@ const GROUPS = [
   'model-repository',
   'statistics',
   'logging',
+  'trace',
 ];
 const headerOf = (group: string): string => `x-${group}-key`;
 const secretOf = (group: string): string => `${group}-s3cret`;
@@ -77,6 +78,16 @@ const PROBES: readonly Probe[] = [
   { group: 'statistics', method: 'GET', path: '/v2/models/simple/stats', served: 200 },
   { group: 'logging', method: 'GET', path: '/v2/logging', served: 200 },
   { group: 'logging', method: 'POST', path: '/v2/logging', body: '{"log_verbose_level":0}', served: 200 },
+  { group: 'trace', method: 'GET', path: '/v2/trace/setting', served: 200 },
+  { group: 'trace', method: 'POST', path: '/v2/trace/setting', body: '{"trace_rate":"1000"}', served: 200 },
+  { group: 'trace', method: 'GET', path: '/v2/models/simple/trace/setting', served: 200 },
+  {
+    group: 'trace',
+    method: 'POST',
+    path: '/v2/models/simple/trace/setting',
+    body: '{"trace_count":null}',
+    served: 200,
+  },
 ];
 
 function call(base: string, probe: Pick<Probe, 'method' | 'path' | 'body'>, headers: Record<string, string> = {}) {

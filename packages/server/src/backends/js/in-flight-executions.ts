@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { BackendResponse, ExecutionRequest, ExecutionTimings } from '../../backend-api/backend.js';
 import type { CancelSignal } from '../../core/cancel-signal.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
 import { InferenceError } from '../../core/errors.js';
 import type { OutputValidator } from './output-validation.js';
 import { NOT_EXECUTED, Op, readLog, readResponse } from './wire-codec.js';
@@ -132,6 +133,11 @@ export class InFlightExecutions {
   /** The cancellation signal of in-flight request `key` (undefined once it is over). */
   signalOf(key: number): CancelSignal | undefined {
     return this.pending.get(key)?.req.signal;
+  }
+
+  /** The trace of in-flight request `key`, when it is traced. */
+  traceOf(key: number): RequestTrace | undefined {
+    return this.pending.get(key)?.req.trace;
   }
 
   /** Resolves once nothing is in flight, or after `timeoutMs`. */

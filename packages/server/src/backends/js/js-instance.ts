@@ -153,6 +153,7 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       clock: this.clock,
       log: this.log,
       parentSignal: (key) => this.inFlight.signalOf(key),
+      parentTrace: (key) => this.inFlight.traceOf(key),
     });
     this.memoryLimitBytes = this.limits.memoryLimitMb * 2 ** 20;
     this.memoryWatch = this.memoryLimitBytes > 0 ? (opts.memoryWatch ?? processMemoryWatch) : undefined;

@@ -17,6 +17,7 @@ import type { PacketOutbox } from './message-batcher.js';
 import { SlotTable } from './slot-table.js';
 import { writeCallResponse } from './wire-codec.js';
 import { PACK_THRESHOLD_BYTES } from './wire-packet.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
 import type { WireCall, WireResponse } from './worker-messages.js';
 
 /** Options of {@link ModelCalls}. */
@@ -30,6 +31,8 @@ export interface ModelCallsOptions {
   readonly log: Logger;
   /** The signal of this instance's in-flight request `key` (a call's parent), while in flight. */
   readonly parentSignal: (key: number) => CancelSignal | undefined;
+  /** The trace of this instance's in-flight request `key`, when it is traced (a call traces as its child). */
+  readonly parentTrace?: (key: number) => RequestTrace | undefined;
 }
 
 /** One call running in the core; its own listener for the parent request's abort. */
@@ -167,6 +170,7 @@ export class ModelCalls {
       protocol: 'internal',
       allowDecoupled: call.stream,
       inputBuffersOwned: true,
+      trace: call.parentKey > 0 ? this.opts.parentTrace?.(call.parentKey)?.child() : undefined,
     };
     let ended = false;
     try {

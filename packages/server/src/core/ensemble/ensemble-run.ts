@@ -157,6 +157,8 @@ class EnsembleRun implements StepListener {
       allowDecoupled: true,
       inputBuffersOwned: owned,
       onComplete: this.stepComplete,
+      // A traced ensemble request traces each step as a child (Triton's parent_id).
+      trace: this.request.trace?.child(),
     };
     const stepRequest: InferRequest = {
       modelName: step.modelName,

@@ -167,15 +167,16 @@ describe('server and model RPCs', () => {
     assert.match(e.details, /nope/);
   });
 
-  test('trace settings that would need traces are refused, not stored: trace_file (as Triton), trace_level', async () => {
+  test('trace settings that cannot take effect are refused, not stored: trace_file (as Triton), a level without a file', async () => {
     const file = await unaryError(client, 'TraceSetting', { settings: { trace_file: { value: ['/tmp/t.json'] } } });
     assert.equal(file.code, grpc.status.UNIMPLEMENTED);
     assert.equal(file.details, 'trace file location can not be updated through network protocol');
     const level = await unaryError(client, 'TraceSetting', {
       settings: { trace_level: { value: ['TIMESTAMPS'] }, trace_rate: { value: ['5'] } },
     });
-    assert.equal(level.code, grpc.status.UNIMPLEMENTED);
-    assert.equal(level.details, "trace_level 'TIMESTAMPS' is not supported: tensorgate does not record traces yet");
+    // This server has no trace file (--trace-config triton,file=...), so no trace could be written.
+    assert.equal(level.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(level.details, 'Attempting to set invalid trace setting :trace file name is not given');
     const now = (await unary(client, 'TraceSetting', {}))['settings'];
     assert.deepEqual(now.trace_level.value, ['OFF']);
     assert.deepEqual(now.trace_rate.value, ['1000'], 'a refused update changed nothing');

@@ -21,7 +21,8 @@ import {
 } from './service-definition.js';
 import { settingsHandlers } from './settings-handlers.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
-import { TraceSettingsStore } from './trace-settings.js';
+import { systemClock } from '../../core/clock.js';
+import { DEFAULT_TRACE_STARTUP, TraceManager } from '../../core/trace/trace-manager.js';
 import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js';
 import type { GrpcTlsMaterial } from '../tls-files.js';
 import { ApiRestrictions } from '../restricted-apis.js';
@@ -65,8 +66,8 @@ export interface GrpcFrontendOptions {
   maxSendMessageBytes?: number;
   /** Log settings shared with other frontends; by default one bound to `logger`. */
   logSettings?: LogSettingsStore;
-  /** Trace settings shared with other frontends; by default a fresh store. */
-  traceSettings?: TraceSettingsStore;
+  /** Tracing shared with other frontends (TraceSetting, traced infer calls); by default tracing off. */
+  traces?: TraceManager;
   /** Extra grpc-js server options (keepalive, concurrency); merged over the defaults (grpc-js transport only). */
   serverOptions?: ServerOptions;
   /**
@@ -153,21 +154,17 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     transferLimits: options.transferLimits,
   });
   const health = createHealthService(core);
+  const traces = options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger });
 
   const inference: UntypedServiceImplementation = {
     ...modelHandlers(core, logger),
     ...repositoryHandlers(core, logger),
-    ...settingsHandlers(
-      core,
-      logger,
-      options.logSettings ?? new LogSettingsStore(options.logger),
-      options.traceSettings ?? new TraceSettingsStore(),
-    ),
+    ...settingsHandlers(core, logger, options.logSettings ?? new LogSettingsStore(options.logger), traces),
     ModelInfer: (
       call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
       callback: sendUnaryData<ModelInferResponseMessage>,
-    ) => void runModelInfer(core, logger, call, callback),
-    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call),
+    ) => void runModelInfer(core, logger, call, callback, traces),
+    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call, traces),
   };
   const restrictions = options.restrictions ?? new ApiRestrictions();
   const services: Array<[string, UntypedServiceImplementation]> = [

@@ -11,7 +11,6 @@ export { grpcStatusOf, toGrpcError, type GrpcError } from './grpc-status.js';
 export type { GrpcTransportKind } from './grpc-transport.js';
 export { DEFAULT_GRPC_CONNECTION_LIMITS, type GrpcConnectionLimits } from './connection-limits.js';
 export { LogSettingsStore, type LogSettingsValues } from '../../core/log-settings.js';
-export { TraceSettingsStore, type TraceSettingsValues } from './trace-settings.js';
 export {
   HEALTH_SERVICE_NAME,
   INFERENCE_SERVICE_NAME,

@@ -8,7 +8,11 @@ import type { ModelInferRequestMessage, ModelInferResponseMessage } from '@tenso
 import type { Logger } from 'pino';
 import { InferenceError } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
+import { systemClock } from '../../core/clock.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
+import type { TraceManager } from '../../core/trace/trace-manager.js';
 import { CallScope } from './call-scope.js';
+import { startGrpcTrace } from './grpc-trace.js';
 import { toGrpcError } from './grpc-status.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
 
@@ -25,15 +29,19 @@ export async function runModelInfer(
   logger: Logger,
   call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
   callback: sendUnaryData<ModelInferResponseMessage>,
+  traces?: TraceManager,
 ): Promise<void> {
   const scope = new CallScope(call);
+  let trace: RequestTrace | undefined;
   try {
     const request = decodeInferRequest(call.request);
+    trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, call);
     const responses = core.infer(request, {
       signal: scope.signal,
       protocol: 'grpc',
       allowDecoupled: false,
       inputBuffersOwned: true,
+      trace,
     });
     const iterator = responses[Symbol.asyncIterator]();
     const first = await iterator.next();
@@ -42,11 +50,18 @@ export async function runModelInfer(
     }
     // A non-decoupled model yields one final response; release the stream if it did not say so.
     if (!first.value.final) void iterator.return?.();
-    callback(null, encodeInferResponse(first.value));
+    const message = encodeInferResponse(first.value);
+    trace?.capture('GRPC_SEND_START', systemClock.nowNs());
+    callback(null, message);
   } catch (err) {
     if (!(err instanceof InferenceError)) logger.error({ err }, 'ModelInfer failed unexpectedly');
+    trace?.capture('GRPC_SEND_START', systemClock.nowNs());
     callback(toGrpcError(err));
   } finally {
     scope.close();
+    if (trace) {
+      trace.capture('GRPC_SEND_END', systemClock.nowNs());
+      trace.release();
+    }
   }
 }

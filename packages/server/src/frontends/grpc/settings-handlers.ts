@@ -15,7 +15,8 @@ import type { Logger } from 'pino';
 import { invalidArg, SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { LogSettingValue, LogSettingsStore } from '../../core/log-settings.js';
-import type { TraceSettingsStore, TraceSettingsValues } from './trace-settings.js';
+import { parseTraceChanges } from '../../core/trace/trace-changes.js';
+import type { TraceManager } from '../../core/trace/trace-manager.js';
 import { unary } from './unary.js';
 
 const SHARED_MEMORY_RPCS = [
@@ -62,7 +63,7 @@ function toLogMessage(values: object): LogSettingsMessage {
   return { settings };
 }
 
-function toTraceMessage(values: TraceSettingsValues): { settings: Record<string, TraceSettingValueMessage> } {
+function toTraceMessage(values: Record<string, string[]>): { settings: Record<string, TraceSettingValueMessage> } {
   const settings: Record<string, TraceSettingValueMessage> = {};
   for (const key of Object.keys(values)) settings[key] = { value: values[key]! };
   return { settings };
@@ -77,14 +78,14 @@ function toTraceMessage(values: TraceSettingsValues): { settings: Record<string,
  *
  * @example
  * ```ts
- * server.addService(definition, { ...settingsHandlers(core, logger, new LogSettingsStore(logger), new TraceSettingsStore()) });
+ * server.addService(definition, { ...settingsHandlers(core, logger, new LogSettingsStore(logger), traceManager) });
  * ```
  */
 export function settingsHandlers(
   core: Pick<InferenceCore, 'isModelReady'>,
   logger: Logger,
   logSettings: LogSettingsStore,
-  traceSettings: TraceSettingsStore,
+  traces: TraceManager,
 ): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
   for (const rpc of SHARED_MEMORY_RPCS) {
@@ -105,13 +106,17 @@ export function settingsHandlers(
     if (req.model_name !== '' && !core.isModelReady(req.model_name)) {
       throw invalidArg(`Request for unknown model : ${req.model_name}`);
     }
-    const changes: Record<string, string[]> = {};
+    // A setting with no value clears it (a model's then follows the global one), as in Triton.
+    // Client-chosen keys: a null-prototype object keeps `__proto__` as a key (refused by name).
+    const changes = Object.create(null) as Record<string, string[] | null>;
     let any = false;
     for (const key in req.settings ?? {}) {
-      changes[key] = req.settings![key]!.value ?? [];
+      const value = req.settings![key]!.value ?? [];
+      changes[key] = value.length === 0 ? null : value;
       any = true;
     }
-    return toTraceMessage(any ? traceSettings.update(req.model_name, changes) : traceSettings.get(req.model_name));
+    if (any) traces.update(req.model_name, parseTraceChanges(changes, traces.startup.mode));
+    return toTraceMessage(traces.settings(req.model_name));
   });
   return handlers;
 }

@@ -25,7 +25,11 @@ import type { Logger } from 'pino';
 import { InferenceError } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { InferResponse, RequestContext } from '../../core/types.js';
+import { systemClock } from '../../core/clock.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
+import type { TraceManager } from '../../core/trace/trace-manager.js';
 import { CallScope } from './call-scope.js';
+import { startGrpcTrace } from './grpc-trace.js';
 import {
   decodeInferRequest,
   emptyFinalRequested,
@@ -58,6 +62,7 @@ export class StreamInferSession {
     private readonly core: InferenceCore,
     private readonly logger: Logger,
     private readonly call: StreamInferCall,
+    private readonly traces?: TraceManager,
   ) {
     this.scope = new CallScope(call);
     // Every streamed message is reassembled into its own buffer, so the inputs are ours to move.
@@ -85,10 +90,15 @@ export class StreamInferSession {
 
   /** Runs one request of the stream; writes its responses or its error. Never rejects. */
   private async serve(msg: ModelInferRequestMessage): Promise<void> {
+    let trace: RequestTrace | undefined;
     try {
       const request = decodeInferRequest(msg);
       const sendEmptyFinal = emptyFinalRequested(msg);
-      for await (const response of this.core.infer(request, this.ctx)) {
+      const traces = this.traces;
+      trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, this.call);
+      const ctx = trace === undefined ? this.ctx : { ...this.ctx, trace };
+      for await (const response of this.core.infer(request, ctx)) {
+        if (trace !== undefined && response.final) trace.capture('GRPC_SEND_START', systemClock.nowNs());
         if (response.emptyFinal === true && !sendEmptyFinal) continue;
         if (response.error) {
           // A decoupled model's non-final error: reported, and its request goes on.
@@ -118,6 +128,12 @@ export class StreamInferSession {
           },
         },
       }).catch(() => undefined);
+    } finally {
+      if (trace !== undefined) {
+        if (trace.stamp('GRPC_SEND_START') === undefined) trace.capture('GRPC_SEND_START', systemClock.nowNs());
+        trace.capture('GRPC_SEND_END', systemClock.nowNs());
+        trace.release();
+      }
     }
   }
 

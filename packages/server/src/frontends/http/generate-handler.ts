@@ -8,7 +8,11 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { InferenceError, invalidArg } from '../../core/errors.js';
+import { systemClock } from '../../core/clock.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
+import type { TraceManager } from '../../core/trace/trace-manager.js';
 import type { InferenceCore } from '../../core/inference-core.js';
+import { startHttpTrace } from './http-trace.js';
 import type { InferRequest, InferResponse } from '../../core/types.js';
 import { decodeGenerateRequest, encodeGenerateResponse } from './generate-codec.js';
 import { bodyBytes, modelPath } from './request-helpers.js';
@@ -37,12 +41,14 @@ async function oneResponse(
   core: InferenceCore,
   request: InferRequest,
   controller: AbortController,
+  trace: RequestTrace | undefined,
 ): Promise<InferResponse> {
   let only: InferResponse | undefined;
   for await (const response of core.infer(request, {
     signal: controller.signal,
     protocol: 'http',
     allowDecoupled: true,
+    trace,
   })) {
     if (response.error !== undefined) throw response.error;
     if (!response.emptyFinal) {
@@ -68,17 +74,19 @@ async function oneResponse(
  * fastify.post('/v2/models/:model/generate', generate);
  * ```
  */
-export function generateHandlers(core: InferenceCore): GenerateHandlers {
+export function generateHandlers(core: InferenceCore, traces?: TraceManager): GenerateHandlers {
   const generate: Handler = async (request, reply) => {
     const inferRequest = decode(core, request);
+    const trace = traces === undefined ? undefined : startHttpTrace(traces, inferRequest.modelName, request, reply);
     const controller = new AbortController();
     const release = cancelOnDisconnect(reply.raw, controller);
     let response: InferResponse;
     try {
-      response = await oneResponse(core, inferRequest, controller);
+      response = await oneResponse(core, inferRequest, controller, trace);
     } finally {
       release();
     }
+    trace?.capture('HTTP_SEND_START', systemClock.nowNs());
     await reply
       .code(200)
       .type('application/json')
@@ -87,10 +95,11 @@ export function generateHandlers(core: InferenceCore): GenerateHandlers {
 
   const generateStream: Handler = async (request, reply) => {
     const inferRequest = decode(core, request);
+    const trace = traces === undefined ? undefined : startHttpTrace(traces, inferRequest.modelName, request, reply);
     const controller = new AbortController();
     const res = reply.raw;
     const release = cancelOnDisconnect(res, controller);
-    const ctx = { signal: controller.signal, protocol: 'http', allowDecoupled: true } as const;
+    const ctx = { signal: controller.signal, protocol: 'http', allowDecoupled: true, trace } as const;
     const responses = core.infer(inferRequest, ctx)[Symbol.asyncIterator]();
     // Validation and the first response decide the status: until then, a failure is a plain HTTP error.
     let first: IteratorResult<InferResponse>;
@@ -104,6 +113,7 @@ export function generateHandlers(core: InferenceCore): GenerateHandlers {
     }
 
     reply.hijack();
+    trace?.capture('HTTP_SEND_START', systemClock.nowNs());
     res.writeHead(200, SSE_HEADERS);
     try {
       let next = first;

@@ -9,6 +9,9 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger } from 'pino';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { LogSettingsStore } from '../../core/log-settings.js';
+import { systemClock } from '../../core/clock.js';
+import { DEFAULT_TRACE_STARTUP, TraceManager } from '../../core/trace/trace-manager.js';
+import { traceHandlers } from './trace-handlers.js';
 import { loggingHandlers } from './logging-handlers.js';
 import { decodeRequestBody, DEFAULT_MAX_JSON_INFLATION_RATIO } from './compression.js';
 import { INFER_HEADER_LENGTH_HEADER } from './binary-extension.js';
@@ -66,6 +69,8 @@ export interface HttpFrontendOptions {
   maxJsonInflationRatio?: number | undefined;
   /** Send-stall timeout and minimum body rate of every connection (default: `DEFAULT_TRANSFER_LIMITS`). */
   transferLimits?: TransferLimits | undefined;
+  /** Tracing shared with the gRPC frontend (`/v2/trace/setting`, traced infer requests); tracing off when absent. */
+  traces?: TraceManager | undefined;
 }
 
 /**
@@ -88,12 +93,17 @@ export interface HttpFrontend {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Record<HandlerName, Handler> {
+function bindHandlers(
+  core: InferenceCore,
+  logSettings: LogSettingsStore,
+  traces: TraceManager,
+): Record<HandlerName, Handler> {
   const server = serverHandlers(core);
   const logging = loggingHandlers(logSettings);
+  const trace = traceHandlers(core, traces);
   const models = modelHandlers(core);
   const repo = repositoryHandlers(core);
-  const generate = generateHandlers(core);
+  const generate = generateHandlers(core, traces);
   return {
     live: server.live,
     ready: server.ready,
@@ -103,7 +113,7 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
     modelConfig: models.config,
     modelStats: models.stats,
     allModelStats: models.allStats,
-    infer: inferHandler(core),
+    infer: inferHandler(core, traces),
     generate: generate.generate,
     generateStream: generate.generateStream,
     repositoryIndex: repo.index,
@@ -113,6 +123,8 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
     sharedMemory: server.sharedMemory,
     getLogging: logging.get,
     updateLogging: logging.update,
+    getTrace: trace.get,
+    updateTrace: trace.update,
   };
 }
 
@@ -220,7 +232,14 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
       maxAge: 600,
     });
   }
-  registerRoutes(app, bindHandlers(core, options.logSettings ?? new LogSettingsStore(options.logger)));
+  registerRoutes(
+    app,
+    bindHandlers(
+      core,
+      options.logSettings ?? new LogSettingsStore(options.logger),
+      options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger: options.logger }),
+    ),
+  );
 
   return {
     server: app,

@@ -15,15 +15,24 @@ import { decodeInferRequest, encodeInferResponse } from './infer-json-codec.js';
 import { decodeRawBinaryRequest } from './raw-binary-request.js';
 import { bodyBytes, modelPath } from './request-helpers.js';
 import { cancelOnDisconnect } from '../http-streaming.js';
+import { systemClock } from '../../core/clock.js';
+import type { RequestTrace } from '../../core/trace/request-trace.js';
+import type { TraceManager } from '../../core/trace/trace-manager.js';
+import { startHttpTrace } from './http-trace.js';
 
 /**
  * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
  * told `allowDecoupled: false` (it rejects decoupled models with UNSUPPORTED); should more than one
  * response arrive anyway, the last one with outputs wins.
  */
-async function finalResponse(core: InferenceCore, request: InferRequest, signal: CancelSignal): Promise<InferResponse> {
+async function finalResponse(
+  core: InferenceCore,
+  request: InferRequest,
+  signal: CancelSignal,
+  trace: RequestTrace | undefined,
+): Promise<InferResponse> {
   let last: InferResponse | undefined;
-  for await (const response of core.infer(request, { signal, protocol: 'http', allowDecoupled: false })) {
+  for await (const response of core.infer(request, { signal, protocol: 'http', allowDecoupled: false, trace })) {
     if (!response.emptyFinal) last = response;
     if (response.final) break;
   }
@@ -39,9 +48,13 @@ async function finalResponse(core: InferenceCore, request: InferRequest, signal:
  * fastify.post('/v2/models/:model/infer', inferHandler(core));
  * ```
  */
-export function inferHandler(core: InferenceCore): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function inferHandler(
+  core: InferenceCore,
+  traces?: TraceManager,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     const { model, version } = modelPath(request);
+    const trace = traces === undefined ? undefined : startHttpTrace(traces, model, request, reply);
     const body = bodyBytes(request);
     const headerLength = parseHeaderLength(request.headers[INFER_HEADER_LENGTH_HEADER], body.byteLength);
     const target = { modelName: model, modelVersion: version ?? '' };
@@ -55,7 +68,7 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
     const release = cancelOnDisconnect(res, cancel);
     let response: InferResponse;
     try {
-      response = await finalResponse(core, decoded.request, cancel);
+      response = await finalResponse(core, decoded.request, cancel, trace);
     } finally {
       release();
     }
@@ -75,6 +88,7 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
       payload = await encodeResponseBody(payload, coding);
       reply.header('Content-Encoding', coding);
     }
+    trace?.capture('HTTP_SEND_START', systemClock.nowNs());
     await reply.code(200).send(payload);
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The route table of the HTTP/REST frontend: every path it serves, in one place. Paths follow the
  * KServe v2 (Open Inference Protocol) REST API and Triton's extensions (model repository,
- * statistics, model configuration, generate; the shared-memory paths exist only to answer 501). The server
+ * statistics, model configuration, logging, trace, generate; the shared-memory paths exist only to answer 501). The server
  * registers each row and answers any other method on a listed path with 405; unknown paths get 404.
  */
 
@@ -24,7 +24,9 @@ export type HandlerName =
   | 'namedRepository'
   | 'sharedMemory'
   | 'getLogging'
-  | 'updateLogging';
+  | 'updateLogging'
+  | 'getTrace'
+  | 'updateTrace';
 
 /** One row of the route table. */
 export interface RouteSpec {
@@ -59,6 +61,10 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'GET', url: '/v2', handler: 'serverMetadata' },
   { method: 'GET', url: '/v2/logging', handler: 'getLogging' },
   { method: 'POST', url: '/v2/logging', handler: 'updateLogging' },
+  { method: 'GET', url: '/v2/trace/setting', handler: 'getTrace' },
+  { method: 'POST', url: '/v2/trace/setting', handler: 'updateTrace' },
+  { method: 'GET', url: `${MODEL}/trace/setting`, handler: 'getTrace' },
+  { method: 'POST', url: `${MODEL}/trace/setting`, handler: 'updateTrace' },
   { method: 'GET', url: '/v2/health/live', handler: 'live' },
   { method: 'GET', url: '/v2/health/ready', handler: 'ready' },
   { method: 'GET', url: '/v2/models/stats', handler: 'allModelStats' },
