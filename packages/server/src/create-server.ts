@@ -27,6 +27,7 @@ import { openAdminApisWarning } from './frontends/exposure-warning.js';
 import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
 import { InflateBudget } from './frontends/inflate-budget.js';
+import { SharedMemoryRegistry } from './frontends/shared-memory/system-shared-memory.js';
 
 /** The server package version, reported by ServerMetadata. */
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -165,6 +166,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const logSettings = new LogSettingsStore(logger);
   // One budget for decompression output in flight, shared by HTTP and gRPC.
   const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
+  // One set of system shared-memory regions, registered and used over HTTP and gRPC.
+  const sharedMemory = new SharedMemoryRegistry({
+    allowClientShm: settings.allowClientShm,
+    maxRegions: settings.sharedMemoryMaxRegions,
+    maxBytes: settings.sharedMemoryMaxBytes,
+  });
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
@@ -193,6 +200,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         maxConcurrentCalls: settings.grpcMaxConcurrentCalls,
         inflateBudget,
         transferLimits: grpcTransferLimitsOf(settings),
+        sharedMemory,
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -209,6 +217,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         inflateBudget,
         maxJsonInflationRatio: settings.httpMaxJsonInflationRatio,
         transferLimits: httpTransferLimitsOf(settings),
+        sharedMemory,
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
@@ -231,6 +240,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       // Frontends stop accepting first (gRPC and HTTP close wait for in-flight calls), then models unload.
       await Promise.race([Promise.allSettled(closers.reverse().map((c) => c())), deadline]);
       await Promise.race([manager.stop(), deadline]);
+      await sharedMemory.close();
       logger.info('tensorgate stopped');
     })();
     return shuttingDown;

@@ -20,6 +20,8 @@ import {
   serviceDefinitionOf,
 } from './service-definition.js';
 import { settingsHandlers } from './settings-handlers.js';
+import { sharedMemoryHandlers } from './shared-memory-handlers.js';
+import { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
 import { TraceSettingsStore } from './trace-settings.js';
 import { createGrpcTransport, type GrpcTransportKind } from './grpc-transport.js';
@@ -110,6 +112,11 @@ export interface GrpcFrontendOptions {
    * (frontends/transfer-limits.ts).
    */
   transferLimits?: TransferLimits | undefined;
+  /**
+   * The server's shared-memory regions, shared with HTTP; omitted, a private registry with client
+   * shared memory off (`--allow-client-shm` false).
+   */
+  sharedMemory?: SharedMemoryRegistry | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -153,10 +160,12 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     transferLimits: options.transferLimits,
   });
   const health = createHealthService(core);
+  const sharedMemory = options.sharedMemory ?? new SharedMemoryRegistry();
 
   const inference: UntypedServiceImplementation = {
     ...modelHandlers(core, logger),
     ...repositoryHandlers(core, logger),
+    ...sharedMemoryHandlers(sharedMemory, logger),
     ...settingsHandlers(
       core,
       logger,
@@ -166,8 +175,8 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     ModelInfer: (
       call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
       callback: sendUnaryData<ModelInferResponseMessage>,
-    ) => void runModelInfer(core, logger, call, callback),
-    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call),
+    ) => void runModelInfer(core, logger, call, callback, sharedMemory),
+    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call, sharedMemory),
   };
   const restrictions = options.restrictions ?? new ApiRestrictions();
   const services: Array<[string, UntypedServiceImplementation]> = [

@@ -11,6 +11,13 @@ import type { InferenceCore } from '../../core/inference-core.js';
 import { CallScope } from './call-scope.js';
 import { toGrpcError } from './grpc-status.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 
 /**
  * Runs one ModelInfer call to completion and answers through `callback`. Never rejects.
@@ -25,10 +32,16 @@ export async function runModelInfer(
   logger: Logger,
   call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
   callback: sendUnaryData<ModelInferResponseMessage>,
+  sharedMemory?: SharedMemoryRegistry,
 ): Promise<void> {
   const scope = new CallScope(call);
+  let shm: SharedMemoryTensors | undefined;
   try {
-    const request = decodeInferRequest(call.request);
+    let request = decodeInferRequest(call.request);
+    if (sharedMemory !== undefined && usesSharedMemory(request)) {
+      shm = await openSharedMemoryTensors(request, sharedMemory, 'grpc');
+      request = shm.request;
+    }
     const responses = core.infer(request, {
       signal: scope.signal,
       protocol: 'grpc',
@@ -42,11 +55,13 @@ export async function runModelInfer(
     }
     // A non-decoupled model yields one final response; release the stream if it did not say so.
     if (!first.value.final) void iterator.return?.();
-    callback(null, encodeInferResponse(first.value));
+    const response = shm === undefined ? first.value : (await writeSharedMemoryOutputs(first.value, shm.outputs)).response;
+    callback(null, encodeInferResponse(response));
   } catch (err) {
     if (!(err instanceof InferenceError)) logger.error({ err }, 'ModelInfer failed unexpectedly');
     callback(toGrpcError(err));
   } finally {
+    shm?.release();
     scope.close();
   }
 }

@@ -33,6 +33,13 @@ import {
   ERROR_CODE_PARAMETER,
   FINAL_RESPONSE_PARAMETER,
 } from './infer-codec.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 
 /** A grpc-js ModelStreamInfer call. */
 export type StreamInferCall = ServerDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>;
@@ -58,6 +65,7 @@ export class StreamInferSession {
     private readonly core: InferenceCore,
     private readonly logger: Logger,
     private readonly call: StreamInferCall,
+    private readonly sharedMemory?: SharedMemoryRegistry,
   ) {
     this.scope = new CallScope(call);
     // Every streamed message is reassembled into its own buffer, so the inputs are ours to move.
@@ -85,11 +93,19 @@ export class StreamInferSession {
 
   /** Runs one request of the stream; writes its responses or its error. Never rejects. */
   private async serve(msg: ModelInferRequestMessage): Promise<void> {
+    let shm: SharedMemoryTensors | undefined;
     try {
-      const request = decodeInferRequest(msg);
+      let request = decodeInferRequest(msg);
+      if (this.sharedMemory !== undefined && usesSharedMemory(request)) {
+        shm = await openSharedMemoryTensors(request, this.sharedMemory, 'grpc');
+        request = shm.request;
+      }
       const sendEmptyFinal = emptyFinalRequested(msg);
-      for await (const response of this.core.infer(request, this.ctx)) {
+      for await (let response of this.core.infer(request, this.ctx)) {
         if (response.emptyFinal === true && !sendEmptyFinal) continue;
+        if (shm !== undefined && response.emptyFinal !== true) {
+          response = (await writeSharedMemoryOutputs(response, shm.outputs)).response;
+        }
         if (response.error) {
           // A decoupled model's non-final error: reported, and its request goes on.
           const infer_response = this.encode(response);
@@ -118,6 +134,8 @@ export class StreamInferSession {
           },
         },
       }).catch(() => undefined);
+    } finally {
+      shm?.release();
     }
   }
 

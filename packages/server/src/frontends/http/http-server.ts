@@ -19,6 +19,8 @@ import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
+import { sharedMemoryHandler } from './shared-memory-handlers.js';
+import { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 import { DEFAULT_HTTP_TIMEOUTS, fastifyTimeoutOptions, watchBodyIdle, type HttpTimeouts } from '../http-timeouts.js';
 import { watchHttpTransfers } from '../http-transfers.js';
 import { logListenerErrors } from '../listener-errors.js';
@@ -66,6 +68,11 @@ export interface HttpFrontendOptions {
   maxJsonInflationRatio?: number | undefined;
   /** Send-stall timeout and minimum body rate of every connection (default: `DEFAULT_TRANSFER_LIMITS`). */
   transferLimits?: TransferLimits | undefined;
+  /**
+   * The server's shared-memory regions, shared with gRPC; omitted, a private registry with client
+   * shared memory off (`--allow-client-shm` false).
+   */
+  sharedMemory?: SharedMemoryRegistry | undefined;
 }
 
 /**
@@ -88,7 +95,11 @@ export interface HttpFrontend {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 
-function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Record<HandlerName, Handler> {
+function bindHandlers(
+  core: InferenceCore,
+  logSettings: LogSettingsStore,
+  sharedMemory: SharedMemoryRegistry,
+): Record<HandlerName, Handler> {
   const server = serverHandlers(core);
   const logging = loggingHandlers(logSettings);
   const models = modelHandlers(core);
@@ -103,14 +114,14 @@ function bindHandlers(core: InferenceCore, logSettings: LogSettingsStore): Recor
     modelConfig: models.config,
     modelStats: models.stats,
     allModelStats: models.allStats,
-    infer: inferHandler(core),
+    infer: inferHandler(core, sharedMemory),
     generate: generate.generate,
     generateStream: generate.generateStream,
     repositoryIndex: repo.index,
     repositoryLoad: repo.load,
     repositoryUnload: repo.unload,
     namedRepository: repo.namedRepository,
-    sharedMemory: server.sharedMemory,
+    sharedMemory: sharedMemoryHandler(sharedMemory),
     getLogging: logging.get,
     updateLogging: logging.update,
   };
@@ -220,7 +231,14 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
       maxAge: 600,
     });
   }
-  registerRoutes(app, bindHandlers(core, options.logSettings ?? new LogSettingsStore(options.logger)));
+  registerRoutes(
+    app,
+    bindHandlers(
+      core,
+      options.logSettings ?? new LogSettingsStore(options.logger),
+      options.sharedMemory ?? new SharedMemoryRegistry(),
+    ),
+  );
 
   return {
     server: app,

@@ -15,6 +15,15 @@ import { decodeInferRequest, encodeInferResponse } from './infer-json-codec.js';
 import { decodeRawBinaryRequest } from './raw-binary-request.js';
 import { bodyBytes, modelPath } from './request-helpers.js';
 import { cancelOnDisconnect } from '../http-streaming.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
+import { CLIENT_SHM_DISABLED } from '../shared-memory/system-shared-memory.js';
+import { unsupported } from '../../core/errors.js';
 
 /**
  * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
@@ -36,10 +45,13 @@ async function finalResponse(core: InferenceCore, request: InferRequest, signal:
  *
  * @example
  * ```ts
- * fastify.post('/v2/models/:model/infer', inferHandler(core));
+ * fastify.post('/v2/models/:model/infer', inferHandler(core, registry));
  * ```
  */
-export function inferHandler(core: InferenceCore): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function inferHandler(
+  core: InferenceCore,
+  sharedMemory?: SharedMemoryRegistry,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     const { model, version } = modelPath(request);
     const body = bodyBytes(request);
@@ -50,17 +62,25 @@ export function inferHandler(core: InferenceCore): (request: FastifyRequest, rep
         ? decodeRawBinaryRequest(body, core.modelConfig(model, version), target)
         : decodeInferRequest(body, headerLength, target);
 
+    let shm: SharedMemoryTensors | undefined;
+    if (usesSharedMemory(decoded.request)) {
+      if (sharedMemory === undefined) throw unsupported(CLIENT_SHM_DISABLED);
+      shm = await openSharedMemoryTensors(decoded.request, sharedMemory, 'http');
+    }
     const cancel = new CancelSource();
     const res = reply.raw;
     const release = cancelOnDisconnect(res, cancel);
     let response: InferResponse;
+    let inSharedMemory: ReadonlySet<string> | undefined;
     try {
-      response = await finalResponse(core, decoded.request, cancel);
+      response = await finalResponse(core, shm?.request ?? decoded.request, cancel);
+      if (shm !== undefined) ({ response, inSharedMemory } = await writeSharedMemoryOutputs(response, shm.outputs));
     } finally {
       release();
+      shm?.release();
     }
 
-    const encoded = encodeInferResponse(response, decoded.outputEncoding);
+    const encoded = encodeInferResponse(response, decoded.outputEncoding, inSharedMemory);
     let payload: Buffer;
     if (encoded.hasBinary) {
       const { body: out, headerLength: jsonLength } = assembleBinaryBody(encoded.json, encoded.binaryChunks);
