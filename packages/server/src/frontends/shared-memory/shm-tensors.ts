@@ -109,22 +109,7 @@ export async function openSharedMemoryTensors(
     for (const r of ranges.splice(0)) r.release();
   };
   try {
-    const outputMap = new Map<string, RegionRange>();
-    const outputs: RequestedOutput[] = request.outputs.map((o) => {
-      const shm = shmParams(o.parameters, o.name, protocol);
-      if (shm === undefined) return o;
-      if (o.parameters['classification'] !== undefined) {
-        throw invalidArg(
-          protocol === 'grpc'
-            ? "output can't set both 'shared_memory_region' and 'classification'"
-            : "Output can't set both 'shared_memory_region' and 'classification'",
-        );
-      }
-      const range = registry.acquire(shm.region, shm.offset, shm.byteSize);
-      ranges.push(range);
-      outputMap.set(o.name, range);
-      return { name: o.name, parameters: withoutShm(o.parameters) };
-    });
+    // Inputs first, then outputs, as Triton checks them.
     const inputs: Tensor[] = [];
     for (const t of request.inputs) {
       const shm = shmParams(t.parameters, t.name, protocol);
@@ -150,6 +135,22 @@ export async function openSharedMemoryTensors(
       ranges.pop();
       range.release();
     }
+    const outputMap = new Map<string, RegionRange>();
+    const outputs: RequestedOutput[] = request.outputs.map((o) => {
+      const shm = shmParams(o.parameters, o.name, protocol);
+      if (shm === undefined) return o;
+      if (o.parameters['classification'] !== undefined) {
+        throw invalidArg(
+          protocol === 'grpc'
+            ? "output can't set both 'shared_memory_region' and 'classification'"
+            : "Output can't set both 'shared_memory_region' and 'classification'",
+        );
+      }
+      const range = registry.acquire(shm.region, shm.offset, shm.byteSize);
+      ranges.push(range);
+      outputMap.set(o.name, range);
+      return { name: o.name, parameters: withoutShm(o.parameters) };
+    });
     return { request: { ...request, inputs, outputs }, outputs: outputMap, release };
   } catch (e) {
     release();
