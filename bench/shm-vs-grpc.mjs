@@ -15,6 +15,7 @@
 // reads and writes of the regions), and server and client CPU per request.
 import { closeSync, openSync, readSync, rmSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { ROOT, main, parseCli, printCommand } from './lib/cli.mjs';
@@ -199,10 +200,23 @@ main(async () => {
 
   const med = (v, key) => median(phases[v].map((p) => p[key]));
   const base = med('grpc', 'mean');
-  console.log(`\n${num(bytes / 1e6, 1)} MB FP32 through ${MODEL}, ${opts.requests} requests per variant per round, ${opts.rounds} rounds, 1 in flight\n`);
+  console.log(
+    `\n${num(bytes / 1e6, 1)} MB FP32 through ${MODEL}, ${opts.requests} requests per variant per round, ${opts.rounds} rounds, 1 in flight\n`,
+  );
   console.log(
     markdownTable(
-      ['variant', 'mean ms', 'p50 ms', 'req/s', 'speed-up vs grpc', 'client copy in / out ms', 'server model ms', 'rest ms', 'server CPU ms (event loop / other)', 'client CPU ms'],
+      [
+        'variant',
+        'mean ms',
+        'p50 ms',
+        'req/s',
+        'speed-up vs grpc',
+        'client copy in / out ms',
+        'server model ms',
+        'rest ms',
+        'server CPU ms (event loop / other)',
+        'client CPU ms',
+      ],
       VARIANTS.map((v) => {
         const mean = med(v, 'mean');
         const rest = mean - med(v, 'copyIn') - med(v, 'copyOut') - med(v, 'serverMs');

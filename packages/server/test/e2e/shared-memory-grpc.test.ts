@@ -82,8 +82,14 @@ for (const transport of ['native', 'grpc-js']) {
         r['raw_output_contents'].map((b: Buffer) => b.length),
         [0, 0],
       );
-      assert.deepEqual(int32Values(output.read(0, 64)), range(16).map((i) => 2 * i + 1));
-      assert.deepEqual(int32Values(output.read(64, 64)), range(16).map(() => -1));
+      assert.deepEqual(
+        int32Values(output.read(0, 64)),
+        range(16).map((i) => 2 * i + 1),
+      );
+      assert.deepEqual(
+        int32Values(output.read(64, 64)),
+        range(16).map(() => -1),
+      );
       const st = await unary(client, 'SystemSharedMemoryStatus', {});
       assert.deepEqual(st['regions'], {
         in: { name: 'in', key: input.key, offset: 0, byte_size: 128 },
@@ -91,7 +97,10 @@ for (const transport of ['native', 'grpc-js']) {
       });
       await unary(client, 'SystemSharedMemoryUnregister', { name: 'in' });
       const e = await unaryError(client, 'SystemSharedMemoryStatus', { name: 'in' });
-      assert.deepEqual([e.code, e.details], [grpc.status.NOT_FOUND, "Unable to find system shared memory region: 'in'"]);
+      assert.deepEqual(
+        [e.code, e.details],
+        [grpc.status.NOT_FOUND, "Unable to find system shared memory region: 'in'"],
+      );
       await unary(client, 'SystemSharedMemoryUnregister', {});
       assert.deepEqual((await unary(client, 'SystemSharedMemoryStatus', {}))['regions'], {});
     });
@@ -109,7 +118,10 @@ for (const transport of ['native', 'grpc-js']) {
         raw_input_contents: [raw('INT32', range(16))],
       });
       const names = r['outputs'].map((o: Msg) => o['name']);
-      assert.deepEqual(values('INT32', r['raw_output_contents'][names.indexOf('OUTPUT1')]), range(16).map(() => -5));
+      assert.deepEqual(
+        values('INT32', r['raw_output_contents'][names.indexOf('OUTPUT1')]),
+        range(16).map(() => -5),
+      );
       await unary(client, 'SystemSharedMemoryUnregister', { name: 'mixed' });
     });
 
@@ -123,8 +135,14 @@ for (const transport of ['native', 'grpc-js']) {
       const output = object(256);
       await register('s_in', input.key, b0.length + b1.length);
       await register('s_out', output.key, 256);
-      const sum = encodeElements('BYTES', range(16).map((i) => String(i + 1)));
-      const diff = encodeElements('BYTES', range(16).map((i) => String(i - 1)));
+      const sum = encodeElements(
+        'BYTES',
+        range(16).map((i) => String(i + 1)),
+      );
+      const diff = encodeElements(
+        'BYTES',
+        range(16).map((i) => String(i - 1)),
+      );
       const got = await streamAll(open, [
         {
           model_name: 'simple_string',
@@ -141,7 +159,10 @@ for (const transport of ['native', 'grpc-js']) {
       ]);
       assert.equal(got.length, 1);
       assert.equal(got[0]!['error_message'], '');
-      assert.deepEqual(got[0]!['infer_response'].raw_output_contents.map((b: Buffer) => b.length), [0, 0]);
+      assert.deepEqual(
+        got[0]!['infer_response'].raw_output_contents.map((b: Buffer) => b.length),
+        [0, 0],
+      );
       assert.deepEqual(output.read(0, sum.length), Buffer.from(sum));
       assert.deepEqual(output.read(128, diff.length), Buffer.from(diff));
       // A request of the stream that fails (output region too small) is reported, the stream goes on.
@@ -163,7 +184,7 @@ for (const transport of ['native', 'grpc-js']) {
       await unary(client, 'SystemSharedMemoryUnregister', {});
     });
 
-    test("errors: unknown region, bad range, bad parameter types, key, twice, CUDA", async () => {
+    test('errors: unknown region, bad range, bad parameter types, key, twice, CUDA', async () => {
       const o = object(128);
       await register('e', o.key, 128);
       const cases: Array<[Msg, grpc.status, string]> = [
@@ -192,12 +213,23 @@ for (const transport of ['native', 'grpc-js']) {
         assert.deepEqual([e.code, e.details], [code, details]);
       }
       const twice = await unaryError(client, 'SystemSharedMemoryRegister', { name: 'e', key: o.key, byte_size: 8 });
-      assert.deepEqual([twice.code, twice.details], [grpc.status.ALREADY_EXISTS, "shared memory region 'e' already in manager"]);
-      const key = await unaryError(client, 'SystemSharedMemoryRegister', { name: 'k', key: '/../../etc/passwd', byte_size: 8 });
+      assert.deepEqual(
+        [twice.code, twice.details],
+        [grpc.status.ALREADY_EXISTS, "shared memory region 'e' already in manager"],
+      );
+      const key = await unaryError(client, 'SystemSharedMemoryRegister', {
+        name: 'k',
+        key: '/../../etc/passwd',
+        byte_size: 8,
+      });
       assert.equal(key.code, grpc.status.INVALID_ARGUMENT);
       assert.deepEqual((await unary(client, 'CudaSharedMemoryStatus', {}))['regions'], {});
       await unary(client, 'CudaSharedMemoryUnregister', {});
-      const cuda = await unaryError(client, 'CudaSharedMemoryRegister', { name: 'c', raw_handle: Buffer.alloc(64), byte_size: 8 });
+      const cuda = await unaryError(client, 'CudaSharedMemoryRegister', {
+        name: 'c',
+        raw_handle: Buffer.alloc(64),
+        byte_size: 8,
+      });
       assert.equal(cuda.code, grpc.status.UNIMPLEMENTED);
       assert.match(cuda.details, /^CUDA shared memory is not supported by tensorgate/);
       const restricted = await unaryError(open, 'SystemSharedMemoryStatus', {});

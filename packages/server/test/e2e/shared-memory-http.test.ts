@@ -56,7 +56,12 @@ async function infer(body: unknown): Promise<{ status: number; json: any }> {
 
 const simpleShm = (inRegion: string, outRegion: string): unknown => ({
   inputs: [
-    { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { shared_memory_region: inRegion, shared_memory_byte_size: 64 } },
+    {
+      name: 'INPUT0',
+      shape: [1, 16],
+      datatype: 'INT32',
+      parameters: { shared_memory_region: inRegion, shared_memory_byte_size: 64 },
+    },
     {
       name: 'INPUT1',
       shape: [1, 16],
@@ -66,7 +71,10 @@ const simpleShm = (inRegion: string, outRegion: string): unknown => ({
   ],
   outputs: [
     { name: 'OUTPUT0', parameters: { shared_memory_region: outRegion, shared_memory_byte_size: 64 } },
-    { name: 'OUTPUT1', parameters: { shared_memory_region: outRegion, shared_memory_byte_size: 64, shared_memory_offset: 64 } },
+    {
+      name: 'OUTPUT1',
+      parameters: { shared_memory_region: outRegion, shared_memory_byte_size: 64, shared_memory_offset: 64 },
+    },
   ],
 });
 
@@ -84,8 +92,14 @@ describe('HTTP system shared memory', () => {
       { name: 'OUTPUT0', datatype: 'INT32', shape: [1, 16] },
       { name: 'OUTPUT1', datatype: 'INT32', shape: [1, 16] },
     ]);
-    assert.deepEqual(int32Values(output.read(0, 64)), range(16).map((i) => 2 * i + 1));
-    assert.deepEqual(int32Values(output.read(64, 64)), range(16).map(() => -1));
+    assert.deepEqual(
+      int32Values(output.read(0, 64)),
+      range(16).map((i) => 2 * i + 1),
+    );
+    assert.deepEqual(
+      int32Values(output.read(64, 64)),
+      range(16).map(() => -1),
+    );
 
     const st = await (await shm('systemsharedmemory/status')).json();
     assert.deepEqual(st, [
@@ -110,11 +124,19 @@ describe('HTTP system shared memory', () => {
     await register('bin_out', output.key, 96, 4);
     const header = JSON.stringify({
       inputs: [
-        { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', parameters: { shared_memory_region: 'bin_in', shared_memory_byte_size: 64 } },
+        {
+          name: 'INPUT0',
+          shape: [1, 16],
+          datatype: 'INT32',
+          parameters: { shared_memory_region: 'bin_in', shared_memory_byte_size: 64 },
+        },
         { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', parameters: { binary_data_size: 64 } },
       ],
       outputs: [
-        { name: 'OUTPUT0', parameters: { shared_memory_region: 'bin_out', shared_memory_byte_size: 64, shared_memory_offset: 8 } },
+        {
+          name: 'OUTPUT0',
+          parameters: { shared_memory_region: 'bin_out', shared_memory_byte_size: 64, shared_memory_offset: 8 },
+        },
         { name: 'OUTPUT1', parameters: { binary_data: true } },
       ],
     });
@@ -130,9 +152,15 @@ describe('HTTP system shared memory', () => {
     const json = JSON.parse(all.subarray(0, jsonLength).toString());
     assert.deepEqual(json.outputs[0], { name: 'OUTPUT0', datatype: 'INT32', shape: [1, 16] });
     assert.equal(json.outputs[1].parameters.binary_data_size, 64);
-    assert.deepEqual(int32Values(all.subarray(jsonLength)), range(16).map(() => 10));
+    assert.deepEqual(
+      int32Values(all.subarray(jsonLength)),
+      range(16).map(() => 10),
+    );
     // The region starts 4 bytes into the object; the output 8 bytes into the region.
-    assert.deepEqual(int32Values(output.read(12, 64)), range(16).map((i) => 2 * i + 10));
+    assert.deepEqual(
+      int32Values(output.read(12, 64)),
+      range(16).map((i) => 2 * i + 10),
+    );
     assert.deepEqual(int32Values(output.read(0, 12)), [0, 0, 0]);
     await shm('systemsharedmemory/unregister', '');
   });
@@ -160,16 +188,26 @@ describe('HTTP system shared memory', () => {
     const tooSmall: any = simpleShm('r_in', 'r_in');
     tooSmall.outputs[0].parameters.shared_memory_byte_size = 32;
     const r = await infer(tooSmall);
-    assert.deepEqual([r.status, r.json], [
-      500,
-      { error: "shared memory size specified with the request for output 'OUTPUT0' (32 bytes) should be at least 64 bytes to hold the results" },
-    ]);
+    assert.deepEqual(
+      [r.status, r.json],
+      [
+        500,
+        {
+          error:
+            "shared memory size specified with the request for output 'OUTPUT0' (32 bytes) should be at least 64 bytes to hold the results",
+        },
+      ],
+    );
     const both: any = simpleShm('r_in', 'r_in');
     both.outputs[0].parameters.binary_data = true;
-    assert.deepEqual((await infer(both)).json, { error: "Output can't set both 'shared_memory_region' and 'binary_data'" });
+    assert.deepEqual((await infer(both)).json, {
+      error: "Output can't set both 'shared_memory_region' and 'binary_data'",
+    });
     const cls: any = simpleShm('r_in', 'r_in');
     cls.outputs[0].parameters.classification = 2;
-    assert.deepEqual((await infer(cls)).json, { error: "Output can't set both 'shared_memory_region' and 'classification'" });
+    assert.deepEqual((await infer(cls)).json, {
+      error: "Output can't set both 'shared_memory_region' and 'classification'",
+    });
     const shape: any = simpleShm('r_in', 'r_in');
     shape.inputs[0].parameters.shared_memory_byte_size = 60;
     assert.equal((await infer(shape)).status, 400);
@@ -191,7 +229,10 @@ describe('HTTP system shared memory', () => {
     await shm('systemsharedmemory/unregister', '');
     await register('dup', o.key, 64);
     const again = await shm('systemsharedmemory/region/dup/register', { key: o.key, byte_size: 64 });
-    assert.deepEqual([again.status, await again.json()], [400, { error: "shared memory region 'dup' already in manager" }]);
+    assert.deepEqual(
+      [again.status, await again.json()],
+      [400, { error: "shared memory region 'dup' already in manager" }],
+    );
     const past = await shm('systemsharedmemory/region/past/register', { key: o.key, offset: 200, byte_size: 64 });
     assert.deepEqual(await past.json(), { error: "failed to register shared memory region 'past': invalid args" });
     for (const key of ['/../etc/passwd', 'a/b', '/', '..', '/triton_python_backend_shm_region_x']) {
@@ -202,15 +243,21 @@ describe('HTTP system shared memory', () => {
     const link = `/dev/shm/tensorgate-test-link-${process.pid}`;
     symlinkSync(o.path, link);
     try {
-      const res = await shm('systemsharedmemory/region/link/register', { key: link.slice('/dev/shm'.length), byte_size: 1 });
-      assert.deepEqual([res.status, ((await res.json()) as { error: string }).error], [
-        500,
-        `Unable to open shared memory region: '${link.slice('/dev/shm'.length)}' (it is a symbolic link)`,
-      ]);
+      const res = await shm('systemsharedmemory/region/link/register', {
+        key: link.slice('/dev/shm'.length),
+        byte_size: 1,
+      });
+      assert.deepEqual(
+        [res.status, ((await res.json()) as { error: string }).error],
+        [500, `Unable to open shared memory region: '${link.slice('/dev/shm'.length)}' (it is a symbolic link)`],
+      );
     } finally {
       rmSync(link);
     }
-    const missing = await shm('systemsharedmemory/region/missing/register', { key: '/tensorgate-no-such-object', byte_size: 1 });
+    const missing = await shm('systemsharedmemory/region/missing/register', {
+      key: '/tensorgate-no-such-object',
+      byte_size: 1,
+    });
     assert.equal(missing.status, 500);
     const noKey = await shm('systemsharedmemory/region/k/register', { byte_size: 1 });
     assert.deepEqual(await noKey.json(), { error: "Shared memory register request has no 'key' field" });
@@ -232,11 +279,18 @@ describe('HTTP system shared memory', () => {
     assert.deepEqual(await (await shm('cudasharedmemory/status')).json(), []);
     assert.equal((await shm('cudasharedmemory/unregister', '')).status, 200);
     assert.equal((await shm('cudasharedmemory/region/c/unregister', '')).status, 200);
-    const res = await shm('cudasharedmemory/region/c/register', { raw_handle: { b64: 'AA==' }, device_id: 0, byte_size: 8 });
+    const res = await shm('cudasharedmemory/region/c/register', {
+      raw_handle: { b64: 'AA==' },
+      device_id: 0,
+      byte_size: 8,
+    });
     assert.equal(res.status, 501);
     assert.match(((await res.json()) as { error: string }).error, /^CUDA shared memory is not supported by tensorgate/);
     const named = await shm('cudasharedmemory/region/c/status');
-    assert.deepEqual([named.status, await named.json()], [404, { error: "Unable to find cuda shared memory region: 'c'" }]);
+    assert.deepEqual(
+      [named.status, await named.json()],
+      [404, { error: "Unable to find cuda shared memory region: 'c'" }],
+    );
   });
 
   test('the shared-memory API group is restricted: no header, 403', async () => {
@@ -255,7 +309,11 @@ describe('HTTP system shared memory off (the default)', () => {
 
   test("status lists none; register and unregister answer Triton's 'disabled' message", async () => {
     assert.deepEqual(await (await fetch(`${plain.http}/v2/systemsharedmemory/status`)).json(), []);
-    for (const path of ['systemsharedmemory/region/r/register', 'systemsharedmemory/unregister', 'cudasharedmemory/unregister']) {
+    for (const path of [
+      'systemsharedmemory/region/r/register',
+      'systemsharedmemory/unregister',
+      'cudasharedmemory/unregister',
+    ]) {
       const res = await fetch(`${plain.http}/v2/${path}`, { method: 'POST', body: '{"key":"/x","byte_size":1}' });
       assert.equal(res.status, 501, path);
       assert.deepEqual(await res.json(), {

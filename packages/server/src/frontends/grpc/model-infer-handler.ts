@@ -55,7 +55,8 @@ export async function runModelInfer(
     }
     // A non-decoupled model yields one final response; release the stream if it did not say so.
     if (!first.value.final) void iterator.return?.();
-    const response = shm === undefined ? first.value : (await writeSharedMemoryOutputs(first.value, shm.outputs)).response;
+    const response =
+      shm === undefined ? first.value : (await writeSharedMemoryOutputs(first.value, shm.outputs)).response;
     callback(null, encodeInferResponse(response));
   } catch (err) {
     if (!(err instanceof InferenceError)) logger.error({ err }, 'ModelInfer failed unexpectedly');

@@ -24,7 +24,11 @@ describe('shared-memory endpoints, client shared memory off (default)', () => {
       assert.equal(res.statusCode, 200);
       assert.deepEqual(res.json(), []);
     });
-    for (const url of [`/v2/${kind}/region/r0/register`, `/v2/${kind}/unregister`, `/v2/${kind}/region/r0/unregister`]) {
+    for (const url of [
+      `/v2/${kind}/region/r0/register`,
+      `/v2/${kind}/unregister`,
+      `/v2/${kind}/region/r0/unregister`,
+    ]) {
       test(`POST ${url} answers 501 with Triton's message`, async () => {
         const res = await http.server.inject({ method: 'POST', url, payload: '{"key":"k","offset":0,"byte_size":8}' });
         assert.equal(res.statusCode, 501);
@@ -51,7 +55,10 @@ describe('shared-memory endpoints, client shared memory on', () => {
       assert.deepEqual(noName.json(), { error: "'region name' is necessary to register system shared memory region" });
       const noSize = await post('/v2/systemsharedmemory/region/r/register', '{"key":"/obj"}');
       assert.deepEqual(noSize.json(), { error: "Shared memory register request has no 'byte_size' field" });
-      const badOffset = await post('/v2/systemsharedmemory/region/r/register', '{"key":"/obj","offset":-1,"byte_size":8}');
+      const badOffset = await post(
+        '/v2/systemsharedmemory/region/r/register',
+        '{"key":"/obj","offset":-1,"byte_size":8}',
+      );
       assert.equal(badOffset.statusCode, 400);
       const ok = await post('/v2/systemsharedmemory/region/r/register', '{"key":"/obj","offset":8,"byte_size":24}');
       assert.equal(ok.statusCode, 200);

@@ -73,16 +73,28 @@ describe('SharedMemoryRegistry', () => {
     withDir(async (dir) => {
       writeFileSync(join(dir, 'obj'), Buffer.alloc(64));
       const shm = new SharedMemoryRegistry({ allowClientShm: true, dir });
-      await rejects(shm.register('r', '/obj', 32, 33), 'INVALID_ARG', "failed to register shared memory region 'r': invalid args");
+      await rejects(
+        shm.register('r', '/obj', 32, 33),
+        'INVALID_ARG',
+        "failed to register shared memory region 'r': invalid args",
+      );
       await shm.register('r', '/obj', 32, 32);
       await rejects(shm.register('r', '/obj', 0, 1), 'ALREADY_EXISTS', "shared memory region 'r' already in manager");
       await rejects(() => shm.acquire('x', 0, 1), 'NOT_FOUND', "Unable to find shared memory region: 'x'");
       await rejects(() => shm.acquire('r', 32, 0), 'INVALID_ARG', "Invalid offset for shared memory region: 'r'");
-      await rejects(() => shm.acquire('r', 1, 32), 'INVALID_ARG', "Invalid offset + byte size for shared memory region: 'r'");
+      await rejects(
+        () => shm.acquire('r', 1, 32),
+        'INVALID_ARG',
+        "Invalid offset + byte size for shared memory region: 'r'",
+      );
       // The object shrank after registering: a clear error, not a short tensor.
       const range = shm.acquire('r', 0, 32);
       truncateSync(join(dir, 'obj'), 40);
-      await rejects(range.read(), 'INTERNAL', "shared memory region 'r' (key '/obj') is smaller than when it was registered");
+      await rejects(
+        range.read(),
+        'INTERNAL',
+        "shared memory region 'r' (key '/obj') is smaller than when it was registered",
+      );
       await rejects(range.write(Buffer.alloc(32)), 'INTERNAL', /smaller than when it was registered/);
       range.release();
       await shm.close();
@@ -97,9 +109,17 @@ describe('SharedMemoryRegistry', () => {
       symlinkSync(join(outside, 'secret'), join(dir, 'link'));
       mkdirSync(join(dir, 'sub'));
       const shm = new SharedMemoryRegistry({ allowClientShm: true, dir });
-      await rejects(shm.register('a', '/link', 0, 1), 'INTERNAL', "Unable to open shared memory region: '/link' (it is a symbolic link)");
+      await rejects(
+        shm.register('a', '/link', 0, 1),
+        'INTERNAL',
+        "Unable to open shared memory region: '/link' (it is a symbolic link)",
+      );
       await rejects(shm.register('b', '/sub', 0, 1), 'INTERNAL', /Unable to open shared memory region: '\/sub'/);
-      await rejects(shm.register('c', '/none', 0, 1), 'INTERNAL', "Unable to open shared memory region: '/none' (no such object)");
+      await rejects(
+        shm.register('c', '/none', 0, 1),
+        'INTERNAL',
+        "Unable to open shared memory region: '/none' (no such object)",
+      );
       assert.deepEqual(shm.usage(), { regions: 0, bytes: 0 });
       rmSync(outside, { recursive: true, force: true });
     }),

@@ -259,7 +259,9 @@ export class SharedMemoryRegistry {
       throw invalidArg(`Invalid offset + byte size for shared memory region: '${name}'`);
     }
     if (byteSize > bufferConstants.MAX_LENGTH) {
-      throw invalidArg(`shared memory tensor of ${byteSize} bytes in region '${name}' is larger than a buffer can hold`);
+      throw invalidArg(
+        `shared memory tensor of ${byteSize} bytes in region '${name}' is larger than a buffer can hold`,
+      );
     }
     region.users++;
     return new RegionRange(this, region, offset, byteSize);
