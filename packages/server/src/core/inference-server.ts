@@ -24,6 +24,7 @@ export const SERVER_EXTENSIONS: readonly string[] = [
   'binary_tensor_data',
   'parameters',
   'statistics',
+  'system_shared_memory',
 ];
 
 /** Construction options of an {@link InferenceServer}. */

@@ -275,6 +275,12 @@ describe('HTTP system shared memory', () => {
     assert.deepEqual(await (await shm('systemsharedmemory/status')).json(), []);
   });
 
+  test("the server reports Triton's system_shared_memory extension, not cuda_shared_memory", async () => {
+    const md = (await (await fetch(`${s.http}/v2`)).json()) as { extensions: string[] };
+    assert.ok(md.extensions.includes('system_shared_memory'));
+    assert.ok(!md.extensions.includes('cuda_shared_memory'));
+  });
+
   test('CUDA: status lists none, unregister succeeds, register is UNSUPPORTED', async () => {
     assert.deepEqual(await (await shm('cudasharedmemory/status')).json(), []);
     assert.equal((await shm('cudasharedmemory/unregister', '')).status, 200);
