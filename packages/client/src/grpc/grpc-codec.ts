@@ -78,7 +78,9 @@ export function encodeInferRequest(
           };
     }),
     // Inputs in shared memory have no entry (Triton's protocol).
-    raw_input_contents: inputs.filter((i) => !i.inSharedMemory).map((i) => i.raw),
+    raw_input_contents: (inputs.some((i) => i.inSharedMemory) ? inputs.filter((i) => !i.inSharedMemory) : inputs).map(
+      (i) => i.raw,
+    ),
   };
   if (options.outputs !== undefined && options.outputs.length > 0) {
     msg.outputs = options.outputs.map((o) => {
