@@ -25,6 +25,8 @@ export interface SetDataOptions {
   readonly binary?: boolean;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /**
  * An input tensor: name, shape, datatype and data.
  *
@@ -43,6 +45,7 @@ export class InferInput {
   private rawValue: Uint8Array | undefined;
   private binaryValue = true;
   private paramsValue: Parameters = {};
+  private sharedMemoryValue = false;
 
   /**
    * @param name - input name
@@ -89,6 +92,7 @@ export class InferInput {
     }
     this.rawValue = raw;
     this.binaryValue = options.binary ?? true;
+    this.leaveSharedMemory();
     return this;
   }
 
@@ -100,6 +104,7 @@ export class InferInput {
   setRaw(raw: Uint8Array, options: SetDataOptions = {}): this {
     this.rawValue = raw;
     this.binaryValue = options.binary ?? true;
+    this.leaveSharedMemory();
     return this;
   }
 
@@ -117,6 +122,47 @@ export class InferInput {
   /** Input parameters sent with the tensor (rarely needed). */
   get parameters(): Parameters {
     return this.paramsValue;
+  }
+
+  /**
+   * Sends the tensor through a system shared-memory region the client registered with the server
+   * (Triton's shared-memory extension, docs/shared-memory.md): `byteSize` bytes at `offset` of
+   * region `region`, instead of data in the request. Replaces any data set before; `setData` /
+   * `setRaw` afterwards send data again.
+   *
+   * @example
+   * ```ts
+   * new InferInput('INPUT0', [1, 16], 'INT32').setSharedMemory('input_data', 64);
+   * ```
+   */
+  setSharedMemory(region: string, byteSize: number, offset = 0): this {
+    const { shared_memory_offset: _old, ...rest } = this.paramsValue;
+    this.paramsValue = {
+      ...rest,
+      shared_memory_region: region,
+      shared_memory_byte_size: byteSize,
+      ...(offset !== 0 ? { shared_memory_offset: offset } : {}),
+    };
+    this.rawValue = EMPTY;
+    this.sharedMemoryValue = true;
+    return this;
+  }
+
+  /** True when the tensor travels through a shared-memory region ({@link setSharedMemory}). */
+  get inSharedMemory(): boolean {
+    return this.sharedMemoryValue;
+  }
+
+  private leaveSharedMemory(): void {
+    if (!this.sharedMemoryValue) return;
+    this.sharedMemoryValue = false;
+    const {
+      shared_memory_region: _r,
+      shared_memory_byte_size: _b,
+      shared_memory_offset: _o,
+      ...rest
+    } = this.paramsValue;
+    this.paramsValue = rest;
   }
 
   /** Sets input parameters. */

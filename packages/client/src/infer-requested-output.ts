@@ -17,6 +17,13 @@ export interface RequestedOutputOptions {
   readonly classCount?: number;
   /** Other output parameters. */
   readonly parameters?: Parameters;
+  /**
+   * Write the output into a system shared-memory region the client registered (Triton's
+   * shared-memory extension, docs/shared-memory.md): `byteSize` bytes at `offset` (default 0) of
+   * `region`. The response then carries the output's name, datatype and shape only; read its bytes
+   * from the region.
+   */
+  readonly sharedMemory?: { readonly region: string; readonly byteSize: number; readonly offset?: number };
 }
 
 /**
@@ -40,8 +47,18 @@ export class InferRequestedOutput {
 
   constructor(name: string, options: RequestedOutputOptions = {}) {
     this.name = name;
-    this.binary = options.binary ?? true;
+    const shm = options.sharedMemory;
+    // An output in shared memory comes as no data at all: it must not also ask for binary data.
+    this.binary = shm === undefined ? (options.binary ?? true) : false;
     this.classCount = options.classCount ?? 0;
-    this.parameters = options.parameters ?? {};
+    this.parameters =
+      shm === undefined
+        ? (options.parameters ?? {})
+        : {
+            ...options.parameters,
+            shared_memory_region: shm.region,
+            shared_memory_byte_size: shm.byteSize,
+            ...(shm.offset !== undefined && shm.offset !== 0 ? { shared_memory_offset: shm.offset } : {}),
+          };
   }
 }

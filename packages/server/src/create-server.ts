@@ -30,6 +30,7 @@ import { openAdminApisWarning } from './frontends/exposure-warning.js';
 import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
 import { InflateBudget } from './frontends/inflate-budget.js';
+import { SharedMemoryRegistry } from './frontends/shared-memory/system-shared-memory.js';
 
 /** The server package version, reported by ServerMetadata. */
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -173,6 +174,12 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const traces = new TraceManager(traceStartup, { clock: systemClock, logger });
   // One budget for decompression output in flight, shared by HTTP and gRPC.
   const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
+  // One set of system shared-memory regions, registered and used over HTTP and gRPC.
+  const sharedMemory = new SharedMemoryRegistry({
+    allowClientShm: settings.allowClientShm,
+    maxRegions: settings.sharedMemoryMaxRegions,
+    maxBytes: settings.sharedMemoryMaxBytes,
+  });
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
@@ -202,6 +209,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         maxConcurrentCalls: settings.grpcMaxConcurrentCalls,
         inflateBudget,
         transferLimits: grpcTransferLimitsOf(settings),
+        sharedMemory,
       });
       ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
@@ -219,6 +227,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         inflateBudget,
         maxJsonInflationRatio: settings.httpMaxJsonInflationRatio,
         transferLimits: httpTransferLimitsOf(settings),
+        sharedMemory,
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
@@ -246,6 +255,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       await Promise.race([traces.shutdown(), deadline]).catch((err: unknown) =>
         logger.error({ err }, 'writing the last traces failed'),
       );
+      await sharedMemory.close();
       logger.info('tensorgate stopped');
     })();
     return shuttingDown;

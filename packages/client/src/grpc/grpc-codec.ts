@@ -77,7 +77,10 @@ export function encodeInferRequest(
             parameters: encodeParameters(i.parameters),
           };
     }),
-    raw_input_contents: inputs.map((i) => i.raw),
+    // Inputs in shared memory have no entry (Triton's protocol).
+    raw_input_contents: (inputs.some((i) => i.inSharedMemory) ? inputs.filter((i) => !i.inSharedMemory) : inputs).map(
+      (i) => i.raw,
+    ),
   };
   if (options.outputs !== undefined && options.outputs.length > 0) {
     msg.outputs = options.outputs.map((o) => {

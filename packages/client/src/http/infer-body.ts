@@ -40,7 +40,9 @@ export function encodeInferBody(inputs: readonly InferInput[], options: InferOpt
     const raw = input.raw;
     const tensor: Record<string, unknown> = { name: input.name, shape: input.shape, datatype: input.datatype };
     const parameters: Record<string, ParameterValue> = { ...input.parameters };
-    if (input.binary) {
+    if (input.inSharedMemory) {
+      // The server reads it from the region its parameters name.
+    } else if (input.binary) {
       parameters['binary_data_size'] = raw.byteLength;
       chunks.push(raw);
     } else {

@@ -28,6 +28,12 @@ export interface ServerSettings {
    * default (320 MiB) is raised to the larger message/body limit when that is more.
    */
   decompressionBudgetBytes: number;
+  /** `--allow-client-shm`: clients may register system shared-memory regions (Triton's flag; default false). */
+  allowClientShm: boolean;
+  /** Most shared-memory regions registered at once. */
+  sharedMemoryMaxRegions: number;
+  /** Most bytes of all registered shared-memory regions together. */
+  sharedMemoryMaxBytes: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
   disableAutoCompleteConfig: boolean;
   strictModelConfig: boolean;
@@ -312,6 +318,44 @@ export const SETTINGS: readonly SettingEntry[] = [
       'gRPC transports; an inflation the budget cannot take fails at once (503 / RESOURCE_EXHAUSTED, retryable). ' +
       'Default 320 MiB (four 64 MiB tensors at once), or the larger of --http-max-body-bytes and ' +
       "--grpc-max-message-bytes if that is more; it may not be set below either. tensorgate's own.",
+  },
+  {
+    key: 'allowClientShm',
+    flag: '--allow-client-shm',
+    env: 'TENSORGATE_ALLOW_CLIENT_SHM',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description:
+      "Triton's flag: let clients register and unregister system shared-memory regions (POSIX objects in /dev/shm, " +
+      'named by their key) and use them for inference inputs and outputs. Off by default, as in Triton: a client ' +
+      'that may register regions makes the server read and write the shared-memory objects it names.',
+  },
+  {
+    key: 'sharedMemoryMaxRegions',
+    flag: '--shared-memory-max-regions',
+    env: 'TENSORGATE_SHARED_MEMORY_MAX_REGIONS',
+    type: 'int',
+    default: 256,
+    min: 1,
+    max: 1_000_000,
+    valueName: 'count',
+    description:
+      'Most system shared-memory regions registered at once, over HTTP and gRPC (each holds an open file); ' +
+      "registering more fails with RESOURCE_EXHAUSTED. tensorgate's own.",
+  },
+  {
+    key: 'sharedMemoryMaxBytes',
+    flag: '--shared-memory-max-bytes',
+    env: 'TENSORGATE_SHARED_MEMORY_MAX_BYTES',
+    type: 'int',
+    default: 16 * 1024 * 1024 * 1024,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    valueName: 'bytes',
+    description:
+      'Most bytes of all registered system shared-memory regions together (default 16 GiB); registering past it ' +
+      "fails with RESOURCE_EXHAUSTED. tensorgate's own.",
   },
   {
     key: 'host',

@@ -75,9 +75,6 @@ export class InferenceError extends Error {
   }
 }
 
-/** The message of every shared-memory request, on every protocol: tensorgate has no shared memory. */
-export const SHARED_MEMORY_UNSUPPORTED = 'shared memory is not supported by tensorgate';
-
 /** Shorthand for `new InferenceError('INVALID_ARG', message)`. */
 export const invalidArg = (message: string): InferenceError => new InferenceError('INVALID_ARG', message);
 /** Shorthand for `new InferenceError('NOT_FOUND', message)`. */

@@ -25,6 +25,7 @@ export const SERVER_EXTENSIONS: readonly string[] = [
   'parameters',
   'statistics',
   'trace',
+  'system_shared_memory',
 ];
 
 /** Construction options of an {@link InferenceServer}. */

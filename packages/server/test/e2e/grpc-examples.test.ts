@@ -72,11 +72,12 @@ describe('gRPC: server and model RPCs', () => {
     assert.ok(st['model_stats'][0].inference_stats.success.count >= 1);
   });
 
-  test('unknown model → NOT_FOUND; shared memory → UNIMPLEMENTED', async () => {
+  test('unknown model → NOT_FOUND; unknown shared-memory region → NOT_FOUND', async () => {
     const e = await unaryError(client, 'ModelMetadata', { name: 'nope' });
     assert.equal(e.code, grpc.status.NOT_FOUND);
-    const sm = await unaryError(client, 'SystemSharedMemoryStatus', {});
-    assert.equal(sm.code, grpc.status.UNIMPLEMENTED);
+    const sm = await unaryError(client, 'SystemSharedMemoryStatus', { name: 'nope' });
+    assert.equal(sm.code, grpc.status.NOT_FOUND);
+    assert.equal(sm.details, "Unable to find system shared memory region: 'nope'");
     await stillServing();
   });
 });

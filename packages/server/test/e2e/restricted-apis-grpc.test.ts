@@ -68,7 +68,6 @@ const PROBES: readonly Probe[] = [
     method: 'SystemSharedMemoryStatus',
     kind: 'unary',
     request: {},
-    served: grpc.status.UNIMPLEMENTED,
   },
   {
     group: 'shared-memory',

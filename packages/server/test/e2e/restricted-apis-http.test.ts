@@ -69,7 +69,7 @@ const PROBES: readonly Probe[] = [
     served: 200,
   },
   { group: 'inference', method: 'POST', path: '/v1/completions', body: '{"model":"echo","prompt":"hi"}', served: 200 },
-  { group: 'shared-memory', method: 'GET', path: '/v2/systemsharedmemory/status', served: 501 },
+  { group: 'shared-memory', method: 'GET', path: '/v2/systemsharedmemory/status', served: 200 },
   { group: 'shared-memory', method: 'POST', path: '/v2/cudasharedmemory/register', body: '{}', served: 501 },
   { group: 'model-config', method: 'GET', path: '/v2/models/simple/config', served: 200 },
   { group: 'model-repository', method: 'POST', path: '/v2/repository/index', body: '{}', served: 200 },

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { decodeElements, encodeElements, loadProtoRoot } from '@tensorgate/protocol';
 import { pino } from 'pino';
-import { InferenceError, SHARED_MEMORY_UNSUPPORTED } from '../../core/errors.js';
+import { InferenceError } from '../../core/errors.js';
+import { CLIENT_SHM_DISABLED } from '../shared-memory/system-shared-memory.js';
 import type { RequestContext } from '../../core/types.js';
 import { FakeCore } from './fake-core.test-helper.js';
 import { connect, grpc, unary, unaryError, type Msg, type TestClient } from './grpc-client.test-helper.js';
@@ -134,18 +135,18 @@ describe('server and model RPCs', () => {
     assert.deepEqual(core.unloads.at(-1), { name: 'echo', options: { unloadDependents: true } });
   });
 
-  test('every shared-memory RPC is UNIMPLEMENTED with a clear message', async () => {
+  test('shared memory, client regions off (the default): status lists none, changes are UNIMPLEMENTED', async () => {
+    assert.deepEqual((await unary(client, 'SystemSharedMemoryStatus', {}))['regions'], {});
+    assert.deepEqual((await unary(client, 'CudaSharedMemoryStatus', {}))['regions'], {});
     for (const rpc of [
-      'SystemSharedMemoryStatus',
       'SystemSharedMemoryRegister',
       'SystemSharedMemoryUnregister',
-      'CudaSharedMemoryStatus',
       'CudaSharedMemoryRegister',
       'CudaSharedMemoryUnregister',
     ]) {
       const e = await unaryError(client, rpc, { name: 'r' });
       assert.equal(e.code, grpc.status.UNIMPLEMENTED, rpc);
-      assert.equal(e.details, SHARED_MEMORY_UNSUPPORTED);
+      assert.equal(e.details, CLIENT_SHM_DISABLED);
     }
   });
 

@@ -20,6 +20,8 @@ import {
   serviceDefinitionOf,
 } from './service-definition.js';
 import { settingsHandlers } from './settings-handlers.js';
+import { sharedMemoryHandlers } from './shared-memory-handlers.js';
+import { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 import { StreamInferSession, type StreamInferCall } from './stream-infer-handler.js';
 import { systemClock } from '../../core/clock.js';
 import { DEFAULT_TRACE_STARTUP, TraceManager } from '../../core/trace/trace-manager.js';
@@ -111,6 +113,11 @@ export interface GrpcFrontendOptions {
    * (frontends/transfer-limits.ts).
    */
   transferLimits?: TransferLimits | undefined;
+  /**
+   * The server's shared-memory regions, shared with HTTP; omitted, a private registry with client
+   * shared memory off (`--allow-client-shm` false).
+   */
+  sharedMemory?: SharedMemoryRegistry | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
@@ -155,16 +162,18 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
   });
   const health = createHealthService(core);
   const traces = options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger });
+  const sharedMemory = options.sharedMemory ?? new SharedMemoryRegistry();
 
   const inference: UntypedServiceImplementation = {
     ...modelHandlers(core, logger),
     ...repositoryHandlers(core, logger),
+    ...sharedMemoryHandlers(sharedMemory, logger),
     ...settingsHandlers(core, logger, options.logSettings ?? new LogSettingsStore(options.logger), traces),
     ModelInfer: (
       call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
       callback: sendUnaryData<ModelInferResponseMessage>,
-    ) => void runModelInfer(core, logger, call, callback, traces),
-    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call, traces),
+    ) => void runModelInfer(core, logger, call, callback, traces, sharedMemory),
+    ModelStreamInfer: (call: StreamInferCall) => new StreamInferSession(core, logger, call, traces, sharedMemory),
   };
   const restrictions = options.restrictions ?? new ApiRestrictions();
   const services: Array<[string, UntypedServiceImplementation]> = [

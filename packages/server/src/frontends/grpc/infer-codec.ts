@@ -37,6 +37,14 @@ export const ERROR_CODE_PARAMETER = 'tensorgate_error_code';
 const RESERVED_PREFIX = 'triton_';
 
 const EMPTY_BYTES = new Uint8Array(0);
+/** The tensor parameter naming a shared-memory region (Triton's shared-memory extension). */
+const SHM_REGION_PARAMETER = 'shared_memory_region';
+
+function countShmInputs(inputs: ModelInferRequestMessage['inputs']): number {
+  let n = 0;
+  for (const inp of inputs) if (inp.parameters != null && inp.parameters[SHM_REGION_PARAMETER] != null) n++;
+  return n;
+}
 
 /**
  * Decodes a ModelInferRequest into a core {@link InferRequest}. Throws INVALID_ARG with a
@@ -56,13 +64,16 @@ export function decodeInferRequest(msg: ModelInferRequestMessage): InferRequest 
   const inputsMsg = msg.inputs;
   const raw = msg.raw_input_contents;
   const useRaw = raw !== undefined && raw.length > 0;
-  if (useRaw && raw.length !== inputsMsg.length) {
+  // Inputs in shared memory (`shared_memory_region`) have no raw_input_contents entry.
+  const shmInputs = useRaw && raw.length !== inputsMsg.length ? countShmInputs(inputsMsg) : 0;
+  if (useRaw && raw.length !== inputsMsg.length - shmInputs) {
     throw invalidArg(
-      `request for model '${modelName}' has ${inputsMsg.length} input(s) but ${raw.length} raw_input_contents ` +
+      `request for model '${modelName}' has ${inputsMsg.length - shmInputs} input(s)${shmInputs > 0 ? ' not in shared memory' : ''} but ${raw.length} raw_input_contents ` +
         `entries; send exactly one raw_input_contents entry per input, in the order of the inputs`,
     );
   }
   const inputs = new Array<Tensor>(inputsMsg.length);
+  let rawIndex = 0;
   for (let i = 0; i < inputsMsg.length; i++) {
     const inp = inputsMsg[i]!;
     const datatype = inp.datatype;
@@ -71,14 +82,22 @@ export function decodeInferRequest(msg: ModelInferRequestMessage): InferRequest 
     }
     const shape = inp.shape;
     let data: Uint8Array;
-    if (useRaw) {
+    if (inp.parameters != null && inp.parameters[SHM_REGION_PARAMETER] != null) {
+      if (hasContents(inp.contents)) {
+        throw invalidArg(
+          `unexpected 'content' provided when using shared memory for input tensor '${inp.name}' for model '${modelName}'`,
+        );
+      }
+      // Read from the region by shared-memory/shm-tensors.ts, which consumes the parameters.
+      data = EMPTY_BYTES;
+    } else if (useRaw) {
       if (hasContents(inp.contents)) {
         throw invalidArg(
           `input '${inp.name}' for model '${modelName}' sets contents while the request uses raw_input_contents; ` +
             `send every input's data the same way`,
         );
       }
-      data = raw[i]!;
+      data = raw[rawIndex++]!;
     } else if (hasContents(inp.contents)) {
       data = contentsToRaw(datatype, shape, inp.contents, `input '${inp.name}' for model '${modelName}'`);
     } else if (elementCount(shape) === 0) {

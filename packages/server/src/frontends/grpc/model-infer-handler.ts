@@ -15,6 +15,13 @@ import { CallScope } from './call-scope.js';
 import { startGrpcTrace } from './grpc-trace.js';
 import { toGrpcError } from './grpc-status.js';
 import { decodeInferRequest, encodeInferResponse } from './infer-codec.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 
 /**
  * Runs one ModelInfer call to completion and answers through `callback`. Never rejects.
@@ -30,12 +37,18 @@ export async function runModelInfer(
   call: ServerUnaryCall<ModelInferRequestMessage, ModelInferResponseMessage>,
   callback: sendUnaryData<ModelInferResponseMessage>,
   traces?: TraceManager,
+  sharedMemory?: SharedMemoryRegistry,
 ): Promise<void> {
   const scope = new CallScope(call);
   let trace: RequestTrace | undefined;
+  let shm: SharedMemoryTensors | undefined;
   try {
-    const request = decodeInferRequest(call.request);
+    let request = decodeInferRequest(call.request);
     trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, call);
+    if (sharedMemory !== undefined && usesSharedMemory(request)) {
+      shm = await openSharedMemoryTensors(request, sharedMemory, 'grpc');
+      request = shm.request;
+    }
     const responses = core.infer(request, {
       signal: scope.signal,
       protocol: 'grpc',
@@ -50,7 +63,9 @@ export async function runModelInfer(
     }
     // A non-decoupled model yields one final response; release the stream if it did not say so.
     if (!first.value.final) void iterator.return?.();
-    const message = encodeInferResponse(first.value);
+    const response =
+      shm === undefined ? first.value : (await writeSharedMemoryOutputs(first.value, shm.outputs)).response;
+    const message = encodeInferResponse(response);
     trace?.capture('GRPC_SEND_START', systemClock.nowNs());
     callback(null, message);
   } catch (err) {
@@ -58,6 +73,7 @@ export async function runModelInfer(
     trace?.capture('GRPC_SEND_START', systemClock.nowNs());
     callback(toGrpcError(err));
   } finally {
+    shm?.release();
     scope.close();
     if (trace) {
       trace.capture('GRPC_SEND_END', systemClock.nowNs());

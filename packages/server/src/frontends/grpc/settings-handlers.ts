@@ -1,8 +1,5 @@
 /**
- * The shared-memory, TraceSetting and LogSettings RPCs.
- *
- * Shared memory (system and CUDA) is not supported by tensorgate: the six RPCs answer
- * UNIMPLEMENTED with a message saying so, which Triton's clients report as an error.
+ * The TraceSetting and LogSettings RPCs (the shared-memory RPCs are in shared-memory-handlers.ts).
  */
 import type { UntypedServiceImplementation } from '@grpc/grpc-js';
 import type {
@@ -12,21 +9,12 @@ import type {
   TraceSettingValueMessage,
 } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
-import { invalidArg, SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
+import { invalidArg } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import type { LogSettingValue, LogSettingsStore } from '../../core/log-settings.js';
 import { parseTraceChanges } from '../../core/trace/trace-changes.js';
 import type { TraceManager } from '../../core/trace/trace-manager.js';
 import { unary } from './unary.js';
-
-const SHARED_MEMORY_RPCS = [
-  'SystemSharedMemoryStatus',
-  'SystemSharedMemoryRegister',
-  'SystemSharedMemoryUnregister',
-  'CudaSharedMemoryStatus',
-  'CudaSharedMemoryRegister',
-  'CudaSharedMemoryUnregister',
-] as const;
 
 function logValueOf(key: string, v: LogSettingValueMessage): LogSettingValue {
   const choice =
@@ -70,7 +58,7 @@ function toTraceMessage(values: Record<string, string[]>): { settings: Record<st
 }
 
 /**
- * Handlers of the shared-memory and settings RPCs, keyed by RPC name.
+ * Handlers of the settings RPCs, keyed by RPC name.
  *
  * TraceSetting for a model answers, as Triton, INVALID_ARG `Request for unknown model : <name>`
  * unless the model is ready: per-model settings are kept per name, so settings for any name a
@@ -88,11 +76,6 @@ export function settingsHandlers(
   traces: TraceManager,
 ): UntypedServiceImplementation {
   const handlers: UntypedServiceImplementation = {};
-  for (const rpc of SHARED_MEMORY_RPCS) {
-    handlers[rpc] = unary(logger, () => {
-      throw unsupported(SHARED_MEMORY_UNSUPPORTED);
-    });
-  }
   handlers['LogSettings'] = unary(logger, (req: LogSettingsMessage) => {
     const changes: Record<string, LogSettingValue> = {};
     let any = false;

@@ -37,6 +37,13 @@ import {
   ERROR_CODE_PARAMETER,
   FINAL_RESPONSE_PARAMETER,
 } from './infer-codec.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 
 /** A grpc-js ModelStreamInfer call. */
 export type StreamInferCall = ServerDuplexStream<ModelInferRequestMessage, ModelStreamInferResponseMessage>;
@@ -63,6 +70,7 @@ export class StreamInferSession {
     private readonly logger: Logger,
     private readonly call: StreamInferCall,
     private readonly traces?: TraceManager,
+    private readonly sharedMemory?: SharedMemoryRegistry,
   ) {
     this.scope = new CallScope(call);
     // Every streamed message is reassembled into its own buffer, so the inputs are ours to move.
@@ -91,15 +99,23 @@ export class StreamInferSession {
   /** Runs one request of the stream; writes its responses or its error. Never rejects. */
   private async serve(msg: ModelInferRequestMessage): Promise<void> {
     let trace: RequestTrace | undefined;
+    let shm: SharedMemoryTensors | undefined;
     try {
-      const request = decodeInferRequest(msg);
+      let request = decodeInferRequest(msg);
+      if (this.sharedMemory !== undefined && usesSharedMemory(request)) {
+        shm = await openSharedMemoryTensors(request, this.sharedMemory, 'grpc');
+        request = shm.request;
+      }
       const sendEmptyFinal = emptyFinalRequested(msg);
       const traces = this.traces;
       trace = traces === undefined ? undefined : startGrpcTrace(traces, request.modelName, this.call);
       const ctx = trace === undefined ? this.ctx : { ...this.ctx, trace };
-      for await (const response of this.core.infer(request, ctx)) {
+      for await (let response of this.core.infer(request, ctx)) {
         if (trace !== undefined && response.final) trace.capture('GRPC_SEND_START', systemClock.nowNs());
         if (response.emptyFinal === true && !sendEmptyFinal) continue;
+        if (shm !== undefined && response.emptyFinal !== true) {
+          response = (await writeSharedMemoryOutputs(response, shm.outputs)).response;
+        }
         if (response.error) {
           // A decoupled model's non-final error: reported, and its request goes on.
           const infer_response = this.encode(response);
@@ -129,6 +145,7 @@ export class StreamInferSession {
         },
       }).catch(() => undefined);
     } finally {
+      shm?.release();
       if (trace !== undefined) {
         if (trace.stamp('GRPC_SEND_START') === undefined) trace.capture('GRPC_SEND_START', systemClock.nowNs());
         trace.capture('GRPC_SEND_END', systemClock.nowNs());

@@ -22,6 +22,8 @@ import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
 import { serverHandlers } from './server-handlers.js';
+import { sharedMemoryHandler } from './shared-memory-handlers.js';
+import { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
 import { DEFAULT_HTTP_TIMEOUTS, fastifyTimeoutOptions, watchBodyIdle, type HttpTimeouts } from '../http-timeouts.js';
 import { watchHttpTransfers } from '../http-transfers.js';
 import { logListenerErrors } from '../listener-errors.js';
@@ -71,6 +73,11 @@ export interface HttpFrontendOptions {
   transferLimits?: TransferLimits | undefined;
   /** Tracing shared with the gRPC frontend (`/v2/trace/setting`, traced infer requests); tracing off when absent. */
   traces?: TraceManager | undefined;
+  /**
+   * The server's shared-memory regions, shared with gRPC; omitted, a private registry with client
+   * shared memory off (`--allow-client-shm` false).
+   */
+  sharedMemory?: SharedMemoryRegistry | undefined;
 }
 
 /**
@@ -97,6 +104,7 @@ function bindHandlers(
   core: InferenceCore,
   logSettings: LogSettingsStore,
   traces: TraceManager,
+  sharedMemory: SharedMemoryRegistry,
 ): Record<HandlerName, Handler> {
   const server = serverHandlers(core);
   const logging = loggingHandlers(logSettings);
@@ -113,14 +121,14 @@ function bindHandlers(
     modelConfig: models.config,
     modelStats: models.stats,
     allModelStats: models.allStats,
-    infer: inferHandler(core, traces),
+    infer: inferHandler(core, traces, sharedMemory),
     generate: generate.generate,
     generateStream: generate.generateStream,
     repositoryIndex: repo.index,
     repositoryLoad: repo.load,
     repositoryUnload: repo.unload,
     namedRepository: repo.namedRepository,
-    sharedMemory: server.sharedMemory,
+    sharedMemory: sharedMemoryHandler(sharedMemory),
     getLogging: logging.get,
     updateLogging: logging.update,
     getTrace: trace.get,
@@ -238,6 +246,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
       core,
       options.logSettings ?? new LogSettingsStore(options.logger),
       options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger: options.logger }),
+      options.sharedMemory ?? new SharedMemoryRegistry(),
     ),
   );
 

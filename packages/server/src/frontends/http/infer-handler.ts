@@ -19,6 +19,15 @@ import { systemClock } from '../../core/clock.js';
 import type { RequestTrace } from '../../core/trace/request-trace.js';
 import type { TraceManager } from '../../core/trace/trace-manager.js';
 import { startHttpTrace } from './http-trace.js';
+import {
+  openSharedMemoryTensors,
+  usesSharedMemory,
+  writeSharedMemoryOutputs,
+  type SharedMemoryTensors,
+} from '../shared-memory/shm-tensors.js';
+import type { SharedMemoryRegistry } from '../shared-memory/system-shared-memory.js';
+import { CLIENT_SHM_DISABLED } from '../shared-memory/system-shared-memory.js';
+import { unsupported } from '../../core/errors.js';
 
 /**
  * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
@@ -45,12 +54,13 @@ async function finalResponse(
  *
  * @example
  * ```ts
- * fastify.post('/v2/models/:model/infer', inferHandler(core));
+ * fastify.post('/v2/models/:model/infer', inferHandler(core, registry));
  * ```
  */
 export function inferHandler(
   core: InferenceCore,
   traces?: TraceManager,
+  sharedMemory?: SharedMemoryRegistry,
 ): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     const { model, version } = modelPath(request);
@@ -63,17 +73,25 @@ export function inferHandler(
         ? decodeRawBinaryRequest(body, core.modelConfig(model, version), target)
         : decodeInferRequest(body, headerLength, target);
 
+    let shm: SharedMemoryTensors | undefined;
+    if (usesSharedMemory(decoded.request)) {
+      if (sharedMemory === undefined) throw unsupported(CLIENT_SHM_DISABLED);
+      shm = await openSharedMemoryTensors(decoded.request, sharedMemory, 'http');
+    }
     const cancel = new CancelSource();
     const res = reply.raw;
     const release = cancelOnDisconnect(res, cancel);
     let response: InferResponse;
+    let inSharedMemory: ReadonlySet<string> | undefined;
     try {
-      response = await finalResponse(core, decoded.request, cancel, trace);
+      response = await finalResponse(core, shm?.request ?? decoded.request, cancel, trace);
+      if (shm !== undefined) ({ response, inSharedMemory } = await writeSharedMemoryOutputs(response, shm.outputs));
     } finally {
       release();
+      shm?.release();
     }
 
-    const encoded = encodeInferResponse(response, decoded.outputEncoding);
+    const encoded = encodeInferResponse(response, decoded.outputEncoding, inSharedMemory);
     let payload: Buffer;
     if (encoded.hasBinary) {
       const { body: out, headerLength: jsonLength } = assembleBinaryBody(encoded.json, encoded.binaryChunks);

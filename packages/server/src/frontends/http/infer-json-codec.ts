@@ -9,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { byteSizeOf, countBytesElements, elementCount, isDataType, TensorCodecError } from '@tensorgate/protocol';
-import { invalidArg, unsupported } from '../../core/errors.js';
+import { invalidArg } from '../../core/errors.js';
 import type { InferRequest, InferResponse, RequestedOutput, Tensor } from '../../core/types.js';
 import { BinaryCursor, splitInferBody } from './binary-extension.js';
 import {
@@ -50,6 +50,7 @@ export interface InferTarget {
 const SKIP_REQUEST = new Set(['binary_data_output']);
 const SKIP_INPUT = new Set(['binary_data_size']);
 const SKIP_OUTPUT = new Set(['binary_data']);
+const EMPTY_DATA = new Uint8Array(0);
 
 /**
  * Decodes an infer request body.
@@ -134,15 +135,15 @@ export function decodeInferRequest(
       const name = requireString(raw, 'name', where);
       const p = optionalObject(raw, 'parameters', `output '${name}'`);
       if (p !== undefined) {
-        if (p['shared_memory_region'] !== undefined) {
-          throw unsupported(`output '${name}': shared memory outputs are not supported by this server`);
-        }
         const bd = p['binary_data'];
         if (bd !== undefined) {
           if (typeof bd !== 'boolean') {
             throw invalidArg(
               `output '${name}': Unable to parse 'binary_data': expected a boolean, got ${jsonKind(bd)}`,
             );
+          }
+          if (bd && p['shared_memory_region'] !== undefined) {
+            throw invalidArg("Output can't set both 'shared_memory_region' and 'binary_data'");
           }
           binaryByName.set(name, bd);
         }
@@ -191,10 +192,11 @@ function decodeInput(raw: unknown, index: number, cursor: BinaryCursor, hasHeade
       `${where}: must set exactly one of 'data', 'binary_data_size' in 'parameters' or 'shared_memory_region' in 'parameters', but ${set.length === 0 ? 'none is set' : `sets ${set.join(' and ')}`}`,
     );
   }
-  if (hasShm) throw unsupported(`${where}: shared memory inputs are not supported by this server`);
-
   let data: Uint8Array;
-  if (hasBinary) {
+  if (hasShm) {
+    // Read from the region by shared-memory/shm-tensors.ts, which consumes the parameters.
+    data = EMPTY_DATA;
+  } else if (hasBinary) {
     const size = requireNonNegativeInteger(binarySize, `${where}: 'binary_data_size'`);
     if (!hasHeaderLength) {
       throw invalidArg(
@@ -255,19 +257,29 @@ export interface EncodedInferResponse {
 
 /**
  * Encodes a core response as the KServe v2 JSON response, outputs as JSON `data` or as binary
- * chunks (with `parameters.binary_data_size`) as `encoding` says.
+ * chunks (with `parameters.binary_data_size`) as `encoding` says. Outputs named in
+ * `inSharedMemory` were written into their region: they carry name, datatype and shape only, as in
+ * Triton.
  *
  * @example
  * ```ts
  * const { json, binaryChunks } = encodeInferResponse(response, { defaultBinary: true, binaryByName: new Map() });
  * ```
  */
-export function encodeInferResponse(response: InferResponse, encoding: OutputEncoding): EncodedInferResponse {
+export function encodeInferResponse(
+  response: InferResponse,
+  encoding: OutputEncoding,
+  inSharedMemory?: ReadonlySet<string>,
+): EncodedInferResponse {
   const binaryChunks: Uint8Array[] = [];
   const rawArrays: string[] = [];
   let hasBinary = false;
   const outputs = response.outputs.map((t) => {
     const out: JsonObject = { name: t.name, datatype: t.datatype, shape: t.shape };
+    if (inSharedMemory?.has(t.name) === true) {
+      if (t.parameters !== undefined && Object.keys(t.parameters).length > 0) out['parameters'] = { ...t.parameters };
+      return out;
+    }
     const binary = encoding.binaryByName.get(t.name) ?? encoding.defaultBinary;
     const params: JsonObject = { ...(t.parameters ?? {}) };
     if (binary) {

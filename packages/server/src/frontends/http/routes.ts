@@ -1,7 +1,7 @@
 /**
  * The route table of the HTTP/REST frontend: every path it serves, in one place. Paths follow the
  * KServe v2 (Open Inference Protocol) REST API and Triton's extensions (model repository,
- * statistics, model configuration, logging, trace, generate; the shared-memory paths exist only to answer 501). The server
+ * statistics, model configuration, logging, trace, generate, system shared memory). The server
  * registers each row and answers any other method on a listed path with 405; unknown paths get 404.
  */
 
@@ -38,7 +38,7 @@ export interface RouteSpec {
 
 const MODEL = '/v2/models/:model';
 // Triton's shared-memory extension paths: `status` (GET) and `register` / `unregister` (POST), for
-// all regions or for `region/{name}`. tensorgate answers them only to say it lacks shared memory.
+// all regions or for `region/{name}` (shared-memory-handlers.ts).
 const SHARED_MEMORY: readonly RouteSpec[] = ['systemsharedmemory', 'cudasharedmemory'].flatMap((kind) =>
   ['', '/region/:region'].flatMap((region) => [
     { method: 'GET' as const, url: `/v2/${kind}${region}/status`, handler: 'sharedMemory' as const },

@@ -1,10 +1,8 @@
 /**
- * Handlers of the server-wide endpoints: liveness, readiness, server metadata and the (unsupported)
- * shared-memory endpoints. Health answers carry no body, as in Triton: 200 when true, 400 when
+ * Handlers of the server-wide endpoints: liveness, readiness and server metadata. Health answers carry no body, as in Triton: 200 when true, 400 when
  * false (KServe v2 only requires "not 200").
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SHARED_MEMORY_UNSUPPORTED, unsupported } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 
 /** Server-level handlers bound to a core. */
@@ -12,8 +10,6 @@ export interface ServerHandlers {
   live(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   ready(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   metadata(request: FastifyRequest, reply: FastifyReply): Promise<void>;
-  /** Triton's shared-memory endpoints: always UNSUPPORTED (501). */
-  sharedMemory(request: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
 /**
@@ -35,9 +31,6 @@ export function serverHandlers(core: InferenceCore): ServerHandlers {
     },
     async metadata(_request, reply) {
       await reply.type('application/json').send(JSON.stringify(core.serverMetadata()));
-    },
-    async sharedMemory() {
-      throw unsupported(SHARED_MEMORY_UNSUPPORTED);
     },
   };
 }
