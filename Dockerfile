@@ -15,6 +15,7 @@ ARG RUNTIME_IMAGE=${NODE_IMAGE}
 # ---------------------------------------------------------------------------------------------------
 # build: every dependency from the lockfile, compile the TypeScript, pack the three published packages
 FROM ${NODE_IMAGE} AS build
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.base.json ./
 COPY packaging/ packaging/
@@ -53,6 +54,7 @@ ARG ONNXRUNTIME_NODE_INSTALL=skip
 # none: node-llama-cpp's CPU build (linux-x64). cuda, cuda-ext or vulkan: also that prebuilt
 # @node-llama-cpp/linux-x64-<gpu> package (the runtime image then needs its CUDA or Vulkan libraries).
 ARG LLAMA_GPU=none
+ENV NPM_CONFIG_UPDATE_NOTIFIER=false
 WORKDIR /opt/tensorgate
 COPY package.json package-lock.json ./
 COPY packaging/ packaging/

@@ -17,7 +17,8 @@
 // build secrets (npm_ca, npmrc), so a TLS-intercepting proxy works without touching the Dockerfile.
 /* global fetch */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -148,17 +149,21 @@ function proxyArgs() {
   return names.filter((n) => process.env[n]).flatMap((n) => ['--build-arg', n]);
 }
 
+/** Runs the build, its output to a log file, with each step's first line echoed as it starts. */
 function streamed(cmd, args, env, logFile) {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    const chunks = [];
-    child.stdout.on('data', (d) => chunks.push(d));
-    child.stderr.on('data', (d) => chunks.push(d));
-    child.on('close', (code) => {
-      const text = Buffer.concat(chunks).toString('utf8');
-      writeFileSync(logFile, text);
-      resolve({ status: code ?? 1, text });
-    });
+    const log = createWriteStream(logFile);
+    const tail = [];
+    const onLine = (line) => {
+      log.write(`${line}\n`);
+      tail.push(line);
+      if (tail.length > 60) tail.shift();
+      if (/STEP \d+\/\d+:|^#\d+ \[/.test(line)) say(`  ${line.slice(0, 110)}`);
+    };
+    createInterface({ input: child.stdout }).on('line', onLine);
+    createInterface({ input: child.stderr }).on('line', onLine);
+    child.on('close', (code) => log.end(() => resolve({ status: code ?? 1, tail })));
   });
 }
 
@@ -166,13 +171,14 @@ async function build(b, limits, dir) {
   const args = [...b.global, 'build'];
   if (b.name === 'podman') args.push('--format', 'docker', ...limits); // OCI format drops HEALTHCHECK
   args.push(...buildSecrets(dir), ...proxyArgs(), '-t', image, ROOT);
+  if (b.name === 'docker') args.splice(args.indexOf('build') + 1, 0, '--progress', 'plain');
   const env = b.name === 'docker' ? { ...process.env, DOCKER_BUILDKIT: '1' } : process.env;
   const log = join(dir, 'build.log');
   say(`${b.name} build -t ${image} (log: ${log})`);
   const t0 = Date.now();
   const r = await streamed(b.name, args, env, log);
   if (r.status !== 0) {
-    console.error(r.text.split('\n').slice(-60).join('\n'));
+    console.error(r.tail.join('\n'));
     fail(`the image build failed (exit ${r.status})`);
   }
   say(`built in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
