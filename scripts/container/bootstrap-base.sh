@@ -29,7 +29,12 @@ npm_dir="$(npm root -g)/npm"
 [ -f "$npm_dir/bin/npm-cli.js" ] || die "npm not found at $npm_dir"
 
 work="$(mktemp -d /tmp/tensorgate-base.XXXXXX)"
-trap 'rm -rf "$work"' EXIT
+cleanup() {
+  # debootstrap mounts proc and sys inside the root while it runs: never delete through a mount.
+  awk -v r="$work/" 'index($2, r) == 1 { print $2 }' /proc/mounts | sort -r | xargs -r -n1 umount -l
+  rm -rf --one-file-system "$work"
+}
+trap cleanup EXIT
 rootfs="$work/rootfs"
 
 say "debootstrap --variant=minbase bookworm from $mirror (a few minutes)"
