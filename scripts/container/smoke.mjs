@@ -83,7 +83,9 @@ function findBuilder() {
  */
 function ulimitArgs(b, baseImage) {
   if (b.name !== 'podman') return [];
-  const probe = run(b.name, [...b.global, 'run', '--rm', baseImage, 'true'], { timeoutMs: 60_000 });
+  const probe = run(b.name, [...b.global, 'run', '--rm', '--entrypoint', '/bin/true', baseImage], {
+    timeoutMs: 60_000,
+  });
   if (probe.status === 0) return [];
   if (!/rlimit/i.test(probe.stderr)) fail(`cannot run a container from ${baseImage}: ${probe.stderr.trim()}`);
   const limit = (flag) => run('sh', ['-c', `ulimit -H ${flag}`]).stdout.trim();
