@@ -13,7 +13,7 @@ import { EXAMPLES } from '../helpers/servers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/tensorgate.js', import.meta.url));
 
-test('SIGTERM: a keep-alive connection with a request in flight does not hold the exit', async () => {
+test('SIGTERM: a keep-alive connection with a request in flight does not hold the exit', async (t) => {
   const child = spawn(
     process.execPath,
     [
@@ -34,8 +34,23 @@ test('SIGTERM: a keep-alive connection with a request in flight does not hold th
       '--http-keepalive-timeout-secs',
       '3600',
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'ignore'] },
   );
+  // A server that does not exit (the failure this test looks for) must not outlive the test file,
+  // which the test runner ends with SIGTERM when the test times out, without running its hooks.
+  const killServer = (): void => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  };
+  const onTerm = (): void => {
+    killServer();
+    process.exit(1);
+  };
+  process.once('exit', killServer);
+  process.once('SIGTERM', onTerm);
+  t.after(() => {
+    process.off('SIGTERM', onTerm);
+    killServer();
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const ports = await new Promise<{ http: number; metrics: number }>((resolve, reject) => {
     createInterface({ input: child.stdout }).on('line', (line) => {
