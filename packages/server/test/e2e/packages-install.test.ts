@@ -152,6 +152,15 @@ test('installed from the tarballs into an empty project: npx tensorgate serve an
     ],
     { cwd: app, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
+  // npx and the server must not outlive the test file, which the runner ends with SIGTERM (hooks
+  // not run) when a test times out.
+  const pid = server.pid!;
+  let stopped = false;
+  process.once('exit', () => stopped || killGroup(pid, 'SIGKILL'));
+  process.once('SIGTERM', () => {
+    if (!stopped) killGroup(pid, 'SIGKILL');
+    process.exit(1);
+  });
   const messages: string[] = [];
   const ports = await new Promise<{ http: number; grpc: number }>((resolve, reject) => {
     const lines = createInterface({ input: server!.stdout! });
@@ -184,5 +193,6 @@ test('installed from the tarballs into an empty project: npx tensorgate serve an
   const closed = new Promise<void>((resolve) => server!.stdout!.once('close', resolve));
   killGroup(server.pid!, 'SIGTERM');
   await closed;
+  stopped = true;
   assert.ok(messages.includes('shutdown complete'), messages.join('\n'));
 });
