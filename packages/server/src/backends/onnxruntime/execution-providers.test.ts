@@ -36,7 +36,7 @@ describe('planInstances', () => {
     );
     assert.throws(
       () => planInstances('m', [group({ name: 'g', kind: 'KIND_GPU', gpus: [0] })], no, () => {}),
-      /instance group 'g' has kind KIND_GPU, but the CUDA execution provider is not available \(not installed\); install .*ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci.*onnxruntime-node-install=cuda12/,
+      /instance group 'g' has kind KIND_GPU, but the CUDA execution provider is not available \(not installed\); install .*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install.js/,
     );
   });
 

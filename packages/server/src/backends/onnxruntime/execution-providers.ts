@@ -1,7 +1,8 @@
 /**
  * Which execution provider each instance gets. The npm package of onnxruntime-node bundles only the
  * CPU provider on Linux; the CUDA provider's libraries are downloaded at install time when asked
- * for (`ONNXRUNTIME_NODE_INSTALL=cuda12`), and tensorgate's `.npmrc` skips that download by default.
+ * for (`ONNXRUNTIME_NODE_INSTALL=cuda12`), and tensorgate's root `allowScripts` keeps that install script
+ * from running by default.
  * So "CUDA is available" means: the runtime lists `cuda`, and its provider library is on disk.
  */
 import { readdirSync } from 'node:fs';
@@ -14,8 +15,9 @@ import type { JsInstancePlacement } from '../js/start-js-instances.js';
 
 /** How to get the CUDA provider, quoted in errors and warnings. */
 export const CUDA_INSTALL_HINT =
-  'install the CUDA 12 binaries of onnxruntime-node: run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` ' +
-  '(or set `onnxruntime-node-install=cuda12` in .npmrc instead of `skip`), on a host with CUDA 12 and cuDNN 9';
+  'install the CUDA 12 binaries of onnxruntime-node: after `npm ci`, run ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules/onnxruntime-node/script/install.js` ' +
+  '(or build the container image with `--build-arg ONNXRUNTIME_NODE_INSTALL=cuda12`), on a host with CUDA 12 and cuDNN 9';
 
 /** Whether the installed onnxruntime-node can run the CUDA execution provider. */
 export interface CudaSupport {

@@ -229,7 +229,7 @@ describe('onnxruntime backend: load errors', () => {
     assert.equal(err.code, 'INVALID_ARG');
     assert.match(
       err.message,
-      /KIND_GPU.*CUDA execution provider is not available.*ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci/,
+      /KIND_GPU.*CUDA execution provider is not available.*ONNXRUNTIME_NODE_INSTALL=cuda12 node node_modules\/onnxruntime-node\/script\/install.js/,
     );
   });
 
