@@ -80,6 +80,18 @@ describe('parseSettings defaults', () => {
       grpcRestrictedProtocol: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
+      exitOnError: true,
+      modelLoadThreadCount: 4,
+      modelLoadRetryCount: 0,
+      id: 'tensorgate',
+      logFormat: 'default',
+      logEncoding: 'auto',
+      logInfo: true,
+      logWarning: true,
+      logError: true,
+      backendConfig: [],
+      metricsConfig: [],
+      allowCpuMetrics: true,
     } satisfies ServerSettings);
   });
 

@@ -58,6 +58,12 @@ export interface ModelManagerOptions {
   observer: InferenceObserver;
   /** What loaded models may call other models through (BLS); handed to backends as is. */
   models?: ModelCaller;
+  /** Start-up models loaded at once (Triton's `--model-load-thread-count`; default 1). */
+  loadThreadCount?: number;
+  /** Extra attempts after a load fails (Triton's `--model-load-retry-count`; default 0). */
+  loadRetryCount?: number;
+  /** A start-up model that fails to load makes {@link ModelManager.start} throw (Triton's `--exit-on-error`). */
+  exitOnError?: boolean;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -119,7 +125,10 @@ export class ModelManager implements PollTarget {
     return this.opts.controlMode;
   }
 
-  /** Loads the startup models and, in poll mode, starts polling. */
+  /**
+   * Loads the startup models, `loadThreadCount` at a time, and, in poll mode, starts polling. With
+   * `exitOnError`, once every start-up model was tried, throws if any failed (naming each).
+   */
   async start(): Promise<void> {
     const { controlMode, startupModels, repository } = this.opts;
     let names: string[];
@@ -128,13 +137,25 @@ export class ModelManager implements PollTarget {
     } else {
       names = await repository.listModels();
     }
-    for (const name of names) {
-      // Already loaded as an ensemble's composing model (which loads first).
-      if (this.entries.get(name)?.fingerprint) {
-        this.ensembles.markExplicit(name);
-        continue;
+    const failures: string[] = [];
+    const queue = [...names];
+    const loadNext = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        // Already loaded as an ensemble's composing model (which loads first).
+        if (this.entries.get(name)?.fingerprint) {
+          this.ensembles.markExplicit(name);
+          continue;
+        }
+        const failure = await this.loadQuietly(name, true);
+        if (failure !== undefined) failures.push(`'${name}': ${failure}`);
       }
-      await this.loadQuietly(name, true);
+    };
+    const threads = Math.max(1, Math.min(this.opts.loadThreadCount ?? 1, names.length));
+    await Promise.all(Array.from({ length: threads }, loadNext));
+    if (this.opts.exitOnError === true && failures.length > 0) {
+      throw unavailable(
+        `failed to load ${failures.length > 1 ? 'models' : 'model'} at start-up: ${failures.join('; ')}`,
+      );
     }
     if (controlMode === 'poll') {
       this.poller = new RepositoryPoller(repository, this, this.opts.logger);
@@ -173,11 +194,13 @@ export class ModelManager implements PollTarget {
    * Loads a model, logging (not throwing) a failure; the failure stays visible in the index.
    * `startup`: the server starts with this model, so strict readiness waits for it.
    */
-  async loadQuietly(name: string, startup = false): Promise<void> {
+  async loadQuietly(name: string, startup = false): Promise<string | undefined> {
     try {
       await this.load(name, undefined, startup);
+      return undefined;
     } catch (e) {
       this.opts.logger.error({ model: name, reason: (e as Error).message }, 'failed to load model');
+      return (e as Error).message;
     }
   }
 
@@ -206,7 +229,20 @@ export class ModelManager implements PollTarget {
    * `startup`: one of the models the server starts with (see {@link allReady}).
    */
   async load(name: string, configJson?: string, startup = false): Promise<void> {
-    await this.loadWith(name, { configJson, startup, via: [], explicit: true });
+    const retries = this.opts.loadRetryCount ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.loadWith(name, { configJson, startup, via: [], explicit: true });
+        return;
+      } catch (e) {
+        // A model missing from the repository, or a server stopping, does not get better by trying again.
+        if (attempt >= retries || this.stopped || (e instanceof InferenceError && e.code === 'NOT_FOUND')) throw e;
+        this.opts.logger.warn(
+          { model: name, attempt: attempt + 1, retries, reason: (e as Error).message },
+          'model failed to load; trying again',
+        );
+      }
+    }
   }
 
   private async loadWith(name: string, request: LoadRequest): Promise<void> {
