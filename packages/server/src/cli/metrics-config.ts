@@ -24,6 +24,8 @@ export interface SummaryQuantile {
 export interface MetricsConfig {
   /** The `nv_inference_*_duration_us` counters (default on). */
   readonly counterLatencies: boolean;
+  /** `nv_inference_first_response_histogram_ms` (default off). */
+  readonly histogramLatencies: boolean;
   /** The `nv_inference_*_summary_us` summaries (default off). */
   readonly summaryLatencies: boolean;
   /** Their quantiles (Triton's defaults unless `summary_quantiles` is given). */
@@ -87,6 +89,7 @@ function parseFlag(entry: string, value: string): boolean {
 export function parseMetricsConfig(entries: readonly string[]): MetricsConfig {
   let config: MetricsConfig = {
     counterLatencies: true,
+    histogramLatencies: false,
     summaryLatencies: false,
     summaryQuantiles: DEFAULT_SUMMARY_QUANTILES,
   };
@@ -104,13 +107,7 @@ export function parseMetricsConfig(entries: readonly string[]): MetricsConfig {
         config = { ...config, counterLatencies: parseFlag(entry, value) };
         break;
       case 'histogram_latencies':
-        if (parseFlag(entry, value)) {
-          throw new MetricsConfigError(
-            '--metrics-config histogram_latencies=true is not supported: tensorgate does not export ' +
-              'nv_inference_first_response_histogram_ms; its latency histograms ' +
-              '(tensorgate_inference_request_duration_seconds and the others, tensorgate_llm_time_to_first_token_seconds) are always on',
-          );
-        }
+        config = { ...config, histogramLatencies: parseFlag(entry, value) };
         break;
       case 'summary_latencies':
         config = { ...config, summaryLatencies: parseFlag(entry, value) };

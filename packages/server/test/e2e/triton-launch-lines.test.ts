@@ -129,20 +129,31 @@ test('launch lines from Triton docs start tensorgate with their meaning', async 
     },
   );
 
-  await t.test('metrics (docs/user_guide/metrics.md): --metrics-config summary_latencies=true', async () => {
-    const server = await start(
-      argsOf('tritonserver --model-repository=/models --metrics-config summary_latencies=true', repo.path),
-    );
-    try {
-      await infer(server.ports);
-      const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
-      assert.match(text, /# TYPE nv_inference_request_summary_us summary/);
-      assert.match(text, /nv_inference_queue_summary_us\{quantile="0\.5",model="simple",version="1"\} \d/);
-      assert.match(text, /nv_inference_request_summary_us_count\{model="simple",version="1"\} 1/);
-    } finally {
-      assert.equal(await server.stop(), 0);
-    }
-  });
+  await t.test(
+    'metrics (docs/user_guide/metrics.md): --metrics-config summary_latencies=true, histogram_latencies=true, counter_latencies=false',
+    async () => {
+      const server = await start(
+        argsOf(
+          'tritonserver --model-repository=/models --metrics-config summary_latencies=true ' +
+            '--metrics-config histogram_latencies=true --metrics-config counter_latencies=false',
+          repo.path,
+        ),
+      );
+      try {
+        await infer(server.ports);
+        const text = await (await fetch(`http://127.0.0.1:${server.ports.metrics}/metrics`)).text();
+        assert.match(text, /# TYPE nv_inference_request_summary_us summary/);
+        assert.match(text, /nv_inference_queue_summary_us\{quantile="0\.5",model="simple",version="1"\} \d/);
+        assert.match(text, /nv_inference_request_summary_us_count\{model="simple",version="1"\} 1/);
+        assert.match(text, /# TYPE nv_inference_first_response_histogram_ms histogram/);
+        assert.match(text, /nv_inference_first_response_histogram_ms_bucket\{le="5000",model="simple",version="1"\} 1/);
+        assert.match(text, /nv_inference_request_success\{model="simple",version="1"\} 1/);
+        assert.doesNotMatch(text, /nv_inference_request_duration_us/);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+    },
+  );
 
   await t.test('metrics (docs/user_guide/metrics.md): --allow-metrics=false, --allow-cpu-metrics=false', async () => {
     const server = await start(

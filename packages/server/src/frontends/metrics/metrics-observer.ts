@@ -16,7 +16,7 @@ import type {
 } from '../../core/observer.js';
 import { AccumulatedHistogram, type HistogramSeries } from './accumulated-histogram.js';
 import { LlmMetrics } from './llm-metrics.js';
-import { LatencySummaries } from './latency-summaries.js';
+import { OptionalLatencies } from './optional-latencies.js';
 import type { MetricsConfig } from '../../cli/metrics-config.js';
 import { counter, gauge, nonNegative } from './metric-factories.js';
 import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
@@ -82,14 +82,14 @@ export class MetricsObserver implements InferenceObserver {
   private readonly computeInferSeconds: AccumulatedHistogram;
   /** The `tensorgate_llm_*` families (LLM-contract models only). */
   private readonly llm: LlmMetrics;
-  private readonly summaries: LatencySummaries | undefined;
+  private readonly optional: OptionalLatencies | undefined;
   /** The series of every version seen and not unloaded, in the order they are exported. */
   private readonly table = new SeriesTable<ModelSeries>((model, version) => this.createSeries(model, version));
 
   /** Registers the per-model families on `registry` (which must not already hold them). */
   /**
    * `latencies`: Triton's `--metrics-config` choices (default: the duration counters, no
-   * summaries).
+   * summaries, no first-response histogram).
    */
   constructor(registry: Registry, latencies?: MetricsConfig) {
     // Registration order is the order of the families on /metrics.
@@ -127,9 +127,7 @@ export class MetricsObserver implements InferenceObserver {
       LATENCY_BUCKETS_SECONDS,
     );
     this.llm = new LlmMetrics(registry);
-    this.summaries = latencies?.summaryLatencies
-      ? new LatencySummaries(registry, latencies.summaryQuantiles)
-      : undefined;
+    this.optional = OptionalLatencies.create(registry, latencies);
   }
 
   /** Counts one finished request: success with its batch size and durations, or a failure. */
@@ -151,7 +149,7 @@ export class MetricsObserver implements InferenceObserver {
     this.requestSeconds.observe(s.requestSeconds, nonNegative(event.requestNs) / 1e9);
     this.queueSeconds.observe(s.queueSeconds, nonNegative(event.queueNs) / 1e9);
     this.computeInferSeconds.observe(s.computeInferSeconds, nonNegative(event.computeInferNs) / 1e9);
-    this.summaries?.observe(s.labels, event);
+    this.optional?.observe(s.labels, event);
   }
 
   /** Counts one model execution (one batch on one instance). */
@@ -189,7 +187,7 @@ export class MetricsObserver implements InferenceObserver {
     this.llm.onVersionUnloaded(model, version);
     const s = this.table.delete(model, version);
     if (s === undefined) return;
-    this.summaries?.remove(s.labels);
+    this.optional?.remove(s.labels);
     this.requestSeconds.remove(s.requestSeconds);
     this.queueSeconds.remove(s.queueSeconds);
     this.computeInferSeconds.remove(s.computeInferSeconds);

@@ -1,11 +1,16 @@
 /**
- * Triton's latency summaries (`--metrics-config summary_latencies=true`):
- * `nv_inference_{request,queue,compute_input,compute_infer,compute_output}_summary_us`, per model
- * and version, with the configured quantiles over Triton's (prometheus-cpp's) sliding window of
- * 60 s in 5 age buckets. prom-client's Summary estimates quantiles with a t-digest, so the
- * per-quantile error bounds Triton takes are accepted but not used.
+ * Triton's optional latency metrics (`--metrics-config`):
+ *
+ * - `summary_latencies=true`: summaries
+ *   `nv_inference_{request,queue,compute_input,compute_infer,compute_output}_summary_us`, per model
+ *   and version, with the configured quantiles over Triton's (prometheus-cpp's) sliding window of
+ *   60 s in 5 age buckets. prom-client's Summary estimates quantiles with a t-digest, so the
+ *   per-quantile error bounds Triton takes are accepted but not used.
+ * - `histogram_latencies=true`: `nv_inference_first_response_histogram_ms`, arrival to the first
+ *   response of each successful request, with Triton's buckets (100, 500, 2000, 5000 ms).
  */
-import { Summary, type Registry } from 'prom-client';
+import { Histogram, Summary, type Registry } from 'prom-client';
+import type { MetricsConfig } from '../../cli/metrics-config.js';
 import type { RequestEvent } from '../../core/observer.js';
 import type { SummaryQuantile } from '../../cli/metrics-config.js';
 import { nonNegative } from './metric-factories.js';
@@ -47,15 +52,28 @@ export const SUMMARY_METRICS = {
   },
 } as const satisfies Record<string, Omit<MetricSpec, 'kind'> & { kind: 'summary' }>;
 
+/** Triton's first-response histogram. */
+export const FIRST_RESPONSE_HISTOGRAM = {
+  name: 'nv_inference_first_response_histogram_ms',
+  help: 'Duration from request to first response in milliseconds',
+  kind: 'histogram',
+  labels: MODEL_LABELS,
+} as const satisfies MetricSpec;
+
+/** Triton's buckets of {@link FIRST_RESPONSE_HISTOGRAM} (its `metric_model_reporter.h`). */
+export const FIRST_RESPONSE_BUCKETS_MS: readonly number[] = [100, 500, 2000, 5000];
+
 /** prometheus-cpp's default window, which Triton keeps. */
 const MAX_AGE_SECONDS = 60;
 const AGE_BUCKETS = 5;
 
 /**
+ * The summaries of a registry, all five.
+ *
  * @example
  * ```ts
  * const summaries = new LatencySummaries(registry, DEFAULT_SUMMARY_QUANTILES);
- * summaries.observe(requestEvent);
+ * summaries.observe({ model: 'simple', version: '1' }, requestEvent);
  * ```
  */
 export class LatencySummaries {
@@ -98,5 +116,52 @@ export class LatencySummaries {
     for (const summary of [this.request, this.queue, this.computeInput, this.computeInfer, this.computeOutput]) {
       summary.remove(labels);
     }
+  }
+}
+
+/**
+ * The optional latency metrics `config` turns on (none by default); the metrics observer feeds
+ * it every successful request.
+ *
+ * @example
+ * ```ts
+ * const optional = OptionalLatencies.create(registry, parseMetricsConfig(['histogram_latencies=true']));
+ * optional?.observe({ model: 'simple', version: '1' }, requestEvent);
+ * ```
+ */
+export class OptionalLatencies {
+  private constructor(
+    private readonly summaries: LatencySummaries | undefined,
+    private readonly firstResponse: Histogram<ModelLabel> | undefined,
+  ) {}
+
+  /** Registers what `config` asks for; undefined when it asks for nothing. */
+  static create(registry: Registry, config: MetricsConfig | undefined): OptionalLatencies | undefined {
+    if (!config?.summaryLatencies && !config?.histogramLatencies) return undefined;
+    const summaries = config.summaryLatencies ? new LatencySummaries(registry, config.summaryQuantiles) : undefined;
+    const firstResponse = config.histogramLatencies
+      ? new Histogram<ModelLabel>({
+          name: FIRST_RESPONSE_HISTOGRAM.name,
+          help: FIRST_RESPONSE_HISTOGRAM.help,
+          labelNames: MODEL_LABELS,
+          buckets: [...FIRST_RESPONSE_BUCKETS_MS],
+          registers: [registry],
+        })
+      : undefined;
+    return new OptionalLatencies(summaries, firstResponse);
+  }
+
+  /** Records a successful request. */
+  observe(labels: Readonly<Record<ModelLabel, string>>, event: RequestEvent): void {
+    this.summaries?.observe(labels, event);
+    if (this.firstResponse && event.firstResponseNs !== undefined) {
+      this.firstResponse.observe(labels, nonNegative(event.firstResponseNs) / 1e6);
+    }
+  }
+
+  /** Drops an unloaded version's series. */
+  remove(labels: Readonly<Record<ModelLabel, string>>): void {
+    this.summaries?.remove(labels);
+    this.firstResponse?.remove(labels);
   }
 }
