@@ -171,6 +171,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     clock: systemClock,
     observer: observers,
     models,
+    configName: settings.modelConfigName,
     loadThreadCount: settings.modelLoadThreadCount,
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,

@@ -11,6 +11,8 @@ export interface LaunchSettings {
   exitOnError: boolean;
   /** Models loaded at once at start-up and by a poll (Triton's `--model-load-thread-count`). */
   modelLoadThreadCount: number;
+  /** Read `<model>/configs/<name>.pbtxt` instead of config.pbtxt where it exists (Triton's `--model-config-name`). */
+  modelConfigName?: string;
   /** Extra attempts after a model fails to load (Triton's `--model-load-retry-count`). */
   modelLoadRetryCount: number;
   /** The server's name in server metadata (Triton's `--id`). */
@@ -64,6 +66,16 @@ export const MODEL_LOADING_SETTINGS: readonly SettingEntry[] = [
     max: 1024,
     valueName: 'count',
     description: 'Models loaded at once at start-up (Triton default 4); each model loads its instances in turn.',
+  },
+  {
+    key: 'modelConfigName',
+    flag: '--model-config-name',
+    env: 'TENSORGATE_MODEL_CONFIG_NAME',
+    type: 'string',
+    optional: true,
+    valueName: 'name',
+    description:
+      "Load each model from <model>/configs/<name>.pbtxt where that file exists, else from config.pbtxt (Triton's custom model configuration).",
   },
   {
     key: 'modelLoadRetryCount',

@@ -233,6 +233,11 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
     const clash = enabled.slice(i + 1).find(([, , other, at]) => other === port && at === address);
     if (clash) throw new SettingsError(`${flag} and ${clash[0]} are both ${port}; each endpoint needs its own port`);
   }
+  if (settings.modelConfigName !== undefined && !/^[A-Za-z0-9_.-]+$/.test(settings.modelConfigName)) {
+    throw new SettingsError(
+      `--model-config-name '${settings.modelConfigName}' is invalid: a file name (letters, digits, '_', '.', '-'; no spaces or '/')`,
+    );
+  }
   try {
     parseBackendConfig(settings.backendConfig);
     parseMetricsConfig(settings.metricsConfig);

@@ -74,6 +74,7 @@ describe('Triton flags', () => {
     );
     assert.match(refusal(['--rate-limit=execution_count']), /no rate limiter.*only --rate-limit=off/);
     assert.match(refusal(['--model-namespacing=true']), /one model repository/);
+    assert.match(refusal(['--model-config-name=h 100']), /--model-config-name 'h 100' is invalid/);
   });
 
   test('values that ask for what tensorgate does anyway are accepted', () => {

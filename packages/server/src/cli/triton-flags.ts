@@ -107,11 +107,6 @@ const NO_BACKEND_LIBRARIES =
  */
 export const REFUSED_FLAGS: readonly RefusedFlag[] = [
   {
-    flag: '--model-config-name',
-    valueName: 'name',
-    reason: "tensorgate reads each model's config.pbtxt only (no configs/<name>.pbtxt variants)",
-  },
-  {
     flag: '--model-namespacing',
     valueName: 'bool',
     reason: 'tensorgate serves one model repository, so model names are already unique',

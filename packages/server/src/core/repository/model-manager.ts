@@ -58,6 +58,8 @@ export interface ModelManagerOptions {
   observer: InferenceObserver;
   /** What loaded models may call other models through (BLS); handed to backends as is. */
   models?: ModelCaller;
+  /** Read `configs/<name>.pbtxt` instead of config.pbtxt where it exists (Triton's `--model-config-name`). */
+  configName?: string | undefined;
   /** Start-up models loaded at once (Triton's `--model-load-thread-count`; default 1). */
   loadThreadCount?: number;
   /** Extra attempts after a load fails (Triton's `--model-load-retry-count`; default 0). */
@@ -271,6 +273,7 @@ export class ModelManager implements PollTarget {
           modelPath,
           repositoryPath: repository.root,
           configJson,
+          configName: this.opts.configName,
           backends: this.backends,
           autoComplete: this.opts.autoComplete,
           ...(this.opts.gpus ? { gpus: this.opts.gpus } : {}),
