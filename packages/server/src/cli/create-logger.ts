@@ -57,7 +57,7 @@ function openLogFile(path: string): LogSink {
 }
 
 /**
- * Creates the server's logger. Throws {@link SettingsError} when `--log-file` cannot be opened.
+ * Creates the server's logger (`name`: the component of its text lines). Throws {@link SettingsError} when `--log-file` cannot be opened.
  *
  * @example
  * ```ts
@@ -65,7 +65,7 @@ function openLogFile(path: string): LogSink {
  * logger.info({ model: 'simple' }, 'model ready');
  * ```
  */
-export function createServerLogger(settings: LoggerSettings, sink?: LogSink): ServerLogger {
+export function createServerLogger(settings: LoggerSettings, sink?: LogSink, name = 'tensorgate'): ServerLogger {
   const output = new LogOutput({
     info: settings.logInfo,
     warning: settings.logWarning,
@@ -80,7 +80,7 @@ export function createServerLogger(settings: LoggerSettings, sink?: LogSink): Se
   const terminal = settings.logFile === undefined && destination.isTTY === true;
   const encoding = settings.logEncoding === 'auto' ? (terminal ? 'text' : 'json') : settings.logEncoding;
   const options: LoggerOptions = {
-    name: 'tensorgate',
+    name,
     level: settings.logLevel,
     hooks: {
       logMethod(args, method, level) {

@@ -37,7 +37,11 @@ export function buildProgram(handlers: ProgramHandlers): Command {
       'after',
       '\nEvery option can also come from its TENSORGATE_* environment variable; a flag on the\n' +
         'command line wins over the variable. Boolean options accept --flag, --flag=false,\n' +
-        '--flag false and --no-flag.',
+        '--flag false and --no-flag.\n\n' +
+        "Every tritonserver flag works with Triton's meaning or stops start-up saying why\n" +
+        '(docs/cli.md, "Triton flags"). Logs are Triton-like text lines on a terminal and JSON\n' +
+        'lines otherwise (a pipe, a container, --log-file), unless --log-encoding or --log-format\n' +
+        'says otherwise.',
     );
   serve.action(async () => {
     let resolved: ResolvedSettings;

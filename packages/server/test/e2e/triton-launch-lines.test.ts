@@ -223,6 +223,30 @@ test('launch lines from Triton docs start tensorgate with their meaning', async 
     },
   );
 
+  await t.test(
+    "README's tritonserver line runs; the package's tritonserver bin is the tensorgate command",
+    async () => {
+      const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
+        bin: Record<string, string>;
+      };
+      assert.equal(pkg.bin['tritonserver'], pkg.bin['tensorgate']);
+      const readme = await readFile(new URL('../../../../README.md', import.meta.url), 'utf8');
+      const line = readme.split('\n').find((l) => l.startsWith('npx tritonserver '));
+      assert.ok(line, 'README.md has an npx tritonserver line');
+      const args = line
+        .slice('npx '.length)
+        .split(' ')
+        .slice(1)
+        .map((arg) => arg.replace('--model-repository=models', `--model-repository=${repo.path}`));
+      const server = await start(args);
+      try {
+        assert.equal((await fetch(`http://127.0.0.1:${server.ports.http}/v2/models/simple/ready`)).status, 200);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+    },
+  );
+
   await t.test('a flag tensorgate cannot honour stops start-up with its reason', async () => {
     const r = await runToExit(
       argsOf('tritonserver --model-repository=/models --cuda-memory-pool-byte-size=0:268435456', repo.path),
