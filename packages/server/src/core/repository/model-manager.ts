@@ -101,6 +101,8 @@ export class ModelManager implements PollTarget {
   /** The configured backends plus the ensemble backend. */
   private readonly backends: readonly Backend[];
   private readonly ensembles: EnsembleDependencies;
+  /** Start-up loads in flight (several at once with `loadThreadCount`), shared with ensembles. */
+  private readonly startupLoads = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ModelManagerOptions) {
     const models = opts.models;
@@ -114,7 +116,15 @@ export class ModelManager implements PollTarget {
         servingConfig: (name) => this.servingConfig(name),
         servingVersions: (name) => [...(this.entries.get(name)?.serving.keys() ?? [])],
         hasModel: (name) => opts.repository.hasModel(name),
-        load: (name, load) => this.loadWith(name, load),
+        load: async (name, load) => {
+          // The model's own start-up load is in flight: share it rather than load it twice.
+          const pending = this.startupLoads.get(name);
+          if (pending !== undefined) {
+            await pending;
+            if ((this.entries.get(name)?.serving.size ?? 0) > 0) return;
+          }
+          await this.loadWith(name, load);
+        },
         takeDown: (name, reason) => this.unloadWith(name, { unloadDependents: false, forGood: false, reason }),
         unload: (name, unloadDependents) => this.unloadWith(name, { unloadDependents, forGood: true }),
       },
@@ -148,7 +158,10 @@ export class ModelManager implements PollTarget {
           this.ensembles.markExplicit(name);
           continue;
         }
-        const failure = await this.loadQuietly(name, true);
+        const loading = this.loadQuietly(name, true);
+        this.startupLoads.set(name, loading);
+        const failure = await loading;
+        this.startupLoads.delete(name);
         if (failure !== undefined) failures.push(`'${name}': ${failure}`);
       }
     };
