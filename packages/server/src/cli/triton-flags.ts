@@ -150,12 +150,12 @@ export const REFUSED_FLAGS: readonly RefusedFlag[] = [
   {
     flag: '--grpc-max-response-pool-size',
     valueName: 'count',
-    reason: "tensorgate keeps no pool of response objects; a stream's responses are bounded by HTTP/2 flow control",
+    reason: 'tensorgate keeps no pool of response objects (the JavaScript heap allocates them)',
   },
   {
     flag: '--grpc-infer-response-compression-level',
     valueName: 'level',
-    reason: 'tensorgate does not compress responses by a server-wide level (clients may ask with grpc-accept-encoding)',
+    reason: 'tensorgate sends gRPC responses uncompressed (it inflates compressed requests)',
     accepts: { test: (value) => value.trim().toLowerCase() === 'none', described: 'none' },
   },
   { flag: '--allow-sagemaker', valueName: 'bool', reason: NO_SAGEMAKER, accepts: whenFalse() },
