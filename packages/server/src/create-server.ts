@@ -4,12 +4,13 @@
  * It is the only module that knows every layer.
  */
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Backend, ModelCaller } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
 import { createLlmBackend } from './backends/llm/index.js';
 import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
 import { parseBackendConfig } from './cli/backend-config.js';
+import { createServerLogger } from './cli/create-logger.js';
 import { parseMetricsConfig } from './cli/metrics-config.js';
 import { bindAddresses, type ServerSettings } from './cli/settings.js';
 import type { LogOutput } from './core/log-output.js';
@@ -122,7 +123,15 @@ export function defaultBackends(settings?: Pick<ServerSettings, 'backendConfig'>
  * ```
  */
 export async function createServer(settings: ServerSettings, deps: ServerDeps = {}): Promise<RunningServer> {
-  const logger = deps.logger ?? pino({ level: settings.logLevel });
+  // Without a logger of the embedder's, the settings' own (--log-file, --log-encoding, ...).
+  let logger: Logger;
+  let logOutput: LogOutput | undefined;
+  if (deps.logger !== undefined) {
+    logger = deps.logger;
+    logOutput = deps.logOutput;
+  } else {
+    ({ logger, output: logOutput } = createServerLogger(settings));
+  }
   // Before anything loads: a missing or mismatched certificate stops startup at once.
   const tls = loadServerTls(settings);
   // Likewise a bad --http-restricted-api / --grpc-restricted-protocol (parseSettings already
@@ -185,7 +194,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   });
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
-  const logSettings = new LogSettingsStore(logger, deps.logOutput);
+  const logSettings = new LogSettingsStore(logger, logOutput);
   // One budget for decompression output in flight, shared by HTTP and gRPC.
   const inflateBudget = new InflateBudget(settings.decompressionBudgetBytes);
   const closers: Array<() => Promise<void>> = [];

@@ -66,6 +66,7 @@ test("Triton's severity switches drop a severity between others, and the logging
     ['w2'],
   );
   assert.equal(output.state.format, 'ISO8601');
+  assert.match((JSON.parse(out.lines[0]!) as { time: string }).time, /^\d{4}-\d\d-\d\dT/);
 });
 
 test('--log-file appends JSON lines unless text is asked; an unopenable file is a SettingsError', async () => {

@@ -89,7 +89,11 @@ export function createServerLogger(settings: LoggerSettings, sink?: LogSink, nam
       },
     },
   };
-  if (encoding === 'json' && settings.logFormat === 'ISO8601') options.timestamp = pino.stdTimeFunctions.isoTime;
+  // JSON lines carry ISO 8601 times while the format is ISO8601 (it may change over the logging API).
+  if (encoding === 'json') {
+    options.timestamp = () =>
+      output.state.format === 'ISO8601' ? pino.stdTimeFunctions.isoTime() : pino.stdTimeFunctions.epochTime();
+  }
   const stream: DestinationStream =
     encoding === 'json'
       ? { write: (line: string) => void destination.write(line) }

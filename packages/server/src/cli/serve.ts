@@ -64,8 +64,6 @@ export async function runServe(settings: ServerSettings, deps: ServeDeps): Promi
     exit(1);
     return undefined;
   }
-  logger.info({ ports: running.ports, modelRepository: settings.modelRepository }, 'server started');
-
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -88,5 +86,7 @@ export async function runServe(settings: ServerSettings, deps: ServeDeps): Promi
     );
   };
   for (const signal of STOP_SIGNALS) signals.on(signal, () => onSignal(signal));
+  // Logged once the signals are handled: whoever waits for this line may stop the server at once.
+  logger.info({ ports: running.ports, modelRepository: settings.modelRepository }, 'server started');
   return running;
 }
