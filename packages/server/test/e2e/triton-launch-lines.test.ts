@@ -46,7 +46,7 @@ async function start(args: string[], logFile?: string): Promise<{ ports: Ports; 
     ports = await new Promise<Ports>((resolve, reject) => {
       lines.on('line', (line) => {
         const rec = JSON.parse(line) as { msg?: string; ports?: Ports };
-        if (rec.msg === 'tensorgate started' && rec.ports) resolve(rec.ports);
+        if (rec.msg === 'server started' && rec.ports) resolve(rec.ports);
       });
       void exited.then((code) => reject(new Error(`exited early with ${code}: ${stderr}`)));
     });
@@ -56,7 +56,7 @@ async function start(args: string[], logFile?: string): Promise<{ ports: Ports; 
     await eventually(async () => {
       if (early !== undefined) throw new Error(`exited early with ${early}: ${stderr}`);
       const text = await readFile(logFile, 'utf8').catch(() => '');
-      const match = / tensorgate started ports=(\{[^}]*\})/.exec(text);
+      const match = / server started ports=(\{[^}]*\})/.exec(text);
       if (match) ports = JSON.parse(match[1]!) as Ports;
       return ports !== undefined;
     }, 400);
