@@ -244,7 +244,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'name',
     description:
       "Model to load at startup in explicit mode; repeat for several, or give '*' (alone) for all. " +
-      'Ignored, with a warning, in other modes.',
+      'An error in other modes, as in Triton.',
   },
   {
     key: 'repositoryPollSecs',

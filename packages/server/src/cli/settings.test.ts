@@ -134,9 +134,11 @@ describe('parseSettings flags', () => {
     const s = parse(['--model-control-mode=explicit', '--load-model', 'a', '--load-model=b', '--load-model', 'c']);
     assert.deepEqual(s.loadModel, ['a', 'b', 'c']);
     assert.deepEqual(parse(['--model-control-mode', 'explicit', '--load-model=*']).loadModel, ['*']);
-    const { settings, warnings } = parseSettingsWithWarnings([...REPO, '--load-model', 'a'], {});
-    assert.deepEqual(settings.loadModel, []);
-    assert.match(warnings.join('\n'), /only used with --model-control-mode=explicit; ignoring a/);
+    // Triton refuses it outside explicit mode, and so does tensorgate.
+    rejects(
+      [...REPO, '--load-model', 'a'],
+      /use of '--load-model' requires setting '--model-control-mode=explicit' as well/,
+    );
   });
 
   test("'*' must be the only --load-model", () => {

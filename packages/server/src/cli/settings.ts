@@ -214,11 +214,12 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>): ResolvedSe
   if (settings.loadModel.includes('*') && settings.loadModel.length > 1) {
     throw new SettingsError('--load-model=* loads every model and must be the only --load-model');
   }
+  // Triton's rule and words: a start-up model list means nothing outside explicit mode.
   if (settings.loadModel.length > 0 && settings.modelControlMode !== 'explicit') {
-    warnings.push(
-      `--load-model is only used with --model-control-mode=explicit; ignoring ${settings.loadModel.join(', ')}`,
+    throw new SettingsError(
+      "use of '--load-model' requires setting '--model-control-mode=explicit' as well " +
+        `(given: --model-control-mode=${settings.modelControlMode}, --load-model ${settings.loadModel.join(', ')})`,
     );
-    settings.loadModel = [];
   }
 
   // As Triton: two endpoints clash when they bind the same port on the same address.
