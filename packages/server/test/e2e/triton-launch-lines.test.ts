@@ -224,6 +224,31 @@ test('launch lines from Triton docs start tensorgate with their meaning', async 
   );
 
   await t.test(
+    "KServe's Triton runtime args (kserve config/runtimes/kserve-tritonserver.yaml) after the tensorgate entrypoint",
+    async () => {
+      // The container's entrypoint is `tensorgate`; KServe passes `tritonserver` and its flags as arguments.
+      const args = [
+        'tritonserver',
+        '--model-store=/mnt/models',
+        '--grpc-port=9000',
+        '--http-port=8080',
+        '--allow-grpc=true',
+        '--allow-http=true',
+      ]
+        .map((arg) => arg.replace('=/mnt/models', `=${repo.path}`))
+        // Free ports replace KServe's fixed 9000 / 8080 (start() adds port 0 for each).
+        .filter((arg) => !/^--(grpc|http)-port=/.test(arg));
+      const server = await start(args);
+      try {
+        assert.equal((await fetch(`http://127.0.0.1:${server.ports.http}/v2/health/ready`)).status, 200);
+        await infer(server.ports);
+      } finally {
+        assert.equal(await server.stop(), 0);
+      }
+    },
+  );
+
+  await t.test(
     "README's tritonserver line runs; the package's tritonserver bin is the tensorgate command",
     async () => {
       const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as {
