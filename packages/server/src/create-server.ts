@@ -4,12 +4,16 @@
  * It is the only module that knows every layer.
  */
 import { createRequire } from 'node:module';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Backend, ModelCaller } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
 import { createLlmBackend } from './backends/llm/index.js';
 import { createOnnxRuntimeBackend } from './backends/onnxruntime/index.js';
-import type { ServerSettings } from './cli/settings.js';
+import { parseBackendConfig } from './cli/backend-config.js';
+import { createServerLogger } from './cli/create-logger.js';
+import { parseMetricsConfig } from './cli/metrics-config.js';
+import { bindAddresses, type ServerSettings } from './cli/settings.js';
+import type { LogOutput } from './core/log-output.js';
 import { systemClock } from './core/clock.js';
 import { resolveGpus, type GpuDetection } from './core/gpu-detect.js';
 import { InferenceServer } from './core/inference-server.js';
@@ -56,6 +60,8 @@ export interface ServerDeps {
   backends?: readonly Backend[];
   /** GPU detection instead of the host's (tests inject a GPU host); `--gpus` still applies. */
   detectGpus?: () => GpuDetection;
+  /** The switches behind `logger` (`cli/create-logger.ts`), so the logging API drives them too. */
+  logOutput?: LogOutput;
 }
 
 /** The HTTP listeners' connection timeouts (HTTP API and metrics) from the settings. */
@@ -101,9 +107,13 @@ export function grpcConnectionLimitsOf(settings: ServerSettings): GrpcConnection
   };
 }
 
-/** The built-in backends. */
-export function defaultBackends(): Backend[] {
-  return [createJsBackend(), createOnnxRuntimeBackend(), createLlmBackend()];
+/**
+ * The built-in backends, with the `--backend-config` settings (`cli/backend-config.ts`) of
+ * `settings` when given.
+ */
+export function defaultBackends(settings?: Pick<ServerSettings, 'backendConfig'>): Backend[] {
+  const options = parseBackendConfig(settings?.backendConfig ?? []);
+  return [createJsBackend(), createOnnxRuntimeBackend(options.onnxruntime), createLlmBackend()];
 }
 
 /**
@@ -117,7 +127,15 @@ export function defaultBackends(): Backend[] {
  * ```
  */
 export async function createServer(settings: ServerSettings, deps: ServerDeps = {}): Promise<RunningServer> {
-  const logger = deps.logger ?? pino({ level: settings.logLevel });
+  // Without a logger of the embedder's, the settings' own (--log-file, --log-encoding, ...).
+  let logger: Logger;
+  let logOutput: LogOutput | undefined;
+  if (deps.logger !== undefined) {
+    logger = deps.logger;
+    logOutput = deps.logOutput;
+  } else {
+    ({ logger, output: logOutput } = createServerLogger(settings));
+  }
   // Before anything loads: a missing or mismatched certificate stops startup at once.
   const tls = loadServerTls(settings);
   // Likewise a trace file that cannot be written (Triton would only fail at its first trace).
@@ -129,18 +147,27 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     http: parseRestrictions('http', settings.httpRestrictedApi),
     grpc: parseRestrictions('grpc', settings.grpcRestrictedProtocol),
   };
-  const exposure = openAdminApisWarning({
-    host: settings.host,
-    http: settings.allowHttp ? restrictions.http : undefined,
-    grpc: settings.allowGrpc ? restrictions.grpc : undefined,
-  });
-  if (exposure !== undefined) logger.warn({ host: exposure.host, openApis: exposure.open }, exposure.message);
+  const addresses = bindAddresses(settings);
+  const httpOpen = settings.allowHttp ? restrictions.http : undefined;
+  const grpcOpen = settings.allowGrpc ? restrictions.grpc : undefined;
+  // One warning per bind address the HTTP and gRPC endpoints use.
+  const exposures =
+    addresses.http === addresses.grpc
+      ? [openAdminApisWarning({ host: addresses.http, http: httpOpen, grpc: grpcOpen })]
+      : [
+          openAdminApisWarning({ host: addresses.http, http: httpOpen, grpc: undefined }),
+          openAdminApisWarning({ host: addresses.grpc, http: undefined, grpc: grpcOpen }),
+        ];
+  for (const exposure of exposures) {
+    if (exposure !== undefined) logger.warn({ host: exposure.host, openApis: exposure.open }, exposure.message);
+  }
   const observers = new ObserverHub();
   const repository = new ModelRepository(settings.modelRepository, logger);
   await repository.listModels();
   const gpus = resolveGpus(settings.gpus, deps.detectGpus);
   logger.info({ gpus: gpus.ids, source: gpus.source }, 'GPUs');
-  const backends = deps.backends ?? defaultBackends();
+  const backends = deps.backends ?? defaultBackends(settings);
+  const metricsConfig = parseMetricsConfig(settings.metricsConfig);
   if (settings.modelControlMode !== 'none') {
     // Models may load while serving: let backends do their one-time blocking set-up now.
     await Promise.all(backends.map((b) => b.prepare?.()));
@@ -160,16 +187,21 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     clock: systemClock,
     observer: observers,
     models,
+    configName: settings.modelConfigName,
+    loadThreadCount: settings.modelLoadThreadCount,
+    loadRetryCount: settings.modelLoadRetryCount,
+    exitOnError: settings.exitOnError,
   });
   const core = new InferenceServer({
     manager,
     observers,
     version: SERVER_VERSION,
     strictReadiness: settings.strictReadiness,
+    name: settings.id,
   });
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
-  const logSettings = new LogSettingsStore(logger);
+  const logSettings = new LogSettingsStore(logger, logOutput);
   // One tracing state behind gRPC TraceSetting, HTTP /v2/trace/setting and traced requests.
   const traces = new TraceManager(traceStartup, { clock: systemClock, logger });
   // One budget for decompression output in flight, shared by HTTP and gRPC.
@@ -188,8 +220,10 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logger,
         timeouts: httpTimeoutsOf(settings),
         transferLimits: httpTransferLimitsOf(settings),
+        hostMetrics: settings.allowCpuMetrics,
+        latencies: metricsConfig,
       });
-      ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
+      ports.metrics = await metrics.listen(settings.metricsPort, addresses.metrics);
       closers.push(() => metrics.close());
     }
     await manager.start();
@@ -211,7 +245,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         transferLimits: grpcTransferLimitsOf(settings),
         sharedMemory,
       });
-      ports.grpc = await grpc.listen(settings.grpcPort, settings.host);
+      ports.grpc = await grpc.listen(settings.grpcPort, addresses.grpc);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
     }
     if (settings.allowHttp) {
@@ -231,7 +265,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
-      ports.http = await http.listen(settings.httpPort, settings.host);
+      ports.http = await http.listen(settings.httpPort, addresses.http);
       closers.push(() => http.close());
     }
   } catch (e) {

@@ -5,7 +5,8 @@
  * injected so tests drive the command in-process.
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createServerLogger, type LoggerSettings } from './create-logger.js';
 import type { GatewayOptions, RunningGateway } from '../gateway/index.js';
 
 /** Parsed options of `tensorgate gateway`. */
@@ -31,7 +32,7 @@ export interface GatewayCommandDeps {
   readonly exit?: (code: number) => void;
   /** Writes one line for the operator. */
   readonly stderr?: (line: string) => void;
-  /** Builds the logger (default: pino to stdout at `--log-level`). */
+  /** Builds the logger (default: text on a terminal, JSON lines otherwise, on stdout at `--log-level`). */
   readonly logger?: (level: string) => Logger;
 }
 
@@ -107,12 +108,28 @@ export function registerGatewayCommand(program: Command, deps: GatewayCommandDep
   return cmd;
 }
 
+/** The gateway's log settings besides the level: Triton's defaults, encoding by the terminal rule. */
+const GATEWAY_LOGGING: Omit<LoggerSettings, 'logLevel'> = {
+  logFormat: 'default',
+  logEncoding: 'auto',
+  logInfo: true,
+  logWarning: true,
+  logError: true,
+};
+
 /** Starts the gateway and turns SIGTERM/SIGINT into a clean stop (exit 0). */
 export async function runGateway(opts: GatewayCommandOptions, deps: GatewayCommandDeps = {}): Promise<void> {
   const stderr = deps.stderr ?? ((line: string) => void process.stderr.write(`${line}\n`));
   const exit = deps.exit ?? ((code: number) => process.exit(code));
   const signals = deps.signals ?? process;
-  const logger = (deps.logger ?? ((level) => pino({ name: 'tensorgate-gateway', level })))(opts.logLevel);
+  // Text on a terminal, JSON otherwise, as `serve` (docs/cli.md, "Logging").
+  const defaultLogger = (level: string): Logger =>
+    createServerLogger(
+      { ...GATEWAY_LOGGING, logLevel: level as LoggerSettings['logLevel'] },
+      undefined,
+      'tensorgate-gateway',
+    ).logger;
+  const logger = (deps.logger ?? defaultLogger)(opts.logLevel);
   const start =
     deps.start ??
     (async (o: GatewayOptions) => {

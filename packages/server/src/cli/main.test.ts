@@ -53,7 +53,7 @@ describe('tensorgate CLI (child process)', () => {
   test('--help lists serve; serve --help lists the settings', async () => {
     const top = await run(['--help']);
     assert.equal(top.code, 0);
-    assert.match(top.stdout, /serve \[options\]/);
+    assert.match(top.stdout, /serve\|tritonserver \[options\]/);
     const serve = await run(['serve', '--help']);
     assert.equal(serve.code, 0);
     assert.match(serve.stdout, /--model-repository <path>/);

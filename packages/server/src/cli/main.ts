@@ -3,9 +3,9 @@
  * importing this module runs the CLI on `process.argv`.
  */
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
 import { addClientCommands } from './client-commands.js';
 import { buildProgram } from './program.js';
+import { createServerLogger } from './create-logger.js';
 import { processIO } from './tools/cli-io.js';
 import { runServe } from './serve.js';
 import { registerGatewayCommand } from './gateway-command.js';
@@ -32,9 +32,9 @@ const version = packageVersion();
 const program = buildProgram({
   version,
   async serve({ settings, warnings }) {
-    const logger = pino({ name: 'tensorgate', level: settings.logLevel });
+    const { logger, output } = createServerLogger(settings);
     for (const warning of warnings) logger.warn(warning);
-    await runServe(settings, { logger, createServer });
+    await runServe(settings, { logger, logOutput: output, createServer });
   },
 });
 registerGatewayCommand(program);

@@ -17,7 +17,8 @@ export interface ProgramHandlers {
 
 /**
  * Builds the `tensorgate` program. `serve` is the default command, so
- * `tensorgate --model-repository=/models` works as `tritonserver --model-repository=/models` does.
+ * `tensorgate --model-repository=/models` works as `tritonserver --model-repository=/models` does;
+ * `tritonserver` is another name of `serve` (`tensorgate tritonserver --model-repository=/models`).
  *
  * @example
  * ```ts
@@ -31,13 +32,19 @@ export function buildProgram(handlers: ProgramHandlers): Command {
     .version(handlers.version, '-v, --version', 'print the version and exit')
     .showHelpAfterError('(run with --help for usage)');
 
-  const serve = addSettingsOptions(program.command('serve', { isDefault: true }))
+  // `tritonserver` as a command name too: a Triton container's arguments (`tritonserver --model-store=...`,
+  // as KServe's runtimes pass them) work unchanged after the tensorgate entrypoint.
+  const serve = addSettingsOptions(program.command('serve', { isDefault: true }).alias('tritonserver'))
     .description('start the inference server (HTTP, gRPC and metrics endpoints)')
     .addHelpText(
       'after',
       '\nEvery option can also come from its TENSORGATE_* environment variable; a flag on the\n' +
         'command line wins over the variable. Boolean options accept --flag, --flag=false,\n' +
-        '--flag false and --no-flag.',
+        '--flag false and --no-flag.\n\n' +
+        "Every tritonserver flag works with Triton's meaning or stops start-up saying why\n" +
+        '(docs/cli.md, "Triton flags"). Logs are Triton-like text lines on a terminal and JSON\n' +
+        'lines otherwise (a pipe, a container, --log-file), unless --log-encoding or --log-format\n' +
+        'says otherwise.',
     );
   serve.action(async () => {
     let resolved: ResolvedSettings;

@@ -5,13 +5,17 @@
  */
 import type { Logger } from 'pino';
 import type { RunningServer } from '../create-server.js';
+import type { LogOutput } from '../core/log-output.js';
 import type { ServerSettings } from './settings-schema.js';
 
 /** The part of a started server the CLI uses. */
 export type StartedServer = Pick<RunningServer, 'ports' | 'shutdown'>;
 
 /** `createServer` of the composition root, as far as the CLI needs it (tests pass a fake). */
-export type StartServer = (settings: ServerSettings, deps: { logger: Logger }) => Promise<StartedServer>;
+export type StartServer = (
+  settings: ServerSettings,
+  deps: { logger: Logger; logOutput?: LogOutput },
+) => Promise<StartedServer>;
 
 /** The signals that stop the server; a second one while stopping exits at once. */
 export const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
@@ -19,6 +23,8 @@ export const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 /** The process surface {@link runServe} uses. */
 export interface ServeDeps {
   readonly logger: Logger;
+  /** The switches behind `logger`, handed to the server's logging API. */
+  readonly logOutput?: LogOutput;
   readonly createServer: StartServer;
   /** Where signals come from (default: `process`). */
   readonly signals?: { on(signal: NodeJS.Signals, listener: () => void): unknown };
@@ -51,15 +57,13 @@ export async function runServe(settings: ServerSettings, deps: ServeDeps): Promi
 
   let running: StartedServer;
   try {
-    running = await deps.createServer(settings, { logger });
+    running = await deps.createServer(settings, deps.logOutput ? { logger, logOutput: deps.logOutput } : { logger });
   } catch (err) {
     logger.fatal({ err }, 'startup failed');
     stderr(`tensorgate: startup failed: ${describe(err)}`);
     exit(1);
     return undefined;
   }
-  logger.info({ ports: running.ports, modelRepository: settings.modelRepository }, 'server started');
-
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
@@ -82,5 +86,7 @@ export async function runServe(settings: ServerSettings, deps: ServeDeps): Promi
     );
   };
   for (const signal of STOP_SIGNALS) signals.on(signal, () => onSignal(signal));
+  // Logged once the signals are handled: whoever waits for this line may stop the server at once.
+  logger.info({ ports: running.ports, modelRepository: settings.modelRepository }, 'server started');
   return running;
 }

@@ -5,11 +5,21 @@
  * and a test checks that docs/cli.md documents every entry.
  *
  * Flag names follow `tritonserver` where Triton has the same setting, so existing launch scripts
- * keep working.
+ * keep working. Triton's other launch flags are either here or refused, with the reason, by
+ * `triton-flags.ts`.
  */
+import {
+  ADDRESS_SETTINGS,
+  BACKEND_SETTINGS,
+  IDENTITY_SETTINGS,
+  LOGGING_SETTINGS,
+  METRICS_SETTINGS,
+  MODEL_LOADING_SETTINGS,
+  type LaunchSettings,
+} from './settings-schema-launch.js';
 
 /** Everything the server needs to start, after flags, env vars and defaults are merged. */
-export interface ServerSettings {
+export interface ServerSettings extends LaunchSettings {
   modelRepository: string;
   modelControlMode: 'none' | 'poll' | 'explicit';
   loadModel: string[];
@@ -242,7 +252,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'name',
     description:
       "Model to load at startup in explicit mode; repeat for several, or give '*' (alone) for all. " +
-      'Ignored, with a warning, in other modes.',
+      'An error in other modes, as in Triton.',
   },
   {
     key: 'repositoryPollSecs',
@@ -255,6 +265,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'seconds',
     description: 'Seconds between repository scans in poll mode.',
   },
+  ...MODEL_LOADING_SETTINGS,
   {
     key: 'strictReadiness',
     flag: '--strict-readiness',
@@ -293,6 +304,8 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       'GPUs models may use: auto (the NVIDIA GPUs found, after CUDA_VISIBLE_DEVICES), none, or CUDA ids such as 0,1.',
   },
+  ...BACKEND_SETTINGS,
+  ...IDENTITY_SETTINGS,
   {
     key: 'exitTimeoutSecs',
     flag: '--exit-timeout-secs',
@@ -364,8 +377,10 @@ export const SETTINGS: readonly SettingEntry[] = [
     type: 'string',
     default: '0.0.0.0',
     valueName: 'address',
-    description: 'Address the HTTP, gRPC and metrics endpoints bind to.',
+    description:
+      'Address the HTTP, gRPC and metrics endpoints bind to, unless --http-address, --grpc-address or --metrics-address say otherwise.',
   },
+  ...ADDRESS_SETTINGS,
   {
     key: 'allowHttp',
     flag: '--allow-http',
@@ -389,6 +404,7 @@ export const SETTINGS: readonly SettingEntry[] = [
   {
     key: 'httpMaxBodyBytes',
     flag: '--http-max-body-bytes',
+    aliases: ['--http-max-input-size'],
     env: 'TENSORGATE_HTTP_MAX_BODY_BYTES',
     type: 'int',
     default: 65 * 1024 * 1024,
@@ -894,6 +910,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'port',
     description: 'Metrics port (0 picks a free one).',
   },
+  ...METRICS_SETTINGS,
   {
     key: 'logLevel',
     flag: '--log-level',
@@ -902,7 +919,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     choices: ['fatal', 'error', 'warn', 'info', 'debug', 'trace'],
     default: 'info',
     valueName: 'level',
-    description: 'Least severe log level written (JSON lines on stdout).',
+    description: 'Least severe log level written (text or JSON lines, see --log-encoding).',
   },
   {
     key: 'logVerbose',
@@ -916,4 +933,5 @@ export const SETTINGS: readonly SettingEntry[] = [
     valueName: 'level',
     description: "Triton's verbose logging: above 0 means --log-level debug unless --log-level is given.",
   },
+  ...LOGGING_SETTINGS,
 ];

@@ -84,6 +84,18 @@ describe('parseSettings defaults', () => {
       traceConfig: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
+      exitOnError: true,
+      modelLoadThreadCount: 4,
+      modelLoadRetryCount: 0,
+      id: 'tensorgate',
+      logFormat: 'default',
+      logEncoding: 'auto',
+      logInfo: true,
+      logWarning: true,
+      logError: true,
+      backendConfig: [],
+      metricsConfig: [],
+      allowCpuMetrics: true,
     } satisfies ServerSettings);
   });
 
@@ -126,9 +138,11 @@ describe('parseSettings flags', () => {
     const s = parse(['--model-control-mode=explicit', '--load-model', 'a', '--load-model=b', '--load-model', 'c']);
     assert.deepEqual(s.loadModel, ['a', 'b', 'c']);
     assert.deepEqual(parse(['--model-control-mode', 'explicit', '--load-model=*']).loadModel, ['*']);
-    const { settings, warnings } = parseSettingsWithWarnings([...REPO, '--load-model', 'a'], {});
-    assert.deepEqual(settings.loadModel, []);
-    assert.match(warnings.join('\n'), /only used with --model-control-mode=explicit; ignoring a/);
+    // Triton refuses it outside explicit mode, and so does tensorgate.
+    rejects(
+      [...REPO, '--load-model', 'a'],
+      /use of '--load-model' requires setting '--model-control-mode=explicit' as well/,
+    );
   });
 
   test("'*' must be the only --load-model", () => {

@@ -25,6 +25,9 @@ import {
   parseValue,
   type SettingValue,
 } from './setting-values.js';
+import { REFUSED_FLAGS, refusalOf, type RefusedFlag } from './triton-flags.js';
+import { BackendConfigError, parseBackendConfig } from './backend-config.js';
+import { MetricsConfigError, parseMetricsConfig } from './metrics-config.js';
 
 export { SETTINGS, SettingsError };
 export type { ServerSettings, SettingEntry, SettingKey };
@@ -45,7 +48,11 @@ interface EntryOptions {
 // The options are remembered on the command itself, so resolveSettings() can read them back from
 // the same command object commander hands to an action, without the caller keeping them.
 const ENTRY_OPTIONS = Symbol('tensorgate.settingsOptions');
-type CommandWithSettings = Command & { [ENTRY_OPTIONS]?: readonly EntryOptions[] };
+const REFUSED_OPTIONS = Symbol('tensorgate.refusedOptions');
+type CommandWithSettings = Command & {
+  [ENTRY_OPTIONS]?: readonly EntryOptions[];
+  [REFUSED_OPTIONS]?: ReadonlyArray<{ readonly refused: RefusedFlag; readonly option: Option }>;
+};
 
 function helpSuffix(entry: SettingEntry): string {
   const shown = formatDefault(entry);
@@ -59,6 +66,13 @@ function helpSuffix(entry: SettingEntry): string {
 function argParser(entry: SettingEntry): (text: string, previous: unknown) => SettingValue {
   return (text, previous) => {
     try {
+      // Triton adds a repository per --model-repository; tensorgate serves one, so a second is
+      // refused rather than dropped.
+      if (entry.key === 'modelRepository' && previous !== undefined) {
+        throw new InvalidValueError(
+          `${entry.flag} given more than once: tensorgate serves one model repository (Triton's several are not supported)`,
+        );
+      }
       const value = parseValue(entry, text);
       if (entry.type !== 'list') return value;
       return [...(Array.isArray(previous) ? (previous as string[]) : []), value as string];
@@ -104,7 +118,27 @@ export function addSettingsOptions(command: Command): Command {
     for (const alias of aliases) command.addOption(alias);
   }
   (command as CommandWithSettings)[ENTRY_OPTIONS] = all;
+  // Triton's flags tensorgate refuses: hidden, every occurrence kept, checked by resolveSettings.
+  const refused = REFUSED_FLAGS.map((flag) => ({
+    refused: flag,
+    option: new Option(`${flag.flag} <${flag.valueName}>`)
+      .hideHelp()
+      .argParser((text: string, previous: unknown) => [...(Array.isArray(previous) ? previous : []), text]),
+  }));
+  for (const { option } of refused) command.addOption(option);
+  (command as CommandWithSettings)[REFUSED_OPTIONS] = refused;
   return command;
+}
+
+/** Throws for the first refused Triton flag given with a value tensorgate cannot honour. */
+function checkRefused(command: CommandWithSettings): void {
+  for (const { refused, option } of command[REFUSED_OPTIONS] ?? []) {
+    const values = (command.getOptionValue(option.attributeName()) as string[] | undefined) ?? [];
+    for (const value of values) {
+      const message = refusalOf(refused, value);
+      if (message !== undefined) throw new SettingsError(message);
+    }
+  }
 }
 
 /** The value a flag was given on the command line, if any (checking aliases, refusing both). */
@@ -140,6 +174,7 @@ function fromEnv(entry: SettingEntry, env: NodeJS.ProcessEnv): SettingValue | un
 export function resolveSettings(command: Command, env: NodeJS.ProcessEnv): ResolvedSettings {
   const entries = (command as CommandWithSettings)[ENTRY_OPTIONS];
   if (!entries) throw new Error('resolveSettings: addSettingsOptions() was not called on this command');
+  checkRefused(command as CommandWithSettings);
   const raw: Partial<Record<SettingKey, SettingValue>> = {};
   const explicit = new Set<SettingKey>();
   for (const options of entries) {
@@ -164,6 +199,9 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
 
   if (logVerbose > 0 && !explicit.has('logLevel')) settings.logLevel = 'debug';
 
+  // Triton's --log-format names text timestamps: giving it asks for text lines.
+  if (settings.logEncoding === 'auto' && explicit.has('logFormat')) settings.logEncoding = 'text';
+
   const noAutoComplete = settings.disableAutoCompleteConfig || settings.strictModelConfig;
   settings.disableAutoCompleteConfig = noAutoComplete;
   settings.strictModelConfig = noAutoComplete;
@@ -177,22 +215,37 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
   if (settings.loadModel.includes('*') && settings.loadModel.length > 1) {
     throw new SettingsError('--load-model=* loads every model and must be the only --load-model');
   }
+  // Triton's rule and words: a start-up model list means nothing outside explicit mode.
   if (settings.loadModel.length > 0 && settings.modelControlMode !== 'explicit') {
-    warnings.push(
-      `--load-model is only used with --model-control-mode=explicit; ignoring ${settings.loadModel.join(', ')}`,
+    throw new SettingsError(
+      "use of '--load-model' requires setting '--model-control-mode=explicit' as well " +
+        `(given: --model-control-mode=${settings.modelControlMode}, --load-model ${settings.loadModel.join(', ')})`,
     );
-    settings.loadModel = [];
   }
 
-  const ports: Array<[string, boolean, number]> = [
-    ['--http-port', settings.allowHttp, settings.httpPort],
-    ['--grpc-port', settings.allowGrpc, settings.grpcPort],
-    ['--metrics-port', settings.allowMetrics, settings.metricsPort],
+  // As Triton: two endpoints clash when they bind the same port on the same address.
+  const addresses = bindAddresses(settings);
+  const ports: Array<[string, boolean, number, string]> = [
+    ['--http-port', settings.allowHttp, settings.httpPort, addresses.http],
+    ['--grpc-port', settings.allowGrpc, settings.grpcPort, addresses.grpc],
+    ['--metrics-port', settings.allowMetrics, settings.metricsPort, addresses.metrics],
   ];
   const enabled = ports.filter(([, on, port]) => on && port !== 0);
-  for (const [i, [flag, , port]] of enabled.entries()) {
-    const clash = enabled.slice(i + 1).find(([, , other]) => other === port);
+  for (const [i, [flag, , port, address]] of enabled.entries()) {
+    const clash = enabled.slice(i + 1).find(([, , other, at]) => other === port && at === address);
     if (clash) throw new SettingsError(`${flag} and ${clash[0]} are both ${port}; each endpoint needs its own port`);
+  }
+  if (settings.modelConfigName !== undefined && !/^[A-Za-z0-9_.-]+$/.test(settings.modelConfigName)) {
+    throw new SettingsError(
+      `--model-config-name '${settings.modelConfigName}' is invalid: a file name (letters, digits, '_', '.', '-'; no spaces or '/')`,
+    );
+  }
+  try {
+    parseBackendConfig(settings.backendConfig);
+    parseMetricsConfig(settings.metricsConfig);
+  } catch (err) {
+    if (err instanceof BackendConfigError || err instanceof MetricsConfigError) throw new SettingsError(err.message);
+    throw err;
   }
   checkTls(settings, warnings);
   checkRestrictions(settings, warnings);
@@ -203,6 +256,25 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
   return { settings, warnings };
+}
+
+/**
+ * The address each endpoint binds to: its own flag, else `--host`; metrics fall back to
+ * `--http-address` first, as Triton's does.
+ *
+ * @example
+ * ```ts
+ * bindAddresses(parseSettings(['--model-repository=/m', '--http-address=127.0.0.1'], {})).metrics; // '127.0.0.1'
+ * ```
+ */
+export function bindAddresses(
+  settings: Pick<ServerSettings, 'host' | 'httpAddress' | 'grpcAddress' | 'metricsAddress'>,
+): { http: string; grpc: string; metrics: string } {
+  return {
+    http: settings.httpAddress ?? settings.host,
+    grpc: settings.grpcAddress ?? settings.host,
+    metrics: settings.metricsAddress ?? settings.httpAddress ?? settings.host,
+  };
 }
 
 /**

@@ -34,6 +34,8 @@ export interface InferenceServerOptions {
   observers: ObserverHub;
   version: string;
   strictReadiness: boolean;
+  /** The server's name in its metadata (Triton's `--id`; default `tensorgate`). */
+  name?: string;
 }
 
 /**
@@ -69,7 +71,7 @@ export class InferenceServer implements InferenceCore {
   }
 
   serverMetadata(): ServerMetadata {
-    return { name: 'tensorgate', version: this.opts.version, extensions: [...SERVER_EXTENSIONS] };
+    return { name: this.opts.name ?? 'tensorgate', version: this.opts.version, extensions: [...SERVER_EXTENSIONS] };
   }
 
   isModelReady(name: string, version = ''): boolean {

@@ -4,12 +4,15 @@
  * instance with the gRPC frontend.
  *
  * Mapping to pino levels: `log_verbose_level` ≥ 1 → debug (≥ 2 → trace); otherwise the most
- * detailed of log_info → info, log_warning → warn, log_error → error; none → silent. Only the
- * `default` format is supported, and `log_file` is reported but never set over the network (as in
- * Triton, with its message); asking for anything else is an UNSUPPORTED error rather than a
- * setting that silently does nothing.
+ * detailed of log_info → info, log_warning → warn, log_error → error; none → silent. With a
+ * {@link LogOutput} (the server's own logger, `cli/create-logger.ts`) the three switches and the
+ * format (`default` / `ISO8601`) also apply to it exactly (a severity between two others can be
+ * off); without one, only `default` is supported. `log_file` is reported but never set over the
+ * network (as in Triton, with its message); asking for anything else is an UNSUPPORTED error
+ * rather than a setting that silently does nothing.
  */
 import type { Logger } from 'pino';
+import type { LogOutput } from './log-output.js';
 import { invalidArg, unsupported } from './errors.js';
 
 /** The settings, with Triton's key names. */
@@ -50,16 +53,20 @@ function isKey(key: string): key is keyof LogSettingsValues {
 export class LogSettingsStore {
   private values: LogSettingsValues;
 
-  constructor(private readonly logger: Logger) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly output?: LogOutput,
+  ) {
     const level = logger.levelVal;
     const levels = logger.levels.values;
+    const on = output?.state ?? { info: true, warning: true, error: true, format: 'default', file: '' };
     this.values = {
-      log_file: '',
-      log_info: level <= (levels['info'] ?? 30),
-      log_warning: level <= (levels['warn'] ?? 40),
-      log_error: level <= (levels['error'] ?? 50),
+      log_file: on.file,
+      log_info: on.info && level <= (levels['info'] ?? 30),
+      log_warning: on.warning && level <= (levels['warn'] ?? 40),
+      log_error: on.error && level <= (levels['error'] ?? 50),
       log_verbose_level: level <= (levels['trace'] ?? 10) ? 2 : level <= (levels['debug'] ?? 20) ? 1 : 0,
-      log_format: 'default',
+      log_format: on.format,
     };
   }
 
@@ -83,13 +90,22 @@ export class LogSettingsStore {
         throw invalidArg(`log setting 'log_verbose_level' expects a non-negative integer`);
       }
       if (key === 'log_file') throw unsupported('log file location can not be updated through network protocol');
-      if (key === 'log_format' && value !== 'default') {
-        throw unsupported(`log format '${String(value)}' is not supported by tensorgate; only 'default' is`);
+      const formats = this.output ? ['default', 'ISO8601'] : ['default'];
+      if (key === 'log_format' && !formats.includes(value as string)) {
+        throw unsupported(
+          `log format '${String(value)}' is not supported by tensorgate; only ${formats.map((f) => `'${f}'`).join(' and ')}`,
+        );
       }
       (next as unknown as Record<string, LogSettingValue>)[key] = value;
     }
     this.values = next;
     this.logger.level = levelOf(next);
+    this.output?.update({
+      info: next.log_info,
+      warning: next.log_warning,
+      error: next.log_error,
+      format: next.log_format === 'ISO8601' ? 'ISO8601' : 'default',
+    });
     return this.get();
   }
 }

@@ -26,6 +26,11 @@ export interface RequestEvent {
   computeInputNs: number;
   computeInferNs: number;
   computeOutputNs: number;
+  /**
+   * From arrival in the core to the first response delivered (the only one, for a model that is
+   * not decoupled); absent for a failed request or one that got no response.
+   */
+  firstResponseNs?: number;
 }
 
 /** One model execution (one batch on one instance). */

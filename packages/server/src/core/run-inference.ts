@@ -94,6 +94,8 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
   private running = false;
   /** Decoupled models only: when the previous response with outputs was delivered (-1: none yet). */
   private lastOutputNs = -1;
+  /** Decoupled models only: arrival to the first response delivered (-1: none yet). */
+  private firstResponseNs = -1;
 
   constructor(
     private readonly version: ServingVersion,
@@ -193,6 +195,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
     const hasOutputs = carriesData(response.outputs);
     const previous = this.lastOutputNs;
     if (hasOutputs) this.lastOutputNs = now;
+    if (this.firstResponseNs < 0) this.firstResponseNs = now - this.arrivedNs;
     this.observer.onResponse?.({
       model: version.name,
       version: version.label,
@@ -333,6 +336,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         computeInferNs: t.computeInferNs,
         computeOutputNs: t.computeOutputNs,
       });
+      const firstResponseNs = version.decoupled ? this.firstResponseNs : totalNs;
       this.observer.onRequest?.({
         model: version.name,
         version: version.label,
@@ -343,6 +347,7 @@ class InferenceRun implements AsyncIterableIterator<InferResponse>, SchedulerJob
         computeInputNs: t.computeInputNs,
         computeInferNs: t.computeInferNs,
         computeOutputNs: t.computeOutputNs,
+        ...(firstResponseNs >= 0 ? { firstResponseNs } : {}),
       });
     }
     version.end(this.running);

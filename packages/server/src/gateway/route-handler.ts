@@ -54,7 +54,7 @@ function hookHeaders(reply: FastifyReply): Record<string, string | string[]> {
 
 function logFailure(logger: Logger, route: RouteSpec, status: number, err: unknown): void {
   if (status >= 500) logger.warn({ err, route: route.path, status }, 'gateway request failed');
-  else logger.debug({ route: route.path, status, msg: (err as Error).message }, 'gateway request rejected');
+  else logger.debug({ route: route.path, status, reason: (err as Error).message }, 'gateway request rejected');
 }
 
 /**

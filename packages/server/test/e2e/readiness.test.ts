@@ -143,7 +143,11 @@ describe('poll mode', () => {
     const cfgPath = join(repo.path, 'identity_fp32', 'config.pbtxt');
     const good = await readFile(cfgPath, 'utf8');
     await writeFile(cfgPath, good + '\nmax_batch_size: oops\n');
-    const s = await startServer(['--model-control-mode', 'poll', '--repository-poll-secs', '1'], repo.path);
+    // --exit-on-error=false: serve on with the failed model (Triton's default would stop start-up).
+    const s = await startServer(
+      ['--model-control-mode', 'poll', '--repository-poll-secs', '1', '--exit-on-error=false'],
+      repo.path,
+    );
     try {
       assert.equal(await ready(s), 400);
       assert.equal((await infer(s)).status, 200, 'the other models serve meanwhile');

@@ -174,7 +174,9 @@ export class InFlightExecutions {
         this.onExecuted(execId, waitNs, inputNs, inferNs, outputNs, error, responses);
       } else if (op === Op.Log) {
         const log = readLog(r);
-        this.log[log.level](log.obj ?? {}, log.msg);
+        // A model's fields may hold `msg`: pino would write a second `msg` key, so it moves aside.
+        const { msg: fieldMsg, ...fields } = (log.obj ?? {}) as Record<string, unknown>;
+        this.log[log.level](fieldMsg === undefined ? fields : { ...fields, message: fieldMsg }, log.msg);
       } else if (op === Op.Call && this.calls) {
         this.calls.call(r);
       } else if (op === Op.CallCancel && this.calls) {

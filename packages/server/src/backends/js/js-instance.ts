@@ -67,6 +67,9 @@ const NATIVE_POLL_MS = 20;
 
 export { defaultRestartDelayMs } from './instance-health.js';
 
+/** The start of the last memory-capped worker (see {@link JsInstance.start}). */
+let cappedStarts: Promise<unknown> = Promise.resolve();
+
 /**
  * A {@link ModelInstance} backed by one worker thread. `execute` resolves once the model's
  * `execute` returned and every request of the batch has had its final response.
@@ -183,8 +186,18 @@ export class JsInstance implements ModelInstance, MemoryWatched {
     if (this.memoryWatch) {
       workerMemoryProbe.start(this.opts.logger);
       this.unwatchMemory = this.memoryWatch.add(this);
+      // Memory-capped workers start one at a time, process-wide: the inspector the memory probe
+      // measures them through missed workers that started together (several models loading at
+      // once, --model-load-thread-count), and such a worker's cap was never enforced.
+      const turn = cappedStarts.then(() => this.spawn());
+      cappedStarts = turn.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.ready = turn;
+    } else {
+      this.ready = this.spawn();
     }
-    this.ready = this.spawn();
     const err = await this.ready;
     if (err) throw err;
   }

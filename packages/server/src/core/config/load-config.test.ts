@@ -15,6 +15,21 @@ describe('readModelConfig', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  test("--model-config-name: configs/<name>.pbtxt where it exists, else config.pbtxt (Triton's examples)", async () => {
+    const a = join(dir, 'model_a');
+    const b = join(dir, 'model_b');
+    await mkdir(join(a, 'configs'), { recursive: true });
+    await mkdir(join(b, 'configs'), { recursive: true });
+    await writeFile(join(a, 'config.pbtxt'), 'max_batch_size: 1');
+    await writeFile(join(a, 'configs', 'h100.pbtxt'), 'max_batch_size: 100');
+    await writeFile(join(a, 'configs', 'v100.pbtxt'), 'max_batch_size: 2');
+    await writeFile(join(b, 'config.pbtxt'), 'max_batch_size: 3');
+    await writeFile(join(b, 'configs', 'v100.pbtxt'), 'max_batch_size: 4');
+    assert.equal((await readModelConfig(a, 'model_a', 'h100'))?.['max_batch_size'], 100);
+    assert.equal((await readModelConfig(b, 'model_b', 'h100'))?.['max_batch_size'], 3);
+    assert.equal((await readModelConfig(a, 'model_a'))?.['max_batch_size'], 1);
+  });
+
   test('reads and parses config.pbtxt', async () => {
     const m = join(dir, 'good');
     await mkdir(m);

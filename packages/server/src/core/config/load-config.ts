@@ -12,9 +12,12 @@ export const CONFIG_FILE_NAME = 'config.pbtxt';
 /**
  * Reads and parses `<modelDir>/config.pbtxt` into a raw (not yet normalized) configuration.
  * Returns undefined when the file does not exist, so auto-completion can supply the config.
+ * With `configName` (Triton's `--model-config-name`), `<modelDir>/configs/<configName>.pbtxt` is
+ * read instead when it exists.
  *
  * @param modelDir - the model's directory
  * @param modelName - the model's name, used in I/O error messages
+ * @param configName - a custom configuration's name (no path separators)
  * @throws InferenceError INVALID_ARG `<path>:line:col: ...` for syntax/schema errors; INTERNAL
  *   when the file exists but cannot be read
  * @example
@@ -26,8 +29,16 @@ export const CONFIG_FILE_NAME = 'config.pbtxt';
 export async function readModelConfig(
   modelDir: string,
   modelName: string,
+  configName?: string,
 ): Promise<Record<string, unknown> | undefined> {
-  const file = join(modelDir, CONFIG_FILE_NAME);
+  if (configName !== undefined) {
+    const custom = await readConfigFile(join(modelDir, 'configs', `${configName}.pbtxt`), modelName);
+    if (custom !== undefined) return custom;
+  }
+  return readConfigFile(join(modelDir, CONFIG_FILE_NAME), modelName);
+}
+
+async function readConfigFile(file: string, modelName: string): Promise<Record<string, unknown> | undefined> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');

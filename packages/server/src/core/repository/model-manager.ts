@@ -58,6 +58,14 @@ export interface ModelManagerOptions {
   observer: InferenceObserver;
   /** What loaded models may call other models through (BLS); handed to backends as is. */
   models?: ModelCaller;
+  /** Read `configs/<name>.pbtxt` instead of config.pbtxt where it exists (Triton's `--model-config-name`). */
+  configName?: string | undefined;
+  /** Start-up models loaded at once (Triton's `--model-load-thread-count`; default 1). */
+  loadThreadCount?: number;
+  /** Extra attempts after a load fails (Triton's `--model-load-retry-count`; default 0). */
+  loadRetryCount?: number;
+  /** A start-up model that fails to load makes {@link ModelManager.start} throw (Triton's `--exit-on-error`). */
+  exitOnError?: boolean;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -93,6 +101,8 @@ export class ModelManager implements PollTarget {
   /** The configured backends plus the ensemble backend. */
   private readonly backends: readonly Backend[];
   private readonly ensembles: EnsembleDependencies;
+  /** Start-up loads in flight (several at once with `loadThreadCount`), shared with ensembles. */
+  private readonly startupLoads = new Map<string, Promise<unknown>>();
 
   constructor(private readonly opts: ModelManagerOptions) {
     const models = opts.models;
@@ -106,7 +116,15 @@ export class ModelManager implements PollTarget {
         servingConfig: (name) => this.servingConfig(name),
         servingVersions: (name) => [...(this.entries.get(name)?.serving.keys() ?? [])],
         hasModel: (name) => opts.repository.hasModel(name),
-        load: (name, load) => this.loadWith(name, load),
+        load: async (name, load) => {
+          // The model's own start-up load is in flight: share it rather than load it twice.
+          const pending = this.startupLoads.get(name);
+          if (pending !== undefined) {
+            await pending;
+            if ((this.entries.get(name)?.serving.size ?? 0) > 0) return;
+          }
+          await this.loadWith(name, load);
+        },
         takeDown: (name, reason) => this.unloadWith(name, { unloadDependents: false, forGood: false, reason }),
         unload: (name, unloadDependents) => this.unloadWith(name, { unloadDependents, forGood: true }),
       },
@@ -119,7 +137,10 @@ export class ModelManager implements PollTarget {
     return this.opts.controlMode;
   }
 
-  /** Loads the startup models and, in poll mode, starts polling. */
+  /**
+   * Loads the startup models, `loadThreadCount` at a time, and, in poll mode, starts polling. With
+   * `exitOnError`, once every start-up model was tried, throws if any failed (naming each).
+   */
   async start(): Promise<void> {
     const { controlMode, startupModels, repository } = this.opts;
     let names: string[];
@@ -128,13 +149,28 @@ export class ModelManager implements PollTarget {
     } else {
       names = await repository.listModels();
     }
-    for (const name of names) {
-      // Already loaded as an ensemble's composing model (which loads first).
-      if (this.entries.get(name)?.fingerprint) {
-        this.ensembles.markExplicit(name);
-        continue;
+    const failures: string[] = [];
+    const queue = [...names];
+    const loadNext = async (): Promise<void> => {
+      for (let name = queue.shift(); name !== undefined; name = queue.shift()) {
+        // Already loaded as an ensemble's composing model (which loads first).
+        if (this.entries.get(name)?.fingerprint) {
+          this.ensembles.markExplicit(name);
+          continue;
+        }
+        const loading = this.loadQuietly(name, true);
+        this.startupLoads.set(name, loading);
+        const failure = await loading;
+        this.startupLoads.delete(name);
+        if (failure !== undefined) failures.push(`'${name}': ${failure}`);
       }
-      await this.loadQuietly(name, true);
+    };
+    const threads = Math.max(1, Math.min(this.opts.loadThreadCount ?? 1, names.length));
+    await Promise.all(Array.from({ length: threads }, loadNext));
+    if (this.opts.exitOnError === true && failures.length > 0) {
+      throw unavailable(
+        `failed to load ${failures.length > 1 ? 'models' : 'model'} at start-up: ${failures.join('; ')}`,
+      );
     }
     if (controlMode === 'poll') {
       this.poller = new RepositoryPoller(repository, this, this.opts.logger);
@@ -173,11 +209,13 @@ export class ModelManager implements PollTarget {
    * Loads a model, logging (not throwing) a failure; the failure stays visible in the index.
    * `startup`: the server starts with this model, so strict readiness waits for it.
    */
-  async loadQuietly(name: string, startup = false): Promise<void> {
+  async loadQuietly(name: string, startup = false): Promise<string | undefined> {
     try {
       await this.load(name, undefined, startup);
+      return undefined;
     } catch (e) {
       this.opts.logger.error({ model: name, reason: (e as Error).message }, 'failed to load model');
+      return (e as Error).message;
     }
   }
 
@@ -206,7 +244,20 @@ export class ModelManager implements PollTarget {
    * `startup`: one of the models the server starts with (see {@link allReady}).
    */
   async load(name: string, configJson?: string, startup = false): Promise<void> {
-    await this.loadWith(name, { configJson, startup, via: [], explicit: true });
+    const retries = this.opts.loadRetryCount ?? 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.loadWith(name, { configJson, startup, via: [], explicit: true });
+        return;
+      } catch (e) {
+        // A model missing from the repository, or a server stopping, does not get better by trying again.
+        if (attempt >= retries || this.stopped || (e instanceof InferenceError && e.code === 'NOT_FOUND')) throw e;
+        this.opts.logger.warn(
+          { model: name, attempt: attempt + 1, retries, reason: (e as Error).message },
+          'model failed to load; trying again',
+        );
+      }
+    }
   }
 
   private async loadWith(name: string, request: LoadRequest): Promise<void> {
@@ -235,6 +286,7 @@ export class ModelManager implements PollTarget {
           modelPath,
           repositoryPath: repository.root,
           configJson,
+          configName: this.opts.configName,
           backends: this.backends,
           autoComplete: this.opts.autoComplete,
           ...(this.opts.gpus ? { gpus: this.opts.gpus } : {}),

@@ -13,7 +13,7 @@ export interface PollTarget {
   /** The fingerprint recorded at a model's last load, or undefined for an unknown model. */
   loadedFingerprint(name: string): string | undefined;
   /** Loads or reloads a model; failures are recorded by the target, never thrown. */
-  loadQuietly(name: string): Promise<void>;
+  loadQuietly(name: string): Promise<unknown>;
   /** Unloads a model whose folder is gone and forgets it. */
   forget(name: string): Promise<void>;
 }

@@ -25,6 +25,8 @@ export interface ResolveConfigOptions {
   repositoryPath: string;
   /** A JSON ModelConfig replacing config.pbtxt (load API `config` parameter). */
   configJson: string | undefined;
+  /** Read `configs/<configName>.pbtxt` instead of config.pbtxt when it exists (`--model-config-name`). */
+  configName?: string | undefined;
   backends: readonly Backend[];
   autoComplete: boolean;
   /**
@@ -127,7 +129,7 @@ export async function resolveModelConfig(
   if (opts.configJson !== undefined) {
     raw = parseConfigJson(opts.configJson);
   } else {
-    raw = (await readModelConfig(modelPath, name)) as Record<string, unknown> | undefined;
+    raw = (await readModelConfig(modelPath, name, opts.configName)) as Record<string, unknown> | undefined;
   }
   if (!raw) {
     raw = {};

@@ -59,7 +59,7 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger, bodyL
     if (failure.status >= 500 && failure.status !== 501 && failure.status !== 503) {
       logger.error({ err, method: request.method, url: request.url }, 'HTTP request failed');
     } else {
-      logger.debug({ status: failure.status, msg: failure.message, url: request.url }, 'HTTP request rejected');
+      logger.debug({ status: failure.status, reason: failure.message, url: request.url }, 'HTTP request rejected');
     }
     for (const [k, v] of Object.entries(failure.headers)) reply.header(k, v);
     // An error after the infer handler set binary headers must not keep them.

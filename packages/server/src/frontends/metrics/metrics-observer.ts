@@ -16,6 +16,8 @@ import type {
 } from '../../core/observer.js';
 import { AccumulatedHistogram, type HistogramSeries } from './accumulated-histogram.js';
 import { LlmMetrics } from './llm-metrics.js';
+import { OptionalLatencies } from './optional-latencies.js';
+import type { MetricsConfig } from '../../cli/metrics-config.js';
 import { counter, gauge, nonNegative } from './metric-factories.js';
 import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
 import { SeriesTable, type VersionKeyed } from './series-table.js';
@@ -80,11 +82,16 @@ export class MetricsObserver implements InferenceObserver {
   private readonly computeInferSeconds: AccumulatedHistogram;
   /** The `tensorgate_llm_*` families (LLM-contract models only). */
   private readonly llm: LlmMetrics;
+  private readonly optional: OptionalLatencies | undefined;
   /** The series of every version seen and not unloaded, in the order they are exported. */
   private readonly table = new SeriesTable<ModelSeries>((model, version) => this.createSeries(model, version));
 
   /** Registers the per-model families on `registry` (which must not already hold them). */
-  constructor(registry: Registry) {
+  /**
+   * `latencies`: Triton's `--metrics-config` choices (default: the duration counters, no
+   * summaries, no first-response histogram).
+   */
+  constructor(registry: Registry, latencies?: MetricsConfig) {
     // Registration order is the order of the families on /metrics.
     this.exportCounter(registry, METRICS.requestSuccess, (s) => s.success);
     const failure: Counter<FailureLabel> = counter(registry, METRICS.requestFailure, () => {
@@ -95,11 +102,13 @@ export class MetricsObserver implements InferenceObserver {
     });
     this.exportCounter(registry, METRICS.inferenceCount, (s) => s.inferences);
     this.exportCounter(registry, METRICS.execCount, (s) => s.executions);
-    this.exportCounter(registry, METRICS.requestDurationUs, (s) => s.requestUs);
-    this.exportCounter(registry, METRICS.queueDurationUs, (s) => s.queueUs);
-    this.exportCounter(registry, METRICS.computeInputDurationUs, (s) => s.computeInputUs);
-    this.exportCounter(registry, METRICS.computeInferDurationUs, (s) => s.computeInferUs);
-    this.exportCounter(registry, METRICS.computeOutputDurationUs, (s) => s.computeOutputUs);
+    if (latencies?.counterLatencies ?? true) {
+      this.exportCounter(registry, METRICS.requestDurationUs, (s) => s.requestUs);
+      this.exportCounter(registry, METRICS.queueDurationUs, (s) => s.queueUs);
+      this.exportCounter(registry, METRICS.computeInputDurationUs, (s) => s.computeInputUs);
+      this.exportCounter(registry, METRICS.computeInferDurationUs, (s) => s.computeInferUs);
+      this.exportCounter(registry, METRICS.computeOutputDurationUs, (s) => s.computeOutputUs);
+    }
     const pending: Gauge<ModelLabel> = gauge(registry, METRICS.pendingRequestCount, () => {
       pending.reset();
       for (const s of this.table) pending.set(s.labels, s.pending);
@@ -118,6 +127,7 @@ export class MetricsObserver implements InferenceObserver {
       LATENCY_BUCKETS_SECONDS,
     );
     this.llm = new LlmMetrics(registry);
+    this.optional = OptionalLatencies.create(registry, latencies);
   }
 
   /** Counts one finished request: success with its batch size and durations, or a failure. */
@@ -139,6 +149,7 @@ export class MetricsObserver implements InferenceObserver {
     this.requestSeconds.observe(s.requestSeconds, nonNegative(event.requestNs) / 1e9);
     this.queueSeconds.observe(s.queueSeconds, nonNegative(event.queueNs) / 1e9);
     this.computeInferSeconds.observe(s.computeInferSeconds, nonNegative(event.computeInferNs) / 1e9);
+    this.optional?.observe(s.labels, event);
   }
 
   /** Counts one model execution (one batch on one instance). */
@@ -176,6 +187,7 @@ export class MetricsObserver implements InferenceObserver {
     this.llm.onVersionUnloaded(model, version);
     const s = this.table.delete(model, version);
     if (s === undefined) return;
+    this.optional?.remove(s.labels);
     this.requestSeconds.remove(s.requestSeconds);
     this.queueSeconds.remove(s.queueSeconds);
     this.computeInferSeconds.remove(s.computeInferSeconds);

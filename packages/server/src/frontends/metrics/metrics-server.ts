@@ -19,6 +19,7 @@ import { DEFAULT_TRANSFER_LIMITS, type TransferLimits } from '../transfer-limits
 import { logListenerErrors } from '../listener-errors.js';
 import { registerHostMetrics, type HostSampler } from './host-metrics.js';
 import { MetricsObserver } from './metrics-observer.js';
+import type { MetricsConfig } from '../../cli/metrics-config.js';
 
 /** The path Prometheus scrapes. */
 export const METRICS_PATH = '/metrics';
@@ -30,6 +31,8 @@ export interface MetricsFrontendOptions {
   readonly processMetrics?: boolean;
   /** Include Triton's host CPU and memory gauges (default true). */
   readonly hostMetrics?: boolean;
+  /** Triton's `--metrics-config` latency choices (default: duration counters, no summaries). */
+  readonly latencies?: MetricsConfig;
   /** Source of the host gauges; tests inject fixed numbers. */
   readonly hostSampler?: HostSampler;
   /** Header, body-idle and keep-alive timeouts, as the HTTP API's (default 30 s each). */
@@ -65,7 +68,7 @@ export function createMetricsFrontend(
 ): MetricsFrontend {
   const { logger } = options;
   const registry = new Registry();
-  core.addObserver(new MetricsObserver(registry));
+  core.addObserver(new MetricsObserver(registry, options.latencies));
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry });
   if (options.hostMetrics ?? true) registerHostMetrics(registry, options.hostSampler);
 
