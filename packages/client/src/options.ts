@@ -28,6 +28,8 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Overrides the client's retry options for this call. */
   readonly retry?: RetryOptions;
+  /** Overrides the client's `waitForReady` for this call. */
+  readonly waitForReady?: boolean;
 }
 
 /** Options of {@link InferenceClient.infer} (and of each request of a gRPC stream). */
@@ -85,4 +87,12 @@ export interface ClientOptions {
   readonly timeoutMs?: number;
   /** Retry policy of every call (retries are off by default). */
   readonly retry?: RetryOptions;
+  /**
+   * gRPC's wait-for-ready: while no server can be reached, a call waits (until its deadline or
+   * abort) for one to come up instead of failing at once with UNAVAILABLE. Over gRPC this is
+   * grpc-js' own; over HTTP, failures that made no connection are retried with backoff until the
+   * deadline, without counting against `retry.maxAttempts`. Default false. Give calls a
+   * `timeoutMs` when it is on, or they may wait forever.
+   */
+  readonly waitForReady?: boolean;
 }

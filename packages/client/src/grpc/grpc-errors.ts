@@ -8,9 +8,22 @@ function isServiceError(e: unknown): e is ServiceError {
   return e instanceof Error && typeof (e as Partial<ServiceError>).code === 'number';
 }
 
+/** gRPC status UNAVAILABLE. */
+const UNAVAILABLE = 14;
+
+/**
+ * grpc-js' details of UNAVAILABLE failures where the request never reached the server's
+ * application: a pick that found no ready connection (`No connection established`, from its
+ * load-balancing policies), and a stream the server refused (`REFUSED_STREAM`, after grpc-js'
+ * own single transparent retry). grpc-js reports no structured "not sent" flag, so its messages
+ * (stable since 1.x) are matched.
+ */
+const NOT_DELIVERED = /No connection established|Stream refused by server/;
+
 /**
  * Converts a failed call's error: the gRPC status becomes `status` and `code`, the status details
- * (the server's own message) become `message`.
+ * (the server's own message) become `message`; `notDelivered` is set for failures grpc-js reports
+ * before the request reached a server ({@link NOT_DELIVERED}).
  *
  * @example
  * ```ts
@@ -26,5 +39,6 @@ export function fromGrpcError(e: unknown, requestId: string): InferenceServerErr
     transport: 'grpc',
     requestId,
     cause: e,
+    notDelivered: e.code === UNAVAILABLE && NOT_DELIVERED.test(e.details ?? ''),
   });
 }
