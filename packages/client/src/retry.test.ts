@@ -161,7 +161,15 @@ describe('which failures are retried', () => {
     // Without waitForReady the same failures stop at maxAttempts.
     assert.equal((await attempts(many, {})).calls, 4);
     // A delivered failure still counts against maxAttempts.
-    assert.equal((await attempts(Array.from({ length: 9 }, () => unavailable(false)), { waitForReady: true })).calls, 4);
+    assert.equal(
+      (
+        await attempts(
+          Array.from({ length: 9 }, () => unavailable(false)),
+          { waitForReady: true },
+        )
+      ).calls,
+      4,
+    );
   });
 });
 

@@ -5,7 +5,12 @@ import { channelOptions } from './grpc-channel.js';
 import { grpcTarget } from './grpc-target.js';
 
 test('single targets pass through to grpc-js as they are', () => {
-  for (const t of ['localhost:8001', 'dns:///tensorgate-headless.ml.svc:8001', 'ipv4:10.0.0.1:8001,10.0.0.2:8001', 'unix:/tmp/s']) {
+  for (const t of [
+    'localhost:8001',
+    'dns:///tensorgate-headless.ml.svc:8001',
+    'ipv4:10.0.0.1:8001,10.0.0.2:8001',
+    'unix:/tmp/s',
+  ]) {
     assert.equal(grpcTarget(t), t);
   }
   assert.equal(grpcTarget(['dns:///x:8001']), 'dns:///x:8001');

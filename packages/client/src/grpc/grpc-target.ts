@@ -39,7 +39,9 @@ export function grpcTarget(target: string | readonly string[]): string {
     return family === 6 ? `[${host}]:${m![3]}` : entry;
   });
   if (families.size > 1) {
-    throw invalidArgument(`a gRPC address list must be all IPv4 or all IPv6 addresses (grpc-js' ipv4: / ipv6: targets)`);
+    throw invalidArgument(
+      `a gRPC address list must be all IPv4 or all IPv6 addresses (grpc-js' ipv4: / ipv6: targets)`,
+    );
   }
   return `${families.has(6) ? 'ipv6' : 'ipv4'}:${addresses.join(',')}`;
 }

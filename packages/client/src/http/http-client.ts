@@ -16,7 +16,7 @@ import type {
   UnloadModelOptions,
 } from '../options.js';
 import { inSequence, versionString } from '../request-parameters.js';
-import { retryPolicy, withRetries, type RetryContext } from '../retry.js';
+import { retryPolicy, withRetries } from '../retry.js';
 import type {
   InferenceStatistics,
   ModelConfig,
@@ -43,7 +43,7 @@ interface Exchange {
   readonly passStatus?: boolean;
   /** A call signal the caller owns and disposes (it outlives the exchange, e.g. to read a stream). */
   readonly call?: CallSignal;
-  /** False for a request that must not run twice (sequence inference); see {@link RetryContext}. */
+  /** False for a request that must not run twice (sequence inference); see `RetryContext`. */
   readonly idempotent?: boolean;
 }
 
