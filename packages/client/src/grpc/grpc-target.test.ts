@@ -37,7 +37,7 @@ test('names, missing ports and mixed families in a list are refused with the way
 test('channel options: round_robin and keepalive within the server ping policy by default', () => {
   const o = channelOptions({});
   assert.deepEqual(JSON.parse(String(o['grpc.service_config'])), { loadBalancingConfig: [{ round_robin: {} }] });
-  assert.equal(o['grpc.keepalive_time_ms'], 300_000);
+  assert.equal(o['grpc.keepalive_time_ms'], 360_000);
   assert.equal(o['grpc.keepalive_timeout_ms'], 20_000);
   assert.equal(o['grpc.keepalive_permit_without_calls'], 0);
   const p = channelOptions({ loadBalancing: 'pick_first', keepalive: false });

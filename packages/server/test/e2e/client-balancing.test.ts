@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer as createNetServer } from 'node:net';
-import { InferenceClient, InferenceServerError, InferInput } from '@tensorgate/client';
-import { startServer } from '../helpers/servers.js';
+import { DEFAULT_GRPC_KEEPALIVE, InferenceClient, InferenceServerError, InferInput } from '@tensorgate/client';
+import { startLoggedServer, startServer } from '../helpers/servers.js';
 
 /** A loopback port nothing listens on (for now). */
 async function freePort(): Promise<number> {
@@ -55,6 +55,37 @@ test('a dns:/// target reaches the server through round_robin', async () => {
       assert.equal(await client.isServerReady({ timeoutMs: 20_000, waitForReady: true }), true);
   } finally {
     await client.close();
+    await server.close();
+  }
+});
+
+test('keepalive: the default ratio to the server ping policy earns no GOAWAY; pinging faster does', async () => {
+  // The defaults scaled down 1000:1: the server's 300000 ms minimum ping interval (2 strikes
+  // allowed) becomes 200 ms, the client's 360000 ms keepalive (the minimum + 20%) becomes 240 ms.
+  const ratio = DEFAULT_GRPC_KEEPALIVE.timeMs / 300_000;
+  assert.equal(ratio, 1.2);
+  assert.equal(DEFAULT_GRPC_KEEPALIVE.permitWithoutCalls, false, 'servers allow pings without calls 2-hourly only');
+  const server = await startLoggedServer([
+    '--grpc-http2-min-recv-ping-interval-without-data',
+    '200',
+    '--grpc-http2-max-ping-strikes',
+    '2',
+  ]);
+  const target = `127.0.0.1:${server.grpcPort}`;
+  const polite = InferenceClient.grpc(target, { keepalive: { timeMs: 200 * ratio } });
+  const eager = InferenceClient.grpc(target, { keepalive: { timeMs: 40 } });
+  const silent = [new InferInput('INPUT0', [1], 'UINT32').setData([2000])]; // 2 s without a byte sent back
+  try {
+    const [a, b] = await Promise.allSettled([
+      polite.infer('sleep_ms', silent, { timeoutMs: 30_000 }),
+      eager.infer('sleep_ms', silent, { timeoutMs: 30_000 }),
+    ]);
+    assert.equal(a.status, 'fulfilled', String((a as PromiseRejectedResult).reason));
+    assert.equal(b.status, 'rejected');
+    const shed = server.logs.filter((l) => l['reason'] === 'too_many_pings');
+    assert.equal(shed.length, 1, JSON.stringify(shed));
+  } finally {
+    await Promise.all([polite.close(), eager.close()]);
     await server.close();
   }
 });
