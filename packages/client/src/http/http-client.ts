@@ -285,6 +285,7 @@ export class HttpInferenceClient implements InferenceClient {
                 requestId,
               });
             }
+            this.picker.failed(base); // the connection was lost while the body was read
             throw fetchFailure(e, requestId);
           }
         },
