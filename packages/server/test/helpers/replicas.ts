@@ -12,9 +12,9 @@ const BIN = fileURLToPath(new URL('../../bin/tensorgate.js', import.meta.url));
 export interface Replica {
   readonly child: ChildProcess;
   readonly ports: { readonly http: number; readonly grpc: number; readonly metrics: number };
-  /** `http://127.0.0.1:<http port>` */
+  /** `http://<host>:<http port>` */
   readonly http: string;
-  /** `127.0.0.1:<grpc port>` */
+  /** `<host>:<grpc port>` */
   readonly grpc: string;
   /** Every stdout / stderr line so far. */
   readonly lines: string[];
@@ -23,13 +23,13 @@ export interface Replica {
 }
 
 /**
- * Starts `tensorgate serve` on 127.0.0.1 with every port 0 and `args`; resolves once it logged
- * its ports (the 'tensorgate started' line).
+ * Starts `tensorgate serve` on `host` (a loopback address) with every port 0 and `args` (which
+ * may name ports); resolves once it logged its ports (the 'tensorgate started' line).
  */
-export function startReplica(args: string[]): Promise<Replica> {
+export function startReplica(args: string[], host = '127.0.0.1'): Promise<Replica> {
   const child = spawn(
     process.execPath,
-    [BIN, 'serve', '--host', '127.0.0.1', '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...args],
+    [BIN, 'serve', '--host', host, '--http-port', '0', '--grpc-port', '0', '--metrics-port', '0', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines: string[] = [];
@@ -47,8 +47,8 @@ export function startReplica(args: string[]): Promise<Replica> {
           resolve({
             child,
             ports,
-            http: `http://127.0.0.1:${ports.http}`,
-            grpc: `127.0.0.1:${ports.grpc}`,
+            http: `http://${host}:${ports.http}`,
+            grpc: `${host}:${ports.grpc}`,
             lines,
             exited,
           });
