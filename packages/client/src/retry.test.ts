@@ -145,6 +145,33 @@ describe('which failures are retried', () => {
     });
   });
 
+  test('undelivered failures get transparent retries on top of maxAttempts, even with retries off', async () => {
+    const off = retryPolicy({ initialDelayMs: 10 });
+    let calls = 0;
+    const run = (errors: InferenceServerError[], policy = off) => {
+      calls = 0;
+      return withRetries(
+        async () => {
+          const e = errors[calls++];
+          if (e !== undefined) throw e;
+          return 'ok';
+        },
+        policy,
+        undefined,
+        { sleep: async () => undefined },
+        { idempotent: false },
+      ).catch((e: InferenceServerError) => e.code);
+    };
+    assert.equal(await run([unavailable(true), unavailable(true)]), 'ok');
+    assert.equal(calls, 3);
+    assert.equal(await run([unavailable(true), unavailable(true), unavailable(true)]), 'UNAVAILABLE');
+    assert.equal(calls, 3);
+    assert.equal(await run([unavailable(false)]), 'UNAVAILABLE', 'a possibly delivered failure is not transparent');
+    assert.equal(calls, 1);
+    assert.equal(await run([unavailable(true)], retryPolicy({ transparentRetries: 0 })), 'UNAVAILABLE');
+    assert.equal(calls, 1);
+  });
+
   test('no retry starts whose wait would end past the deadline: the last error is thrown', async () => {
     // The first wait (0 → 10 ms) ends before the deadline, the second (10 → 30 ms) would not.
     assert.deepEqual(await attempts([unavailable(false), unavailable(false)], { deadline: 25 }), {
@@ -158,8 +185,8 @@ describe('which failures are retried', () => {
     const many = Array.from({ length: 9 }, () => unavailable(true));
     assert.deepEqual((await attempts(many, { waitForReady: true, deadline: 1e9 })).outcome, 'ok');
     assert.equal((await attempts(many, { waitForReady: true, deadline: 1e9 })).calls, 10);
-    // Without waitForReady the same failures stop at maxAttempts.
-    assert.equal((await attempts(many, {})).calls, 4);
+    // Without waitForReady the same failures stop at maxAttempts plus the 2 transparent retries.
+    assert.equal((await attempts(many, {})).calls, 6);
     // A delivered failure still counts against maxAttempts.
     assert.equal(
       (

@@ -22,18 +22,30 @@ export interface RetryOptions {
    * e.g. INVALID_ARG or DEADLINE_EXCEEDED, are returned at once.
    */
   readonly retryOn?: readonly ErrorCode[];
+  /**
+   * Extra retries, on top of `maxAttempts` and whatever `retryOn` says, of failures that provably
+   * never reached a server ({@link InferenceServerError.notDelivered}: connection refused, stream
+   * refused at a GOAWAY), as gRPC's transparent retries (default 2; 0 turns them off). They make a
+   * replica that is down, or a connection closed by `--grpc-max-connection-age`, cost no failed
+   * call even with retries off.
+   */
+  readonly transparentRetries?: number;
 }
 
 /** {@link RetryOptions} with every field set. */
 export type RetryPolicy = Required<RetryOptions>;
 
-/** The default policy: one attempt (no retries); the other fields apply once maxAttempts > 1. */
+/**
+ * The default policy: one attempt (no retries), plus up to 2 transparent retries of undelivered
+ * failures; the other fields apply once maxAttempts > 1.
+ */
 export const DEFAULT_RETRY: RetryPolicy = {
   maxAttempts: 1,
   initialDelayMs: 50,
   maxDelayMs: 2000,
   multiplier: 2,
   retryOn: ['UNAVAILABLE', 'RESOURCE_EXHAUSTED'],
+  transparentRetries: 2,
 };
 
 /** Fills in defaults; `undefined` gives {@link DEFAULT_RETRY}. */
@@ -117,7 +129,8 @@ export function abortableSleep(ms: number, signal: AbortSignal | undefined): Pro
 /**
  * Runs `attempt` until it succeeds, fails in a way that may not be retried ({@link isRetryable}),
  * the attempts run out, the next wait would pass the deadline, or `signal` aborts. The last error
- * is thrown. With `context.waitForReady`, undelivered failures are retried without counting.
+ * is thrown. Undelivered failures are first retried `transparentRetries` times without counting
+ * against `maxAttempts`; with `context.waitForReady`, without limit (until the deadline).
  *
  * @example
  * ```ts
@@ -135,13 +148,16 @@ export async function withRetries<T>(
   const now = runtime.now ?? Date.now;
   const waitForReady = context.waitForReady === true;
   let counted = 0;
+  let transparentLeft = policy.transparentRetries;
   for (let n = 1; ; n++) {
     try {
       return await attempt(n);
     } catch (e) {
       if (signal?.aborted) throw e;
-      const waiting = waitForReady && e instanceof InferenceServerError && e.notDelivered && e.code === 'UNAVAILABLE';
-      if (!waiting) {
+      const undelivered = e instanceof InferenceServerError && e.notDelivered && e.code === 'UNAVAILABLE';
+      if (undelivered && !waitForReady && transparentLeft > 0) {
+        transparentLeft -= 1;
+      } else if (!(undelivered && waitForReady)) {
         counted += 1;
         if (!isRetryable(e, policy, context.idempotent ?? true) || counted >= policy.maxAttempts) throw e;
       }

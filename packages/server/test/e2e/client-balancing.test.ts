@@ -1,6 +1,6 @@
 /**
  * @tensorgate/client's connection behaviour against a real server: a server that is not up yet
- * fails calls at once with UNAVAILABLE marked `notDelivered` (safe to retry, even for a sequence
+ * fails calls with UNAVAILABLE marked `notDelivered` (safe to retry, even for a sequence
  * request), `waitForReady` calls wait for it instead, and a `dns:///` target is balanced by
  * grpc-js' round_robin over what the name resolves to. (Balancing over three replicas, kills
  * and drains: scale-out.test.ts.)
@@ -22,7 +22,7 @@ async function freePort(): Promise<number> {
 
 const inputs = [new InferInput('INPUT0', [1], 'UINT32').setData([1])];
 
-test('no server yet: UNAVAILABLE notDelivered at once; with waitForReady the call waits for the server', async () => {
+test('no server yet: UNAVAILABLE notDelivered; with waitForReady the call waits for the server', async () => {
   const [grpcPort, httpPort] = [await freePort(), await freePort()];
   const grpc = InferenceClient.grpc(`127.0.0.1:${grpcPort}`);
   const http = InferenceClient.http(`http://127.0.0.1:${httpPort}`);
