@@ -5,8 +5,8 @@
  * address list) and HTTP (the client's own round robin), with retries on and off.
  *
  * 1. Every replica serves a share, and the connections age out (GOAWAY) several times without a
- *    failed call, retries off included: clients reconnect on their own, and a call refused
- *    unprocessed at a GOAWAY it crossed gets the client's transparent retries.
+ *    failed call: clients reconnect on their own, and a call refused unprocessed at a GOAWAY it
+ *    crossed gets transparent retries (without retries, one refused at every try may still fail).
  * 2. One replica is SIGKILLed mid-load: the clients with retries lose no call; the clients
  *    without retries do (the calls in flight on the dead replica: they may have run, so only
  *    `retry` repeats them), which is what shows the test can fail.
@@ -101,13 +101,17 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
       const agedOut = [r1, r3].map((r) => r.lines.filter((l) => l.includes(AGED_OUT)).length);
       return served.every((n) => n >= 40) && agedOut.every((n) => n >= 3);
     }, 600);
-    // Even without retries: a call that crossed a GOAWAY was refused unprocessed (node:http2
-    // accepts no stream after one), and such `notDelivered` failures get transparent retries.
-    assert.deepEqual(
-      failures(),
-      { grpcRetries: 0, grpcNoRetries: 0, httpRetries: 0, httpNoRetries: 0 },
-      `no call fails while connections age out: ${describe()}`,
-    );
+    assert.equal(loads.grpcRetries.failures.length, 0, `no call fails while connections age out: ${describe()}`);
+    assert.equal(loads.httpRetries.failures.length, 0, `HTTP has no connection age: ${describe()}`);
+    assert.equal(loads.httpNoRetries.failures.length, 0, `HTTP has no connection age: ${describe()}`);
+    // Without retries, a gRPC call that crossed a GOAWAY is refused unprocessed (node:http2 accepts
+    // no stream after one) and gets grpc-js' and the client's transparent retries; on a loaded
+    // machine, whose event loops read GOAWAYs late, one may still cross a GOAWAY at every try.
+    // Those, and only those, may fail: `notDelivered`, never run.
+    for (const e of loads.grpcNoRetries.failures) {
+      assert.ok(e instanceof InferenceServerError && e.code === 'UNAVAILABLE' && e.notDelivered, String(e));
+    }
+    const agedOutFailures = loads.grpcNoRetries.failures.length;
     // The grpc-js transport replica keeps serving across its own max-age GOAWAYs (no log of its own).
     const before2 = await successCount(r2, MODEL);
     await eventually(async () => (await successCount(r2, MODEL)) > before2 + 40, 600);
@@ -122,7 +126,7 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     await eventually(async () => (await servedSince(base, [r1, r2])).every((n) => n >= 60), 600);
     assert.equal(loads.grpcRetries.failures.length, 0, `gRPC with retries lost no call: ${describe()}`);
     assert.equal(loads.httpRetries.failures.length, 0, `HTTP with retries lost no call: ${describe()}`);
-    const lost = loads.grpcNoRetries.failures.length + loads.httpNoRetries.failures.length;
+    const lost = loads.grpcNoRetries.failures.length - agedOutFailures + loads.httpNoRetries.failures.length;
     assert.ok(lost > 0, `without retries the calls in flight on the killed replica fail: ${describe()}`);
     for (const e of [...loads.grpcNoRetries.failures, ...loads.httpNoRetries.failures]) {
       assert.ok(e instanceof InferenceServerError && e.code === 'UNAVAILABLE', String(e));
@@ -136,7 +140,9 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     assert.equal(loads.grpcRetries.failures.length, 0, `gRPC with retries lost no call: ${describe()}`);
     assert.equal(loads.httpRetries.failures.length, 0, `HTTP with retries lost no call: ${describe()}`);
     const ok = Object.fromEntries(Object.entries(loads).map(([k, l]) => [k, l.ok()]));
-    t.diagnostic(`calls served ${JSON.stringify(ok)}; failed ${JSON.stringify(failures())}`);
+    t.diagnostic(
+      `calls served ${JSON.stringify(ok)}; failed ${JSON.stringify(failures())} (${agedOutFailures} aged out)`,
+    );
   } finally {
     await Promise.all(Object.values(loads).map((l) => l.stop()));
     await Promise.all(Object.values(clients).map((c) => c.close()));
