@@ -20,10 +20,23 @@ const UNAVAILABLE = 14;
  */
 const NOT_DELIVERED = /No connection established|Stream refused by server/;
 
+/** gRPC status INTERNAL. */
+const INTERNAL = 13;
+
+/**
+ * grpc-js' details of an INTERNAL status that is really a lost connection: it maps a socket
+ * error while a stream is open to INTERNAL ("Received RST_STREAM with code 2 triggered by
+ * internal client error: write EPIPE") except ECONNRESET and ETIMEDOUT, which it maps to
+ * UNAVAILABLE. A replica killed while a request is being written gives EPIPE.
+ */
+const CONNECTION_LOST =
+  /internal client error: .*\b(EPIPE|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
+
 /**
  * Converts a failed call's error: the gRPC status becomes `status` and `code`, the status details
  * (the server's own message) become `message`; `notDelivered` is set for failures grpc-js reports
- * before the request reached a server ({@link NOT_DELIVERED}).
+ * before the request reached a server ({@link NOT_DELIVERED}), and a lost connection that
+ * grpc-js reports as INTERNAL ({@link CONNECTION_LOST}) has code UNAVAILABLE (`status` stays 13).
  *
  * @example
  * ```ts
@@ -33,12 +46,14 @@ const NOT_DELIVERED = /No connection established|Stream refused by server/;
 export function fromGrpcError(e: unknown, requestId: string): InferenceServerError {
   if (e instanceof InferenceServerError) return e;
   if (!isServiceError(e)) return InferenceServerError.from(e, { transport: 'grpc', requestId });
+  const details = e.details ?? '';
+  const lost = e.code === INTERNAL && CONNECTION_LOST.test(details);
   return new InferenceServerError(e.details || e.message, {
-    code: codeFromGrpcStatus(e.code),
+    code: lost ? 'UNAVAILABLE' : codeFromGrpcStatus(e.code),
     status: e.code,
     transport: 'grpc',
     requestId,
     cause: e,
-    notDelivered: e.code === UNAVAILABLE && NOT_DELIVERED.test(e.details ?? ''),
+    notDelivered: e.code === UNAVAILABLE && NOT_DELIVERED.test(details),
   });
 }

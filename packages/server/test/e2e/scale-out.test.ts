@@ -99,7 +99,7 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     await eventually(async () => {
       const served = await servedSince(zero, replicas);
       const agedOut = [r1, r3].map((r) => r.lines.filter((l) => l.includes(AGED_OUT)).length);
-      return served.every((n) => n >= 40) && agedOut.every((n) => n >= 3);
+      return served.every((n) => n >= 25) && agedOut.every((n) => n >= 3);
     }, 600);
     assert.equal(loads.grpcRetries.failures.length, 0, `no call fails while connections age out: ${describe()}`);
     assert.equal(loads.httpRetries.failures.length, 0, `HTTP has no connection age: ${describe()}`);
@@ -114,7 +114,7 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     const agedOutFailures = loads.grpcNoRetries.failures.length;
     // The grpc-js transport replica keeps serving across its own max-age GOAWAYs (no log of its own).
     const before2 = await successCount(r2, MODEL);
-    await eventually(async () => (await successCount(r2, MODEL)) > before2 + 40, 600);
+    await eventually(async () => (await successCount(r2, MODEL)) > before2 + 20, 600);
 
     // 2. SIGKILL one replica in the middle of the load.
     let base = await Promise.all(replicas.map((r) => successCount(r, MODEL)));
@@ -123,7 +123,7 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     await eventually(async () => (await pendingRequests(r3)) >= 3, 600, 20);
     r3.child.kill('SIGKILL');
     assert.equal(await r3.exited, 'SIGKILL');
-    await eventually(async () => (await servedSince(base, [r1, r2])).every((n) => n >= 60), 600);
+    await eventually(async () => (await servedSince(base, [r1, r2])).every((n) => n >= 30), 600);
     assert.equal(loads.grpcRetries.failures.length, 0, `gRPC with retries lost no call: ${describe()}`);
     assert.equal(loads.httpRetries.failures.length, 0, `HTTP with retries lost no call: ${describe()}`);
     const lost = loads.grpcNoRetries.failures.length - agedOutFailures + loads.httpNoRetries.failures.length;
@@ -135,8 +135,8 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     // 3. SIGTERM another: it drains and exits 0; the clients with retries still lose nothing.
     base = await Promise.all(replicas.map((r) => successCount(r, MODEL).catch(() => 0)));
     r2.child.kill('SIGTERM');
-    assert.equal(await r2.exited, 0);
-    await eventually(async () => (await servedSince(base, [r1])).every((n) => n >= 60), 600);
+    assert.equal(await r2.exited, 0, 'the drained replica exits 0');
+    await eventually(async () => (await servedSince(base, [r1])).every((n) => n >= 30), 600);
     assert.equal(loads.grpcRetries.failures.length, 0, `gRPC with retries lost no call: ${describe()}`);
     assert.equal(loads.httpRetries.failures.length, 0, `HTTP with retries lost no call: ${describe()}`);
     const ok = Object.fromEntries(Object.entries(loads).map(([k, l]) => [k, l.ok()]));
@@ -148,3 +148,24 @@ test('three replicas: balanced, aged out without failures, one killed and one dr
     await Promise.all(Object.values(clients).map((c) => c.close()));
   }
 });
+
+test(
+  'SIGTERM with HTTP calls in flight: they are answered, then the replica exits without waiting out keep-alive or exit timeouts',
+  {
+    timeout: 60_000,
+  },
+  async () => {
+    // With a 600 s exit timeout and an hour of HTTP keep-alive, only a drain that ends when its
+    // last call is answered finishes within the test's timeout: a keep-alive connection left open
+    // after its response used to hold the process until one of those ran out.
+    const r = await startReplica([...COMMON, '--exit-timeout-secs', '600', '--http-keepalive-timeout-secs', '3600']);
+    replicas.push(r);
+    // Three 1 s calls on two instances: once one is queued (the pending gauge), all three are in.
+    const body = JSON.stringify({ inputs: [{ name: 'INPUT0', shape: [1], datatype: 'UINT32', data: [1000] }] });
+    const calls = [1, 2, 3].map(() => fetch(`${r.http}/v2/models/${MODEL}/infer`, { method: 'POST', body }));
+    await eventually(async () => (await pendingRequests(r)) >= 1, 300, 10);
+    r.child.kill('SIGTERM');
+    for (const res of await Promise.all(calls)) assert.equal(res.status, 200, await res.text());
+    assert.equal(await r.exited, 0);
+  },
+);
