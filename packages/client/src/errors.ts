@@ -40,6 +40,12 @@ export interface InferenceServerErrorInit {
   readonly retryAfterMs?: number | undefined;
   /** The underlying error (fetch TypeError, grpc-js ServiceError, ...). */
   readonly cause?: unknown;
+  /**
+   * True when the client knows the request never reached a server's application: no connection
+   * could be made (refused, unreachable, name not found), or the server refused the HTTP/2 stream
+   * (`REFUSED_STREAM`). Default false (unknown or delivered).
+   */
+  readonly notDelivered?: boolean | undefined;
 }
 
 /**
@@ -68,6 +74,12 @@ export class InferenceServerError extends Error {
   readonly requestId: string;
   /** The server's `Retry-After` hint in milliseconds, when it sent one. */
   readonly retryAfterMs: number | undefined;
+  /**
+   * True when the request certainly never reached the server's application (connection refused or
+   * unreachable, HTTP/2 stream refused), so repeating it cannot run it twice. False when it may
+   * have: the connection was lost after the request went out, or the server answered.
+   */
+  readonly notDelivered: boolean;
 
   constructor(message: string, init: InferenceServerErrorInit) {
     super(message, init.cause === undefined ? undefined : { cause: init.cause });
@@ -77,6 +89,7 @@ export class InferenceServerError extends Error {
     this.transport = init.transport;
     this.requestId = init.requestId ?? '';
     this.retryAfterMs = init.retryAfterMs;
+    this.notDelivered = init.notDelivered === true;
   }
 
   /**

@@ -79,14 +79,18 @@ export interface InferenceClient {
  */
 export const InferenceClient = {
   /**
-   * A gRPC client (Node only). `target` is `host:port` (or any grpc-js target, e.g.
-   * `dns:///host:8001`); TLS is chosen with `options.tls`.
+   * A gRPC client (Node only). `target` is `host:port`, any grpc-js target (`dns:///host:8001`
+   * balances over every address the name resolves to), or several replicas (`['10.0.0.1:8001',
+   * '10.0.0.2:8001']` or the same as a comma-separated list); TLS is chosen with `options.tls`.
    */
-  grpc(target: string, options: GrpcClientOptions = {}): GrpcInferenceClient {
+  grpc(target: string | readonly string[], options: GrpcClientOptions = {}): GrpcInferenceClient {
     return new GrpcInferenceClient(target, options);
   },
-  /** An HTTP/REST client over global `fetch`; `baseUrl` is e.g. `http://host:8000` or an https URL. */
-  http(baseUrl: string, options: HttpClientOptions = {}): HttpInferenceClient {
+  /**
+   * An HTTP/REST client over global `fetch`; `baseUrl` is e.g. `http://host:8000` or an https
+   * URL, or several replicas' (an array or a comma-separated list), balanced round robin.
+   */
+  http(baseUrl: string | readonly string[], options: HttpClientOptions = {}): HttpInferenceClient {
     return new HttpInferenceClient(baseUrl, options);
   },
 };

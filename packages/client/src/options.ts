@@ -28,6 +28,8 @@ export interface CallOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Overrides the client's retry options for this call. */
   readonly retry?: RetryOptions;
+  /** Overrides the client's `waitForReady` for this call. */
+  readonly waitForReady?: boolean;
 }
 
 /** Options of {@link InferenceClient.infer} (and of each request of a gRPC stream). */
@@ -83,6 +85,14 @@ export interface ClientOptions {
   readonly headers?: Readonly<Record<string, string>>;
   /** Default time limit of every call in milliseconds (none by default). */
   readonly timeoutMs?: number;
-  /** Retry policy of every call (retries are off by default). */
+  /** Retry policy of every call (retries are off by default, apart from transparent retries). */
   readonly retry?: RetryOptions;
+  /**
+   * gRPC's wait-for-ready: while no server can be reached, a call waits (until its deadline or
+   * abort) for one to come up instead of failing with UNAVAILABLE. Over gRPC this is
+   * grpc-js' own; over HTTP, failures that made no connection are retried with backoff until the
+   * deadline, without counting against `retry.maxAttempts`. Default false. Give calls a
+   * `timeoutMs` when it is on, or they may wait forever.
+   */
+  readonly waitForReady?: boolean;
 }

@@ -36,3 +36,12 @@ function nonNegativeInteger(name: string, value: number): number {
 export function versionString(version: string | number | undefined): string {
   return version === undefined ? '' : String(version);
 }
+
+/**
+ * Whether the request belongs to a sequence (a `sequenceId`, or a custom `sequence_id` parameter,
+ * other than 0 or ''): the server keeps state per sequence, so such a request must not run twice.
+ */
+export function inSequence(options: InferOptions): boolean {
+  const id = options.sequenceId ?? options.parameters?.['sequence_id'];
+  return id !== undefined && id !== 0 && id !== '';
+}

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { codeFromGrpcStatus, codeFromHttpStatus, InferenceServerError, type ErrorCode } from './errors.js';
-import { backoffDelay, retryPolicy, withRetries } from './retry.js';
+import { backoffDelay, isRetryable, retryPolicy, withRetries, type RetryContext } from './retry.js';
 
 const err = (code: ErrorCode, retryAfterMs?: number) => new InferenceServerError(code, { code, retryAfterMs });
 
@@ -103,6 +103,100 @@ describe('withRetries', () => {
     };
     await assert.rejects(withRetries(failing, retryPolicy({ maxAttempts: 5 }), controller.signal), /UNAVAILABLE/);
     assert.equal(calls, 1);
+  });
+});
+
+describe('which failures are retried', () => {
+  const unavailable = (notDelivered: boolean) => new InferenceServerError('x', { code: 'UNAVAILABLE', notDelivered });
+  const policy = retryPolicy({ maxAttempts: 4, initialDelayMs: 10, maxDelayMs: 1000 });
+  const attempts = async (errors: InferenceServerError[], context: RetryContext) => {
+    let calls = 0;
+    const delays: number[] = [];
+    // The clock advances by the waits only.
+    const now = () => delays.reduce((a, b) => a + b, 0);
+    const outcome = await withRetries(
+      async () => {
+        const e = errors[calls++];
+        if (e !== undefined) throw e;
+        return 'ok';
+      },
+      policy,
+      undefined,
+      { random: () => 1, sleep: async (ms) => void delays.push(ms), now },
+      context,
+    ).catch((e: InferenceServerError) => e.code);
+    return { outcome, calls, delays };
+  };
+
+  test('idempotent calls retry any UNAVAILABLE; a sequence request only an undelivered one', async () => {
+    assert.equal(isRetryable(unavailable(false), policy), true);
+    assert.equal(isRetryable(unavailable(false), policy, false), false);
+    assert.equal(isRetryable(unavailable(true), policy, false), true);
+    assert.equal(isRetryable(err('INTERNAL'), policy), false);
+    assert.deepEqual(await attempts([unavailable(false)], { idempotent: false }), {
+      outcome: 'UNAVAILABLE',
+      calls: 1,
+      delays: [],
+    });
+    assert.deepEqual(await attempts([unavailable(true), unavailable(true)], { idempotent: false }), {
+      outcome: 'ok',
+      calls: 3,
+      delays: [10, 20],
+    });
+  });
+
+  test('undelivered failures get transparent retries on top of maxAttempts, even with retries off', async () => {
+    const off = retryPolicy({ initialDelayMs: 10 });
+    let calls = 0;
+    const run = (errors: InferenceServerError[], policy = off) => {
+      calls = 0;
+      return withRetries(
+        async () => {
+          const e = errors[calls++];
+          if (e !== undefined) throw e;
+          return 'ok';
+        },
+        policy,
+        undefined,
+        { sleep: async () => undefined },
+        { idempotent: false },
+      ).catch((e: InferenceServerError) => e.code);
+    };
+    assert.equal(await run([unavailable(true), unavailable(true)]), 'ok');
+    assert.equal(calls, 3);
+    assert.equal(await run([unavailable(true), unavailable(true), unavailable(true)]), 'UNAVAILABLE');
+    assert.equal(calls, 3);
+    assert.equal(await run([unavailable(false)]), 'UNAVAILABLE', 'a possibly delivered failure is not transparent');
+    assert.equal(calls, 1);
+    assert.equal(await run([unavailable(true)], retryPolicy({ transparentRetries: 0 })), 'UNAVAILABLE');
+    assert.equal(calls, 1);
+  });
+
+  test('no retry starts whose wait would end past the deadline: the last error is thrown', async () => {
+    // The first wait (0 → 10 ms) ends before the deadline, the second (10 → 30 ms) would not.
+    assert.deepEqual(await attempts([unavailable(false), unavailable(false)], { deadline: 25 }), {
+      outcome: 'UNAVAILABLE',
+      calls: 2,
+      delays: [10],
+    });
+  });
+
+  test('waitForReady retries undelivered failures past maxAttempts, until the deadline', async () => {
+    const many = Array.from({ length: 9 }, () => unavailable(true));
+    assert.deepEqual((await attempts(many, { waitForReady: true, deadline: 1e9 })).outcome, 'ok');
+    assert.equal((await attempts(many, { waitForReady: true, deadline: 1e9 })).calls, 10);
+    // Without waitForReady the same failures stop at maxAttempts plus the 2 transparent retries.
+    assert.equal((await attempts(many, {})).calls, 6);
+    // A delivered failure still counts against maxAttempts.
+    assert.equal(
+      (
+        await attempts(
+          Array.from({ length: 9 }, () => unavailable(false)),
+          { waitForReady: true },
+        )
+      ).calls,
+      4,
+    );
   });
 });
 

@@ -6,7 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import type protobuf from 'protobufjs';
-import type { GrpcClientOptions } from './grpc-options.js';
+import { DEFAULT_GRPC_KEEPALIVE, type GrpcClientOptions } from './grpc-options.js';
+import { grpcTarget } from './grpc-target.js';
 
 /** Fully qualified name of the inference service. */
 export const SERVICE = 'inference.GRPCInferenceService';
@@ -54,11 +55,15 @@ export function channelOptions(options: GrpcClientOptions): grpc.ChannelOptions 
     'grpc.max_send_message_length': options.maxSendMessageBytes ?? -1,
     'grpc.max_receive_message_length': options.maxReceiveMessageBytes ?? -1,
   };
-  if (options.keepalive !== undefined) {
-    out['grpc.keepalive_time_ms'] = options.keepalive.timeMs;
-    out['grpc.keepalive_timeout_ms'] = options.keepalive.timeoutMs ?? 20_000;
-    out['grpc.keepalive_permit_without_calls'] = options.keepalive.permitWithoutCalls === true ? 1 : 0;
+  if (options.keepalive !== false) {
+    const keepalive = { ...DEFAULT_GRPC_KEEPALIVE, ...options.keepalive };
+    out['grpc.keepalive_time_ms'] = keepalive.timeMs;
+    out['grpc.keepalive_timeout_ms'] = keepalive.timeoutMs;
+    out['grpc.keepalive_permit_without_calls'] = keepalive.permitWithoutCalls ? 1 : 0;
   }
+  out['grpc.service_config'] = JSON.stringify({
+    loadBalancingConfig: [{ [options.loadBalancing ?? 'round_robin']: {} }],
+  });
   if (options.compression !== undefined && options.compression !== 'none') {
     out['grpc.default_compression_algorithm'] = COMPRESSION[options.compression];
   }
@@ -80,14 +85,17 @@ export function channelCredentials(options: GrpcClientOptions): grpc.ChannelCred
   return grpc.credentials.createSsl(buf(tls.rootCerts), buf(tls.privateKey), buf(tls.certChain));
 }
 
-/** Builds the grpc-js client (one channel) for `target`. */
-export function createChannel(target: string, options: GrpcClientOptions): grpc.Client {
-  return new grpc.Client(target, channelCredentials(options), channelOptions(options));
+/** Builds the grpc-js client (one channel) for `target` (see {@link grpcTarget}). */
+export function createChannel(target: string | readonly string[], options: GrpcClientOptions): grpc.Client {
+  return new grpc.Client(grpcTarget(target), channelCredentials(options), channelOptions(options));
 }
 
-/** grpc-js metadata from header maps (later maps win). */
-export function metadataOf(...maps: Array<Readonly<Record<string, string>> | undefined>): grpc.Metadata {
-  const md = new grpc.Metadata();
+/** grpc-js metadata from header maps (later maps win), with the call's wait-for-ready flag. */
+export function metadataOf(
+  waitForReady: boolean | undefined,
+  ...maps: Array<Readonly<Record<string, string>> | undefined>
+): grpc.Metadata {
+  const md = new grpc.Metadata(waitForReady === true ? { waitForReady: true } : {});
   for (const m of maps) if (m !== undefined) for (const [k, v] of Object.entries(m)) md.set(k.toLowerCase(), v);
   return md;
 }

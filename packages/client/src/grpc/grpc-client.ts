@@ -23,7 +23,7 @@ import type {
   RepositoryIndexOptions,
   UnloadModelOptions,
 } from '../options.js';
-import { versionString } from '../request-parameters.js';
+import { inSequence, versionString } from '../request-parameters.js';
 import { retryPolicy, withRetries } from '../retry.js';
 import type {
   InferenceStatistics,
@@ -33,6 +33,7 @@ import type {
   ServerMetadata,
 } from '../server-types.js';
 import { createChannel, metadataOf, rpcMethod } from './grpc-channel.js';
+import { grpcTarget } from './grpc-target.js';
 import { decodeInferResponse, encodeInferRequest } from './grpc-codec.js';
 import { fromGrpcError } from './grpc-errors.js';
 import type { GrpcClientOptions } from './grpc-options.js';
@@ -55,17 +56,21 @@ const PLAIN: protobuf.IConversionOptions = { enums: String, longs: Number, defau
 export class GrpcInferenceClient implements InferenceClient {
   /** Always 'grpc'. */
   readonly transport = 'grpc' as const;
-  /** The grpc-js target, e.g. `localhost:8001`. */
+  /** The grpc-js target, e.g. `localhost:8001` or `ipv4:10.0.0.1:8001,10.0.0.2:8001`. */
   readonly target: string;
   private readonly options: GrpcClientOptions;
   private readonly channel: grpc.Client;
   private closed = false;
 
-  /** @param target - `host:port` or another grpc-js target; the channel connects lazily. */
-  constructor(target: string, options: GrpcClientOptions = {}) {
-    this.target = target;
+  /**
+   * @param target - `host:port`, another grpc-js target (`dns:///host:port` for every address a
+   *   name resolves to), or several replicas as an array or comma-separated list of `ip:port`;
+   *   the channel connects lazily.
+   */
+  constructor(target: string | readonly string[], options: GrpcClientOptions = {}) {
+    this.target = grpcTarget(target);
     this.options = options;
-    this.channel = createChannel(target, options);
+    this.channel = createChannel(this.target, options);
   }
 
   async isServerLive(options: CallOptions = {}): Promise<boolean> {
@@ -129,7 +134,7 @@ export class GrpcInferenceClient implements InferenceClient {
 
   async infer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): Promise<InferResult> {
     const request = encodeInferRequest(model, inputs, options);
-    const response = await this.unary('ModelInfer', request, options, request.id);
+    const response = await this.unary('ModelInfer', request, options, request.id, !inSequence(options));
     return decodeInferResponse(response as unknown as ModelInferResponseMessage);
   }
 
@@ -170,11 +175,18 @@ export class GrpcInferenceClient implements InferenceClient {
   }
 
   /** One unary RPC with the call's deadline, signal, metadata and retries. */
-  private async unary(name: string, request: object, options: CallOptions, requestId = ''): Promise<protobuf.Message> {
+  private async unary(
+    name: string,
+    request: object,
+    options: CallOptions,
+    requestId = '',
+    idempotent = true,
+  ): Promise<protobuf.Message> {
     if (this.closed) throw invalidArgument('the client is closed');
     const method = rpcMethod(name);
     const call = callSignal(options.timeoutMs ?? this.options.timeoutMs, options.signal, 'grpc', requestId);
-    const metadata = metadataOf(this.options.headers, options.headers);
+    const waitForReady = options.waitForReady ?? this.options.waitForReady;
+    const metadata = metadataOf(waitForReady, this.options.headers, options.headers);
     try {
       return await withRetries(
         () =>
@@ -199,6 +211,8 @@ export class GrpcInferenceClient implements InferenceClient {
           }),
         retryPolicy(options.retry ?? this.options.retry),
         call.signal,
+        {},
+        { idempotent, deadline: call.deadline, waitForReady },
       );
     } catch (e) {
       throw e instanceof InferenceServerError ? e : fromGrpcError(e, requestId);

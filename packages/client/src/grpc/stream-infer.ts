@@ -41,7 +41,7 @@ export async function* streamInfer(
     method.path,
     method.serialize,
     method.deserialize as (b: Buffer) => ModelStreamInferResponseMessage,
-    metadataOf(clientOptions.headers, options.headers),
+    metadataOf(options.waitForReady ?? clientOptions.waitForReady, clientOptions.headers, options.headers),
     call.deadline === undefined ? {} : { deadline: call.deadline },
   );
   const queue = new AsyncQueue<ModelStreamInferResponseMessage>();

@@ -101,10 +101,64 @@ describe('retries against a fake server', () => {
       assert.ok(e instanceof InferenceServerError);
       assert.equal(e.code, 'UNAVAILABLE');
       assert.equal(e.status, undefined);
+      assert.equal(e.notDelivered, true);
       assert.match(e.message, /connection failed/);
       return true;
     });
-    assert.equal(attempts, 2);
+    // 2 attempts, after the 2 transparent retries a refused connection gets first.
+    assert.equal(attempts, 4);
+  });
+});
+
+describe('several base URLs and what is safe to retry', () => {
+  const deadUrl = async () => {
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    return `http://127.0.0.1:${port}`;
+  };
+
+  test('round robin over the URLs; a refused one (notDelivered) is retried elsewhere, then skipped', async () => {
+    reset((_q, _b, res) => jsonReply(res, 200, ready));
+    const dead = await deadUrl();
+    const urls: string[] = [];
+    const client = new HttpInferenceClient(`${dead},${base}`, {
+      retry: { maxAttempts: 2, initialDelayMs: 1 },
+      fetch: (u, i) => (urls.push(new URL(String(u)).origin), fetch(u, i)),
+    });
+    assert.deepEqual(client.baseUrls, [dead, base]);
+    for (let i = 0; i < 4; i++) await client.infer('m', [input()]);
+    // The first call tried the dead URL, then the live one; later calls skip the dead one.
+    assert.deepEqual(urls, [dead, base, base, base, base]);
+  });
+
+  test('a connection lost after the request went out: retried, except a sequence request', async () => {
+    reset((req) => req.socket.destroy());
+    let attempts = 0;
+    const client = new HttpInferenceClient(base, {
+      retry: { maxAttempts: 3, initialDelayMs: 1 },
+      fetch: (u, i) => (attempts++, fetch(u, i)),
+    });
+    const lost = (e: unknown) => e instanceof InferenceServerError && e.code === 'UNAVAILABLE' && !e.notDelivered;
+    await assert.rejects(client.infer('m', [input()]), lost);
+    assert.equal(attempts, 3);
+    attempts = 0;
+    await assert.rejects(client.infer('m', [input()], { sequenceId: 42, sequenceStart: true }), lost);
+    assert.equal(attempts, 1, 'a sequence request that may have run is not repeated');
+  });
+
+  test('a refused connection is retried even for a sequence request: it never got there', async () => {
+    let attempts = 0;
+    const client = new HttpInferenceClient(await deadUrl(), {
+      retry: { maxAttempts: 3, initialDelayMs: 1 },
+      fetch: (u, i) => (attempts++, fetch(u, i)),
+    });
+    await assert.rejects(
+      client.infer('m', [input()], { sequenceId: 42 }),
+      (e: unknown) => e instanceof InferenceServerError && e.notDelivered,
+    );
+    assert.equal(attempts, 5, '3 attempts after 2 transparent retries');
   });
 });
 

@@ -15,7 +15,7 @@ import type {
   RepositoryIndexOptions,
   UnloadModelOptions,
 } from '../options.js';
-import { versionString } from '../request-parameters.js';
+import { inSequence, versionString } from '../request-parameters.js';
 import { retryPolicy, withRetries } from '../retry.js';
 import type {
   InferenceStatistics,
@@ -24,6 +24,7 @@ import type {
   RepositoryIndexEntry,
   ServerMetadata,
 } from '../server-types.js';
+import { AddressPicker } from './address-picker.js';
 import { compress } from './compress.js';
 import type { GenerateOptions, GenerateRequest, GenerateResponse } from './generate-types.js';
 import type { HttpClientOptions } from './http-options.js';
@@ -42,34 +43,43 @@ interface Exchange {
   readonly passStatus?: boolean;
   /** A call signal the caller owns and disposes (it outlives the exchange, e.g. to read a stream). */
   readonly call?: CallSignal;
+  /** False for a request that must not run twice (sequence inference); see `RetryContext`. */
+  readonly idempotent?: boolean;
 }
 
 /**
- * HTTP client; see {@link InferenceClient} for the shared methods.
+ * HTTP client; see {@link InferenceClient} for the shared methods. Given several base URLs
+ * (replicas), calls go round robin over those that answer (see `address-picker.ts`).
  *
  * @example
  * ```ts
  * const client = new HttpInferenceClient('http://localhost:8000');
  * const ready = await client.isModelReady('simple');
+ * const replicas = new HttpInferenceClient(['http://10.0.0.1:8000', 'http://10.0.0.2:8000'], { retry: { maxAttempts: 3 } });
  * ```
  */
 export class HttpInferenceClient implements InferenceClient {
   /** Always 'http'. */
   readonly transport = 'http' as const;
-  /** The server's base URL without a trailing slash, e.g. `http://localhost:8000`. */
+  /** The (first) server's base URL without a trailing slash, e.g. `http://localhost:8000`. */
   readonly baseUrl: string;
+  /** Every base URL the client balances over (one unless several were given). */
+  readonly baseUrls: readonly string[];
   private readonly options: HttpClientOptions;
   private readonly fetchFn: typeof fetch;
+  private readonly picker: AddressPicker;
   private closed = false;
 
   /**
-   * @param baseUrl - `http://host:port` or `https://host:port` (a bare `host:port` means http).
+   * @param baseUrl - `http://host:port` or `https://host:port` (a bare `host:port` means http);
+   *   several replicas as an array or a comma-separated list.
    */
-  constructor(baseUrl: string, options: HttpClientOptions = {}) {
-    const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(baseUrl) ? baseUrl : `http://${baseUrl}`;
-    this.baseUrl = withScheme.replace(/\/+$/, '');
+  constructor(baseUrl: string | readonly string[], options: HttpClientOptions = {}) {
+    this.baseUrls = parseBaseUrls(baseUrl);
+    this.baseUrl = this.baseUrls[0]!;
     this.options = options;
     this.fetchFn = options.fetch ?? ((input, init) => fetch(input, init));
+    this.picker = new AddressPicker(this.baseUrls);
   }
 
   async isServerLive(options: CallOptions = {}): Promise<boolean> {
@@ -150,7 +160,8 @@ export class HttpInferenceClient implements InferenceClient {
     }
     headers['Accept-Encoding'] = response === 'none' ? 'identity' : response;
     const path = `${modelPath(model, options.modelVersion)}/infer`;
-    return this.exchange({ method: 'POST', path, body, headers, requestId }, options, async (res) => {
+    const idempotent = !inSequence(options);
+    return this.exchange({ method: 'POST', path, body, headers, requestId, idempotent }, options, async (res) => {
       const bytes = new Uint8Array(await res.arrayBuffer());
       const lengthHeader = res.headers.get(HEADER_LENGTH_HEADER);
       return decodeInferBody(bytes, lengthHeader === null ? undefined : Number(lengthHeader), requestId);
@@ -244,16 +255,22 @@ export class HttpInferenceClient implements InferenceClient {
       return await withRetries(
         async () => {
           let res: Response;
+          const base = this.picker.pick();
           try {
-            res = await this.fetchFn(this.baseUrl + ex.path, {
+            res = await this.fetchFn(base + ex.path, {
               method: ex.method,
               headers,
               ...(ex.body === undefined ? {} : { body: ex.body as BodyInit }),
               ...(call.signal === undefined ? {} : { signal: call.signal }),
             });
           } catch (e) {
-            throw call.signal?.aborted ? call.signal.reason : fetchFailure(e, requestId);
+            if (call.signal?.aborted) throw call.signal.reason;
+            this.picker.failed(base);
+            throw fetchFailure(e, requestId);
           }
+          // 502 / 503: this replica cannot serve now (a proxy without upstream, a server draining).
+          if (res.status === 502 || res.status === 503) this.picker.failed(base);
+          else this.picker.succeeded(base);
           if (res.status !== 200 && !ex.passStatus) throw await errorFromResponse(res, requestId);
           try {
             return await read(res);
@@ -268,11 +285,18 @@ export class HttpInferenceClient implements InferenceClient {
                 requestId,
               });
             }
+            this.picker.failed(base); // the connection was lost while the body was read
             throw fetchFailure(e, requestId);
           }
         },
         retryPolicy(options.retry ?? this.options.retry),
         call.signal,
+        {},
+        {
+          idempotent: ex.idempotent !== false,
+          deadline: call.deadline,
+          waitForReady: options.waitForReady ?? this.options.waitForReady,
+        },
       );
     } catch (e) {
       throw e instanceof InferenceServerError ? e : cancelledError(e, 'http', requestId);
@@ -280,6 +304,13 @@ export class HttpInferenceClient implements InferenceClient {
       if (ex.call === undefined) call.dispose();
     }
   }
+}
+
+/** The base URLs of `baseUrl` (one, an array, or a comma-separated list), normalized. */
+function parseBaseUrls(baseUrl: string | readonly string[]): string[] {
+  const list = (typeof baseUrl === 'string' ? baseUrl.split(',') : baseUrl).map((u) => u.trim()).filter((u) => u);
+  if (list.length === 0) throw invalidArgument('the HTTP client needs at least one base URL');
+  return list.map((u) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`).replace(/\/+$/, ''));
 }
 
 /** `/v2/models/{m}[/versions/{v}]` with the name and version escaped. */

@@ -44,8 +44,32 @@ export function retryAfterMs(value: string | null, now = Date.now()): number | u
 }
 
 /**
+ * Error codes (Node / undici) of a connection that could not be made at all: the request never
+ * left the client. Anything else (reset, closed, timeout after connecting) may have delivered it.
+ */
+const NOT_CONNECTED = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** Whether a fetch rejection says that no connection was made (walks `cause` and AggregateError). */
+function neverConnected(e: unknown, depth = 0): boolean {
+  if (!(e instanceof Error) || depth > 4) return false;
+  const code = (e as { code?: unknown }).code;
+  if (typeof code === 'string' && NOT_CONNECTED.has(code)) return true;
+  if (e instanceof AggregateError && e.errors.length > 0) return e.errors.every((x) => neverConnected(x, depth + 1));
+  return neverConnected(e.cause, depth + 1);
+}
+
+/**
  * The error of a fetch that produced no response: the connection was refused, reset or lost.
- * Code UNAVAILABLE (retryable), with the platform's own error as `cause`.
+ * Code UNAVAILABLE (retryable), with the platform's own error as `cause`; `notDelivered` when no
+ * connection was made (Node's error codes say so; in browsers it stays false).
  */
 export function fetchFailure(e: unknown, requestId: string): InferenceServerError {
   if (e instanceof InferenceServerError) return e;
@@ -56,5 +80,6 @@ export function fetchFailure(e: unknown, requestId: string): InferenceServerErro
     transport: 'http',
     requestId,
     cause: e,
+    notDelivered: neverConnected(e),
   });
 }

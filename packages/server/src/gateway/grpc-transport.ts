@@ -48,7 +48,9 @@ function outputsOf(call: UpstreamCall): InferRequestedOutput[] {
  * ```
  */
 export function grpcTransport(address: string): GatewayTransport {
-  const client = InferenceClient.grpc(address);
+  // The pool retries on another upstream itself: a refused upstream must fail fast, not be
+  // retried in place by the client's transparent retries.
+  const client = InferenceClient.grpc(address, { retry: { transparentRetries: 0 } });
   return {
     isServerReady: (timeoutMs) => client.isServerReady({ timeoutMs }),
     async infer(call) {

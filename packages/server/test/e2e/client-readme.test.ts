@@ -94,7 +94,8 @@ test('README.md ensemble_image example: a JPEG file in, the top 3 classes out', 
 });
 
 test('packages/client/README.md examples', async () => {
-  const [infer, stream] = await examples('packages/client/README.md');
+  const [infer, replicas, stream] = await examples('packages/client/README.md');
+  assert.equal(await run(replicas!, 'client-replicas'), '[5,5,5,5]');
   assert.equal(await run(infer!, 'client-infer'), ['true', 'req-1 ["1","2","3"]', 'NOT_FOUND 404 req-2'].join('\n'));
   const log = (await run(stream!, 'client-stream')).split('\n');
   assert.deepEqual(

@@ -258,11 +258,14 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
       return (app.server.address() as AddressInfo).port;
     },
     async close(): Promise<void> {
-      // node's server.close() ends the connections idle at that moment; a keep-alive connection whose
-      // request is still in flight turns idle only after its response, and would then hold the close
-      // (and the process exit on SIGTERM) until the keep-alive or exit timeout. So end idle
-      // connections again while the in-flight requests finish; nothing is added to the request path.
-      const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+      // fastify closes the keep-alive connections that are idle when the drain starts; one whose
+      // request is still running goes idle after its response and would stay open until the
+      // client drops it or --http-keepalive-timeout-secs passes, holding the drain (and the exit
+      // on SIGTERM) that long, up to --exit-timeout-secs.
+      // So idle connections are closed again every 50 ms until the server has closed. (Node's
+      // server exposes no per-connection "went idle" event; a timer costs nothing per request.)
+      const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
+      sweep.unref();
       try {
         await app.close();
       } finally {

@@ -436,3 +436,28 @@ describe('grpc-js transport: what its server implements', { concurrency: true },
     }
   });
 });
+
+describe('grpc-js transport: maximum connection age', () => {
+  test('GOAWAY max_age from grpc-js; the call in flight finishes, then the connection closes', async () => {
+    const { frontend, port } = await started({ maxConnectionAgeMs: 300, maxConnectionAgeGraceMs: 5000 }, 'grpc-js');
+    try {
+      const session = rawConnect(port);
+      const state = watch(session);
+      const req = session.request({
+        ':method': 'POST',
+        ':path': INFER,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      const trailers = new Promise<IncomingHttpHeaders>((resolve) => req.on('trailers', resolve));
+      req.resume();
+      await eventually(() => state.goaway !== undefined, 'the max-age GOAWAY');
+      assert.deepEqual(state.goaway, { code: H2_ERROR.NO_ERROR, data: 'max_age' });
+      req.end(framed('inference.ModelInferRequest', echoRequest));
+      assert.equal((await trailers)['grpc-status'], '0');
+      await eventually(() => state.closed, 'the connection closed');
+    } finally {
+      await frontend.close(1000);
+    }
+  });
+});

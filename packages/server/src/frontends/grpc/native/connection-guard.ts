@@ -290,6 +290,11 @@ export class ConnectionGuard {
     this.logger?.debug({ peer: this.peer() }, 'gRPC connection reached its maximum age: GOAWAY');
     try {
       // As grpc-js: GOAWAY naming the largest stream id, so calls in flight finish; new ones go elsewhere.
+      // nghttp2 (node:http2) accepts no new stream once it has sent a GOAWAY, whatever id it names,
+      // so a stream the client sent before it saw this one is refused (REFUSED_STREAM) by the
+      // final GOAWAY of close(): never processed, so safe to retry. grpc-js retries it once by
+      // itself and @tensorgate/client's retries cover the rest (gRPC core's PING dance between two
+      // GOAWAYs would not help here, for the same reason).
       this.session.goaway(NGHTTP2_NO_ERROR, 2 ** 31 - 1, Buffer.from('max_age'));
       this.session.close();
     } catch {
