@@ -74,6 +74,19 @@ describe('decodeCommonInferRequest', () => {
     assert.equal(raw.buffer, bytes.buffer);
   });
 
+  test('tags and lengths longer than protobufjs reads them are left to protobufjs (found by fast-check)', () => {
+    // model_version with its length 0 written in 6 bytes: legal protobuf, but protobufjs' uint32()
+    // skips 5 bytes after a 5th continuation byte and runs past the end.
+    const overlong = Buffer.from([18, 0x80, 0x80, 0x80, 0x80, 0x80, 0]);
+    assert.equal(decodeCommonInferRequest(overlong), undefined);
+    assert.throws(() => Request.decode(overlong));
+    // A 5-byte length whose 5th byte has bits past 32: protobufjs keeps only its low 4 bits.
+    assert.equal(decodeCommonInferRequest(Buffer.from([18, 0x80, 0x80, 0x80, 0x80, 0x10])), undefined);
+    // A 5-byte length that protobufjs reads the same way still takes the fast path.
+    const name = Buffer.from([10, 0x81, 0x80, 0x80, 0x80, 0x00, 0x61]);
+    assert.deepEqual(view(decodeCommonInferRequest(name)!), view(Request.decode(name)));
+  });
+
   test('an unpacked shape (one varint per dim) decodes too', () => {
     // inputs { name: "A" shape: 2 shape: 3 } written by hand: field 3 as wire type 0, twice.
     const input = Buffer.from([0x0a, 0x01, 0x41, 0x18, 0x02, 0x18, 0x03]);

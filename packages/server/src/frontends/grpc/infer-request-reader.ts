@@ -46,9 +46,30 @@ class In {
     throw DECLINE;
   }
 
+  /**
+   * A tag or a length: a varint of at most 5 bytes whose value fits 32 bits. protobufjs reads these
+   * with `uint32()`, which after a 5th byte with its continuation bit set skips 5 more bytes blindly
+   * (and keeps only the low 4 bits of the 5th byte), so any longer or wider encoding (legal protobuf,
+   * never written by a real encoder) is left to protobufjs, to read exactly as it does.
+   */
+  varint32(): number {
+    const buf = this.buf;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 5; i++) {
+      if (this.at >= this.end) throw DECLINE;
+      const b = buf[this.at++]!;
+      if (i === 4 && b > 0x0f) throw DECLINE;
+      value += (b & 0x7f) * scale;
+      if (b < 0x80) return value;
+      scale *= 128;
+    }
+    throw DECLINE;
+  }
+
   /** The bounds of a length-delimited field's payload. */
   span(): number {
-    const n = this.varint();
+    const n = this.varint32();
     const start = this.at;
     if (n > this.end - start) throw DECLINE;
     this.at = start + n;
@@ -76,13 +97,13 @@ function readInput(t: In, end: number): InferInputTensorMessage {
   let datatype = '';
   const shape: number[] = [];
   while (t.at < end) {
-    const tag = t.varint();
+    const tag = t.varint32();
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 1 && wire === LEN) name = t.string();
     else if (field === 2 && wire === LEN) datatype = t.string();
     else if (field === 3 && wire === LEN) {
-      const n = t.varint();
+      const n = t.varint32();
       const packedEnd = t.at + n;
       if (packedEnd > end) throw DECLINE;
       t.end = packedEnd;
@@ -100,7 +121,7 @@ function readOutput(t: In, end: number): InferRequestedOutputTensorMessage {
   t.end = end;
   let name = '';
   while (t.at < end) {
-    const tag = t.varint();
+    const tag = t.varint32();
     if (tag >>> 3 === 1 && (tag & 7) === LEN) name = t.string();
     else throw DECLINE;
   }
@@ -127,7 +148,7 @@ export function decodeCommonInferRequest(bytes: Buffer): ModelInferRequestMessag
   const raw: Uint8Array[] = [];
   try {
     while (r.at < r.end) {
-      const tag = r.varint();
+      const tag = r.varint32();
       if ((tag & 7) !== LEN) return undefined;
       switch (tag >>> 3) {
         case 1:
@@ -140,13 +161,13 @@ export function decodeCommonInferRequest(bytes: Buffer): ModelInferRequestMessag
           id = r.string();
           break;
         case 5: {
-          const n = r.varint();
+          const n = r.varint32();
           if (n > r.end - r.at) return undefined;
           inputs.push(readInput(r, r.at + n));
           break;
         }
         case 6: {
-          const n = r.varint();
+          const n = r.varint32();
           if (n > r.end - r.at) return undefined;
           outputs.push(readOutput(r, r.at + n));
           break;
