@@ -27,5 +27,8 @@ test('a lost connection that grpc-js reports as INTERNAL is UNAVAILABLE; a serve
   assert.equal(epipe.code, 'UNAVAILABLE');
   assert.equal(epipe.status, 13);
   assert.equal(epipe.notDelivered, false);
+  const ended = fromGrpcError(grpcError(13, 'Received RST_STREAM with code 0 (Call ended without gRPC status)'), 'r');
+  assert.equal(ended.code, 'UNAVAILABLE');
+  assert.equal(ended.notDelivered, false);
   assert.equal(fromGrpcError(grpcError(13, 'model crashed: EPIPE in user code'), 'r').code, 'INTERNAL');
 });

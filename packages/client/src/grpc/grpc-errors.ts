@@ -27,10 +27,15 @@ const INTERNAL = 13;
  * grpc-js' details of an INTERNAL status that is really a lost connection: it maps a socket
  * error while a stream is open to INTERNAL ("Received RST_STREAM with code 2 triggered by
  * internal client error: write EPIPE") except ECONNRESET and ETIMEDOUT, which it maps to
- * UNAVAILABLE. A replica killed while a request is being written gives EPIPE.
+ * UNAVAILABLE. A replica killed while a request is being written gives EPIPE. And a connection
+ * that simply ends (the peer's socket closed with a FIN, as the kernel closes a killed process'
+ * sockets when nothing is left unread) closes its open streams with code 0 and no status, which
+ * grpc-js reports as "Received RST_STREAM with code 0 (Call ended without gRPC status)": the
+ * server never answered, so the outcome is unknown, as for any lost connection (seen in the
+ * three-replica test: a replica SIGKILLed with calls in flight).
  */
 const CONNECTION_LOST =
-  /internal client error: .*\b(EPIPE|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b/;
+  /internal client error: .*\b(EPIPE|ECONNRESET|ECONNABORTED|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH)\b|Call ended without gRPC status/;
 
 /**
  * Converts a failed call's error: the gRPC status becomes `status` and `code`, the status details
