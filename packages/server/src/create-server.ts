@@ -17,6 +17,8 @@ import { LogSettingsStore } from './core/log-settings.js';
 import { TraceManager } from './core/trace/trace-manager.js';
 import { assertTraceFileWritable } from './core/trace/trace-file.js';
 import { parseTraceConfig } from './cli/trace-config.js';
+import { openResponseCache } from './core/cache/open-response-cache.js';
+import { registerCacheMetrics } from './frontends/metrics/cache-metrics.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
@@ -161,11 +163,13 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     observer: observers,
     models,
   });
+  const responseCache = await openResponseCache(settings, logger);
   const core = new InferenceServer({
     manager,
     observers,
     version: SERVER_VERSION,
     strictReadiness: settings.strictReadiness,
+    ...(responseCache ? { responseCache } : {}),
   });
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
@@ -189,6 +193,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         timeouts: httpTimeoutsOf(settings),
         transferLimits: httpTransferLimitsOf(settings),
       });
+      if (responseCache) registerCacheMetrics(metrics.registry, responseCache);
       ports.metrics = await metrics.listen(settings.metricsPort, settings.host);
       closers.push(() => metrics.close());
     }
@@ -238,6 +243,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     await Promise.allSettled(closers.map((c) => c()));
     await manager.stop().catch(() => {});
     await traces.shutdown().catch(() => {});
+    await responseCache?.store.close();
     throw e;
   }
   logger.info({ ports, repository: repository.root, mode: settings.modelControlMode }, 'tensorgate started');
@@ -256,6 +262,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logger.error({ err }, 'writing the last traces failed'),
       );
       await sharedMemory.close();
+      await responseCache?.store.close();
       logger.info('tensorgate stopped');
     })();
     return shuttingDown;
