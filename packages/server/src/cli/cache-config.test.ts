@@ -60,7 +60,10 @@ test('bad entries are refused, naming them', () => {
     [['redis,host=h', 'redis,port=1', 'redis,hots=x'], /unknown redis cache setting 'hots'/],
   ];
   for (const [entries, message] of cases) {
-    assert.throws(() => parseCacheConfig(entries), (e: unknown) => e instanceof CacheConfigError && message.test(e.message));
+    assert.throws(
+      () => parseCacheConfig(entries),
+      (e: unknown) => e instanceof CacheConfigError && message.test(e.message),
+    );
   }
 });
 

@@ -72,8 +72,7 @@ const KEYS: Record<'local' | 'redis', readonly string[]> = {
 
 /** Keys of Triton's redis cache that a single multiplexed ioredis connection has no use for. */
 const REFUSED: Record<string, string> = {
-  pool_size:
-    'tensorgate keeps one pipelined connection per server (ioredis); a pool size does not apply. Remove it',
+  pool_size: 'tensorgate keeps one pipelined connection per server (ioredis); a pool size does not apply. Remove it',
   wait_timeout: 'there is no connection pool to wait for (one pipelined connection); use socket_timeout',
 };
 

@@ -18,14 +18,23 @@ after(async () => {
   await redis.kill();
 });
 
-function logger(): { warn: string[]; info: string[]; warnFn: (o: object, m: string) => void; infoFn: (o: object, m: string) => void } {
+function logger(): {
+  warn: string[];
+  info: string[];
+  warnFn: (o: object, m: string) => void;
+  infoFn: (o: object, m: string) => void;
+} {
   const warn: string[] = [];
   const info: string[] = [];
   return { warn, info, warnFn: (_o, m) => warn.push(m), infoFn: (_o, m) => info.push(m) };
 }
 
 function config(port: number): RedisCacheConfig {
-  return parseCacheConfig(['redis,host=127.0.0.1', `redis,port=${port}`, 'redis,socket_timeout=200']) as RedisCacheConfig;
+  return parseCacheConfig([
+    'redis,host=127.0.0.1',
+    `redis,port=${port}`,
+    'redis,socket_timeout=200',
+  ]) as RedisCacheConfig;
 }
 
 /** Sends one raw command on its own connection (DEBUG SLEEP blocks the whole server). */

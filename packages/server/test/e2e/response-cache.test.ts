@@ -8,7 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, cp, mkdtemp, rm } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpcClient, streamAll, unary, type Msg } from '../helpers/grpc-client.js';
@@ -26,6 +26,13 @@ async function cacheRepository(): Promise<{ path: string; remove(): Promise<void
   await appendFile(join(path, 'simple', 'config.pbtxt'), `${CACHE_ON}version_policy { all {} }\n`);
   await cp(join(EXAMPLES, 'repeat_int32'), join(path, 'repeat_int32'), { recursive: true });
   await appendFile(join(path, 'repeat_int32', 'config.pbtxt'), CACHE_ON);
+  await cp(join(EXAMPLES, 'simple_ensemble'), join(path, 'simple_ensemble'), { recursive: true });
+  await cp(join(EXAMPLES, 'simple_ensemble'), join(path, 'ensemble_cached'), { recursive: true });
+  const cfg = join(path, 'ensemble_cached', 'config.pbtxt');
+  await writeFile(
+    cfg,
+    (await readFile(cfg, 'utf8')).replace('name: "simple_ensemble"', 'name: "ensemble_cached"') + CACHE_ON,
+  );
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
@@ -35,8 +42,8 @@ interface Stats {
   inference_stats: Record<string, { count: number; ns: number }>;
 }
 
-async function stats(s: TestServer, version: string): Promise<Stats> {
-  const r = await fetch(`${s.http}/v2/models/simple/versions/${version}/stats`);
+async function stats(s: TestServer, version: string, model = 'simple'): Promise<Stats> {
+  const r = await fetch(`${s.http}/v2/models/${model}/versions/${version}/stats`);
   assert.equal(r.status, 200);
   const body = (await r.json()) as { model_stats: Stats[] };
   return body.model_stats[0]!;
@@ -89,7 +96,10 @@ describe('local response cache', () => {
   let s: TestServer;
   before(async () => {
     repo = await cacheRepository();
-    s = await startServer(['--cache-config', 'local,size=1048576', '--load-model', 'simple', '--model-control-mode', 'explicit'], repo.path);
+    s = await startServer(
+      ['--cache-config', 'local,size=1048576', '--load-model', 'simple', '--model-control-mode', 'explicit'],
+      repo.path,
+    );
   });
   after(async () => {
     await s.close();
@@ -102,7 +112,10 @@ describe('local response cache', () => {
     await eventually(async () => (await stats(s, '1')).inference_stats['cache_miss']!.count === 1);
     const second = await httpInfer(s, a);
     assert.deepEqual(second.outputs, first.outputs);
-    assert.deepEqual(first.outputs[0]!.data, a.map((v, i) => v + i));
+    assert.deepEqual(
+      first.outputs[0]!.data,
+      a.map((v, i) => v + i),
+    );
     const st = await stats(s, '1');
     assert.equal(st.execution_count, 1, 'the hit did not execute the model');
     assert.equal(st.inference_count, 2);
@@ -130,7 +143,10 @@ describe('local response cache', () => {
     assert.equal((await stats(s, '1')).execution_count, before + 2);
     const v2 = await httpInfer(s, a, { version: '2' });
     assert.equal((await stats(s, '2')).execution_count, 1);
-    assert.deepEqual(v2.outputs[0]!.data, a.map((v, i) => v + i));
+    assert.deepEqual(
+      v2.outputs[0]!.data,
+      a.map((v, i) => v + i),
+    );
   });
 
   test('gRPC unary and streaming hit the entries HTTP stored', async () => {
@@ -141,17 +157,58 @@ describe('local response cache', () => {
     const client = grpcClient(s.grpcPort);
     try {
       const r = await unary(client, 'ModelInfer', grpcRequest(a));
-      assert.deepEqual(values('INT32', r['raw_output_contents'][0]), a.map((v, i) => v + i));
+      assert.deepEqual(
+        values('INT32', r['raw_output_contents'][0]),
+        a.map((v, i) => v + i),
+      );
       const streamed = await streamAll(client, [grpcRequest(a), grpcRequest(a)]);
       assert.equal(streamed.length, 2);
       for (const m of streamed) {
         assert.equal(m['error_message'], '');
-        assert.deepEqual(values('INT32', m['infer_response']['raw_output_contents'][1]), a.map((v, i) => v - i));
+        assert.deepEqual(
+          values('INT32', m['infer_response']['raw_output_contents'][1]),
+          a.map((v, i) => v - i),
+        );
       }
     } finally {
       client.close();
     }
     assert.equal((await stats(s, '1')).execution_count, executions, 'gRPC requests were all hits');
+  });
+
+  test('ensembles: composing models hit inside an ensemble; an ensemble with the cache hits as a whole', async () => {
+    for (const m of ['simple_ensemble', 'ensemble_cached']) {
+      const r = await fetch(`${s.http}/v2/repository/models/${m}/load`, { method: 'POST' });
+      assert.equal(r.status, 200, await r.text());
+    }
+    const infer = async (model: string): Promise<unknown> => {
+      const r = await fetch(`${s.http}/v2/models/${model}/infer`, {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [
+            { name: 'INPUT0', shape: [1, 16], datatype: 'INT32', data: range(16, 700) },
+            { name: 'INPUT1', shape: [1, 16], datatype: 'INT32', data: range(16) },
+          ],
+        }),
+      });
+      assert.equal(r.status, 200);
+      return ((await r.json()) as { outputs: unknown }).outputs;
+    };
+    const first = await infer('simple_ensemble');
+    // Both steps ran on `simple` version 2 (model_version -1: the latest) and were stored.
+    await eventually(async () => (await stats(s, '2')).inference_stats['cache_miss']!.count === 2);
+    const executions = (await stats(s, '2')).execution_count;
+    assert.deepEqual(await infer('simple_ensemble'), first);
+    assert.equal((await stats(s, '2')).execution_count, executions, 'both steps were hits');
+    assert.equal((await stats(s, '1', 'simple_ensemble')).inference_stats['success']!.count, 2);
+    // The cached ensemble: its first request misses at the top (its steps hit), its second is a hit.
+    assert.deepEqual(await infer('ensemble_cached'), first);
+    await eventually(async () => (await stats(s, '1', 'ensemble_cached')).inference_stats['cache_miss']!.count === 1);
+    const stepHits = (await stats(s, '2')).inference_stats['cache_hit']!.count;
+    assert.deepEqual(await infer('ensemble_cached'), first);
+    const top = await stats(s, '1', 'ensemble_cached');
+    assert.equal(top.inference_stats['cache_hit']!.count, 1);
+    assert.equal((await stats(s, '2')).inference_stats['cache_hit']!.count, stepHits, 'a top-level hit runs no step');
   });
 
   test('a decoupled model with response_cache enabled is refused at load', async () => {
@@ -168,7 +225,10 @@ describe('local response cache eviction', () => {
   before(async () => {
     repo = await cacheRepository();
     // One entry of `simple` (two 64-byte outputs, a ~200-byte header, a 64-byte key) fits, two do not.
-    s = await startServer(['--cache-config', 'local,size=700', '--load-model', 'simple', '--model-control-mode', 'explicit'], repo.path);
+    s = await startServer(
+      ['--cache-config', 'local,size=700', '--load-model', 'simple', '--model-control-mode', 'explicit'],
+      repo.path,
+    );
   });
   after(async () => {
     await s.close();
@@ -197,7 +257,10 @@ describe('local response cache smaller than an entry', () => {
   let s: TestServer;
   before(async () => {
     repo = await cacheRepository();
-    s = await startServer(['--cache-config', 'local,size=100', '--load-model', 'simple', '--model-control-mode', 'explicit'], repo.path);
+    s = await startServer(
+      ['--cache-config', 'local,size=100', '--load-model', 'simple', '--model-control-mode', 'explicit'],
+      repo.path,
+    );
   });
   after(async () => {
     await s.close();
@@ -254,9 +317,15 @@ describe('Redis response cache shared by two servers', () => {
     const client = grpcClient(two.grpcPort);
     try {
       const r = await unary(client, 'ModelInfer', grpcRequest(a));
-      assert.deepEqual(values('INT32', r['raw_output_contents'][0]), a.map((v, i) => v + i));
+      assert.deepEqual(
+        values('INT32', r['raw_output_contents'][0]),
+        a.map((v, i) => v + i),
+      );
       const [m] = await streamAll(client, [grpcRequest(a)]);
-      assert.deepEqual(values('INT32', m!['infer_response']['raw_output_contents'][0]), a.map((v, i) => v + i));
+      assert.deepEqual(
+        values('INT32', m!['infer_response']['raw_output_contents'][0]),
+        a.map((v, i) => v + i),
+      );
     } finally {
       client.close();
     }
@@ -270,15 +339,23 @@ describe('Redis response cache shared by two servers', () => {
     const a = range(16, 500);
     for (let i = 0; i < 3; i++) {
       const r = await httpInfer(one, a);
-      assert.deepEqual(r.outputs[0]!.data, a.map((v, j) => v + j));
+      assert.deepEqual(
+        r.outputs[0]!.data,
+        a.map((v, j) => v + j),
+      );
     }
     const client = grpcClient(one.grpcPort);
     try {
       const r = await unary(client, 'ModelInfer', grpcRequest(a));
-      assert.deepEqual(values('INT32', r['raw_output_contents'][0]), a.map((v, i) => v + i));
+      assert.deepEqual(
+        values('INT32', r['raw_output_contents'][0]),
+        a.map((v, i) => v + i),
+      );
     } finally {
       client.close();
     }
-    await eventually(async () => plain(await (await fetch(one.metrics)).text(), 'tensorgate_response_cache_failures_total') >= 4);
+    await eventually(
+      async () => plain(await (await fetch(one.metrics)).text(), 'tensorgate_response_cache_failures_total') >= 4,
+    );
   });
 });

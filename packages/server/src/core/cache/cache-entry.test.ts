@@ -37,8 +37,23 @@ test('malformed or foreign entries read as undefined (a miss), never throw', () 
   };
   const format = 'tensorgate-response-cache/1';
   // shape says 3 INT32 elements, 8 bytes given
-  assert.equal(decodeEntry(lie({ format, outputs: [{ name: 'OUT0', datatype: 'INT32', shape: [3], bytes: 8 }], parameters: {} }, [0, 0, 0, 0, 0, 0, 0, 0]), ['OUT0']), undefined);
-  assert.equal(decodeEntry(lie({ format, outputs: [{ name: 'OUT0', datatype: 'NOPE', shape: [1], bytes: 1 }], parameters: {} }, [0]), ['OUT0']), undefined);
+  assert.equal(
+    decodeEntry(
+      lie(
+        { format, outputs: [{ name: 'OUT0', datatype: 'INT32', shape: [3], bytes: 8 }], parameters: {} },
+        [0, 0, 0, 0, 0, 0, 0, 0],
+      ),
+      ['OUT0'],
+    ),
+    undefined,
+  );
+  assert.equal(
+    decodeEntry(
+      lie({ format, outputs: [{ name: 'OUT0', datatype: 'NOPE', shape: [1], bytes: 1 }], parameters: {} }, [0]),
+      ['OUT0'],
+    ),
+    undefined,
+  );
   assert.equal(decodeEntry(lie({ format: 'x', outputs: [], parameters: {} }, []), []), undefined);
   assert.equal(decodeEntry(Buffer.from([4, 0, 0, 0, 0x7b, 0x7b, 0x7b, 0x7b]), []), undefined);
 });

@@ -11,7 +11,10 @@ const t = (name: string, data: number[], shape = [data.length], datatype: Tensor
   data: Uint8Array.from(data),
 });
 
-function key(inputs: Tensor[], opts: { params?: InferRequest['parameters']; outputs?: string[]; model?: string; version?: string } = {}): string {
+function key(
+  inputs: Tensor[],
+  opts: { params?: InferRequest['parameters']; outputs?: string[]; model?: string; version?: string } = {},
+): string {
   const request: InferRequest = {
     modelName: 'm',
     modelVersion: '',

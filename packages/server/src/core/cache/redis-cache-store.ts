@@ -41,12 +41,16 @@ function createClient(config: RedisCacheConfig): Redis {
     ...options,
     ...(config.user !== undefined ? { username: config.user } : {}),
     ...(config.password !== undefined ? { password: config.password } : {}),
-    ...(t === undefined ? {} : { tls: {
-      ...(t.caFile !== undefined ? { ca: readFileSync(t.caFile) } : {}),
-      ...(t.certFile !== undefined ? { cert: readFileSync(t.certFile) } : {}),
-      ...(t.keyFile !== undefined ? { key: readFileSync(t.keyFile) } : {}),
-      servername: t.sni ?? config.host,
-    } }),
+    ...(t === undefined
+      ? {}
+      : {
+          tls: {
+            ...(t.caFile !== undefined ? { ca: readFileSync(t.caFile) } : {}),
+            ...(t.certFile !== undefined ? { cert: readFileSync(t.certFile) } : {}),
+            ...(t.keyFile !== undefined ? { key: readFileSync(t.keyFile) } : {}),
+            servername: t.sni ?? config.host,
+          },
+        }),
   });
 }
 

@@ -107,7 +107,13 @@ export class ResponseCache {
         // Only a successful final response with outputs is stored (Triton caches successes only).
         if (r.final && r.error === undefined && r.emptyFinal !== true) {
           // Encoded (copied) before the frontend may take the output buffers over.
-          this.insert(version, observer, key, encodeEntry({ outputs: [...r.outputs], parameters: r.parameters }), lookupNs);
+          this.insert(
+            version,
+            observer,
+            key,
+            encodeEntry({ outputs: [...r.outputs], parameters: r.parameters }),
+            lookupNs,
+          );
         }
         yield r;
       }

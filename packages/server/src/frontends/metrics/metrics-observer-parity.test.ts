@@ -7,7 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CacheEvent, FailureReason, InferenceObserver, InstanceRestartEvent, RequestEvent } from '../../core/observer.js';
+import type {
+  CacheEvent,
+  FailureReason,
+  InferenceObserver,
+  InstanceRestartEvent,
+  RequestEvent,
+} from '../../core/observer.js';
 import { LlmMetrics } from './llm-metrics.js';
 import { nonNegative } from './metric-factories.js';
 import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
