@@ -164,6 +164,20 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     models,
   });
   const responseCache = await openResponseCache(settings, logger);
+  if (!responseCache) {
+    // As in Triton, such a model loads and runs uncached; say so once per version.
+    observers.add({
+      onVersionReady: (model, version) => {
+        const config = core.modelConfig(model, version);
+        if ((config['response_cache'] as { enable?: boolean } | undefined)?.enable === true) {
+          logger.warn(
+            { model, version },
+            'response_cache is enabled in the model config but the server has no cache (--cache-config): responses are not cached',
+          );
+        }
+      },
+    });
+  }
   const core = new InferenceServer({
     manager,
     observers,

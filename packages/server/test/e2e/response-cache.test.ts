@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { grpcClient, streamAll, unary, type Msg } from '../helpers/grpc-client.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { EXAMPLES, eventually, startServer, type TestServer } from '../helpers/servers.js';
+import { EXAMPLES, eventually, startLoggedServer, startServer, type TestServer } from '../helpers/servers.js';
 import { range, raw, values } from '../helpers/tensors.js';
 
 const CACHE_ON = '\nresponse_cache { enable: true }\n';
@@ -358,5 +358,27 @@ describe('Redis response cache shared by two servers', () => {
     await eventually(
       async () => plain(await (await fetch(one.metrics)).text(), 'tensorgate_response_cache_failures_total') >= 4,
     );
+  });
+});
+
+describe('no --cache-config', () => {
+  test('a model with response_cache enabled loads and runs uncached, with a warning', async () => {
+    const repo = await cacheRepository();
+    const s = await startLoggedServer(['--load-model', 'simple', '--model-control-mode', 'explicit'], repo.path);
+    try {
+      const a = range(16, 900);
+      await httpInfer(s, a);
+      await httpInfer(s, a);
+      const st = await stats(s, '1');
+      assert.equal(st.execution_count, 2);
+      assert.equal(st.inference_stats['cache_hit']!.count, 0);
+      assert.equal(st.inference_stats['cache_miss']!.count, 0);
+      assert.ok(
+        s.logs.some((l) => l['model'] === 'simple' && /server has no cache \(--cache-config\)/.test(String(l['msg']))),
+      );
+    } finally {
+      await s.close();
+      await repo.remove();
+    }
   });
 });
