@@ -62,6 +62,8 @@ export async function modelStats(port, name) {
       infer: 0,
       output: 0,
       requests: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
     };
     for (const s of all) {
       const st = s.inference_stats ?? {};
@@ -74,6 +76,8 @@ export async function modelStats(port, name) {
       sum.input += Number(st.compute_input?.ns ?? 0);
       sum.infer += Number(st.compute_infer?.ns ?? 0);
       sum.output += Number(st.compute_output?.ns ?? 0);
+      sum.cacheHits += Number(st.cache_hit?.count ?? 0);
+      sum.cacheMisses += Number(st.cache_miss?.count ?? 0);
     }
     return sum;
   } finally {

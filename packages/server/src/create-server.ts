@@ -21,6 +21,8 @@ import { LogSettingsStore } from './core/log-settings.js';
 import { TraceManager } from './core/trace/trace-manager.js';
 import { assertTraceFileWritable } from './core/trace/trace-file.js';
 import { parseTraceConfig } from './cli/trace-config.js';
+import { openResponseCache } from './core/cache/open-response-cache.js';
+import { registerCacheMetrics } from './frontends/metrics/cache-metrics.js';
 import { ObserverHub } from './core/observer-hub.js';
 import { ModelManager } from './core/repository/model-manager.js';
 import { ModelRepository } from './core/repository/model-repository.js';
@@ -192,12 +194,28 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,
   });
+  const responseCache = await openResponseCache(settings, logger);
+  if (!responseCache) {
+    // As in Triton, such a model loads and runs uncached; say so once per version.
+    observers.add({
+      onVersionReady: (model, version) => {
+        const config = core.modelConfig(model, version);
+        if ((config['response_cache'] as { enable?: boolean } | undefined)?.enable === true) {
+          logger.warn(
+            { model, version },
+            'response_cache is enabled in the model config but the server has no cache (--cache-config): responses are not cached',
+          );
+        }
+      },
+    });
+  }
   const core = new InferenceServer({
     manager,
     observers,
     version: SERVER_VERSION,
     strictReadiness: settings.strictReadiness,
     name: settings.id,
+    ...(responseCache ? { responseCache } : {}),
   });
 
   // One log-settings state behind gRPC LogSettings and HTTP /v2/logging.
@@ -223,6 +241,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         hostMetrics: settings.allowCpuMetrics,
         latencies: metricsConfig,
       });
+      if (responseCache) registerCacheMetrics(metrics.registry, responseCache);
       ports.metrics = await metrics.listen(settings.metricsPort, addresses.metrics);
       closers.push(() => metrics.close());
     }
@@ -272,6 +291,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     await Promise.allSettled(closers.map((c) => c()));
     await manager.stop().catch(() => {});
     await traces.shutdown().catch(() => {});
+    await responseCache?.store.close();
     throw e;
   }
   logger.info({ ports, repository: repository.root, mode: settings.modelControlMode }, 'tensorgate started');
@@ -290,6 +310,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         logger.error({ err }, 'writing the last traces failed'),
       );
       await sharedMemory.close();
+      await responseCache?.store.close();
       logger.info('tensorgate stopped');
     })();
     return shuttingDown;

@@ -119,6 +119,8 @@ export interface ServerSettings extends LaunchSettings {
   grpcRestrictedProtocol: string[];
   /** `--trace-config` entries, as given (parsed by `cli/trace-config.ts`; docs/tracing.md). */
   traceConfig: string[];
+  /** `--cache-config` entries, as given (parsed by `cli/cache-config.ts`; docs/response-cache.md). */
+  cacheConfig: string[];
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -889,6 +891,20 @@ export const SETTINGS: readonly SettingEntry[] = [
       "Tracing, as Triton's --trace-config (docs/tracing.md): level=OFF|TIMESTAMPS|TENSORS, rate=N, count=N, " +
       'mode=triton|opentelemetry; triton,file=<path>, triton,log-frequency=N; opentelemetry,url=<OTLP/HTTP url>, ' +
       "opentelemetry,resource=<key>=<value>, opentelemetry,bsp_*=N. Repeatable; the env var separates entries with ';'.",
+  },
+  {
+    key: 'cacheConfig',
+    flag: '--cache-config',
+    env: 'TENSORGATE_CACHE_CONFIG',
+    type: 'list',
+    default: [],
+    envSeparator: ';',
+    valueName: '<cache>,<key>=<value>',
+    description:
+      "Response cache, as Triton's --cache-config (docs/response-cache.md): local,size=<bytes> (in-process LRU), or " +
+      'redis,host=<host> redis,port=<port> [redis,user= redis,password= redis,db= redis,connect_timeout=<ms> ' +
+      'redis,socket_timeout=<ms> redis,tls_enabled=true redis,cert= redis,key= redis,cacert= redis,sni=]. ' +
+      "Used by models with response_cache { enable: true }. Repeatable; the env var separates entries with ';'.",
   },
   {
     key: 'allowMetrics',

@@ -82,6 +82,7 @@ describe('parseSettings defaults', () => {
       httpRestrictedApi: [],
       grpcRestrictedProtocol: [],
       traceConfig: [],
+      cacheConfig: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseGpuSetting } from '../core/gpu-detect.js';
 import { groupsServedOn } from '../frontends/api-groups.js';
 import { parseRestrictions, RestrictionSpecError, type ApiRestrictions } from '../frontends/restricted-apis.js';
+import { CacheConfigError, parseCacheConfig } from './cache-config.js';
 import { parseTraceConfig, TraceConfigError } from './trace-config.js';
 import {
   SETTINGS,
@@ -252,6 +253,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
   checkGrpcJsLimits(settings, explicit);
   checkDecompressionBudget(settings, explicit);
   checkTraceConfig(settings, env);
+  checkCacheConfig(settings);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
@@ -387,6 +389,16 @@ function checkRestrictions(settings: ServerSettings, warnings: string[]): void {
   }
   if (!settings.allowGrpc && settings.grpcRestrictedProtocol.length > 0) {
     warnings.push('--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)');
+  }
+}
+
+/** `--cache-config`: parsed here so a bad entry stops start-up; `createServer` parses it again to use it. */
+function checkCacheConfig(settings: ServerSettings): void {
+  try {
+    parseCacheConfig(settings.cacheConfig);
+  } catch (err) {
+    if (err instanceof CacheConfigError) throw new SettingsError(err.message);
+    throw err;
   }
 }
 

@@ -178,11 +178,11 @@ export const REFUSED_FLAGS: readonly RefusedFlag[] = [
     reason: 'tensorgate reads the CPU and memory metrics when /metrics is scraped, so there is no polling interval',
   },
   {
-    flag: '--cache-config',
-    valueName: 'cache,setting=value',
-    reason: 'tensorgate has no response cache',
+    flag: '--cache-directory',
+    valueName: 'path',
+    reason:
+      'tensorgate loads no cache libraries: its caches (local, redis) are built in; choose one with --cache-config',
   },
-  { flag: '--cache-directory', valueName: 'path', reason: 'tensorgate has no response cache' },
   {
     flag: '--rate-limit',
     valueName: 'mode',
@@ -237,7 +237,7 @@ export const REFUSED_FLAGS: readonly RefusedFlag[] = [
   {
     flag: '--response-cache-byte-size',
     valueName: 'bytes',
-    reason: 'tensorgate has no response cache',
+    reason: 'Triton deprecated it for --cache-config; give --cache-config local,size=<bytes>',
     accepts: whenZero(),
   },
   ...(

@@ -4,6 +4,7 @@
  */
 import type { ModelConfig } from './config/model-config.js';
 import { InferenceError, unsupported } from './errors.js';
+import { cachesResponses, type ResponseCache } from './cache/response-cache.js';
 import type { InferenceCore, LoadOptions, UnloadOptions } from './inference-core.js';
 import type { InferenceObserver } from './observer.js';
 import { ObserverHub } from './observer-hub.js';
@@ -36,6 +37,8 @@ export interface InferenceServerOptions {
   strictReadiness: boolean;
   /** The server's name in its metadata (Triton's `--id`; default `tensorgate`). */
   name?: string;
+  /** The response cache (`--cache-config`); none: models run uncached whatever their config says. */
+  responseCache?: ResponseCache;
 }
 
 /**
@@ -193,6 +196,13 @@ export class InferenceServer implements InferenceCore {
         computeOutputNs: 0,
       });
       throw e;
+    }
+    const cache = this.opts.responseCache;
+    if (cache !== undefined && cachesResponses(version)) {
+      const observers = this.opts.observers;
+      return cache.run(version, request, validated, ctx, observers, () =>
+        runInference(version, request, validated, ctx, observers),
+      );
     }
     return runInference(version, request, validated, ctx, this.opts.observers);
   }

@@ -4,6 +4,7 @@
  * several times for every request.
  */
 import type {
+  CacheEvent,
   ExecutionEvent,
   InferenceObserver,
   InstanceRestartEvent,
@@ -35,6 +36,16 @@ export class ObserverHub implements InferenceObserver {
     for (const o of this.observers) {
       try {
         o.onExecution?.(e);
+      } catch {
+        // an observer must never break a request
+      }
+    }
+  }
+
+  onCache(e: CacheEvent): void {
+    for (const o of this.observers) {
+      try {
+        o.onCache?.(e);
       } catch {
         // an observer must never break a request
       }

@@ -84,10 +84,23 @@ export interface InstanceRestartEvent {
   reason: InstanceRestartReason;
 }
 
+/**
+ * One response-cache lookup of a model with `response_cache { enable: true }`: a hit (`ns`: the
+ * lookup) or a successful miss (`ns`: the lookup plus the insertion), as Triton's `nv_cache_*`.
+ */
+export interface CacheEvent {
+  model: string;
+  version: string;
+  hit: boolean;
+  ns: number;
+}
+
 /** Receives core events. Implementations must be cheap and must not throw. */
 export interface InferenceObserver {
   onRequest?(event: RequestEvent): void;
   onExecution?(event: ExecutionEvent): void;
+  /** A response-cache hit or (successful) miss. */
+  onCache?(event: CacheEvent): void;
   /** Called when the number of queued + executing requests of a model changes. */
   onPending?(model: string, version: string, pending: number): void;
   /**

@@ -133,7 +133,7 @@ describe('unimplemented fields', () => {
     const group0 = simple['instance_group'][0] as Obj;
     const cases: [Obj, string][] = [
       [{ sequence_batching: {} }, 'sequence_batching'],
-      [{ response_cache: { enable: true } }, 'response_cache'],
+      [{ model_operations: { op_library_filename: ['libcustom.so'] } }, 'model_operations'],
       [
         { instance_group: [{ ...group0, rate_limiter: { resources: [{ name: 'R', count: 1 }] } }] },
         'instance_group[0].rate_limiter',
@@ -240,15 +240,20 @@ describe('unimplemented fields', () => {
 });
 
 describe('poll mode', () => {
-  test('a config.pbtxt that turns on the response cache fails to reload; the old version keeps serving', async () => {
+  test('a config.pbtxt that asks for a repository agent fails to reload; the old version keeps serving', async () => {
     const repo = await tempRepository(['simple']);
     const s = await startServer(['--model-control-mode', 'poll', '--repository-poll-secs', '1'], repo.path);
     try {
       const file = join(repo.path, 'simple', 'config.pbtxt');
-      await writeFile(file, `${await readFile(file, 'utf8')}\nresponse_cache { enable: true }\n`);
+      await writeFile(
+        file,
+        `${await readFile(file, 'utf8')}\nmodel_repository_agents { agents [ { name: "checksum" } ] }\n`,
+      );
       await eventually(async () => {
         const index = (await (await post(s.http, '/v2/repository/index')).json()) as Obj[];
-        return index.some((m) => m['name'] === 'simple' && /response_cache is not supported yet/.test(m['reason']));
+        return index.some(
+          (m) => m['name'] === 'simple' && /model_repository_agents is not supported yet/.test(m['reason']),
+        );
       });
       assert.equal((await fetch(`${s.http}/v2/models/simple/ready`)).status, 200);
       assert.equal((await fetch(`${s.http}/v2/health/ready`)).status, 200);

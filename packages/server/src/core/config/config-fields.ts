@@ -159,6 +159,7 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   model_transaction_policy: impl('a container; see decoupled'),
   'model_transaction_policy.decoupled': impl('js and llm; the onnxruntime backend refuses true'),
   model_repository_agents: refused('repository agents (e.g. checksum, decryption)'),
-  response_cache: refused('the response cache (`enable: false` is its default and accepted)'),
+  response_cache: impl('the response cache with --cache-config (core/cache; docs/response-cache.md)'),
+  'response_cache.enable': impl('core/cache/response-cache.ts; refused for decoupled and sequence models'),
   model_metrics: refused('custom histogram buckets'),
 };

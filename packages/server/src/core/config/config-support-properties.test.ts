@@ -176,14 +176,6 @@ const refusal: fc.Arbitrary<Refusal> = fc.oneof(
   top('model_repository_agents', fc.array(fc.record({ name: word }), { minLength: 1, maxLength: 2 }), (v) => ({
     agents: v,
   })),
-  // Triton's own check comes first for a decoupled model with a cache (INVALID_ARG): not decoupled here.
-  top('response_cache', fc.constant({ enable: true })).map((r) => ({
-    path: r.path,
-    apply: (cfg: Obj) => {
-      r.apply(cfg);
-      cfg['model_transaction_policy'] = { decoupled: false };
-    },
-  })),
   top('model_metrics', fc.double({ min: 0, max: 1e6, noNaN: true }), (v) => ({
     metric_control: [
       { metric_identifier: { family: 'nv_inference_request_duration' }, histogram_options: { buckets: [v] } },

@@ -92,7 +92,6 @@ describe('refused fields fail the load naming the field', () => {
     ['metric_tags', { metric_tags: { team: 'a' } }],
     ['model_operations', { model_operations: { op_library_filename: ['libcustom.so'] } }],
     ['model_repository_agents', { model_repository_agents: { agents: [{ name: 'checksum' }] } }],
-    ['response_cache', { response_cache: { enable: true } }],
     [
       'model_metrics',
       {

@@ -120,6 +120,13 @@ export class EnsembleDependencies {
       this.checkNoCycle(name, models.keys());
       const { decoupled } = validateComposition(config, steps, (m) => this.host.servingConfig(m));
       config.model_transaction_policy.decoupled = decoupled;
+      if (decoupled && (config['response_cache'] as { enable?: boolean } | undefined)?.enable === true) {
+        // As for any decoupled model (validate-config.ts): an ensemble with a decoupled step is one.
+        throw invalidArg(
+          `Response Cache does not currently support ensemble ${name}: a composing model is decoupled, which makes ` +
+            `the ensemble decoupled. Please disable the response cache of the ensemble.`,
+        );
+      }
       return config;
     } catch (e) {
       // Not serving: wait for the models (a serving ensemble whose reload failed keeps its record).

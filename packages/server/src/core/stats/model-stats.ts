@@ -39,6 +39,8 @@ export class ModelStats {
   private readonly computeInput = zero();
   private readonly computeInfer = zero();
   private readonly computeOutput = zero();
+  private readonly cacheHit = zero();
+  private readonly cacheMiss = zero();
   private inferenceCount = 0;
   private executionCount = 0;
   private lastInference = 0;
@@ -56,6 +58,24 @@ export class ModelStats {
     add(this.computeOutput, d.computeOutputNs);
     this.inferenceCount += batchSize;
     this.lastInference = this.nowMs();
+  }
+
+  /**
+   * A request answered from the response cache (Triton's UpdateSuccessCacheHit): a success with
+   * its request and queue durations and inference count, plus `cache_hit` with the lookup's
+   * duration; no execution and no compute durations.
+   */
+  recordCacheHit(batchSize: number, d: { totalNs: number; queueNs: number; lookupNs: number }): void {
+    add(this.success, d.totalNs);
+    add(this.queue, d.queueNs);
+    add(this.cacheHit, d.lookupNs);
+    this.inferenceCount += batchSize;
+    this.lastInference = this.nowMs();
+  }
+
+  /** A successful request that missed the cache: lookup plus insertion took `ns` (Triton's cache_miss). */
+  recordCacheMiss(ns: number): void {
+    add(this.cacheMiss, ns);
   }
 
   /** A request failed after `totalNs`. */
@@ -93,8 +113,8 @@ export class ModelStats {
         compute_input: c(this.computeInput),
         compute_infer: c(this.computeInfer),
         compute_output: c(this.computeOutput),
-        cache_hit: zero(),
-        cache_miss: zero(),
+        cache_hit: c(this.cacheHit),
+        cache_miss: c(this.cacheMiss),
       },
       batch_stats: [...this.batches.values()]
         .sort((a, b) => a.batch_size - b.batch_size)

@@ -5,6 +5,10 @@ import { Registry } from 'prom-client';
 import { FAILURE_REASONS, METRICS } from './metric-names.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { registerHostMetrics } from './host-metrics.js';
+import { registerCacheMetrics } from './cache-metrics.js';
+import { ResponseCache } from '../../core/cache/response-cache.js';
+import { LocalCacheStore } from '../../core/cache/cache-store.js';
+import { systemClock } from '../../core/clock.js';
 
 // packages/server/{src,dist}/frontends/metrics are both five levels below the repo root.
 const docs = readFileSync(new URL('../../../../../docs/metrics.md', import.meta.url), 'utf8');
@@ -26,6 +30,7 @@ test('the table matches what the registry really exports', async () => {
   const registry = new Registry();
   new MetricsObserver(registry).onPending('m', '1', 0);
   registerHostMetrics(registry);
+  registerCacheMetrics(registry, new ResponseCache(new LocalCacheStore(1024), systemClock));
   const exported = await registry.getMetricsAsJSON();
   const byName = new Map(exported.map((m) => [m.name, m]));
   assert.equal(exported.length, Object.keys(METRICS).length);

@@ -135,6 +135,48 @@ export const METRICS = {
     kind: 'counter',
     labels: MODEL_LABELS,
   },
+  cacheHits: {
+    name: 'nv_cache_num_hits_per_model',
+    help: 'Count of response cache hits of the model (requests answered without executing it)',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  cacheMisses: {
+    name: 'nv_cache_num_misses_per_model',
+    help: 'Count of response cache misses of the model whose execution then succeeded',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  cacheHitDurationUs: {
+    name: 'nv_cache_hit_duration_per_model',
+    help: 'Total time spent looking up response cache hits of the model, in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  cacheMissDurationUs: {
+    name: 'nv_cache_miss_duration_per_model',
+    help: 'Total time spent on response cache misses of the model (lookup plus insertion), in microseconds',
+    kind: 'counter',
+    labels: MODEL_LABELS,
+  },
+  cacheFailures: {
+    name: 'tensorgate_response_cache_failures_total',
+    help: 'Count of response cache lookups and insertions that failed because the cache (Redis) did not answer in time; the request ran uncached',
+    kind: 'counter',
+    labels: [],
+  },
+  cacheOversized: {
+    name: 'tensorgate_response_cache_oversized_total',
+    help: 'Count of responses not cached because they are larger than the cache',
+    kind: 'counter',
+    labels: [],
+  },
+  cacheCorrupt: {
+    name: 'tensorgate_response_cache_unreadable_entries_total',
+    help: 'Count of cache entries found but unreadable (malformed, or not answering the request); answered as misses',
+    kind: 'counter',
+    labels: [],
+  },
   pendingRequestCount: {
     name: 'nv_inference_pending_request_count',
     help: 'Requests of the model currently queued or executing',

@@ -7,7 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { FailureReason, InferenceObserver, InstanceRestartEvent, RequestEvent } from '../../core/observer.js';
+import type {
+  CacheEvent,
+  FailureReason,
+  InferenceObserver,
+  InstanceRestartEvent,
+  RequestEvent,
+} from '../../core/observer.js';
 import { LlmMetrics } from './llm-metrics.js';
 import { nonNegative } from './metric-factories.js';
 import { FAILURE_REASONS, LATENCY_BUCKETS_SECONDS, METRICS, RESTART_REASONS, type MetricSpec } from './metric-names.js';
@@ -24,6 +30,7 @@ class PromClientObserver implements InferenceObserver {
   private readonly inferenceCount: Counter;
   private readonly execCount: Counter;
   private readonly durations: Array<[Counter, DurationField]>;
+  private readonly cache: [Counter, Counter, Counter, Counter];
   private readonly pending: Gauge;
   private readonly restarts: Counter;
   private readonly histograms: Array<[Histogram, DurationField]>;
@@ -50,6 +57,12 @@ class PromClientObserver implements InferenceObserver {
       [counter(METRICS.computeInferDurationUs), 'computeInferNs'],
       [counter(METRICS.computeOutputDurationUs), 'computeOutputNs'],
     ];
+    this.cache = [
+      counter(METRICS.cacheHits),
+      counter(METRICS.cacheMisses),
+      counter(METRICS.cacheHitDurationUs),
+      counter(METRICS.cacheMissDurationUs),
+    ];
     const spec = METRICS.pendingRequestCount;
     this.pending = new Gauge({ name: spec.name, help: spec.help, labelNames: spec.labels, registers: [registry] });
     this.restarts = counter(METRICS.instanceRestarts);
@@ -71,6 +84,13 @@ class PromClientObserver implements InferenceObserver {
     this.inferenceCount.inc(labels, nonNegative(event.batchSize));
     for (const [metric, field] of this.durations) metric.inc(labels, Math.trunc(nonNegative(event[field]) / 1000));
     for (const [metric, field] of this.histograms) metric.observe(labels, nonNegative(event[field]) / 1e9);
+  }
+
+  onCache(event: CacheEvent): void {
+    const labels = this.ensure(event.model, event.version);
+    const [hits, misses, hitUs, missUs] = this.cache;
+    (event.hit ? hits : misses).inc(labels);
+    (event.hit ? hitUs : missUs).inc(labels, Math.trunc(nonNegative(event.ns) / 1000));
   }
 
   onExecution(event: { model: string; version: string }): void {
@@ -97,6 +117,7 @@ class PromClientObserver implements InferenceObserver {
     this.inferenceCount.remove(labels);
     this.execCount.remove(labels);
     for (const [metric] of this.durations) metric.remove(labels);
+    for (const metric of this.cache) metric.remove(labels);
     for (const [metric] of this.histograms) metric.remove(labels);
     this.pending.remove(labels);
     for (const reason of RESTART_REASONS) this.restarts.remove({ ...labels, reason });
@@ -112,6 +133,7 @@ class PromClientObserver implements InferenceObserver {
     this.inferenceCount.inc(labels, 0);
     this.execCount.inc(labels, 0);
     for (const [metric] of this.durations) metric.inc(labels, 0);
+    for (const metric of this.cache) metric.inc(labels, 0);
     for (const [metric] of this.histograms) metric.zero(labels);
     this.pending.set(labels, 0);
     for (const reason of RESTART_REASONS) this.restarts.inc({ ...labels, reason }, 0);
@@ -185,6 +207,9 @@ test('the /metrics text is byte-identical to the per-event prom-client observer'
         ...(success || reason === undefined ? {} : { reason }),
       };
       feed = (observer) => observer.onRequest?.(event);
+    } else if (kind < 0.7) {
+      const event: CacheEvent = { model, version, hit: random() < 0.5, ns: pick(NS) };
+      feed = (observer) => observer.onCache?.(event);
     } else if (kind < 0.72) feed = (observer) => observer.onExecution?.({ model, version, batchSize: 1 });
     else if (kind < 0.75) {
       const reason = pick(RESTART_REASONS);

@@ -5,6 +5,7 @@
  */
 import type { Counter, Gauge, Registry } from 'prom-client';
 import type {
+  CacheEvent,
   ExecutionEvent,
   FailureReason,
   InferenceObserver,
@@ -46,6 +47,10 @@ interface ModelSeries extends VersionKeyed {
   computeInputUs: number;
   computeInferUs: number;
   computeOutputUs: number;
+  cacheHits: number;
+  cacheMisses: number;
+  cacheHitUs: number;
+  cacheMissUs: number;
   readonly failures: Record<FailureReason, number>;
   pending: number;
   readonly restartLabels: Readonly<Record<InstanceRestartReason, Readonly<Record<FailureLabel, string>>>>;
@@ -109,6 +114,10 @@ export class MetricsObserver implements InferenceObserver {
       this.exportCounter(registry, METRICS.computeInferDurationUs, (s) => s.computeInferUs);
       this.exportCounter(registry, METRICS.computeOutputDurationUs, (s) => s.computeOutputUs);
     }
+    this.exportCounter(registry, METRICS.cacheHits, (s) => s.cacheHits);
+    this.exportCounter(registry, METRICS.cacheMisses, (s) => s.cacheMisses);
+    this.exportCounter(registry, METRICS.cacheHitDurationUs, (s) => s.cacheHitUs);
+    this.exportCounter(registry, METRICS.cacheMissDurationUs, (s) => s.cacheMissUs);
     const pending: Gauge<ModelLabel> = gauge(registry, METRICS.pendingRequestCount, () => {
       pending.reset();
       for (const s of this.table) pending.set(s.labels, s.pending);
@@ -150,6 +159,18 @@ export class MetricsObserver implements InferenceObserver {
     this.queueSeconds.observe(s.queueSeconds, nonNegative(event.queueNs) / 1e9);
     this.computeInferSeconds.observe(s.computeInferSeconds, nonNegative(event.computeInferNs) / 1e9);
     this.optional?.observe(s.labels, event);
+  }
+
+  /** Counts one response-cache hit or successful miss (Triton's `nv_cache_*_per_model`). */
+  onCache(event: CacheEvent): void {
+    const s = this.table.ensure(event.model, event.version);
+    if (event.hit) {
+      s.cacheHits += 1;
+      s.cacheHitUs += toMicros(event.ns);
+    } else {
+      s.cacheMisses += 1;
+      s.cacheMissUs += toMicros(event.ns);
+    }
   }
 
   /** Counts one model execution (one batch on one instance). */
@@ -226,6 +247,10 @@ export class MetricsObserver implements InferenceObserver {
       computeInputUs: 0,
       computeInferUs: 0,
       computeOutputUs: 0,
+      cacheHits: 0,
+      cacheMisses: 0,
+      cacheHitUs: 0,
+      cacheMissUs: 0,
       failures: { REJECTED: 0, CANCELED: 0, BACKEND: 0, OTHER: 0 },
       pending: 0,
       restartLabels: {
