@@ -107,10 +107,14 @@ COPY --from=deps /opt/tensorgate/node_modules/ node_modules/
 COPY --from=build /out/node_modules/ node_modules/
 COPY examples/model_repository/ /models/
 # A system user of its own, by number so that Kubernetes' runAsNonRoot can check it.
+# JS models import packages from node_modules folders above their files, as any ES module: from
+# /models (or /mnt/models under KServe) that is /node_modules, so it links to the server's own
+# (image_preprocess imports sharp, a dependency of tensorgate).
 RUN groupadd --system --gid 10001 tensorgate \
  && useradd --uid 10001 --gid tensorgate --home-dir /home/tensorgate --create-home tensorgate \
  && chmod 0755 node_modules/tensorgate/bin/tensorgate.js \
- && ln -s /opt/tensorgate/node_modules/tensorgate/bin/tensorgate.js /usr/local/bin/tensorgate
+ && ln -s /opt/tensorgate/node_modules/tensorgate/bin/tensorgate.js /usr/local/bin/tensorgate \
+ && ln -s /opt/tensorgate/node_modules /node_modules
 USER 10001:10001
 EXPOSE 8000 8001 8002
 # The server drains on SIGTERM: it stops taking requests and waits up to --exit-timeout-secs (30)
