@@ -14,6 +14,7 @@ import { main, parseCli, printCommand } from './lib/cli.mjs';
 import { makeRepository } from './lib/model-repo.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
 import { closedLoop, reportToParent, runChild } from './lib/closed-loop.mjs';
+import { rawGrpcClient } from './lib/raw-grpc.mjs';
 import { median, markdownTable, num } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 import { WORKLOADS } from './lib/workloads.mjs';
@@ -51,43 +52,24 @@ dynamic_batching { }
 `;
 
 async function child(variant, port, concurrency, durationSec, warmupSec) {
-  const grpc = await import('@grpc/grpc-js');
-  const { loadProtoRoot } = await import('@tensorgate/protocol');
-  const root = loadProtoRoot();
-  const Req = root.lookupType('inference.ModelInferRequest');
-  const Res = root.lookupType('inference.ModelInferResponse');
-  const path = '/inference.GRPCInferenceService/ModelInfer';
-  const identity = (b) => b;
-  const c = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const c = rawGrpcClient(port);
   const a0 = new Int32Array(16).map((_, i) => i);
   const b = new Int32Array(16).fill(3);
   const bytes = (arr) => new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength);
   const shape = [1, 16];
-  const infer = (model, a) =>
-    new Promise((resolve, reject) => {
-      const body = Buffer.from(
-        Req.encode({
-          model_name: model,
-          inputs: [
-            { name: 'INPUT0', datatype: 'INT32', shape },
-            { name: 'INPUT1', datatype: 'INT32', shape },
-          ],
-          outputs: [{ name: 'OUTPUT0' }],
-          raw_input_contents: [bytes(a), bytes(b)],
-        }).finish(),
-      );
-      c.makeUnaryRequest(
-        path,
-        identity,
-        (buf) => Res.decode(buf),
-        body,
-        (err, res) => {
-          if (err) return reject(err);
-          const raw = res.raw_output_contents[0];
-          resolve(new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength)));
-        },
-      );
+  const infer = async (model, a) => {
+    const res = await c.infer({
+      model_name: model,
+      inputs: [
+        { name: 'INPUT0', datatype: 'INT32', shape },
+        { name: 'INPUT1', datatype: 'INT32', shape },
+      ],
+      outputs: [{ name: 'OUTPUT0' }],
+      raw_input_contents: [bytes(a), bytes(b)],
     });
+    const raw = res.raw_output_contents[0];
+    return new Int32Array(raw.buffer.slice(raw.byteOffset, raw.byteOffset + raw.byteLength));
+  };
   const chain =
     variant === 'bls'
       ? () => infer('bls_simple10', a0)

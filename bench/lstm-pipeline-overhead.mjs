@@ -17,6 +17,7 @@ import { main, parseCli, printCommand, ROOT } from './lib/cli.mjs';
 import { assertModelsReady } from './lib/grpc-control.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
 import { closedLoop, reportToParent, runChild } from './lib/closed-loop.mjs';
+import { rawGrpcClient } from './lib/raw-grpc.mjs';
 import { median, markdownTable, num } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 
@@ -24,37 +25,18 @@ const VARIANTS = ['ensemble', 'client', 'lstm'];
 const MODELS = ['ensemble_lstm', 'lstm_preprocess', 'lstm_timeseries', 'lstm_postprocess'];
 
 async function child(variant, port, concurrency, durationSec, warmupSec) {
-  const grpc = await import('@grpc/grpc-js');
-  const { loadProtoRoot } = await import('@tensorgate/protocol');
-  const root = loadProtoRoot();
-  const Req = root.lookupType('inference.ModelInferRequest');
-  const Res = root.lookupType('inference.ModelInferResponse');
-  const path = '/inference.GRPCInferenceService/ModelInfer';
-  const identity = (b) => b;
-  const c = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const c = rawGrpcClient(port);
   const bytes = (arr) => Buffer.from(arr.buffer, arr.byteOffset, arr.byteLength);
   const series = Float32Array.from({ length: 30 }, (_, t) => 1000 + 200 * Math.sin((2 * Math.PI * t) / 12) + 3 * t);
   // inputs: [name, datatype, shape, typed array]; resolves with { name: raw bytes } of the reply.
-  const infer = (model, inputs) =>
-    new Promise((resolve, reject) => {
-      const body = Buffer.from(
-        Req.encode({
-          model_name: model,
-          inputs: inputs.map(([name, datatype, shape]) => ({ name, datatype, shape })),
-          raw_input_contents: inputs.map((i) => bytes(i[3])),
-        }).finish(),
-      );
-      c.makeUnaryRequest(
-        path,
-        identity,
-        (buf) => Res.decode(buf),
-        body,
-        (err, res) => {
-          if (err) return reject(err);
-          resolve(Object.fromEntries(res.outputs.map((o, i) => [o.name, res.raw_output_contents[i]])));
-        },
-      );
+  const infer = async (model, inputs) => {
+    const res = await c.infer({
+      model_name: model,
+      inputs: inputs.map(([name, datatype, shape]) => ({ name, datatype, shape })),
+      raw_input_contents: inputs.map((i) => bytes(i[3])),
     });
+    return Object.fromEntries(res.outputs.map((o, i) => [o.name, res.raw_output_contents[i]]));
+  };
   const f32 = (b) => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const f64 = (b) => new Float64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
   const i64 = (b) => new BigInt64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));

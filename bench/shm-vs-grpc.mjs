@@ -16,64 +16,24 @@
 import { closeSync, openSync, readSync, rmSync, writeFileSync, writeSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import * as grpc from '@grpc/grpc-js';
-import { loadProtoRoot } from '@tensorgate/protocol';
 import { ROOT, main, parseCli, printCommand } from './lib/cli.mjs';
 import { assertModelsReady, modelStats, statsDelta } from './lib/grpc-control.mjs';
+import { rawGrpcClient } from './lib/raw-grpc.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
 import { median, markdownTable, num } from './lib/stats.mjs';
 import { cpuDelta, threadCpuMs } from './lib/thread-cpu.mjs';
 
 const VARIANTS = ['grpc', 'shm', 'shm-ready'];
 const MODEL = 'identity_fp32';
-const PATH = '/inference.GRPCInferenceService/';
 
 function client(port) {
-  const root = loadProtoRoot();
-  const Req = root.lookupType('inference.ModelInferRequest');
-  const Res = root.lookupType('inference.ModelInferResponse');
-  const c = new grpc.Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), {
-    'grpc.max_receive_message_length': -1,
-    'grpc.max_send_message_length': -1,
-  });
-  const identity = (b) => b;
-  const call = (method, Type, ResType, msg) =>
-    new Promise((resolve, reject) =>
-      c.makeUnaryRequest(
-        PATH + method,
-        identity,
-        (b) => ResType.decode(b),
-        Buffer.from(Type.encode(Type.fromObject(msg)).finish()),
-        (err, res) => (err ? reject(err) : resolve(res)),
-      ),
-    );
-  const type = (n) => root.lookupType(`inference.${n}`);
+  const c = rawGrpcClient(port, { 'grpc.max_receive_message_length': -1, 'grpc.max_send_message_length': -1 });
   return {
-    infer: (msg) =>
-      new Promise((resolve, reject) =>
-        c.makeUnaryRequest(
-          PATH + 'ModelInfer',
-          identity,
-          (b) => Res.decode(b),
-          Buffer.from(Req.encode(msg).finish()),
-          (err, res) => (err ? reject(err) : resolve(res)),
-        ),
-      ),
+    infer: c.infer,
     register: (name, key, byteSize) =>
-      call(
-        'SystemSharedMemoryRegister',
-        type('SystemSharedMemoryRegisterRequest'),
-        type('SystemSharedMemoryRegisterResponse'),
-        { name, key, offset: 0, byte_size: byteSize },
-      ),
-    unregisterAll: () =>
-      call(
-        'SystemSharedMemoryUnregister',
-        type('SystemSharedMemoryUnregisterRequest'),
-        type('SystemSharedMemoryUnregisterResponse'),
-        {},
-      ),
-    close: () => c.close(),
+      c.call('SystemSharedMemoryRegister', { name, key, offset: 0, byte_size: byteSize }),
+    unregisterAll: () => c.call('SystemSharedMemoryUnregister', {}),
+    close: c.close,
   };
 }
 
