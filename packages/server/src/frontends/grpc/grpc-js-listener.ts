@@ -84,12 +84,18 @@ export function createGrpcJsListener(
   },
 ): GrpcJsListener {
   const { limits, clock, logger } = options;
-  const injector = hookGrpcJsStreams(
+  const { created: injector, http2Server } = hookGrpcJsStreams(
     server,
     () => server.createConnectionInjector(ServerCredentials.createInsecure()),
     options.streamLimits,
   );
-  const transfers = watchGrpcJsTransfers(server, options.transferLimits, options.isStreamingRequest, clock, logger);
+  const transfers = watchGrpcJsTransfers(
+    http2Server,
+    options.transferLimits,
+    options.isStreamingRequest,
+    clock,
+    logger,
+  );
   const accept = (socket: Socket): void => {
     guardSocket(socket, limits, clock, logger);
     transfers.adopt(socket);

@@ -11,7 +11,7 @@ import { hookGrpcJsStreams } from './grpc-js-stream-hook.js';
 test('puts its listener in front of grpc-js on the injector server', () => {
   const server = new Server();
   const before = (server as unknown as { http2Servers: Map<unknown, unknown> }).http2Servers.size;
-  const injector = hookGrpcJsStreams(
+  const { created: injector, http2Server } = hookGrpcJsStreams(
     server,
     () => server.createConnectionInjector(ServerCredentials.createInsecure()),
     {
@@ -22,6 +22,7 @@ test('puts its listener in front of grpc-js on the injector server', () => {
   const servers = [...(server as unknown as { http2Servers: Map<unknown, unknown> }).http2Servers.keys()];
   assert.equal(servers.length, before + 1);
   const h2 = servers.at(-1) as import('node:http2').Http2Server;
+  assert.equal(http2Server, h2, 'the server it hooked is returned');
   assert.equal(h2.listeners('stream').length, 1, "one listener, ours, which calls grpc-js' own");
   injector.destroy();
 });

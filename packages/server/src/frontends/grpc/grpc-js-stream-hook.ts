@@ -62,14 +62,19 @@ function privateServers(server: GrpcJsServer): Map<unknown, unknown> {
 
 /**
  * Creates the connection injector of `server` through `create` and puts the limits in front of
- * grpc-js on the node:http2 server behind it; returns what `create` returned.
+ * grpc-js on the node:http2 server behind it; returns what `create` returned and that server (for
+ * `grpc-js-transfers.ts` to watch too).
  *
  * @example
  * ```ts
- * const injector = hookGrpcJsStreams(server, () => server.createConnectionInjector(creds), limits);
+ * const { created: injector } = hookGrpcJsStreams(server, () => server.createConnectionInjector(creds), limits);
  * ```
  */
-export function hookGrpcJsStreams<T>(server: GrpcJsServer, create: () => T, limits: GrpcJsStreamLimits): T {
+export function hookGrpcJsStreams<T>(
+  server: GrpcJsServer,
+  create: () => T,
+  limits: GrpcJsStreamLimits,
+): { created: T; http2Server: Http2Server } {
   const before = new Set(privateServers(server).keys());
   const created = create();
   const added = [...privateServers(server).keys()].filter((s) => !before.has(s));
@@ -100,7 +105,7 @@ export function hookGrpcJsStreams<T>(server: GrpcJsServer, create: () => T, limi
       new CompressedMessageWatch(stream, inflateBudget, limits.receiveLimit);
     }
   });
-  return created;
+  return { created, http2Server: server2 };
 }
 
 function isHttp2Server(value: unknown): boolean {

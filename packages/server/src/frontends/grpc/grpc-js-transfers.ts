@@ -20,9 +20,8 @@
  * such call ends with DEADLINE_EXCEEDED (and the connection, when it had no other call, closes). Streamed requests (ModelStreamInfer) are not checked, as
  * message boundaries are grpc-js' own.
  *
- * The node:http2 server is grpc-js' private `http2Servers` (@grpc/grpc-js 1.14, `server.ts`
- * `experimentalCreateConnectionInjectorWithChannelzRef`); should a version not have it, only the
- * socket is watched and a warning says so.
+ * The node:http2 server is the one `grpc-js-stream-hook.ts` found in grpc-js' private
+ * `http2Servers` (a grpc-js without it is refused there, at start-up).
  */
 import http2, {
   type Http2Session,
@@ -32,7 +31,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { Socket } from 'node:net';
-import { status as GrpcStatus, type Server as GrpcJsServer } from '@grpc/grpc-js';
+import { status as GrpcStatus } from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../core/clock.js';
 import {
@@ -77,15 +76,6 @@ export interface GrpcJsTransferWatch {
   stop(): void;
 }
 
-/** The node:http2 server grpc-js made for the injector created last, if it can be found. */
-function injectorHttp2Server(server: GrpcJsServer): Http2Server | undefined {
-  const servers = (server as unknown as { http2Servers?: unknown }).http2Servers;
-  if (!(servers instanceof Map)) return undefined;
-  let last: unknown;
-  for (const key of servers.keys()) last = key;
-  return typeof (last as { on?: unknown } | undefined)?.on === 'function' ? (last as Http2Server) : undefined;
-}
-
 function requestComplete(watched: WatchedStream): boolean {
   if (watched.requestComplete) return true;
   try {
@@ -112,19 +102,19 @@ function failTooSlow(stream: ServerHttp2Stream, rate: number): void {
 }
 
 /**
- * Starts watching `server`'s injected connections (see the file comment); create it right after
- * `server.createConnectionInjector()`.
+ * Starts watching the connections injected into grpc-js' node:http2 server `h2` (see the file
+ * comment); create it right after the connection injector.
  *
  * @example
  * ```ts
- * const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
- * const watch = watchGrpcJsTransfers(server, limits, (path) => streaming.has(path), backgroundClock, logger);
+ * const { created: injector, http2Server } = hookGrpcJsStreams(server, () => server.createConnectionInjector(creds), streamLimits);
+ * const watch = watchGrpcJsTransfers(http2Server, limits, (path) => streaming.has(path), backgroundClock, logger);
  * watch.adopt(socket);
  * injector.injectConnection(socket);
  * ```
  */
 export function watchGrpcJsTransfers(
-  server: GrpcJsServer,
+  h2: Http2Server,
   limits: TransferLimits,
   isStreamingRequest: (path: string) => boolean,
   clock: Clock,
@@ -135,36 +125,28 @@ export function watchGrpcJsTransfers(
   const connections = new Map<Socket, WatchedConnection>();
   const bySession = new Map<Http2Session, WatchedConnection>();
   let arriving: Socket | undefined;
-  const h2 = injectorHttp2Server(server);
-  if (h2 === undefined) {
-    logger.warn(
-      'grpc-js transport: its HTTP/2 server is out of reach in this @grpc/grpc-js version; the send-stall ' +
-        'timeout watches sockets only and the minimum request rate is off',
-    );
-  } else {
-    // Emitted inside injectConnection, for the socket adopted just before.
-    h2.on('session', (session: ServerHttp2Session) => {
-      const socket = arriving;
-      arriving = undefined;
-      if (socket === undefined || !connections.has(socket)) return;
-      const watched = new WatchedConnection(session, socket);
-      connections.set(socket, watched);
-      bySession.set(session, watched);
-      session.once('close', () => bySession.delete(session));
-    });
-    // After grpc-js' own listener (added when the injector was made), which has set the call up.
-    h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
-      const watched = stream.session === undefined ? undefined : bySession.get(stream.session);
-      if (watched === undefined) return;
-      const entry: WatchedStream = {
-        stream,
-        streamingRequest: isStreamingRequest(headers[':path'] ?? ''),
-        requestComplete: false,
-      };
-      watched.streams.add(entry);
-      stream.once('close', () => watched.streams.delete(entry));
-    });
-  }
+  // Emitted inside injectConnection, for the socket adopted just before.
+  h2.on('session', (session: ServerHttp2Session) => {
+    const socket = arriving;
+    arriving = undefined;
+    if (socket === undefined || !connections.has(socket)) return;
+    const watched = new WatchedConnection(session, socket);
+    connections.set(socket, watched);
+    bySession.set(session, watched);
+    session.once('close', () => bySession.delete(session));
+  });
+  // After grpc-js' own listener (added when the injector was made), which has set the call up.
+  h2.on('stream', (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => {
+    const watched = stream.session === undefined ? undefined : bySession.get(stream.session);
+    if (watched === undefined) return;
+    const entry: WatchedStream = {
+      stream,
+      streamingRequest: isStreamingRequest(headers[':path'] ?? ''),
+      requestComplete: false,
+    };
+    watched.streams.add(entry);
+    stream.once('close', () => watched.streams.delete(entry));
+  });
 
   const peer = (socket: Socket): string => `${socket.remoteAddress}:${socket.remotePort}`;
 
