@@ -359,7 +359,20 @@ describe('js backend: load errors', () => {
 
     e = await loadError(echoSpec('syntax'), 'export default class {\n  execute( {\n}');
     assert.equal(e.code, 'INVALID_ARG');
-    assert.match(e.message, /cannot import .*syntax\/1\/model\.js: SyntaxError: Unexpected end of input/);
+    assert.match(
+      e.message,
+      /cannot import .*syntax\/1\/model\.js:3:2: SyntaxError: Unexpected end of input \(line 3: \}\)/,
+    );
+
+    // Node 20 gives ESM syntax errors no location; the message has file:line:column and the line.
+    e = await loadError(
+      echoSpec('syntaxmid'),
+      'export default class {\n  execute(requests) {\n    return { outputs: [1] ;\n  }\n}\n',
+    );
+    assert.match(
+      e.message,
+      /cannot import .*syntaxmid\/1\/model\.js:3:27: SyntaxError: Unexpected token ';' \(line 3: return \{ outputs: \[1\] ;\)/,
+    );
 
     e = await loadError(echoSpec('throwsontop'), 'const x = 1;\nnull.boom;\nexport default class { execute() {} }');
     assert.match(
