@@ -56,7 +56,7 @@ describe('js backend: model errors', () => {
       assert.equal(err?.code, 'INTERNAL');
       assert.equal(
         err.message,
-        "Failed to process the request(s) for model instance 'thrower_0', message: RangeError: unlucky",
+        "Failed to process the request(s) for model instance 'thrower_0_0', message: RangeError: unlucky",
       );
     }
     const c = makeRequest([inInt([2, 3])], ['OUT']);
@@ -303,7 +303,7 @@ describe('js backend: instances', () => {
     await assert.rejects(inst.execute([exit]), (e: unknown) => e instanceof InferenceError && e.code === 'INTERNAL');
     assert.equal(
       exit.sender.single.error?.message,
-      'model instance crashy_0 crashed: its worker exited with code 3; it is being restarted',
+      'model instance crashy_0_0 crashed: its worker exited with code 3; it is being restarted',
     );
 
     const thrown = makeRequest([inInt([2])], ['OUT']);

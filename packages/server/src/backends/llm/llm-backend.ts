@@ -99,7 +99,8 @@ export function createLlmBackend(): Backend {
         'GGUF model loaded',
       );
       const instance = new LlmInstance(engine, {
-        name: `${ctx.name}_0`,
+        // Triton's instance name: `<group>_0` (the group is named after the model when the config has none).
+        name: `${ctx.config.instance_group[0]?.name || ctx.name}_0`,
         model: ctx.name,
         maxParallelSequences: settings.maxParallelSequences,
         maxQueueSize: settings.maxQueueSize,
