@@ -234,3 +234,34 @@ describe('availability', () => {
     assert.deepEqual(changes, [why?.message, undefined]);
   });
 });
+
+describe('initialize_timeout_ms', () => {
+  test('an initialize() that never settles, or loops, fails the load with the limit named; the worker is ended', async () => {
+    for (const [name, body] of [
+      ['hangs', 'return new Promise(() => {});'],
+      ['spins', 'for (;;) {}'],
+    ] as const) {
+      const source = `export default class { initialize() { ${body} } execute(requests) { return []; } }`;
+      await assert.rejects(
+        load(spec(name, { initialize_timeout_ms: '300' }), source),
+        (e: unknown) =>
+          e instanceof InferenceError &&
+          e.code === 'INTERNAL' &&
+          e.message ===
+            `failed to load model '${name}': instance ${name}_0_0 did not finish loading (import and ` +
+              'initialize()) within initialize_timeout_ms (300 ms)',
+      );
+    }
+  });
+
+  test('a slow initialize() within the limit loads', async () => {
+    const source = `export default class {
+      async initialize() { await new Promise((r) => setTimeout(r, 50)); }
+      execute(requests) { return requests.map((r) => ({ outputs: [{ name: 'OUT', data: r.input('IN').data }] })); }
+    }`;
+    const { model } = await load(spec('patient', { initialize_timeout_ms: '60000' }), source);
+    const ok = makeRequest([inInt([7])], ['OUT']);
+    await model.instances[0]!.execute([ok]);
+    assert.deepEqual(decodeElements('INT32', output(ok.sender.single, 'OUT').data), [7]);
+  });
+});
