@@ -15,6 +15,20 @@ export interface OutputTensor {
   readonly values: readonly (number | bigint | boolean | string)[];
 }
 
+/**
+ * Whether a response carries anything: false when every output has no elements or holds only
+ * empty strings (an LLM's empty final response after its streamed pieces), which a `stream`
+ * route does not send as an event.
+ *
+ * @example
+ * ```ts
+ * carriesData([{ name: 'text_output', datatype: 'BYTES', shape: [1], values: [''] }]); // false
+ * ```
+ */
+export function carriesData(outputs: readonly OutputTensor[]): boolean {
+  return outputs.some((o) => o.values.some((v) => v !== ''));
+}
+
 /** An upstream reply that lacks a mapped output or carries the wrong kind of data (HTTP 502). */
 export class UpstreamShapeError extends Error {
   override readonly name = 'UpstreamShapeError';

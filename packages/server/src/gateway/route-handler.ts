@@ -7,7 +7,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { GatewayTransport, RequestedOutput, UpstreamCall } from './gateway-transport.js';
-import { mergeReplies, shapeReply } from './response-shaping.js';
+import { carriesData, mergeReplies, shapeReply } from './response-shaping.js';
 import type { RouteSpec } from './route-types.js';
 import { SSE_DONE_EVENT, SSE_ERROR_EVENT, SseWriter } from './sse.js';
 import { mapInputs } from './tensor-mapping.js';
@@ -127,6 +127,8 @@ async function streamRoute(
       async (t) => {
         for await (const outs of t.stream(upstreamCall)) {
           if (sse.isClosed) break;
+          // An LLM's empty final text is not an event (collect routes still see it: an empty reply is "").
+          if (!carriesData(outs)) continue;
           sse.send(shapeReply(route, outs));
           events++;
         }

@@ -13,7 +13,10 @@ import { eventually, startServer, tempRepository, type TestServer } from '../hel
 
 const ROUTES = fileURLToPath(new URL('../../../../examples/gateway/routes.yaml', import.meta.url));
 
-/** Triton vLLM backend's interface, decoupled; echoes `text_input` back (one response per word when streaming). */
+/**
+ * Triton vLLM backend's interface, decoupled; echoes `text_input` back (one response per word when
+ * streaming, then a final response with an empty text, as the llm backend sends).
+ */
 const LLM_CONFIG = `
 name: "llm"
 backend: "js"
@@ -35,9 +38,14 @@ export default class EchoLlm {
       const stream = request.findInput('stream')?.data[0] === 1;
       const params = JSON.parse(request.findInput('sampling_parameters')?.strings()[0] || '{}');
       const tokens = (text.match(/\\s*\\S+/g) ?? []).slice(0, params.max_tokens ?? Infinity);
-      if (stream) for (const t of tokens) sender.send({ outputs: [{ name: 'text_output', data: [t] }] });
-      else sender.send({ outputs: [{ name: 'text_output', data: [tokens.join('')] }] });
-      sender.send(undefined, { final: true });
+      if (stream) {
+        for (const t of tokens) sender.send({ outputs: [{ name: 'text_output', data: [t] }] });
+        // As the llm backend does: the final response carries an empty text_output.
+        sender.send({ outputs: [{ name: 'text_output', data: [''] }] }, { final: true });
+      } else {
+        sender.send({ outputs: [{ name: 'text_output', data: [tokens.join('')] }] });
+        sender.send(undefined, { final: true });
+      }
     }
   }
 }

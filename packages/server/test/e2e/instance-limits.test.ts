@@ -126,7 +126,7 @@ describe('execution_timeout_ms', () => {
     assert.equal(r.status, 500);
     assert.equal(
       await errorOf(r),
-      "model 'looper' instance looper exceeded execution_timeout_ms (500 ms); the instance is being restarted",
+      "model 'looper' instance looper_0 exceeded execution_timeout_ms (500 ms); the instance is being restarted",
     );
     await eventually(serves('looper'));
 
@@ -158,7 +158,7 @@ describe('memory_limit_mb', () => {
     assert.equal(r.status, 500);
     assert.equal(
       await errorOf(r),
-      "model 'heaphog' instance heaphog exceeded memory_limit_mb (64 MB): its JavaScript heap ran out of memory; " +
+      "model 'heaphog' instance heaphog_0 exceeded memory_limit_mb (64 MB): its JavaScript heap ran out of memory; " +
         'the instance is being restarted',
     );
     assert.equal(await metric('heaphog', 'memory'), 1);
@@ -171,7 +171,7 @@ describe('memory_limit_mb', () => {
       assert.equal(r.status, 500);
       assert.match(
         await errorOf(r),
-        /^model 'abhog' instance abhog exceeded memory_limit_mb \(512 MB\): it held \d+ MB of JavaScript heap and ArrayBuffers; the instance is being restarted$/,
+        /^model 'abhog' instance abhog_0 exceeded memory_limit_mb \(512 MB\): it held \d+ MB of JavaScript heap and ArrayBuffers; the instance is being restarted$/,
       );
     });
     // A measured bound of this process's peak resident memory (it hosts the server), not a timing.
@@ -192,7 +192,7 @@ describe('restart back-off', () => {
       assert.equal(crash.status, 500);
       assert.match(
         await errorOf(crash),
-        /^model instance flaky crashed: its worker exited with code 3; it is being restarted$/,
+        /^model instance flaky_0 crashed: its worker exited with code 3; it is being restarted$/,
       );
 
       // Every start attempt fails now, so the back-off grows: requests are answered, not held.
@@ -205,7 +205,7 @@ describe('restart back-off', () => {
       });
       assert.match(
         message,
-        /^model 'flaky' has no instance that can serve the request now: model instance flaky is restarting after \d+ failures in a row, the last: it could not restart: .*broken on purpose.*; next start attempt in \d+\.\d s$/,
+        /^model 'flaky' has no instance that can serve the request now: model instance flaky_0 is restarting after \d+ failures in a row, the last: it could not restart: .*broken on purpose.*; next start attempt in \d+\.\d s$/,
       );
       const client = grpcClient(s.grpcPort);
       try {

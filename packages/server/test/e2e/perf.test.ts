@@ -192,4 +192,29 @@ describe('tensorgate perf on the example models', () => {
     assert.equal(both.code, 1);
     assert.match(both.err, /not both/);
   });
+
+  test('image_classifier (3x224x224 FP32 inputs, 150k values each) with -b 2 over both protocols', async () => {
+    for (const protocol of ['http', 'grpc'] as const) {
+      const r = await perf(['-m', 'image_classifier', ...urls[protocol], '-b', '2', ...SHORT, '--format', 'json']);
+      assert.equal(r.code, 0, r.err);
+      const report = JSON.parse(r.out) as PerfReport;
+      checkStep(report, 0);
+      assert.equal(report.batchSize, 2);
+      // Every request carries two images, so every execution holds at least two.
+      assert.ok(report.steps[0]!.server!.avgBatchSize >= 2, String(report.steps[0]!.server!.avgBatchSize));
+    }
+  });
+
+  test('the llm with default inputs: a prompt in text_input, output tokens per second reported', async () => {
+    const r = await perf(['-m', 'llm', ...urls.http, ...SHORT, '--format', 'json']);
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out) as PerfReport;
+    checkStep(report, 0);
+    const tokens = report.steps[0]!.tokens;
+    assert.ok(tokens, 'tokens reported');
+    assert.ok(tokens.outputTokens > 0 && tokens.perRequest > 0 && tokens.outputTokensPerSec > 0);
+    const table = await perf(['-m', 'llm', ...urls.grpc, ...SHORT]);
+    assert.equal(table.code, 0, table.err);
+    assert.match(table.out, /tok\/s\s+tok\/req/);
+  });
 });

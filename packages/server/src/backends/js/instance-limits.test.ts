@@ -9,7 +9,13 @@ const config = (parameters: Record<string, string>) => ({
 });
 
 test('readInstanceLimits: defaults, accepted values, and refusals naming the parameter', () => {
-  assert.deepEqual(readInstanceLimits(config({})), { executionTimeoutMs: 60_000, memoryLimitMb: 1024 });
+  assert.deepEqual(readInstanceLimits(config({})), {
+    executionTimeoutMs: 60_000,
+    memoryLimitMb: 1024,
+    initializeTimeoutMs: 600_000,
+  });
+  assert.equal(readInstanceLimits(config({ initialize_timeout_ms: '1500' })).initializeTimeoutMs, 1500);
+  assert.equal(readInstanceLimits(config({ initialize_timeout_ms: '0' })).initializeTimeoutMs, 0);
   assert.deepEqual(readInstanceLimits(config({})), DEFAULT_INSTANCE_LIMITS);
   assert.deepEqual(
     readInstanceLimits(config({ execution_timeout_ms: '', memory_limit_mb: ' ' })),
@@ -18,14 +24,17 @@ test('readInstanceLimits: defaults, accepted values, and refusals naming the par
   assert.deepEqual(readInstanceLimits(config({ execution_timeout_ms: ' 2000 ', memory_limit_mb: '512' })), {
     executionTimeoutMs: 2000,
     memoryLimitMb: 512,
+    initializeTimeoutMs: 600_000,
   });
   assert.deepEqual(readInstanceLimits(config({ execution_timeout_ms: '0', memory_limit_mb: '0' })), {
     executionTimeoutMs: 0,
     memoryLimitMb: 0,
+    initializeTimeoutMs: 600_000,
   });
   assert.deepEqual(readInstanceLimits(config({ execution_timeout_ms: '86400000', memory_limit_mb: '64' })), {
     executionTimeoutMs: 86_400_000,
     memoryLimitMb: 64,
+    initializeTimeoutMs: 600_000,
   });
   for (const [key, value] of [
     ['execution_timeout_ms', '2s'],
@@ -38,6 +47,8 @@ test('readInstanceLimits: defaults, accepted values, and refusals naming the par
     ['memory_limit_mb', '1048577'],
     ['memory_limit_mb', 'lots'],
     ['memory_limit_mb', '0x100'],
+    ['initialize_timeout_ms', '10s'],
+    ['initialize_timeout_ms', '86400001'],
   ] as const) {
     assert.throws(
       () => readInstanceLimits(config({ [key]: value })),

@@ -1,7 +1,8 @@
 /**
  * The per-instance limits of the worker-thread backends (js and onnxruntime), read from the model
- * config's `parameters`: `execution_timeout_ms` (the execution watchdog) and `memory_limit_mb`
- * (the instance's memory cap). Deployments rely on these two names; keep them.
+ * config's `parameters`: `execution_timeout_ms` (the execution watchdog), `memory_limit_mb` (the
+ * instance's memory cap) and `initialize_timeout_ms` (loading: the module import plus
+ * `initialize()`). Deployments rely on these names; keep them.
  */
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { invalidArg } from '../../core/errors.js';
@@ -10,6 +11,8 @@ import { invalidArg } from '../../core/errors.js';
 export const EXECUTION_TIMEOUT_PARAM = 'execution_timeout_ms';
 /** Config parameter of the memory cap. */
 export const MEMORY_LIMIT_PARAM = 'memory_limit_mb';
+/** Config parameter of the load timeout. */
+export const INITIALIZE_TIMEOUT_PARAM = 'initialize_timeout_ms';
 
 /**
  * Default execution timeout: far above what an ONNX or JS model normally takes (milliseconds), so
@@ -17,6 +20,13 @@ export const MEMORY_LIMIT_PARAM = 'memory_limit_mb';
  * without a deadline gets its answer within a minute.
  */
 export const DEFAULT_EXECUTION_TIMEOUT_MS = 60_000;
+/**
+ * Default load timeout: the import of the model file plus `initialize()` (an ONNX session's
+ * creation, a JS model reading its weights). Ten minutes covers large models on a slow disk; a
+ * model that hangs while loading (a promise that never settles, a busy loop) fails its load
+ * instead of holding the load thread and the instance forever.
+ */
+export const DEFAULT_INITIALIZE_TIMEOUT_MS = 600_000;
 /** Largest accepted timeout (24 h); beyond that, 0 (no timeout) says what is meant. */
 export const MAX_EXECUTION_TIMEOUT_MS = 86_400_000;
 /**
@@ -39,12 +49,18 @@ export interface InstanceLimits {
   readonly executionTimeoutMs: number;
   /** Cap on the instance's JavaScript heap plus its ArrayBuffers; megabytes, 0 = none. */
   readonly memoryLimitMb: number;
+  /**
+   * Longest time a worker may take to load (import the model file, run `initialize()`) before it
+   * is terminated and the load (or restart) fails; milliseconds, 0 = none. Absent: no timeout.
+   */
+  readonly initializeTimeoutMs?: number;
 }
 
 /** What {@link readInstanceLimits} gives a config without the parameters. */
 export const DEFAULT_INSTANCE_LIMITS: InstanceLimits = {
   executionTimeoutMs: DEFAULT_EXECUTION_TIMEOUT_MS,
   memoryLimitMb: DEFAULT_MEMORY_LIMIT_MB,
+  initializeTimeoutMs: DEFAULT_INITIALIZE_TIMEOUT_MS,
 };
 
 function readInteger(
@@ -64,13 +80,14 @@ function readInteger(
 }
 
 /**
- * Reads `execution_timeout_ms` and `memory_limit_mb` from the config's parameters (string values,
- * as every Triton backend parameter), with the defaults for absent or empty ones.
+ * Reads `execution_timeout_ms`, `memory_limit_mb` and `initialize_timeout_ms` from the config's
+ * parameters (string values, as every Triton backend parameter), with the defaults for absent or
+ * empty ones.
  *
  * @throws InferenceError INVALID_ARG naming the parameter when a value is not a whole number in range
  * @example
  * ```ts
- * readInstanceLimits(config); // { executionTimeoutMs: 60000, memoryLimitMb: 1024 } without parameters
+ * readInstanceLimits(config); // { executionTimeoutMs: 60000, memoryLimitMb: 1024, initializeTimeoutMs: 600000 }
  * ```
  */
 export function readInstanceLimits(config: Pick<ModelConfig, 'name' | 'parameters'>): InstanceLimits {
@@ -86,8 +103,15 @@ export function readInstanceLimits(config: Pick<ModelConfig, 'name' | 'parameter
     `0 (no limit) or a whole number of megabytes from ${MIN_MEMORY_LIMIT_MB} to ${MAX_MEMORY_LIMIT_MB}`,
     (n) => n === 0 || (n >= MIN_MEMORY_LIMIT_MB && n <= MAX_MEMORY_LIMIT_MB),
   );
+  const initialize = readInteger(
+    config,
+    INITIALIZE_TIMEOUT_PARAM,
+    `a whole number of milliseconds from 0 (no timeout) to ${MAX_EXECUTION_TIMEOUT_MS}`,
+    (n) => n <= MAX_EXECUTION_TIMEOUT_MS,
+  );
   return {
     executionTimeoutMs: timeout ?? DEFAULT_EXECUTION_TIMEOUT_MS,
     memoryLimitMb: memory ?? DEFAULT_MEMORY_LIMIT_MB,
+    initializeTimeoutMs: initialize ?? DEFAULT_INITIALIZE_TIMEOUT_MS,
   };
 }

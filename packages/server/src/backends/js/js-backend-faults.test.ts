@@ -56,7 +56,7 @@ describe('js backend: model errors', () => {
       assert.equal(err?.code, 'INTERNAL');
       assert.equal(
         err.message,
-        "Failed to process the request(s) for model instance 'thrower_0', message: RangeError: unlucky",
+        "Failed to process the request(s) for model instance 'thrower_0_0', message: RangeError: unlucky",
       );
     }
     const c = makeRequest([inInt([2, 3])], ['OUT']);
@@ -303,7 +303,7 @@ describe('js backend: instances', () => {
     await assert.rejects(inst.execute([exit]), (e: unknown) => e instanceof InferenceError && e.code === 'INTERNAL');
     assert.equal(
       exit.sender.single.error?.message,
-      'model instance crashy_0 crashed: its worker exited with code 3; it is being restarted',
+      'model instance crashy_0_0 crashed: its worker exited with code 3; it is being restarted',
     );
 
     const thrown = makeRequest([inInt([2])], ['OUT']);
@@ -359,7 +359,20 @@ describe('js backend: load errors', () => {
 
     e = await loadError(echoSpec('syntax'), 'export default class {\n  execute( {\n}');
     assert.equal(e.code, 'INVALID_ARG');
-    assert.match(e.message, /cannot import .*syntax\/1\/model\.js: SyntaxError: Unexpected end of input/);
+    assert.match(
+      e.message,
+      /cannot import .*syntax\/1\/model\.js:3:2: SyntaxError: Unexpected end of input \(line 3: \}\)/,
+    );
+
+    // Node 20 gives ESM syntax errors no location; the message has file:line:column and the line.
+    e = await loadError(
+      echoSpec('syntaxmid'),
+      'export default class {\n  execute(requests) {\n    return { outputs: [1] ;\n  }\n}\n',
+    );
+    assert.match(
+      e.message,
+      /cannot import .*syntaxmid\/1\/model\.js:3:27: SyntaxError: Unexpected token ';' \(line 3: return \{ outputs: \[1\] ;\)/,
+    );
 
     e = await loadError(echoSpec('throwsontop'), 'const x = 1;\nnull.boom;\nexport default class { execute() {} }');
     assert.match(

@@ -74,14 +74,14 @@ describe('execution_timeout_ms', () => {
     await assert.rejects(second, (e: unknown) => e instanceof InferenceError && e.code === 'UNAVAILABLE');
     assert.equal(
       wedged.sender.single.error?.message,
-      "model 'looper' instance looper_0 exceeded execution_timeout_ms (300 ms); the instance is being restarted",
+      "model 'looper' instance looper_0_0 exceeded execution_timeout_ms (300 ms); the instance is being restarted",
     );
     assert.equal(behind.sender.single.error?.code, 'UNAVAILABLE');
     assert.match(
       behind.sender.single.error!.message,
-      /^model instance looper_0 was restarted before this request could execute \(it exceeded execution_timeout_ms \(300 ms\)\); the request may be retried$/,
+      /^model instance looper_0_0 was restarted before this request could execute \(it exceeded execution_timeout_ms \(300 ms\)\); the request may be retried$/,
     );
-    assert.deepEqual(restarts, [['looper_0', 'timeout']]);
+    assert.deepEqual(restarts, [['looper_0_0', 'timeout']]);
 
     const ok = makeRequest([inInt([5])], ['OUT']);
     await inst.execute([ok]); // waits for the restarted worker
@@ -106,9 +106,9 @@ describe('execution_timeout_ms', () => {
     );
     assert.equal(
       req.sender.sent[1]!.response?.error?.message,
-      "model 'silent' instance silent_0 sent no response for execution_timeout_ms (200 ms); the instance is being restarted",
+      "model 'silent' instance silent_0_0 sent no response for execution_timeout_ms (200 ms); the instance is being restarted",
     );
-    assert.deepEqual(restarts, [['silent_0', 'timeout']]);
+    assert.deepEqual(restarts, [['silent_0_0', 'timeout']]);
   });
 
   test('a slow model that keeps finishing executions is never cut off', async () => {
@@ -144,10 +144,10 @@ describe('memory_limit_mb', () => {
     await assert.rejects(model.instances[0]!.execute([req]), isInternal);
     assert.equal(
       req.sender.single.error?.message,
-      "model 'heaphog' instance heaphog_0 exceeded memory_limit_mb (64 MB): its JavaScript heap ran out of memory; " +
+      "model 'heaphog' instance heaphog_0_0 exceeded memory_limit_mb (64 MB): its JavaScript heap ran out of memory; " +
         'the instance is being restarted',
     );
-    assert.deepEqual(restarts, [['heaphog_0', 'memory']]);
+    assert.deepEqual(restarts, [['heaphog_0_0', 'memory']]);
     const ok = makeRequest([inInt([3])], ['OUT']);
     await model.instances[0]!.execute([ok]);
     assert.deepEqual(decodeElements('INT32', output(ok.sender.single, 'OUT').data), [3]);
@@ -170,9 +170,9 @@ describe('memory_limit_mb', () => {
     await assert.rejects(model.instances[0]!.execute([req]), isInternal);
     assert.match(
       req.sender.single.error!.message,
-      /^model 'abhog' instance abhog_0 exceeded memory_limit_mb \(128 MB\): it held \d+ MB of JavaScript heap and ArrayBuffers; the instance is being restarted$/,
+      /^model 'abhog' instance abhog_0_0 exceeded memory_limit_mb \(128 MB\): it held \d+ MB of JavaScript heap and ArrayBuffers; the instance is being restarted$/,
     );
-    assert.deepEqual(restarts, [['abhog_0', 'memory']]);
+    assert.deepEqual(restarts, [['abhog_0_0', 'memory']]);
     const ok = makeRequest([inInt([4])], ['OUT']);
     await model.instances[0]!.execute([ok]);
     assert.deepEqual(decodeElements('INT32', output(ok.sender.single, 'OUT').data), [4]);
@@ -223,7 +223,7 @@ describe('availability', () => {
     assert.equal(why?.code, 'UNAVAILABLE');
     assert.equal(
       why?.message,
-      'model instance backoff_0 is restarting after it crashed: its worker exited with code 3; next start attempt in 60.0 s',
+      'model instance backoff_0_0 is restarting after it crashed: its worker exited with code 3; next start attempt in 60.0 s',
     );
     assert.equal(changes.length, 1);
     clock.advanceMs(60_000);
@@ -232,5 +232,36 @@ describe('availability', () => {
     assert.deepEqual(decodeElements('INT32', output(ok.sender.single, 'OUT').data), [8]);
     assert.equal(inst.unavailable!(), undefined);
     assert.deepEqual(changes, [why?.message, undefined]);
+  });
+});
+
+describe('initialize_timeout_ms', () => {
+  test('an initialize() that never settles, or loops, fails the load with the limit named; the worker is ended', async () => {
+    for (const [name, body] of [
+      ['hangs', 'return new Promise(() => {});'],
+      ['spins', 'for (;;) {}'],
+    ] as const) {
+      const source = `export default class { initialize() { ${body} } execute(requests) { return []; } }`;
+      await assert.rejects(
+        load(spec(name, { initialize_timeout_ms: '300' }), source),
+        (e: unknown) =>
+          e instanceof InferenceError &&
+          e.code === 'INTERNAL' &&
+          e.message ===
+            `failed to load model '${name}': instance ${name}_0_0 did not finish loading (import and ` +
+              'initialize()) within initialize_timeout_ms (300 ms)',
+      );
+    }
+  });
+
+  test('a slow initialize() within the limit loads', async () => {
+    const source = `export default class {
+      async initialize() { await new Promise((r) => setTimeout(r, 50)); }
+      execute(requests) { return requests.map((r) => ({ outputs: [{ name: 'OUT', data: r.input('IN').data }] })); }
+    }`;
+    const { model } = await load(spec('patient', { initialize_timeout_ms: '60000' }), source);
+    const ok = makeRequest([inInt([7])], ['OUT']);
+    await model.instances[0]!.execute([ok]);
+    assert.deepEqual(decodeElements('INT32', output(ok.sender.single, 'OUT').data), [7]);
   });
 });

@@ -40,10 +40,14 @@ async function resolveModelFile(ctx: BackendModelContext): Promise<string> {
   throw invalidArg(`failed to load model '${ctx.name}' version ${ctx.version}: no model file, expected ${expected}`);
 }
 
-/** Instance names as Triton gives them: the group name, suffixed with the index when count > 1. */
+/**
+ * Instance names as Triton gives them (core backend_model.cc): `<group>_<index>` for every instance,
+ * so a model without `instance_group` (one group named after the model) has `countdown_0`, and an
+ * unnamed first group (`countdown_0`) has `countdown_0_0`, `countdown_0_1`, ...
+ */
 function instanceNames(modelName: string, groups: readonly InstanceGroupConfig[]): string[] {
   const effective =
-    groups.length > 0 ? groups : [{ name: '', kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
+    groups.length > 0 ? groups : [{ name: modelName, kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
   const names: string[] = [];
   effective.forEach((g, gi) => {
     if (g.kind !== 'KIND_CPU' && g.kind !== 'KIND_AUTO') {
@@ -54,7 +58,7 @@ function instanceNames(modelName: string, groups: readonly InstanceGroupConfig[]
     }
     const group = g.name || `${modelName}_${gi}`;
     const count = Math.max(0, g.count);
-    for (let c = 0; c < count; c++) names.push(count > 1 ? `${group}_${c}` : group);
+    for (let c = 0; c < count; c++) names.push(`${group}_${c}`);
   });
   return names;
 }

@@ -48,7 +48,7 @@ export interface JsInstanceOptions {
   readonly restartDelayMs?: (n: number) => number;
   /** How long unload waits for in-flight executions, then for finalize(). */
   readonly drainTimeoutMs?: number;
-  /** The config's `execution_timeout_ms` and `memory_limit_mb` (absent: neither applies). */
+  /** The config's `execution_timeout_ms`, `memory_limit_mb` and `initialize_timeout_ms` (absent: none applies). */
   readonly limits?: InstanceLimits;
   /** Clock of the watchdog and the restart delays (default: `backgroundClock`, unref'd timers). */
   readonly clock?: Clock;
@@ -311,9 +311,41 @@ export class JsInstance implements ModelInstance, MemoryWatched {
       (packet) => worker.postMessage(packet, packet.transfer),
       (err) => this.inFlight.failAll(InferenceError.from(err)),
     );
-    const err = await w.loaded;
+    const err = await this.loadedWithin(w.loaded, worker, w.shared, current);
     if (err && current()) this.worker = undefined;
     return err;
+  }
+
+  /**
+   * The load result, or a load failure once `initialize_timeout_ms` passes first: the worker
+   * (stuck in its import or initialize()) is then terminated and ignored from then on.
+   */
+  private loadedWithin(
+    loaded: Promise<InferenceError | undefined>,
+    worker: Worker,
+    shared: Int32Array,
+    current: () => boolean,
+  ): Promise<InferenceError | undefined> {
+    const limitMs = this.limits.initializeTimeoutMs ?? 0;
+    if (limitMs <= 0) return loaded;
+    return new Promise((resolve) => {
+      const cancel = this.clock.setTimer(() => {
+        if (!current()) return;
+        this.generation++; // its late "ready" or exit is ignored
+        void this.terminate(worker, shared);
+        resolve(
+          new InferenceError(
+            'INTERNAL',
+            `failed to load model '${this.opts.init.args.model_name}': instance ${this.name} did not finish ` +
+              `loading (import and initialize()) within initialize_timeout_ms (${limitMs} ms)`,
+          ),
+        );
+      }, limitMs);
+      void loaded.then((err) => {
+        cancel();
+        resolve(err);
+      });
+    });
   }
 
   /** The watchdog saw no progress for `execution_timeout_ms`. */

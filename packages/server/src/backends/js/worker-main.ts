@@ -14,6 +14,7 @@ import { markMovableInputBuffers, outputSpecs } from './tensor-views.js';
 import { HEARTBEAT_SLOT, SHARED_SLOTS, setNativeGuard } from './native-guard.js';
 import { NOT_EXECUTED, Op, readCallResponse, readRequest, writeLog, writeResponse } from './wire-codec.js';
 import { ModelCallClient } from './worker-calls.js';
+import { locateSyntaxError } from './syntax-location.js';
 import { WireReader, type Packet } from './wire-packet.js';
 import type { MainToWorker, WireRequest, WorkerInit, WorkerLogLevel, WorkerToMain } from './worker-messages.js';
 import {
@@ -127,7 +128,8 @@ function pickClass(mod: Record<string, unknown>): (new () => JsModel) | undefine
 
 /**
  * "line 3: " when the error's stack points into the model file (CommonJS syntax errors, errors
- * thrown while the module body runs). Node 20 keeps no location for ESM syntax errors.
+ * thrown while the module body runs). Node 20 keeps no location for ESM syntax errors: those are
+ * located by {@link locateSyntaxError}.
  */
 function locationOf(err: unknown, file: string): string {
   const stack = err instanceof Error ? (err.stack ?? '') : '';
@@ -147,6 +149,15 @@ async function load(): Promise<void> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (err) {
+    if (err instanceof SyntaxError) {
+      const at = await locateSyntaxError(file);
+      if (at) {
+        return fail(
+          'INVALID_ARG',
+          `cannot import ${file}:${at.line}:${at.column}: ${describeThrown(err)} (line ${at.line}: ${at.source})`,
+        );
+      }
+    }
     return fail('INVALID_ARG', `cannot import ${file}: ${locationOf(err, file)}${describeThrown(err)}`);
   }
   const Cls = pickClass(mod);

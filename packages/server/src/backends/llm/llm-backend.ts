@@ -51,7 +51,7 @@ function checkConfig(ctx: BackendModelContext): void {
   }
   // The worker-thread backends' limits: llama.cpp runs natively in this process, where neither a
   // worker termination nor a V8 heap cap can reach it, so they would be silently ignored here.
-  for (const key of ['execution_timeout_ms', 'memory_limit_mb']) {
+  for (const key of ['execution_timeout_ms', 'memory_limit_mb', 'initialize_timeout_ms']) {
     if (c.parameters[key] !== undefined) {
       fail(`the parameter '${key}' is not supported by the llm backend (${WORKER_LIMIT_REASON})`);
     }
@@ -73,7 +73,11 @@ export function createLlmBackend(): Backend {
     name: LLM_BACKEND_NAME,
     configSupport: {
       parameters: LLM_PARAMETERS,
-      unsupportedParameters: { execution_timeout_ms: WORKER_LIMIT_REASON, memory_limit_mb: WORKER_LIMIT_REASON },
+      unsupportedParameters: {
+        execution_timeout_ms: WORKER_LIMIT_REASON,
+        memory_limit_mb: WORKER_LIMIT_REASON,
+        initialize_timeout_ms: WORKER_LIMIT_REASON,
+      },
     },
     // Importing node-llama-cpp loads its native binding synchronously (~300 ms measured): do it
     // before serving when LLM models may be loaded later, rather than stall requests then.
@@ -99,7 +103,8 @@ export function createLlmBackend(): Backend {
         'GGUF model loaded',
       );
       const instance = new LlmInstance(engine, {
-        name: `${ctx.name}_0`,
+        // Triton's instance name: `<group>_0` (the group is named after the model when the config has none).
+        name: `${ctx.config.instance_group[0]?.name || ctx.name}_0`,
         model: ctx.name,
         maxParallelSequences: settings.maxParallelSequences,
         maxQueueSize: settings.maxQueueSize,

@@ -15,7 +15,7 @@ const yes = () => ({ available: true });
 const no = () => ({ available: false, reason: 'not installed' });
 
 describe('planInstances', () => {
-  test('CPU groups: Triton names, index suffix only for several instances', () => {
+  test('CPU groups: Triton names, <group>_<index> for every instance', () => {
     const warnings: string[] = [];
     const planned = planInstances('m', [group({ name: 'a', count: 2 }), group({ count: 1 })], no, (w) =>
       warnings.push(w),
@@ -23,16 +23,21 @@ describe('planInstances', () => {
     assert.deepEqual(planned, [
       { name: 'a_0', kind: 'CPU', deviceId: 0 },
       { name: 'a_1', kind: 'CPU', deviceId: 0 },
-      { name: 'm_1', kind: 'CPU', deviceId: 0 },
+      { name: 'm_1_0', kind: 'CPU', deviceId: 0 },
     ]);
     assert.deepEqual(warnings, []);
+    // No instance_group: one group named after the model, whose instance is m_0 (as Triton).
+    assert.deepEqual(
+      planInstances('m', [], no, () => {}),
+      [{ name: 'm_0', kind: 'CPU', deviceId: 0 }],
+    );
   });
 
   test('KIND_GPU: count instances per listed GPU when CUDA is available, a clear error otherwise', () => {
     const planned = planInstances('m', [group({ name: 'g', kind: 'KIND_GPU', count: 2, gpus: [0, 3] })], yes, () => {});
     assert.deepEqual(
       planned.map((p) => `${p.name}@${p.kind}${p.deviceId}`),
-      ['g_0@GPU0', 'g_1@GPU0', 'g_2@GPU3', 'g_3@GPU3'],
+      ['g_0_gpu0@GPU0', 'g_0_gpu3@GPU3', 'g_1_gpu0@GPU0', 'g_1_gpu3@GPU3'],
     );
     assert.throws(
       () => planInstances('m', [group({ name: 'g', kind: 'KIND_GPU', gpus: [0] })], no, () => {}),

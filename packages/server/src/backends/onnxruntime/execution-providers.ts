@@ -108,7 +108,7 @@ export function planInstances(
   warn: (msg: string) => void,
 ): PlannedInstance[] {
   const effective =
-    groups.length > 0 ? groups : [{ name: '', kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
+    groups.length > 0 ? groups : [{ name: modelName, kind: 'KIND_CPU', count: 1, gpus: [] } as InstanceGroupConfig];
   const planned: PlannedInstance[] = [];
   effective.forEach((g, gi) => {
     const group = g.name || `${modelName}_${gi}`;
@@ -137,11 +137,12 @@ export function planInstances(
         `instance group '${group}' has kind ${g.kind}, which the onnxruntime backend does not support (use KIND_CPU, KIND_GPU or KIND_AUTO)`,
       );
     }
-    const total = count * devices.length;
-    let index = 0;
-    for (const deviceId of kind === 'GPU' ? devices : [0]) {
-      for (let c = 0; c < count; c++, index++) {
-        planned.push({ name: total > 1 ? `${group}_${index}` : group, kind, deviceId });
+    // Triton (core backend_model.cc) names instance c of a group `<group>_<c>` on every device it
+    // runs on; the names here stay unique across devices, so the device id is added on a second GPU.
+    const list = kind === 'GPU' ? devices : [0];
+    for (let c = 0; c < count; c++) {
+      for (const deviceId of list) {
+        planned.push({ name: list.length > 1 ? `${group}_${c}_gpu${deviceId}` : `${group}_${c}`, kind, deviceId });
       }
     }
   });

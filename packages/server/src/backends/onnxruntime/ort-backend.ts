@@ -15,7 +15,7 @@ import { InferenceError, invalidArg } from '../../core/errors.js';
 import { startJsInstances, type JsWorkerOptions } from '../js/start-js-instances.js';
 import { completeConfig, DEFAULT_MAX_BATCH_SIZE } from './auto-complete.js';
 import { detectCudaSupport, gpuSupportFrom, planInstances, type CudaSupport } from './execution-providers.js';
-import { EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM } from '../js/instance-limits.js';
+import { EXECUTION_TIMEOUT_PARAM, INITIALIZE_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM } from '../js/instance-limits.js';
 import { latestOnnxModelFile, requireOnnxModelFile } from './model-file.js';
 import { readOnnxMetadata } from './read-metadata.js';
 import { ORT_SESSION_PARAMETERS, ORT_UNSUPPORTED_PARAMETERS } from './session-options.js';
@@ -50,7 +50,7 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
     platforms: ['onnxruntime_onnx'],
     configSupport: {
       fields: ['optimization.graph'],
-      parameters: [...ORT_SESSION_PARAMETERS, EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM],
+      parameters: [...ORT_SESSION_PARAMETERS, EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM, INITIALIZE_TIMEOUT_PARAM],
       unsupportedParameters: ORT_UNSUPPORTED_PARAMETERS,
     },
 

@@ -76,7 +76,7 @@ describe('onnxruntime backend: instance limits', () => {
     await assert.rejects(inst.execute([slow]), (e: unknown) => e instanceof InferenceError && e.code === 'INTERNAL');
     assert.equal(
       slow.sender.single.error?.message,
-      "model 'slow_chain' instance slow_chain_0 exceeded execution_timeout_ms (150 ms); the instance is being restarted",
+      "model 'slow_chain' instance slow_chain_0_0 exceeded execution_timeout_ms (150 ms); the instance is being restarted",
     );
     assert.deepEqual(restarts, ['timeout']);
 

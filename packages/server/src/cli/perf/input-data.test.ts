@@ -48,3 +48,42 @@ describe('buildInputSets with --input-data FILE', () => {
     assert.throws(() => buildInputSets(meta, config, opts(file)), /data\[0\] lacks input text_input/);
   });
 });
+
+describe('buildInputSets with synthetic data', () => {
+  test('random data leaves optional inputs out, except an LLM prompt', () => {
+    const optionalText = {
+      ...config,
+      input: [
+        { name: 'text_input', data_type: 'TYPE_STRING', optional: true },
+        { name: 'stream', data_type: 'TYPE_BOOL', optional: true },
+        { name: 'chat_messages', data_type: 'TYPE_STRING', optional: true },
+      ],
+    } as unknown as ModelConfig;
+    const llm = {
+      ...optionalText,
+      model_transaction_policy: { decoupled: true },
+      output: [{ name: 'text_output', data_type: 'TYPE_STRING' }],
+    } as unknown as ModelConfig;
+    const names = (c: ModelConfig) => buildInputSets(meta, c, opts('random')).map((set) => set.map((i) => i.name));
+    assert.deepEqual(names(llm), [['text_input']]);
+    assert.deepEqual(names(optionalText), [[]]);
+    assert.deepEqual(names(config), [['text_input']]);
+  });
+
+  test('a 3x224x224 image input, batched 4, builds without overflowing the stack', () => {
+    const image = {
+      name: 'image_classifier',
+      versions: ['1'],
+      platform: 'onnxruntime_onnx',
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [-1, 3, 224, 224] }],
+      outputs: [{ name: 'output', datatype: 'FP32', shape: [-1, 1000] }],
+    } as unknown as ModelMetadata;
+    const cfg = { max_batch_size: 32, input: [{ name: 'input' }] } as unknown as ModelConfig;
+    for (const batchSize of [1, 4]) {
+      const [set] = buildInputSets(image, cfg, { ...opts('random'), batchSize });
+      const input = set![0]!;
+      assert.deepEqual(input.shape, [batchSize, 3, 224, 224]);
+      assert.equal(input.raw.byteLength, batchSize * 3 * 224 * 224 * 4);
+    }
+  });
+});

@@ -4,12 +4,14 @@
  * perf_analyzer JSON file (`{"data": [{NAME: [values] | {"content": [...] | {"b64": ...},
  * "shape": [...]} | {"b64": ...}}, ...]}`, used round robin). `--shape NAME:dims` fills
  * variable dimensions; `-b` adds the batch dimension for batching models (each JSON entry is one
- * batch-1 item and is repeated).
+ * batch-1 item and is repeated). Random and zero data leave optional inputs out, except an LLM's
+ * `text_input` (the prompt).
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InferInput, type ModelConfig, type ModelMetadata } from '@tensorgate/client';
 import { DATATYPES, elementCount, isDataType, type DataType } from '@tensorgate/protocol';
+import { LLM_INPUTS, LLM_OUTPUT } from '../../core/llm-contract.js';
 import { parseShape, type TensorValues } from '../tools/input-spec.js';
 import { seededRandom } from './schedule.js';
 
@@ -93,11 +95,33 @@ export function buildInputSets(meta: ModelMetadata, config: ModelConfig, opts: I
   let items: ItemTensor[][];
   if (opts.inputData === 'random' || opts.inputData === 'zero') {
     const rnd = seededRandom(opts.seed);
-    items = [inputs.map((i) => ({ ...i, values: synthetic(i.datatype, elementCount(i.shape), opts, rnd) }))];
+    // Optional inputs (config `optional: true`) are left out of synthetic data: random bytes in an
+    // optional control input (an LLM's chat_messages JSON, sampling_parameters) only make requests
+    // fail. A JSON data file sends them.
+    // An LLM (the contract's text_input/text_output, decoupled) gets a prompt in text_input, which is
+    // optional there only because chat_messages may replace it.
+    const llm = isLlmContract(config);
+    items = [
+      inputs
+        .filter((i) => !i.optional || (llm && i.name === LLM_INPUTS.text))
+        .map((i) => ({ ...i, values: synthetic(i.datatype, elementCount(i.shape), opts, rnd) })),
+    ];
   } else {
     items = readJsonData(resolve(opts.cwd, opts.inputData), inputs);
   }
   return items.map((set) => set.map((t) => toInferInput(t, batching ? opts.batchSize : 0)));
+}
+
+/** Whether the config is the LLM contract's (the client-side view of core's isLlmModelConfig). */
+function isLlmContract(config: ModelConfig): boolean {
+  const io = (list: unknown): Array<{ name?: unknown; data_type?: unknown }> =>
+    Array.isArray(list) ? (list as Array<{ name?: unknown; data_type?: unknown }>) : [];
+  const policy = config.model_transaction_policy as { decoupled?: unknown } | undefined;
+  return (
+    policy?.decoupled === true &&
+    io(config.input).some((i) => i.name === LLM_INPUTS.text && i.data_type === 'TYPE_STRING') &&
+    io(config.output).some((o) => o.name === LLM_OUTPUT && o.data_type === 'TYPE_STRING')
+  );
 }
 
 function synthetic(datatype: DataType, n: number, opts: InputDataOptions, rnd: () => number): TensorValues {
@@ -182,8 +206,10 @@ function toInferInput(t: ItemTensor, batch: number): InferInput {
     for (let i = 0; i < copies; i++) raw.set(t.raw, i * t.raw.length);
     return input.setRaw(raw);
   }
-  const values = Array.from(t.values ?? []) as unknown[];
-  const all: unknown[] = [];
-  for (let i = 0; i < copies; i++) all.push(...values);
-  return input.setData(all);
+  const values = (t.values ?? []) as ArrayLike<unknown>;
+  if (copies === 1) return input.setData(t.values ?? []);
+  // An element-wise copy: spreading a 150k-value image into push() overflows the call stack.
+  const all = new Array<unknown>(values.length * copies);
+  for (let i = 0; i < copies; i++) for (let j = 0; j < values.length; j++) all[i * values.length + j] = values[j];
+  return input.setData(all as TensorValues);
 }

@@ -33,6 +33,19 @@ export interface StreamingFigures {
   readonly interResponseUs: LatencySummary;
 }
 
+/**
+ * Generated tokens, for models whose responses carry `num_output_tokens` (the LLM contract's final
+ * response parameter); absent for other models.
+ */
+export interface TokenFigures {
+  /** Output tokens of the requests that reported a count. */
+  readonly outputTokens: number;
+  /** outputTokens over the windows' length. */
+  readonly outputTokensPerSec: number;
+  /** outputTokens per request that reported a count. */
+  readonly perRequest: number;
+}
+
 /** Request-rate (open loop) schedule keeping. */
 export interface ScheduleFigures {
   /** Requests sent in the windows. */
@@ -76,6 +89,8 @@ export interface PerfStep {
   /** Null when the statistics API could not be read. */
   readonly server: ServerBreakdown | null;
   readonly streaming?: StreamingFigures;
+  /** Generated tokens (LLMs: responses with `num_output_tokens`). */
+  readonly tokens?: TokenFigures;
   readonly schedule?: ScheduleFigures;
   /** perf's own CPU time per completed request (user + system): its overhead as a client. */
   readonly clientCpuUsPerRequest: number;

@@ -215,6 +215,15 @@ function stepOf(settings: PerfSettings, level: number, trials: readonly Trial[],
           },
         }
       : {}),
+    ...(merged.tokenRequests > 0
+      ? {
+          tokens: {
+            outputTokens: merged.outputTokens,
+            outputTokensPerSec: merged.outputTokens / seconds,
+            perRequest: merged.outputTokens / merged.tokenRequests,
+          },
+        }
+      : {}),
     ...(settings.mode === 'request-rate'
       ? {
           schedule: {

@@ -22,13 +22,21 @@ const GREEN = '#2ca02c';
 export function renderHtml(report: PerfReport): string {
   const level = levelTitle(report);
   const throughput = (s: (typeof report.steps)[number]): number => s.throughput.inferencesPerSec;
+  // Each latency point is labelled with the load level that produced it (c4 = concurrency 4, r50 = 50 req/s).
+  const prefix = report.mode === 'concurrency' ? 'c' : 'r';
+  const labels = report.steps.map((s) => `${prefix}${stepLevel(s)}`);
   const latencyChart = lineChart({
     title: 'Latency vs throughput',
     xLabel: 'inferences / second',
     yLabel: 'latency (µs)',
     series: [
-      { name: 'p50', color: BLUE, points: report.steps.map((s) => [throughput(s), s.latencyUs.p50] as const) },
-      { name: 'p99', color: ORANGE, points: report.steps.map((s) => [throughput(s), s.latencyUs.p99] as const) },
+      { name: 'p50', color: BLUE, labels, points: report.steps.map((s) => [throughput(s), s.latencyUs.p50] as const) },
+      {
+        name: 'p99',
+        color: ORANGE,
+        labels,
+        points: report.steps.map((s) => [throughput(s), s.latencyUs.p99] as const),
+      },
     ],
   });
   const throughputChart = lineChart({

@@ -38,6 +38,7 @@ export function reportColumns(report: PerfReport): Column[] {
     { title: 'Server Compute Input', value: (s) => us(s.server?.computeInputUs) },
     { title: 'Server Compute Infer', value: (s) => us(s.server?.computeInferUs) },
     { title: 'Server Compute Output', value: (s) => us(s.server?.computeOutputUs) },
+    { title: 'Server Avg Batch', value: (s) => (s.server ? s.server.avgBatchSize.toFixed(2) : '') },
     { title: 'Avg latency', value: (s) => us(s.latencyUs.avg) },
     { title: 'p50 latency', value: (s) => us(s.latencyUs.p50) },
     { title: 'p90 latency', value: (s) => us(s.latencyUs.p90) },
@@ -54,6 +55,12 @@ export function reportColumns(report: PerfReport): Column[] {
       { title: 'Avg inter-response', value: (s) => us(s.streaming?.interResponseUs.avg) },
       { title: 'p99 inter-response', value: (s) => us(s.streaming?.interResponseUs.p99) },
       { title: 'Responses/Request', value: (s) => (s.streaming ? s.streaming.responsesPerRequest.toFixed(2) : '') },
+    );
+  }
+  if (report.steps.some((s) => s.tokens !== undefined)) {
+    cols.push(
+      { title: 'Output Tokens/Second', value: (s) => (s.tokens ? rate(s.tokens.outputTokensPerSec) : '') },
+      { title: 'Output Tokens/Request', value: (s) => (s.tokens ? s.tokens.perRequest.toFixed(1) : '') },
     );
   }
   if (report.mode === 'request-rate') {
@@ -133,6 +140,7 @@ export function renderTable(report: PerfReport): string {
 const SHORT: Readonly<Record<string, string>> = {
   'Inferences/Second': 'infer/s',
   'Requests/Second': 'req/s',
+  'Server Avg Batch': 'batch',
   'Server Queue': 'queue',
   'Server Compute Input': 'c.input',
   'Server Compute Infer': 'c.infer',
@@ -147,6 +155,8 @@ const SHORT: Readonly<Record<string, string>> = {
   'Avg inter-response': 'inter avg',
   'p99 inter-response': 'inter p99',
   'Responses/Request': 'resp/req',
+  'Output Tokens/Second': 'tok/s',
+  'Output Tokens/Request': 'tok/req',
   'Delayed Requests': 'delayed',
   'Not Sent': 'not sent',
   Errors: 'errors',

@@ -76,6 +76,7 @@ describe('CSV', () => {
     assert.equal(row['Concurrency'], '1');
     assert.equal(row['Inferences/Second'], '2.0');
     assert.equal(row['Server Queue'], '50');
+    assert.equal(row['Server Avg Batch'], '2.00');
     assert.equal(row['p50 latency'], '200');
     assert.equal(row['p99 latency'], '300');
     assert.equal(row['Stable'], 'yes');
@@ -117,6 +118,20 @@ describe('table', () => {
     assert.equal(dashes.length, head.length);
     assert.match(text, /Concurrency 2: 2 failed \(UNAVAILABLE ×2\)/);
     assert.match(text, /Not stable within 5 trials at concurrency 2/);
+    assert.match(head, /\bbatch\b/);
+    assert.doesNotMatch(head, /tok\/s/);
+  });
+
+  test('LLM steps add output tokens per second and per request', () => {
+    const tokens = { outputTokens: 90, outputTokensPerSec: 30, perRequest: 30 };
+    const r = report({ steps: [step(1, [100, 200, 300], { tokens })] });
+    const csv = renderCsv(r).trimEnd().split('\n');
+    const header = csv[0]!.split(',');
+    const row = Object.fromEntries(header.map((h, i) => [h, csv[1]!.split(',')[i]]));
+    assert.equal(row['Output Tokens/Second'], '30.0');
+    assert.equal(row['Output Tokens/Request'], '30.0');
+    assert.match(renderTable(r), /tok\/s\s+tok\/req/);
+    assert.match(renderHtml(r), /<th>Output Tokens\/Second<\/th>/);
   });
 });
 
@@ -133,6 +148,12 @@ describe('HTML', () => {
     assert.ok(!html.includes('a<b>'));
     assert.ok(html.includes('a&#60;b&#62;&#38;&#34;c&#34;'));
     assert.match(html, /UNAVAILABLE ×2/);
+    // Latency points are labelled with their load level: c1, c2 for p50 and again for p99.
+    assert.deepEqual(
+      [...html.matchAll(/class="point-label">([^<]*)</g)].map((m) => m[1]),
+      ['c1', 'c2', 'c1', 'c2'],
+    );
+    assert.match(html, /<th>Server Avg Batch<\/th>/);
   });
 
   test('nice ticks cover the data from 0', () => {

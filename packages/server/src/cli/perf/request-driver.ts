@@ -7,6 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { InferenceServerError, type InferInput, type InferenceClient } from '@tensorgate/client';
 import type { GrpcInferenceClient, StreamInferRequest, StreamResponse } from '@tensorgate/client/grpc';
+import { LLM_RESPONSE_PARAMETERS } from '../../core/llm-contract.js';
 import type { RequestOutcome } from './window-recorder.js';
 
 /** Starts requests; `done` is called exactly once per request. */
@@ -23,6 +24,13 @@ export interface RequestTemplate {
   /** Prepared request inputs, used round robin. */
   readonly inputSets: readonly (readonly InferInput[])[];
   readonly timeoutMs?: number;
+}
+
+/** `num_output_tokens` of a response's parameters (the LLM contract), when present. */
+export function outputTokensOf(parameters: Readonly<Record<string, unknown>>): number | undefined {
+  const v = parameters[LLM_RESPONSE_PARAMETERS.outputTokens];
+  const n = typeof v === 'bigint' ? Number(v) : v;
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 function failure(startMs: number, err: unknown): RequestOutcome {
@@ -42,7 +50,15 @@ export function unaryDriver(client: InferenceClient, t: RequestTemplate): Reques
       const inputs = t.inputSets[next++ % t.inputSets.length]!;
       const startMs = performance.now();
       client.infer(t.model, inputs, options).then(
-        () => done({ startMs, endMs: performance.now(), responses: 1 }),
+        (result) => {
+          const outputTokens = outputTokensOf(result.parameters);
+          done({
+            startMs,
+            endMs: performance.now(),
+            responses: 1,
+            ...(outputTokens !== undefined ? { outputTokens } : {}),
+          });
+        },
         (err: unknown) => done(failure(startMs, err)),
       );
     },
@@ -58,6 +74,7 @@ interface Pending {
   lastMs?: number;
   responses: number;
   gaps: number[];
+  outputTokens?: number;
 }
 
 /**
@@ -130,6 +147,8 @@ export function streamingDriver(client: GrpcInferenceClient, t: RequestTemplate)
       p.done(failure(p.startMs, msg.error));
       return;
     }
+    const tokens = outputTokensOf(msg.result.parameters);
+    if (tokens !== undefined) p.outputTokens = tokens;
     if (msg.result.outputNames.length > 0) {
       p.responses++;
       if (p.firstMs === undefined) p.firstMs = now;
@@ -138,7 +157,14 @@ export function streamingDriver(client: GrpcInferenceClient, t: RequestTemplate)
     }
     if (msg.final) {
       pending.delete(msg.requestId);
-      p.done({ startMs: p.startMs, endMs: now, responses: p.responses, firstMs: p.firstMs ?? now, gapsMs: p.gaps });
+      p.done({
+        startMs: p.startMs,
+        endMs: now,
+        responses: p.responses,
+        firstMs: p.firstMs ?? now,
+        gapsMs: p.gaps,
+        ...(p.outputTokens !== undefined ? { outputTokens: p.outputTokens } : {}),
+      });
     }
   }
 

@@ -9,6 +9,8 @@ export interface ChartSeries {
   readonly name: string;
   readonly color: string;
   readonly points: readonly (readonly [number, number])[];
+  /** A label drawn next to each point (same order as `points`), e.g. the load level that produced it. */
+  readonly labels?: readonly string[];
 }
 
 /** What to draw. */
@@ -63,10 +65,14 @@ export function lineChart(spec: ChartSpec): string {
   const width = spec.width ?? 560;
   const height = spec.height ?? 340;
   const m = { left: 64, right: 20, top: 36, bottom: 48 };
-  const series = spec.series.map((s) => ({
-    ...s,
-    points: s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y)),
-  }));
+  const series = spec.series.map((s) => {
+    const keep = s.points.map(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+    return {
+      ...s,
+      points: s.points.filter((_p, i) => keep[i]),
+      labels: s.labels?.filter((_l, i) => keep[i]),
+    };
+  });
   const xs = series.flatMap((s) => s.points.map((p) => p[0]));
   const ys = series.flatMap((s) => s.points.map((p) => p[1]));
   const xTicks = niceTicks(0, xs.length ? Math.max(...xs) : 1);
@@ -107,11 +113,18 @@ export function lineChart(spec: ChartSpec): string {
     if (pts.length > 1) {
       parts.push(`<polyline fill="none" stroke="${s.color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     }
-    for (const [x, y] of s.points) {
+    s.points.forEach(([x, y], j) => {
+      const label = s.labels?.[j];
+      const tip = `${s.name}${label !== undefined ? ` (${label})` : ''}: ${fmt(x)}, ${fmt(y)}`;
       parts.push(
-        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(`${s.name}: ${fmt(x)}, ${fmt(y)}`)}</title></circle>`,
+        `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeXml(tip)}</title></circle>`,
       );
-    }
+      if (label !== undefined) {
+        parts.push(
+          `<text x="${(sx(x) + 5).toFixed(1)}" y="${(sy(y) - 6).toFixed(1)}" font-size="10" fill="${s.color}" class="point-label">${escapeXml(label)}</text>`,
+        );
+      }
+    });
     const lx = m.left + 10 + i * 110;
     parts.push(
       `<rect x="${lx}" y="${m.top + 4}" width="12" height="12" fill="${s.color}"/>`,

@@ -19,6 +19,8 @@ export interface RequestOutcome {
   readonly firstMs?: number;
   /** Streaming: gaps between consecutive responses, ms. */
   readonly gapsMs?: readonly number[];
+  /** Output tokens the responses reported (`num_output_tokens`), when they did. */
+  readonly outputTokens?: number;
 }
 
 /** Counters and samples of one window. */
@@ -31,6 +33,9 @@ export class WindowRecorder {
   readonly errors: Record<string, number> = {};
   firstError: string | undefined;
   responses = 0;
+  /** Output tokens reported, and how many requests reported them. */
+  outputTokens = 0;
+  tokenRequests = 0;
   sent = 0;
   delayed = 0;
   maxSendLagUs = 0;
@@ -46,6 +51,10 @@ export class WindowRecorder {
     }
     this.ok++;
     this.responses += o.responses;
+    if (o.outputTokens !== undefined) {
+      this.outputTokens += o.outputTokens;
+      this.tokenRequests++;
+    }
     this.latencyUs.push((o.endMs - o.startMs) * 1000);
     if (o.firstMs !== undefined) this.firstResponseUs.push((o.firstMs - o.startMs) * 1000);
     if (o.gapsMs) for (const g of o.gapsMs) this.interResponseUs.push(g * 1000);
@@ -71,6 +80,8 @@ export class WindowRecorder {
       for (const [code, n] of Object.entries(w.errors)) out.errors[code] = (out.errors[code] ?? 0) + n;
       out.firstError ??= w.firstError;
       out.responses += w.responses;
+      out.outputTokens += w.outputTokens;
+      out.tokenRequests += w.tokenRequests;
       out.sent += w.sent;
       out.delayed += w.delayed;
       out.maxSendLagUs = Math.max(out.maxSendLagUs, w.maxSendLagUs);
