@@ -79,6 +79,7 @@ describe('parseSettings defaults', () => {
       grpcMaxConnectionAgeGrace: 0,
       httpCorsOrigins: [],
       httpUseSsl: false,
+      console: false,
       httpRestrictedApi: [],
       grpcRestrictedProtocol: [],
       traceConfig: [],
