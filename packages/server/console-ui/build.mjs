@@ -10,7 +10,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
-const root = new URL('..', import.meta.url).pathname;
+const root = new URL('../../../', import.meta.url).pathname;
 const ui = join(root, 'packages/server/console-ui');
 const out = join(root, 'packages/server/dist/console');
 const require = createRequire(join(root, 'packages/server/package.json'));
