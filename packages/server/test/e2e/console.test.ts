@@ -14,10 +14,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { parseSettings } from 'tensorgate';
 import { imageRepository, pattern } from '../helpers/images.js';
 import { eventually, startServer, type TestServer } from '../helpers/servers.js';
 
@@ -109,6 +111,19 @@ async function topClass(): Promise<{ label: string; score: number; rows: number 
     rows: await rows.count(),
   };
 }
+
+test("the README's and docs/console.md's command serves the console at the URL they give", async () => {
+  const root = fileURLToPath(new URL('../../../../', import.meta.url));
+  for (const file of ['README.md', 'docs/console.md']) {
+    const text = await readFile(join(root, file), 'utf8');
+    const block = /```bash\nnpx tensorgate serve (.*)\n# (?:then )?open http:\/\/localhost:8000(\/console)/.exec(text);
+    assert.ok(block, `${file} has the console's command`);
+    const settings = parseSettings(block[1]!.split(' '), {});
+    assert.equal(settings.console, true, file);
+    assert.equal(settings.httpPort, 8000, file);
+    assert.equal((await fetch(`${s.http}${block[2]}`)).status, 200, file);
+  }
+});
 
 test('GET / links to the console; the console answers with a strict CSP', async () => {
   const root = await fetch(`${s.http}/`);

@@ -7,8 +7,9 @@
  *
  * Triton's statistics extension (`/v2/models/stats`) has only cumulative counts and durations, so
  * no percentiles; prom-client's histograms are cumulative too. Percentiles per second need the
- * second's own distribution: the open second keeps a log-scale histogram (bins 2^(1/8) wide, so a
- * quantile is within ~4.5% of the true value), summarized into its row when the second closes.
+ * second's own distribution: the open second keeps a log-scale histogram (bins 2^(1/8) wide; a
+ * quantile is reported as its bin's upper edge, at most ~9% above the exact value), summarized into
+ * its row when the second closes.
  * Memory is bounded: one histogram per version plus `windowSeconds` rows of eight numbers.
  *
  * Seconds come from the injected clock's wall time (`Clock.wallMs`), so the rows line up with the
