@@ -14,7 +14,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,19 @@ test("the README's and docs/console.md's command serves the console at the URL t
     assert.equal(settings.console, true, file);
     assert.equal(settings.httpPort, 8000, file);
     assert.equal((await fetch(`${s.http}${block[2]}`)).status, 200, file);
+  }
+});
+
+test('off by default: without --console, / and /console are 404', async () => {
+  const empty = join(dir, 'empty-repository');
+  await mkdir(empty);
+  const plain = await startServer([], empty);
+  try {
+    for (const path of ['/', '/console', '/console/app.js', '/console/api/stats']) {
+      assert.equal((await fetch(`${plain.http}${path}`)).status, 404, path);
+    }
+  } finally {
+    await plain.close();
   }
 });
 
