@@ -34,6 +34,8 @@ const RESTRICTED = /expecting header '([^']+)'/;
 export class Api {
   private readonly values = new Map<string, string>();
   private readonly declined = new Set<string>();
+  /** The question open for a header: calls refused meanwhile wait for the same answer. */
+  private readonly asking = new Map<string, Promise<string | null>>();
   private ask: AskHeader = async () => null;
 
   /** Sets how the user is asked for a header's value. */
@@ -66,7 +68,12 @@ export class Api {
       if (res.status !== 403 || attempt >= 2) return res;
       const header = RESTRICTED.exec(await res.clone().text())?.[1]?.toLowerCase();
       if (header === undefined || this.declined.has(header)) return res;
-      const value = await this.ask(header);
+      let question = this.asking.get(header);
+      if (question === undefined) {
+        question = this.ask(header).finally(() => this.asking.delete(header));
+        this.asking.set(header, question);
+      }
+      const value = await question;
       if (value === null || value === '') {
         this.declined.add(header);
         return res;

@@ -15,27 +15,25 @@ export interface HeaderDialogState {
   cancel(): void;
 }
 
-/** Wires the dialog to the API layer. */
+/** Wires the dialog to the API layer; questions for several headers are asked one after another. */
 export function useHeaderDialog(api: Api): HeaderDialogState {
-  const [header, setHeader] = useState<string | null>(null);
-  const [resolver, setResolver] = useState<((v: string | null) => void) | null>(null);
+  const [asked, setAsked] = useState<Array<{ header: string; resolve: (v: string | null) => void }>>([]);
+  const [typing, setTyping] = useState(false);
   useEffect(() => {
-    api.onAskHeader(
-      (h) =>
-        new Promise<string | null>((resolve) => {
-          setHeader(h);
-          setResolver(() => resolve);
-        }),
-    );
+    api.onAskHeader((header) => new Promise<string | null>((resolve) => setAsked((q) => [...q, { header, resolve }])));
   }, [api]);
+  const current = asked[0];
   const close = (value: string | null): void => {
-    resolver?.(value);
-    setResolver(null);
-    setHeader(null);
+    if (current) {
+      current.resolve(value);
+      setAsked((q) => q.slice(1));
+    } else {
+      setTyping(false);
+    }
   };
   return {
-    header,
-    open: () => setHeader(''),
+    header: current ? current.header : typing ? '' : null,
+    open: () => setTyping(true),
     submit: (h, value) => {
       if (h !== '') api.setHeader(h, value);
       close(value);

@@ -7,82 +7,13 @@
  */
 import { html } from 'htm/preact';
 import { useMemo, useState } from 'preact/hooks';
-import {
-  binaryInferBody,
-  bytesElement,
-  imageInputLayout,
-  imageToTensor,
-  tensorBytes,
-  type ImageScaling,
-} from '../../src/frontends/console/logic/binary-body.js';
-import {
-  curlSnippet,
-  clientSnippet,
-  jsonInferBody,
-  requestedOutputs,
-  type SnippetInput,
-  type SnippetRequest,
-} from '../../src/frontends/console/logic/snippets.js';
-import {
-  elementCount,
-  exampleText,
-  parseTensorText,
-  resolveShape,
-} from '../../src/frontends/console/logic/tensor-form.js';
+import { curlSnippet, clientSnippet, type SnippetRequest } from '../../src/frontends/console/logic/snippets.js';
+import type { ImageScaling } from '../../src/frontends/console/logic/binary-body.js';
+import { exampleText, resolveShape } from '../../src/frontends/console/logic/tensor-form.js';
 import { modelPath, type Api } from './api.js';
+import { buildInferRequest, initialField, modesOf, type Field } from './form-request.js';
 import { ResultView } from './result-view.js';
-import type { InferResponse, ModelConfigJson, ModelMetadata, TensorMetadata } from './types.js';
-
-type Mode = 'json' | 'file' | 'image';
-
-interface Field {
-  mode: Mode;
-  text: string;
-  shapeText: string;
-  file: File | null;
-  scaling: ImageScaling;
-}
-
-const IMAGE_NAME = /image|img|picture|photo|jpe?g|png/i;
-
-function imageTarget(input: TensorMetadata, config: ModelConfigJson) {
-  if (input.datatype !== 'FP32' && input.datatype !== 'UINT8') return null;
-  const batched = (config.max_batch_size ?? 0) > 0;
-  const dims = batched ? input.shape.slice(1) : input.shape;
-  if (dims.some((d) => d < 0)) return null;
-  const format = config.input?.find((i) => i.name === input.name)?.format;
-  return imageInputLayout(dims, format);
-}
-
-function modesOf(input: TensorMetadata, config: ModelConfigJson): Mode[] {
-  const modes: Mode[] = ['json'];
-  if (input.datatype === 'BYTES') modes.push('file');
-  if (imageTarget(input, config)) modes.push('image');
-  return modes;
-}
-
-function initialField(input: TensorMetadata, config: ModelConfigJson): Field {
-  const modes = modesOf(input, config);
-  const shape = resolveShape(input.shape);
-  const example = exampleText(input.datatype, shape);
-  const mode: Mode = modes.includes('image')
-    ? 'image'
-    : modes.includes('file') && IMAGE_NAME.test(input.name) && elementCount(shape) === 1
-      ? 'file'
-      : 'json';
-  return { mode, text: example ?? '', shapeText: '', file: null, scaling: 'inception' };
-}
-
-/** Decodes an image file and returns its RGBA pixels stretched to width × height. */
-async function imagePixels(file: File, width: number, height: number): Promise<Uint8ClampedArray> {
-  const bitmap = await createImageBitmap(file);
-  const canvas = document.createElement('canvas');
-  canvas.width = width;
-  canvas.height = height;
-  const ctx = canvas.getContext('2d')!;
-  ctx.drawImage(bitmap, 0, 0, width, height);
-  return ctx.getImageData(0, 0, width, height).data;
-}
+import type { InferResponse, ModelConfigJson, ModelMetadata } from './types.js';
 
 interface Sent {
   request: SnippetRequest;
@@ -118,78 +49,14 @@ export function TryIt({ api, meta, config }: { api: Api; meta: ModelMetadata; co
     setError('');
     setResult(null);
     try {
-      const inputs: SnippetInput[] = [];
-      const sections: Uint8Array[] = [];
-      const header: Array<Record<string, unknown>> = [];
-      for (const input of meta.inputs) {
-        if (skipped.has(input.name)) continue;
-        const field = fields[input.name]!;
-        const where = `input ${input.name}: `;
-        try {
-          if (field.mode === 'image') {
-            const target = imageTarget(input, config)!;
-            if (field.file === null) throw new Error('choose an image');
-            const rgba = await imagePixels(field.file, target.width, target.height);
-            const tensor = imageToTensor(rgba, target, input.datatype as 'FP32' | 'UINT8', field.scaling);
-            const shape = (config.max_batch_size ?? 0) > 0 ? [1, ...input.shape.slice(1)] : [...input.shape];
-            const bytes = tensorBytes(tensor);
-            sections.push(bytes);
-            header.push({
-              name: input.name,
-              shape,
-              datatype: input.datatype,
-              parameters: { binary_data_size: bytes.length },
-            });
-            inputs.push({
-              name: input.name,
-              shape,
-              datatype: input.datatype,
-              image: {
-                file: field.file.name,
-                description: `${field.file.name} as ${target.layout} ${target.width}x${target.height}, ${input.datatype === 'UINT8' ? '0..255' : `scaling ${field.scaling}`}`,
-              },
-            });
-          } else if (field.mode === 'file') {
-            if (field.file === null) throw new Error('choose a file');
-            const shape = resolveShape(input.shape, field.shapeText);
-            if (elementCount(shape) !== 1)
-              throw new Error(`a file fills one element; shape [${shape.join(', ')}] holds ${elementCount(shape)}`);
-            const bytes = bytesElement(new Uint8Array(await field.file.arrayBuffer()));
-            sections.push(bytes);
-            header.push({ name: input.name, shape, datatype: 'BYTES', parameters: { binary_data_size: bytes.length } });
-            inputs.push({ name: input.name, shape, datatype: 'BYTES', file: field.file.name });
-          } else {
-            const shape = resolveShape(input.shape, field.shapeText);
-            const data = parseTensorText(field.text, input.datatype, shape);
-            header.push({ name: input.name, shape, datatype: input.datatype, data });
-            inputs.push({ name: input.name, shape, datatype: input.datatype, data });
-          }
-        } catch (err) {
-          throw new Error(where + (err as Error).message);
-        }
-      }
-      const request: SnippetRequest = {
-        baseUrl: location.origin,
-        model: meta.name,
-        version: '',
-        inputs,
-        outputs: meta.outputs.map((o) => o.name),
-        classCount: Object.fromEntries(Object.entries(classes).filter(([, n]) => n > 0)),
-        headers: api.headerNames(),
-      };
-      let body: Uint8Array | string;
-      const headers: Record<string, string> = {};
-      if (sections.length > 0) {
-        const outputs = requestedOutputs(request);
-        const built = binaryInferBody({ inputs: header, ...(outputs ? { outputs } : {}) }, sections);
-        body = built.body;
-        request.binaryHeaderLength = built.headerLength;
-        headers['Content-Type'] = 'application/octet-stream';
-        headers['Inference-Header-Content-Length'] = String(built.headerLength);
-      } else {
-        body = JSON.stringify(jsonInferBody(request));
-        headers['Content-Type'] = 'application/json';
-      }
+      const { request, body, headers } = await buildInferRequest(
+        meta,
+        config,
+        fields,
+        skipped,
+        classes,
+        api.headerNames(),
+      );
       setSent({ request, body: typeof body === 'string' ? null : body });
       const response = await api.json<InferResponse>(`${modelPath(meta.name)}/infer`, {
         method: 'POST',

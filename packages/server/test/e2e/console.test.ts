@@ -46,7 +46,11 @@ before(async () => {
     `Chromium not found (${CHROMIUM_CANDIDATES.join(', ')}): apt-get install chromium, or set CHROMIUM_PATH`,
   );
   // image_preprocess imports sharp: the repository resolves it from this project.
-  repo = await imageRepository(Object.fromEntries(MODELS.map((m) => [m, { from: m }])));
+  repo = await imageRepository({
+    ...Object.fromEntries(MODELS.map((m) => [m, { from: m }])),
+    // A model that fails to load: the console shows its state and reason.
+    broken: { from: 'simple', edit: (c) => c.replace('backend: "js"', 'backend: "no_such_backend"') },
+  });
   dir = await mkdtemp(join(tmpdir(), 'tensorgate-console-'));
   s = await startServer(
     [
@@ -56,6 +60,8 @@ before(async () => {
       'explicit',
       '--load-model',
       '*',
+      '--exit-on-error',
+      'false',
       '--http-restricted-api',
       `model-repository:${ADMIN.header}=${ADMIN.value}`,
     ],
@@ -163,6 +169,9 @@ test('the server panel and the model list (after the restricted header is entere
   );
   const table = page.locator('[data-testid=models-table]');
   assert.match((await table.textContent()) ?? '', /simple1READY/);
+  const broken = table.locator('tr', { hasText: 'broken' });
+  assert.match((await broken.textContent()) ?? '', /UNAVAILABLE/);
+  assert.match((await broken.locator('.reason').textContent()) ?? '', /no_such_backend/);
 });
 
 test('try it: JSON inputs, answer as tensors, request as curl and client code', async () => {
