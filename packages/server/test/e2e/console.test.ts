@@ -51,6 +51,11 @@ before(async () => {
     // A model that fails to load: the console shows its state and reason.
     broken: { from: 'simple', edit: (c) => c.replace('backend: "js"', 'backend: "no_such_backend"') },
   });
+  // Labels that are markup: the console must show them as text, never run them.
+  const labels = Array.from({ length: 1000 }, (_, i) => `<img src=x onerror="window.__xss=${i}">class_${i}`).join('\n');
+  for (const model of ['image_classifier', 'ensemble_image']) {
+    await writeFile(join(repo.path, model, 'labels.txt'), `${labels}\n`);
+  }
   dir = await mkdtemp(join(tmpdir(), 'tensorgate-console-'));
   s = await startServer(
     [
@@ -207,7 +212,9 @@ test('try it: an image converted in the browser (image_classifier) and sent as a
   await page.locator('[data-testid=run]').click();
   const direct = await topClass();
   assert.equal(direct.rows, 5);
-  assert.match(direct.label, /^class_\d{4}$/);
+  // The label's markup is text on the page; nothing ran.
+  assert.match(direct.label, /^<img src=x onerror="window\.__xss=\d+">class_\d+$/);
+  assert.equal(await page.evaluate(() => (globalThis as { __xss?: number }).__xss), undefined);
 
   await page.goto(`${s.http}/console#/models/ensemble_image/try`);
   // A BYTES input: JSON text by default, a file on demand.
