@@ -1,6 +1,6 @@
 /**
- * The charts' data: polls `GET /console/api/stats?since=` every second and merges the new rows
- * per model version (logic/live-series.ts).
+ * The charts' data: polls `GET /console/api/stats?since=` every second while the page is visible
+ * and merges the new rows per model version (logic/live-series.ts).
  */
 import { useEffect, useState } from 'preact/hooks';
 import type { LiveSeries, LiveStatsSnapshot } from '../../src/frontends/console/live-stats.js';
@@ -19,6 +19,11 @@ export function useLiveStats(api: Api): Map<string, LiveSeries> {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const poll = async (): Promise<void> => {
+      // A hidden tab does not poll; `since` catches up on the kept rows when it shows again.
+      if (document.hidden) {
+        if (!stopped) timer = setTimeout(() => void poll(), 1000);
+        return;
+      }
       try {
         const snap = await api.json<LiveStatsSnapshot>(`/console/api/stats?since=${since}`);
         held = mergeLiveStats(held, snap, MAX_ROWS);

@@ -31,17 +31,19 @@ function useRoute(): string[] {
   return route;
 }
 
-/** The model list, refreshed every 3 s and after each load / unload. */
+/** The model list, refreshed every 3 s while the page is visible and after each load / unload. */
 function useModels(): { rows: IndexRow[]; error: string; refresh: () => void } {
   const [rows, setRows] = useState<IndexRow[]>([]);
   const [error, setError] = useState('');
   const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
-    api
-      .json<IndexRow[]>('/v2/repository/index', { method: 'POST', body: '{}' })
-      .then((r) => live && (setRows(r), setError('')))
-      .catch((e: Error) => live && setError(e.message));
+    if (!document.hidden) {
+      api
+        .json<IndexRow[]>('/v2/repository/index', { method: 'POST', body: '{}' })
+        .then((r) => live && (setRows(r), setError('')))
+        .catch((e: Error) => live && setError(e.message));
+    }
     const timer = setTimeout(() => setTick((t) => t + 1), 3000);
     return () => {
       live = false;
