@@ -36,6 +36,7 @@ RUN --mount=type=secret,id=npm_ca --mount=type=secret,id=npmrc \
     npm ci --ignore-scripts --no-audit --no-fund
 COPY packages/ packages/
 RUN npx tsc -b packages/server \
+ && node packages/server/console-ui/build.mjs \
  && mkdir -p /out/packs /out/node_modules \
  && npm pack --ignore-scripts --silent --pack-destination /out/packs \
       -w @tensorgate/protocol -w @tensorgate/client -w tensorgate \

@@ -32,6 +32,7 @@ import type { TransferLimits } from './frontends/transfer-limits.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
+import { LiveStats, mountConsole } from './frontends/console/index.js';
 import { openAdminApisWarning } from './frontends/exposure-warning.js';
 import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
@@ -164,6 +165,10 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     if (exposure !== undefined) logger.warn({ host: exposure.host, openApis: exposure.open }, exposure.message);
   }
   const observers = new ObserverHub();
+  const startedAtMs = systemClock.wallMs();
+  // The console's per-second statistics (its charts): collected only when it is served.
+  const liveStats = settings.console && settings.allowHttp ? new LiveStats(systemClock) : undefined;
+  if (liveStats) observers.add(liveStats);
   const repository = new ModelRepository(settings.modelRepository, logger);
   await repository.listModels();
   const gpus = resolveGpus(settings.gpus, deps.detectGpus);
@@ -284,6 +289,20 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
+      if (liveStats) {
+        // The web console (docs/console.md) shares the HTTP port too, under /console.
+        mountConsole(http.server, {
+          stats: liveStats,
+          version: SERVER_VERSION,
+          server: {
+            ports: () => ports,
+            controlMode: settings.modelControlMode,
+            startedAtMs,
+            nowMs: systemClock.wallMs,
+            restrictions: restrictions.http,
+          },
+        });
+      }
       ports.http = await http.listen(settings.httpPort, addresses.http);
       closers.push(() => http.close());
     }

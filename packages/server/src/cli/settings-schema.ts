@@ -110,6 +110,8 @@ export interface ServerSettings extends LaunchSettings {
   httpServerKey?: string;
   /** API key the OpenAI-compatible `/v1` routes require as `Authorization: Bearer <key>`; absent = open. */
   openaiApiKey?: string;
+  /** Serve the web console at `/console` on the HTTP port, linked from `GET /` (tensorgate's own; default false). */
+  console: boolean;
   /**
    * Restricted HTTP API groups, each `<groups>:<header>=<value>` (Triton's `--http-restricted-api`;
    * parsed by `frontends/restricted-apis.ts`); empty = every group open.
@@ -561,6 +563,17 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       'Require this key (Authorization: Bearer <key>) on the OpenAI-compatible /v1 routes; the /v2 routes stay open. ' +
       'Prefer the environment variable, which does not show in process listings.',
+  },
+  {
+    key: 'console',
+    flag: '--console',
+    env: 'TENSORGATE_CONSOLE',
+    type: 'bool',
+    default: false,
+    valueName: 'bool',
+    description:
+      'Serve the web console (models, live charts, try-it forms) at /console on the HTTP port, linked from GET /. ' +
+      'Off by default: it calls the same APIs, under the same --http-restricted-api rules.',
   },
   {
     key: 'httpRestrictedApi',

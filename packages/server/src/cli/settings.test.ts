@@ -79,6 +79,7 @@ describe('parseSettings defaults', () => {
       grpcMaxConnectionAgeGrace: 0,
       httpCorsOrigins: [],
       httpUseSsl: false,
+      console: false,
       httpRestrictedApi: [],
       grpcRestrictedProtocol: [],
       traceConfig: [],
@@ -396,6 +397,16 @@ describe('restricted APIs (--http-restricted-api, --grpc-restricted-protocol)', 
       {},
     );
     assert.deepEqual(warnings, ['--grpc-restricted-protocol ignored: gRPC is disabled (--allow-grpc=false)']);
+  });
+
+  test('--console without HTTP: a warning, not silence', () => {
+    const { settings, warnings } = parseSettingsWithWarnings([...REPO, '--allow-http=false', '--console'], {});
+    assert.equal(settings.console, true);
+    assert.deepEqual(warnings, [
+      '--console ignored: the console is served on the HTTP port, and HTTP is disabled (--allow-http=false)',
+    ]);
+    assert.equal(parseSettingsWithWarnings([...REPO, '--console'], {}).warnings.length, 0);
+    assert.equal(parseSettingsWithWarnings(REPO, { TENSORGATE_CONSOLE: 'true' }).settings.console, true);
   });
 
   test("Triton's example restricting trace on HTTP restricts the /v2/trace/setting routes: no warning", () => {

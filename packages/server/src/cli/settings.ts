@@ -250,6 +250,11 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
   }
   checkTls(settings, warnings);
   checkRestrictions(settings, warnings);
+  if (settings.console && !settings.allowHttp) {
+    warnings.push(
+      '--console ignored: the console is served on the HTTP port, and HTTP is disabled (--allow-http=false)',
+    );
+  }
   checkGrpcJsLimits(settings, explicit);
   checkDecompressionBudget(settings, explicit);
   checkTraceConfig(settings, env);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { loadProtoRoot } from '@tensorgate/protocol';
 import { API_GROUP_TABLE } from './api-groups.js';
+import { CONSOLE_ROUTES } from './console/console-routes.js';
 import { ROUTES } from './http/routes.js';
 import { API_GROUPS } from './restricted-apis.js';
 import { OPENAI_ROUTES } from './openai/routes.js';
@@ -14,9 +15,9 @@ const doc = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'u
 const docPath = (url: string): string =>
   url.replace(':model', '{m}').replace(':version', '{v}').replace(':region', '{r}').replace(':repository', '{repo}');
 
-test('docs/api.md lists exactly the HTTP routes of the route tables (KServe and OpenAI)', () => {
+test('docs/api.md lists exactly the HTTP routes of the route tables (KServe, OpenAI and the console)', () => {
   const documented = new Set([...doc.matchAll(/^\| `(GET|POST) (\/[^`]*)` \|/gm)].map((m) => `${m[1]} ${m[2]}`));
-  const served = new Set([...ROUTES, ...OPENAI_ROUTES].map((r) => `${r.method} ${docPath(r.url)}`));
+  const served = new Set([...ROUTES, ...OPENAI_ROUTES, ...CONSOLE_ROUTES].map((r) => `${r.method} ${docPath(r.url)}`));
   for (const route of served) assert.ok(documented.has(route), `docs/api.md lacks ${route}`);
   for (const route of documented) assert.ok(served.has(route), `docs/api.md lists ${route}, which is not served`);
 });
@@ -49,6 +50,7 @@ test('docs/api.md lists, per API group, exactly the routes and RPCs of the API g
     const http = [
       ...ROUTES.filter((r) => API_GROUP_TABLE.http[r.handler] === group),
       ...OPENAI_ROUTES.filter((r) => API_GROUP_TABLE.openai[r.handler] === group),
+      ...CONSOLE_ROUTES.filter((r) => API_GROUP_TABLE.console[r.handler] === group),
     ].map((r) => `${r.method} ${docPath(r.url)}`);
     const grpc = Object.entries(API_GROUP_TABLE.grpc)
       .filter(([, g]) => g === group)

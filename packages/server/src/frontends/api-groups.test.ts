@@ -16,6 +16,9 @@ import {
 import { FakeCore } from './http/fake-core.test-helper.js';
 import { createHttpFrontend } from './http/http-server.js';
 import { ROUTES } from './http/routes.js';
+import { CONSOLE_ROUTES } from './console/console-routes.js';
+import { LiveStats } from './console/live-stats.js';
+import { mountConsole } from './console/mount-console.js';
 import { mountOpenAiFrontend } from './openai/openai-frontend.js';
 import { OPENAI_ROUTES } from './openai/routes.js';
 import { API_GROUPS, parseRestrictions } from './restricted-apis.js';
@@ -28,6 +31,9 @@ describe('the API group table', () => {
   test('every HTTP and /v1 route of the route tables has a known group', () => {
     for (const route of ROUTES) assert.ok(API_GROUPS.includes(API_GROUP_TABLE.http[route.handler]), route.url);
     for (const route of OPENAI_ROUTES) assert.ok(API_GROUPS.includes(API_GROUP_TABLE.openai[route.handler]), route.url);
+    for (const route of CONSOLE_ROUTES) {
+      assert.ok(API_GROUPS.includes(API_GROUP_TABLE.console[route.handler]), route.url);
+    }
   });
 
   test('every RPC of the three gRPC services has a group, and the table lists no other method', () => {
@@ -74,7 +80,7 @@ describe('the API group table', () => {
 });
 
 describe('the frontends refuse to serve an endpoint without a group', () => {
-  test('every route fastify registers (KServe, 405s, HEAD, /v1, CORS preflight) passes the check', async () => {
+  test('every route fastify registers (KServe, 405s, HEAD, /v1, console, CORS preflight) passes the check', async () => {
     const http = createHttpFrontend(new FakeCore(), {
       logger,
       corsOrigins: ['*'],
@@ -83,8 +89,19 @@ describe('the frontends refuse to serve an endpoint without a group', () => {
     const seen: RouteOptions[] = [];
     http.server.addHook('onRoute', (route) => void seen.push(route));
     mountOpenAiFrontend(http.server, new FakeCore(), { logger, apiKey: 'k' });
+    const restrictions = parseRestrictions('http', ALL_RESTRICTED);
+    const clock = { nowNs: () => 0, wallMs: () => 0, setTimer: () => () => {} };
+    mountConsole(http.server, {
+      stats: new LiveStats(clock),
+      version: '0',
+      server: { ports: () => ({}), controlMode: 'none', startedAtMs: 0, nowMs: () => 0, restrictions },
+    });
     await http.server.ready();
     assert.ok(seen.some((r) => r.url === '/v1/chat/completions'));
+    assert.ok(seen.some((r) => r.url === '/console/api/stats'));
+    // The console's files are static assets (no group): a browser loads them by navigation.
+    assert.equal((await http.server.inject({ method: 'GET', url: '/console' })).statusCode, 200);
+    assert.equal((await http.server.inject({ method: 'GET', url: '/console/api/stats' })).statusCode, 403);
     await http.close();
   });
 

@@ -10,6 +10,7 @@
  * entry without a group; the gRPC part is keyed by method path, and the frontend refuses to start
  * when a served method has no row (a test checks every method of the protos has one).
  */
+import type { ConsoleHandlerName } from './console/console-routes.js';
 import type { HandlerName } from './http/routes.js';
 import type { OpenAiHandlerName } from './openai/routes.js';
 import type { ApiGroup } from './restricted-apis.js';
@@ -22,6 +23,8 @@ export interface ApiGroupTable {
   readonly openai: Readonly<Record<OpenAiHandlerName, ApiGroup>>;
   /** gRPC methods, by `/package.Service/Method`. */
   readonly grpc: Readonly<Record<string, ApiGroup>>;
+  /** The web console's API routes (`console/console-routes.ts`, with `--console`), by handler. */
+  readonly console: Readonly<Record<ConsoleHandlerName, ApiGroup>>;
 }
 
 const INFERENCE = '/inference.GRPCInferenceService';
@@ -90,6 +93,10 @@ export const API_GROUP_TABLE: ApiGroupTable = {
     [`${INFERENCE}/TraceSetting`]: 'trace',
     [`${INFERENCE}/LogSettings`]: 'logging',
   },
+  console: {
+    consoleServer: 'metadata',
+    consoleStats: 'statistics',
+  },
 };
 
 /**
@@ -108,7 +115,11 @@ export function grpcMethodGroup(path: string): ApiGroup {
 export function groupsServedOn(protocol: 'http' | 'grpc'): Set<ApiGroup> {
   const rows =
     protocol === 'http'
-      ? [...Object.values(API_GROUP_TABLE.http), ...Object.values(API_GROUP_TABLE.openai)]
+      ? [
+          ...Object.values(API_GROUP_TABLE.http),
+          ...Object.values(API_GROUP_TABLE.openai),
+          ...Object.values(API_GROUP_TABLE.console),
+        ]
       : Object.values(API_GROUP_TABLE.grpc);
   return new Set(rows);
 }

@@ -88,6 +88,8 @@ test('the tarballs hold the built code and nothing of the tests', () => {
   assert.ok(files('@tensorgate/client').includes('README.md'));
   assert.ok(files('tensorgate').includes('bin/tensorgate.js'));
   assert.ok(files('tensorgate').includes('dist/cli/main.js'));
+  // The web console, bundled at build time (no CDN): page, script and style.
+  for (const f of ['index.html', 'app.js', 'app.css']) assert.ok(files('tensorgate').includes(`dist/console/${f}`), f);
   for (const p of packed) {
     assert.deepEqual(
       p.files.filter((f) => /\.test(-helper)?\.|dist-test\//.test(f.path)).map((f) => f.path),
@@ -149,6 +151,8 @@ test('installed from the tarballs into an empty project: npx tensorgate serve an
       '0',
       '--metrics-port',
       '0',
+      '--console',
+      'true',
     ],
     { cwd: app, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true },
   );
@@ -178,6 +182,13 @@ test('installed from the tarballs into an empty project: npx tensorgate serve an
     server!.once('exit', (code) => reject(new Error(`tensorgate exited early with ${code}: ${stderr}`)));
   });
   assert.equal((await fetch(`http://127.0.0.1:${ports.http}/v2/health/ready`)).status, 200);
+  // The console is served from the installed package's files.
+  const page = await fetch(`http://127.0.0.1:${ports.http}/console`);
+  assert.equal(page.status, 200);
+  assert.match(await page.text(), /\/console\/app\.js/);
+  const script = await fetch(`http://127.0.0.1:${ports.http}/console/app.js`);
+  assert.equal(script.status, 200);
+  assert.ok((await script.arrayBuffer()).byteLength > 10_000, 'the bundled console script');
 
   // packages/client/README.md's first example, run from the project so '@tensorgate/client' resolves there.
   const readme = await readFile(join(ROOT, 'packages/client/README.md'), 'utf8');

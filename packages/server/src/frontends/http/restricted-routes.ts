@@ -7,9 +7,12 @@
  * restricted, expecting header '<header>'"}` (OpenAI-shaped on `/v1`, through that scope's error
  * handler). Routes of open groups get no hook and pay nothing.
  *
- * A route registered without a group fails start-up, so a new route cannot be left out. The one
- * exception is @fastify/cors's `OPTIONS *` preflight route: browsers never send custom headers on
- * a preflight, and the preflight itself reaches no API.
+ * A route registered without a group fails start-up, so a new route cannot be left out. Two
+ * exceptions: @fastify/cors's `OPTIONS *` preflight route (browsers never send custom headers on
+ * a preflight, and the preflight itself reaches no API), and routes marked `config.staticAsset`
+ * (the web console's page, script and style, and `GET /`: fixed files that reach no API, which a
+ * browser loads by navigation, when it cannot add a header; the console's own API routes have
+ * groups).
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import type { ApiGroup, ApiRestrictions, Restriction } from '../restricted-apis.js';
@@ -18,6 +21,11 @@ import { HttpStatusError } from './http-status.js';
 /** The route config every HTTP route carries. */
 export interface ApiGroupConfig {
   readonly apiGroup: ApiGroup;
+}
+
+/** The route config of a static file that reaches no API (see the module comment). */
+export interface StaticAssetConfig {
+  readonly staticAsset: true;
 }
 
 type OnRequest = (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void;
@@ -50,6 +58,7 @@ export function installApiRestrictions(app: FastifyInstance, restrictions: ApiRe
     const group = (route.config as Partial<ApiGroupConfig> | undefined)?.apiGroup;
     if (group === undefined) {
       if (isCorsPreflightRoute(route)) return;
+      if ((route.config as Partial<StaticAssetConfig> | undefined)?.staticAsset === true) return;
       const method = Array.isArray(route.method) ? route.method.join(',') : route.method;
       throw new Error(
         `HTTP route ${method} ${route.url} has no API group: give it config.apiGroup (see frontends/api-groups.ts)`,
