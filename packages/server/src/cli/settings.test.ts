@@ -83,6 +83,8 @@ describe('parseSettings defaults', () => {
       grpcRestrictedProtocol: [],
       traceConfig: [],
       cacheConfig: [],
+      rateLimit: 'off',
+      rateLimitResource: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -4,10 +4,15 @@
  * while queued leaves the queue at once and never executes. An instance that reports itself
  * unavailable (restarting) takes nothing; while no instance is available, requests are refused at
  * once with UNAVAILABLE instead of waiting out a restart back-off.
+ *
+ * With a rate limiter (`gate`, see execution-gate.ts) an instance takes the next request only once
+ * it holds its resources, and one request at a time (`concurrency` is not used then: the
+ * resources are held for the whole execution).
  */
 import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
+import { GatedDispatch, type ExecutionGate } from './execution-gate.js';
 import { noInstanceError, refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** Called after every execution, for statistics. */
@@ -58,13 +63,19 @@ export class DirectScheduler implements Scheduler {
   /** Where the next search for the least-busy instance starts (spreads ties round-robin). */
   private cursor = 0;
   private closedWith: InferenceError | undefined;
+  /** Set with a rate limiter: every dispatch goes through it. */
+  private readonly gated: GatedDispatch | undefined;
 
-  /** @param name the model's name, for the error when no instance is available */
+  /**
+   * @param name the model's name, for the error when no instance is available
+   * @param gate the rate limiter (`--rate-limit execution_count`); none: instances run work at once
+   */
   constructor(
     private readonly instances: readonly ModelInstance[],
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
     private readonly name = '',
+    gate?: ExecutionGate,
   ) {
     this.slots = instances.map((instance) => ({
       instance,
@@ -81,6 +92,7 @@ export class DirectScheduler implements Scheduler {
       }
       slot.instance.onAvailabilityChange?.(() => this.availabilityChanged(slot));
     }
+    this.gated = gate && this.gatedDispatch(gate);
   }
 
   get queued(): number {
@@ -95,7 +107,7 @@ export class DirectScheduler implements Scheduler {
       job.onDropped(noInstanceError(this.name, this.instances));
       return;
     }
-    if (this.head === this.queue.length && this.free > 0) {
+    if (this.head === this.queue.length && this.free > 0 && !this.gated) {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
       this.run(this.leastBusy(), job);
       return;
@@ -108,6 +120,7 @@ export class DirectScheduler implements Scheduler {
 
   close(error: InferenceError): void {
     this.closedWith = error;
+    this.gated?.close();
     this.dropQueued(error);
   }
 
@@ -153,6 +166,7 @@ export class DirectScheduler implements Scheduler {
   }
 
   private pump(): void {
+    if (this.gated) return this.gated.pump();
     while (this.free > 0) {
       const entry = this.next();
       if (!entry) return;
@@ -181,33 +195,59 @@ export class DirectScheduler implements Scheduler {
     return best!;
   }
 
-  private run(slot: Slot, job: SchedulerJob): void {
+  /** `done`: gives the rate limiter's resources back, once the execution settled. */
+  private run(slot: Slot, job: SchedulerJob, done?: () => void): void {
     slot.outstanding++;
     this.free--;
     const instance = slot.instance;
     job.onStart(this.clock.nowNs());
+    let running: Promise<ExecutionTimings>;
+    try {
+      running = instance.execute([job.request]);
+    } catch (err) {
+      running = Promise.reject(err); // a backend that throws instead of rejecting still frees the slot
+    }
     // One `then` with both outcomes (no `finally`): one promise and one hop fewer per request.
-    instance.execute([job.request]).then(
+    running.then(
       (timings) => {
         try {
           this.onExecution(job.batchSize, timings);
           job.onExecuted({ timings });
         } finally {
-          this.release(slot);
+          this.release(slot, done);
         }
       },
       (err: unknown) => {
         try {
           job.onExecuted({ error: InferenceError.from(err) });
         } finally {
-          this.release(slot);
+          this.release(slot, done);
         }
       },
     );
   }
 
+  /** The rate limiter's side: idle instances, the queue, and a granted instance taking its job. */
+  private gatedDispatch(gate: ExecutionGate): GatedDispatch {
+    return new GatedDispatch(gate, {
+      idle: () => this.slots.filter((s) => s.up && s.outstanding === 0).map((s) => s.instance),
+      ready: () => this.head < this.queue.length && !this.closedWith,
+      start: (instance, done) => {
+        const slot = this.slots.find((s) => s.instance === instance);
+        if (!slot?.up || slot.outstanding > 0) return false;
+        const entry = this.next();
+        if (!entry) return false;
+        entry.done = true;
+        entry.unlisten();
+        this.run(slot, entry.job, done);
+        return true;
+      },
+    });
+  }
+
   /** An instance slot is free again: it takes the next queued job (when available). */
-  private release(slot: Slot): void {
+  private release(slot: Slot, done?: () => void): void {
+    done?.();
     slot.outstanding--;
     if (!slot.up) return;
     this.free++;
