@@ -231,7 +231,7 @@ export class DirectScheduler implements Scheduler {
   private gatedDispatch(gate: ExecutionGate): GatedDispatch {
     return new GatedDispatch(gate, {
       idle: () => this.slots.filter((s) => s.up && s.outstanding === 0).map((s) => s.instance),
-      ready: () => this.head < this.queue.length && !this.closedWith,
+      ready: (staged) => this.queue.length - this.head > staged && !this.closedWith,
       start: (instance, done) => {
         const slot = this.slots.find((s) => s.instance === instance);
         if (!slot?.up || slot.outstanding > 0) return false;
@@ -247,10 +247,12 @@ export class DirectScheduler implements Scheduler {
 
   /** An instance slot is free again: it takes the next queued job (when available). */
   private release(slot: Slot, done?: () => void): void {
-    done?.();
     slot.outstanding--;
-    if (!slot.up) return;
-    this.free++;
-    this.pump();
+    if (slot.up) {
+      this.free++;
+      this.pump();
+    }
+    // After pump: the instance is staged again before its resources go back (see execution-gate.ts).
+    done?.();
   }
 }

@@ -237,7 +237,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   private gatedDispatch(gate: ExecutionGate): GatedDispatch {
     return new GatedDispatch(gate, {
       idle: () => this.idle,
-      ready: () => !this.closedWith && this.idle.length > 0 && this.batchNow(this.clock.nowNs()) > 0,
+      ready: (staged) =>
+        staged === 0 && !this.closedWith && this.idle.length > 0 && this.batchNow(this.clock.nowNs()) > 0,
       start: (instance, done) => {
         if (this.closedWith || this.down.has(instance) || this.executing.has(instance)) return false;
         const now = this.clock.nowNs();
@@ -284,8 +285,9 @@ export class DynamicBatcher implements Scheduler, AbortSink {
       } finally {
         this.executing.delete(instance);
         if (!this.down.has(instance)) this.idle.push(instance);
-        done?.();
         this.pump();
+        // After pump: the instance is staged again before its resources go back (see execution-gate.ts).
+        done?.();
       }
     };
     let running: Promise<ExecutionTimings>;

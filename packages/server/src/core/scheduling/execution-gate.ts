@@ -9,13 +9,18 @@
  *
  * ```ts
  * this.gated = gate && new GatedDispatch(gate, {
- *   idle: () => idleInstances,           // available instances with nothing to do
- *   ready: () => queue.size > 0,         // work would be dispatched now if an instance were free
- *   start: (instance, done) => { ... }, // take the work now; call done() when the execution settles
+ *   idle: () => idleInstances,                 // available instances with nothing to do
+ *   ready: (staged) => queue.size > staged,    // more work than instances already waiting for it
+ *   start: (instance, done) => { ... },       // take the work now; call done() when it settles
  * });
  * // wherever it used to dispatch: this.gated ? this.gated.pump() : dispatchDirectly();
+ * // when an execution settles: mark the instance idle, this.gated.pump(), then done()
  * // close(): this.gated?.close();
  * ```
+ *
+ * The order on settling matters: the instance is staged again (when work waits) before it gives
+ * its resources back, so it competes with the instances already waiting, as in Triton (whose
+ * OnRelease stages the instance again before it attempts the next allocation).
  */
 import type { ModelInstance } from '../../backend-api/backend.js';
 
@@ -41,8 +46,11 @@ export interface ExecutionGate {
 export interface GatedWork {
   /** Available instances that execute nothing now (the dispatch picks among them). */
   idle(): readonly ModelInstance[];
-  /** True when the scheduler would dispatch work now if it had an idle instance. */
-  ready(): boolean;
+  /**
+   * True when the scheduler would dispatch work now if it had one more idle instance, given that
+   * `staged` of its instances already wait for resources to take work.
+   */
+  ready(staged: number): boolean;
   /**
    * `instance` holds its resources: start the work on it now and call `done` once when that
    * execution settles (success, failure, crash). Return false, without calling `done`, when there
@@ -52,9 +60,9 @@ export interface GatedWork {
 }
 
 /**
- * Stages at most one instance of a scheduler at a time: it waits for its resources among every
- * model's staged instances; once it has them the scheduler takes its work (forming a batch then,
- * with whatever queued meanwhile, as Triton does) and the next idle instance may be staged.
+ * Stages idle instances of a scheduler while it has work for them: each waits for its resources
+ * among every model's staged instances; once one has them the scheduler takes its work (forming a
+ * batch then, with whatever queued meanwhile, as Triton does).
  *
  * @example
  * ```ts
@@ -63,7 +71,7 @@ export interface GatedWork {
  * ```
  */
 export class GatedDispatch {
-  private staged: ModelInstance | undefined;
+  private readonly staged = new Set<ModelInstance>();
   private pumping = false;
   private again = false;
   private closed = false;
@@ -75,10 +83,10 @@ export class GatedDispatch {
 
   /** True while `instance` waits for its resources (the scheduler must not hand it other work). */
   isStaged(instance: ModelInstance): boolean {
-    return this.staged === instance;
+    return this.staged.has(instance);
   }
 
-  /** Stages an idle instance when work is ready and none waits yet. Re-entrant calls fold in. */
+  /** Stages idle instances while work is ready for them. Re-entrant calls fold in. */
   pump(): void {
     if (this.pumping) {
       this.again = true;
@@ -88,11 +96,11 @@ export class GatedDispatch {
     try {
       do {
         this.again = false;
-        while (!this.closed && this.staged === undefined && this.work.ready()) {
-          const idle = this.work.idle();
+        while (!this.closed && this.work.ready(this.staged.size)) {
+          const idle = this.work.idle().filter((i) => !this.staged.has(i));
           if (idle.length === 0) break;
           const instance = this.gate.pick(idle);
-          this.staged = instance;
+          this.staged.add(instance);
           this.gate.request(instance, () => this.granted(instance));
         }
       } while (this.again);
@@ -104,13 +112,13 @@ export class GatedDispatch {
   /** Withdraws the staged instance and stages no more (the scheduler closed). */
   close(): void {
     this.closed = true;
-    const staged = this.staged;
-    this.staged = undefined;
-    if (staged) this.gate.withdraw(staged);
+    const staged = [...this.staged];
+    this.staged.clear();
+    for (const instance of staged) this.gate.withdraw(instance);
   }
 
   private granted(instance: ModelInstance): void {
-    this.staged = undefined;
+    this.staged.delete(instance);
     let settled = false;
     const done = (): void => {
       if (settled) return;

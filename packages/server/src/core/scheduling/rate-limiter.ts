@@ -131,9 +131,7 @@ export class RateLimiter {
 
   private request(instance: ModelInstance, onGrant: () => void): void {
     const s = this.state(instance);
-    if (s.onGrant || s.holding) {
-      throw new InferenceError('INTERNAL', `instance '${instance.name}' asked the rate limiter twice`);
-    }
+    if (s.onGrant) throw new InferenceError('INTERNAL', `instance '${instance.name}' asked the rate limiter twice`);
     s.onGrant = onGrant;
     s.stagedSeq = this.seq++;
     this.staged.push(s);
@@ -204,7 +202,8 @@ export class RateLimiter {
           const at = this.first();
           if (at < 0) break;
           const s = this.staged[at]!;
-          if (!this.pool.tryTake(s)) break;
+          // Staged again as its execution settles: it takes its resources once it gave them back.
+          if (s.holding || !this.pool.tryTake(s)) break;
           this.staged.splice(at, 1);
           s.holding = true;
           const grant = s.onGrant!;
