@@ -74,7 +74,12 @@ describe('refused fields fail the load naming the field', () => {
     ['sequence_batching', { sequence_batching: { max_sequence_idle_microseconds: 5000000 } }],
     [
       'instance_group[1].passive',
-      { instance_group: [{ kind: 'KIND_CPU', count: 1 }, { kind: 'KIND_CPU', count: 1, passive: true }] },
+      {
+        instance_group: [
+          { kind: 'KIND_CPU', count: 1 },
+          { kind: 'KIND_CPU', count: 1, passive: true },
+        ],
+      },
     ],
     [
       'instance_group[0].secondary_devices',
