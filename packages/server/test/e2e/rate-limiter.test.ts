@@ -138,6 +138,13 @@ async function pending(s: TestServer, model: string): Promise<number> {
   return Number(line?.split(' ').pop() ?? NaN);
 }
 
+async function queueStats(s: TestServer, model: string): Promise<{ count: number; ns: number }> {
+  const stats = (await (await fetch(`${s.http}/v2/models/${model}/stats`)).json()) as {
+    model_stats: Array<{ inference_stats: { queue: { count: number; ns: number } } }>;
+  };
+  return stats.model_stats[0]!.inference_stats.queue;
+}
+
 describe('--rate-limit execution_count', () => {
   let s: TestServer;
   before(async () => {
@@ -191,6 +198,7 @@ describe('--rate-limit execution_count', () => {
 
   test('a request waits while another model holds the resource; its queue time includes the wait', async () => {
     await clearLogs();
+    const before = await queueStats(s, 'alpha');
     const held = await hold(s, 'blocker', 'hold-1');
     const waiting = infer(s, 'alpha', 'waits-1');
     await eventually(async () => (await pending(s, 'alpha')) === 1);
@@ -202,11 +210,10 @@ describe('--rate-limit execution_count', () => {
     const [b] = await executions('blocker');
     const [a] = await executions('alpha');
     assert.ok(a!.start >= b!.end, 'alpha started before blocker gave gpu_mem back');
-    const stats = (await (await fetch(`${s.http}/v2/models/alpha/stats`)).json()) as {
-      model_stats: Array<{ inference_stats: { queue: { count: number; ns: number } } }>;
-    };
-    const queue = stats.model_stats[0]!.inference_stats.queue;
-    assert.ok(queue.count >= 1 && queue.ns > 0);
+    // The request was queued for at least the 300 ms above: its queue time has them.
+    const after = await queueStats(s, 'alpha');
+    assert.equal(after.count - before.count, 1);
+    assert.ok(after.ns - before.ns >= 250e6, `queue time ${after.ns - before.ns} ns lacks the wait`);
   });
 });
 
