@@ -5,9 +5,10 @@
  * unavailable (restarting) takes nothing; while no instance is available, requests are refused at
  * once with UNAVAILABLE instead of waiting out a restart back-off.
  *
- * With a rate limiter (`gate`, see execution-gate.ts) an instance takes the next request only once
- * it holds its resources, and one request at a time (`concurrency` is not used then: the
- * resources are held for the whole execution).
+ * With a rate limiter (`gate`, see execution-gate.ts) an instance takes each request only once it
+ * holds the resources for it: with `concurrency` > 1 it may hold them several times over (a request
+ * handed early holds its resources while it waits inside the instance), so with ample resources it
+ * keeps taking work early, and with scarce ones the next request waits for the copies.
  */
 import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
@@ -230,11 +231,11 @@ export class DirectScheduler implements Scheduler {
   /** The rate limiter's side: idle instances, the queue, and a granted instance taking its job. */
   private gatedDispatch(gate: ExecutionGate): GatedDispatch {
     return new GatedDispatch(gate, {
-      idle: () => this.slots.filter((s) => s.up && s.outstanding === 0).map((s) => s.instance),
+      idle: () => this.slots.filter((s) => s.up && s.outstanding < s.capacity).map((s) => s.instance),
       ready: (staged) => this.queue.length - this.head > staged && !this.closedWith,
       start: (instance, done) => {
         const slot = this.slots.find((s) => s.instance === instance);
-        if (!slot?.up || slot.outstanding > 0) return false;
+        if (!slot?.up || slot.outstanding >= slot.capacity) return false;
         const entry = this.next();
         if (!entry) return false;
         entry.done = true;

@@ -66,8 +66,11 @@ export class ResourcePool {
   /** Copies of each resource. */
   private max: ResourceMap = new Map();
   private readonly taken: ResourceMap = new Map();
-  /** What each holder took (given back exactly, even if its needs were unregistered meanwhile). */
-  private readonly held = new Map<object, ResourceMap>();
+  /**
+   * What each holder took and how many times (an instance handed its next execution early holds
+   * twice); given back exactly, even if its needs were unregistered meanwhile.
+   */
+  private readonly held = new Map<object, { needs: ResourceMap; times: number }>();
 
   constructor(limits: readonly ResourceLimit[]) {
     // As Triton's server options: a later entry for the same name and device replaces an earlier one.
@@ -95,7 +98,7 @@ export class ResourcePool {
     this.recompute();
   }
 
-  /** Takes the needs of `key` when every one of them fits; false (taking nothing) otherwise. */
+  /** Takes the needs of `key` (once more) when every one of them fits; false (taking nothing) otherwise. */
   tryTake(key: object): boolean {
     const needs = this.needs.get(key);
     if (!needs) return false;
@@ -109,16 +112,18 @@ export class ResourcePool {
     for (const [device, byName] of needs) {
       for (const [name, count] of byName) add(this.taken, device, name, count, (a, b) => a + b);
     }
-    this.held.set(key, needs);
+    const held = this.held.get(key);
+    if (held) held.times++;
+    else this.held.set(key, { needs, times: 1 });
     return true;
   }
 
-  /** Gives back what `key` took (nothing when it holds nothing). */
+  /** Gives back what `key` took once (nothing when it holds nothing). */
   give(key: object): void {
-    const needs = this.held.get(key);
-    if (!needs) return;
-    this.held.delete(key);
-    for (const [device, byName] of needs) {
+    const held = this.held.get(key);
+    if (!held) return;
+    if (--held.times === 0) this.held.delete(key);
+    for (const [device, byName] of held.needs) {
       for (const [name, count] of byName) add(this.taken, device, name, count, (a, b) => a - b);
     }
   }

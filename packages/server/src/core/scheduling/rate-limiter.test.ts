@@ -27,7 +27,7 @@ function instance(name: string, log: Log) {
   const listeners: Array<() => void> = [];
   const inst: ModelInstance = {
     name,
-    concurrency: 2, // not used under the rate limiter: one execution at a time
+    concurrency: 2, // may take a second execution early, when it can hold resources for it too
     execute(batch: readonly ExecutionRequest[]) {
       const ids = batch.map((b) => b.id);
       log.push(`${name}:${ids.join(',')}`);
@@ -151,16 +151,35 @@ describe('RateLimiter with the direct scheduler', () => {
     assert.deepEqual(log, ['small:s1', 'big:b1', 'other:o1']);
   });
 
-  test('instances without resources still go in order, and run at once when nothing waits', async () => {
+  test('an instance that takes work early (concurrency 2) holds resources for each execution handed to it', async () => {
     const log: Log = [];
-    const limiter = new RateLimiter();
+    const scarce = new RateLimiter();
     const a = instance('a', log);
-    const s = direct(limiter, 'A', a.inst, []).scheduler;
+    const s = direct(scarce, 'A', a.inst, [need('R', 1)]).scheduler;
     s.enqueue(testJob('1'));
     s.enqueue(testJob('2'));
+    // One copy of R: the second request is not handed early; it waits for the copy.
     assert.deepEqual(log, ['a:1']);
     await a.finishNext();
     assert.deepEqual(log, ['a:1', 'a:2']);
+
+    const ample = new RateLimiter([{ name: 'R', count: 2, device: -1 }]);
+    const blog: Log = [];
+    const b = instance('b', blog);
+    const sb = direct(ample, 'B', b.inst, [need('R', 1)]).scheduler;
+    for (const id of ['1', '2', '3']) sb.enqueue(testJob(id));
+    // Two copies: two executions handed at once (the instance's capacity), the third waits.
+    assert.deepEqual(blog, ['b:1', 'b:2']);
+    await b.finishNext();
+    assert.deepEqual(blog, ['b:1', 'b:2', 'b:3']);
+
+    // No resources at all: the limiter never holds it back.
+    const none = new RateLimiter();
+    const clog: Log = [];
+    const c = instance('c', clog);
+    const sc = direct(none, 'C', c.inst, []).scheduler;
+    for (const id of ['1', '2']) sc.enqueue(testJob(id));
+    assert.deepEqual(clog, ['c:1', 'c:2']);
   });
 
   test('a failed execution gives its resources back', async () => {

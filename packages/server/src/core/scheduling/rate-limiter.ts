@@ -46,7 +46,8 @@ class InstanceState {
   /** Set while staged. */
   onGrant: (() => void) | undefined;
   stagedSeq = 0;
-  holding = false;
+  /** Executions holding resources now (more than 1 for an instance that takes work early). */
+  holding = 0;
   removed = false;
 
   constructor(
@@ -149,8 +150,8 @@ export class RateLimiter {
 
   private release(instance: ModelInstance, executed: boolean): void {
     const s = this.states.get(instance);
-    if (!s?.holding) return;
-    s.holding = false;
+    if (!s || s.holding === 0) return;
+    s.holding--;
     if (executed) s.executions++;
     this.pool.give(s);
     this.allocate();
@@ -162,10 +163,7 @@ export class RateLimiter {
       s.onGrant = undefined;
       this.states.delete(s.instance);
       // Unloads drain first, so nothing should be held here; if it is, it goes back now.
-      if (s.holding) {
-        s.holding = false;
-        this.pool.give(s);
-      }
+      for (; s.holding > 0; s.holding--) this.pool.give(s);
     }
     this.staged = this.staged.filter((s) => !s.removed);
     this.pool.remove(states);
@@ -202,10 +200,9 @@ export class RateLimiter {
           const at = this.first();
           if (at < 0) break;
           const s = this.staged[at]!;
-          // Staged again as its execution settles: it takes its resources once it gave them back.
-          if (s.holding || !this.pool.tryTake(s)) break;
+          if (!this.pool.tryTake(s)) break;
           this.staged.splice(at, 1);
-          s.holding = true;
+          s.holding++;
           const grant = s.onGrant!;
           s.onGrant = undefined;
           grant();
