@@ -66,6 +66,8 @@ export class DirectScheduler implements Scheduler {
   private closedWith: InferenceError | undefined;
   /** Set with a rate limiter: every dispatch goes through it. */
   private readonly gated: GatedDispatch | undefined;
+  /** With a rate limiter: the job being enqueued while nothing waits, taken if a grant comes at once. */
+  private incoming: SchedulerJob | undefined;
 
   /**
    * @param name the model's name, for the error when no instance is available
@@ -112,6 +114,13 @@ export class DirectScheduler implements Scheduler {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
       this.run(this.leastBusy(), job);
       return;
+    }
+    if (this.gated && this.head === this.queue.length) {
+      // The same with a rate limiter: a grant that comes at once takes the job unqueued.
+      this.incoming = job;
+      this.gated.pump();
+      if (this.incoming === undefined) return;
+      this.incoming = undefined;
     }
     const entry = new Entry(job);
     job.request.signal.addEventListener('abort', entry, { once: true });
@@ -231,16 +240,25 @@ export class DirectScheduler implements Scheduler {
   /** The rate limiter's side: idle instances, the queue, and a granted instance taking its job. */
   private gatedDispatch(gate: ExecutionGate): GatedDispatch {
     return new GatedDispatch(gate, {
-      idle: () => this.slots.filter((s) => s.up && s.outstanding < s.capacity).map((s) => s.instance),
-      ready: (staged) => this.queue.length - this.head > staged && !this.closedWith,
+      idle: () => {
+        const idle: ModelInstance[] = [];
+        for (const s of this.slots) if (s.up && s.outstanding < s.capacity) idle.push(s.instance);
+        return idle;
+      },
+      ready: (staged) => this.queue.length - this.head + (this.incoming ? 1 : 0) > staged && !this.closedWith,
       start: (instance, done) => {
         const slot = this.slots.find((s) => s.instance === instance);
         if (!slot?.up || slot.outstanding >= slot.capacity) return false;
-        const entry = this.next();
-        if (!entry) return false;
-        entry.done = true;
-        entry.unlisten();
-        this.run(slot, entry.job, done);
+        let job = this.incoming;
+        if (job) this.incoming = undefined;
+        else {
+          const entry = this.next();
+          if (!entry) return false;
+          entry.done = true;
+          entry.unlisten();
+          job = entry.job;
+        }
+        this.run(slot, job, done);
         return true;
       },
     });

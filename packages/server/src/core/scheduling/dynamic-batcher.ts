@@ -200,21 +200,11 @@ export class DynamicBatcher implements Scheduler, AbortSink {
 
   private pumpOnce(): void {
     if (this.gated) return this.gated.pump();
-    const queue = this.queue;
-    while (this.idle.length > 0 && queue.size > 0 && !this.closedWith) {
+    while (this.idle.length > 0 && this.queue.size > 0 && !this.closedWith) {
       const now = this.clock.nowNs();
-      if (now >= this.nextDeadlineNs) {
-        this.expire(now);
-        continue;
-      }
-      queue.peek(this.rules.maxBatchSize + 1, this.head);
-      const decision = formBatch(this.head, this.rules, now);
-      this.head.length = 0;
-      if (decision.count > 0) this.dispatch(decision.count, now);
-      else {
-        if (decision.waitUntilNs !== undefined) this.armTimer(decision.waitUntilNs, now);
-        return;
-      }
+      const count = this.batchNow(now);
+      if (count === 0) return;
+      this.dispatch(count, now);
     }
   }
 

@@ -97,7 +97,8 @@ export class GatedDispatch {
       do {
         this.again = false;
         while (!this.closed && this.work.ready(this.staged.size)) {
-          const idle = this.work.idle().filter((i) => !this.staged.has(i));
+          const all = this.work.idle();
+          const idle = this.staged.size === 0 ? all : all.filter((i) => !this.staged.has(i));
           if (idle.length === 0) break;
           const instance = this.gate.pick(idle);
           this.staged.add(instance);
