@@ -217,6 +217,48 @@ describe('--rate-limit execution_count', () => {
   });
 });
 
+describe('tracing', () => {
+  test("a request's trace puts the wait for resources between QUEUE_START and COMPUTE_START", async () => {
+    await clearLogs();
+    const file = join(dir, 'trace.json');
+    const s = await startServer(
+      [
+        '--rate-limit',
+        'execution_count',
+        ...LOAD_MAIN,
+        '--trace-config',
+        `triton,file=${file}`,
+        '--trace-config',
+        'level=TIMESTAMPS',
+        '--trace-config',
+        'rate=1',
+      ],
+      dir,
+    );
+    try {
+      const held = await hold(s, 'blocker', 'hold-traced');
+      const waiting = infer(s, 'alpha', 'traced-wait');
+      await eventually(async () => (await pending(s, 'alpha')) === 1);
+      await new Promise((r) => setTimeout(r, 300));
+      await release('blocker', 'hold-traced');
+      await Promise.all([held.reply, waiting]);
+    } finally {
+      await s.close();
+    }
+    const records = JSON.parse(await readFile(file, 'utf8')) as Array<Record<string, unknown>>;
+    const header = records.find((r) => r['request_id'] === 'traced-wait');
+    assert.ok(header, 'alpha request traced');
+    const stamps = new Map<string, number>();
+    for (const r of records) {
+      if (r['id'] !== header['id'] || !('timestamps' in r)) continue;
+      for (const t of r['timestamps'] as Array<{ name: string; ns: number }>) stamps.set(t.name, t.ns);
+    }
+    const queued = stamps.get('COMPUTE_START')! - stamps.get('QUEUE_START')!;
+    // Held back for at least the 300 ms above.
+    assert.ok(queued >= 250e6, `QUEUE_START to COMPUTE_START is ${queued} ns`);
+  });
+});
+
 describe('--rate-limit off (the default)', () => {
   test('rate_limiter blocks load and have no effect: the models run at the same time', async () => {
     await clearLogs();
