@@ -21,6 +21,7 @@ import { LogSettingsStore } from './core/log-settings.js';
 import { TraceManager } from './core/trace/trace-manager.js';
 import { assertTraceFileWritable } from './core/trace/trace-file.js';
 import { parseTraceConfig } from './cli/trace-config.js';
+import { openRateLimiter } from './cli/rate-limit-resource.js';
 import { openResponseCache } from './core/cache/open-response-cache.js';
 import { registerCacheMetrics } from './frontends/metrics/cache-metrics.js';
 import { ObserverHub } from './core/observer-hub.js';
@@ -182,6 +183,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   // Models call other models (BLS) through the core itself; `core` is created just below, before
   // any model loads (manager.start()), so the call only reads it once it exists.
   const models: ModelCaller = { infer: (request, ctx) => core.infer(request, ctx) };
+  const rateLimiter = openRateLimiter(settings, gpus.ids, logger);
   const manager = new ModelManager({
     repository,
     controlMode: settings.modelControlMode,
@@ -198,6 +200,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     loadThreadCount: settings.modelLoadThreadCount,
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,
+    ...(rateLimiter ? { rateLimiter } : {}),
   });
   const responseCache = await openResponseCache(settings, logger);
   if (!responseCache) {

@@ -123,6 +123,10 @@ export interface ServerSettings extends LaunchSettings {
   traceConfig: string[];
   /** `--cache-config` entries, as given (parsed by `cli/cache-config.ts`; docs/response-cache.md). */
   cacheConfig: string[];
+  /** Triton's `--rate-limit`: `execution_count` runs the rate limiter (docs/rate-limiter.md); `off` does not. */
+  rateLimit: 'execution_count' | 'off';
+  /** `--rate-limit-resource <name>:<count>[:<device>]` entries, as given (parsed by `cli/rate-limit-resource.ts`). */
+  rateLimitResource: string[];
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -918,6 +922,33 @@ export const SETTINGS: readonly SettingEntry[] = [
       'redis,host=<host> redis,port=<port> [redis,user= redis,password= redis,db= redis,connect_timeout=<ms> ' +
       'redis,socket_timeout=<ms> redis,tls_enabled=true redis,cert= redis,key= redis,cacert= redis,sni=]. ' +
       "Used by models with response_cache { enable: true }. Repeatable; the env var separates entries with ';'.",
+  },
+  {
+    key: 'rateLimit',
+    flag: '--rate-limit',
+    env: 'TENSORGATE_RATE_LIMIT',
+    type: 'enum',
+    choices: ['execution_count', 'off'],
+    default: 'off',
+    valueName: 'mode',
+    description:
+      "Triton's rate limiter (docs/rate-limiter.md). execution_count: an instance executes only while it holds the " +
+      'resources its instance_group rate_limiter lists; waiting instances go by fewest executions x priority. ' +
+      'off: instances run work as soon as they are free and rate_limiter blocks have no effect.',
+  },
+  {
+    key: 'rateLimitResource',
+    flag: '--rate-limit-resource',
+    env: 'TENSORGATE_RATE_LIMIT_RESOURCE',
+    type: 'list',
+    default: [],
+    envSeparator: ';',
+    valueName: '<name>:<count>[:<device>]',
+    description:
+      "Copies of a rate limiter resource, as Triton's flag: on every device, or on one device (0: the host, where " +
+      'CPU instances run, and GPU 0; N: GPU N). Once one is given, resources not given have no copies (models ' +
+      'needing them fail to load); none given: each resource has the largest count an instance asks. ' +
+      "Repeatable; the env var separates entries with ';'. Needs --rate-limit execution_count.",
   },
   {
     key: 'allowMetrics',

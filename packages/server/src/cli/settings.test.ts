@@ -84,6 +84,8 @@ describe('parseSettings defaults', () => {
       grpcRestrictedProtocol: [],
       traceConfig: [],
       cacheConfig: [],
+      rateLimit: 'off',
+      rateLimitResource: [],
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -11,6 +11,7 @@ import { groupsServedOn } from '../frontends/api-groups.js';
 import { parseRestrictions, RestrictionSpecError, type ApiRestrictions } from '../frontends/restricted-apis.js';
 import { CacheConfigError, parseCacheConfig } from './cache-config.js';
 import { parseTraceConfig, TraceConfigError } from './trace-config.js';
+import { parseRateLimitResources, RateLimitResourceError } from './rate-limit-resource.js';
 import {
   SETTINGS,
   type RawSettings,
@@ -259,6 +260,7 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
   checkDecompressionBudget(settings, explicit);
   checkTraceConfig(settings, env);
   checkCacheConfig(settings);
+  checkRateLimit(settings, warnings);
   if (!settings.allowHttp && !settings.allowGrpc) {
     warnings.push('both HTTP and gRPC are disabled: no inference endpoint will be served');
   }
@@ -404,6 +406,25 @@ function checkCacheConfig(settings: ServerSettings): void {
   } catch (err) {
     if (err instanceof CacheConfigError) throw new SettingsError(err.message);
     throw err;
+  }
+}
+
+/**
+ * `--rate-limit-resource`: parsed here so a bad entry stops start-up (`createServer` parses it
+ * again, checking devices against the GPUs); without the rate limiter it would do nothing: say so.
+ */
+function checkRateLimit(settings: ServerSettings, warnings: string[]): void {
+  try {
+    parseRateLimitResources(settings.rateLimitResource);
+  } catch (err) {
+    if (err instanceof RateLimitResourceError) throw new SettingsError(err.message);
+    throw err;
+  }
+  if (settings.rateLimitResource.length > 0 && settings.rateLimit === 'off') {
+    warnings.push(
+      '--rate-limit-resource has no effect with --rate-limit off (the default): resources are limited only with ' +
+        '--rate-limit execution_count',
+    );
   }
 }
 

@@ -62,7 +62,6 @@ describe('Triton flags', () => {
       refusal(['--backend-directory=/opt/tritonserver/backends']),
       /backends \(js, onnxruntime, llm\) are built in/,
     );
-    assert.match(refusal(['--rate-limit=execution_count']), /no rate limiter.*only --rate-limit=off/);
     assert.match(refusal(['--model-namespacing=true']), /one model repository/);
     assert.match(refusal(['--model-config-name=h 100']), /--model-config-name 'h 100' is invalid/);
   });

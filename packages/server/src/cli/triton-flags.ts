@@ -2,7 +2,7 @@
  * `tritonserver`'s launch flags that tensorgate does not implement, each refused with the reason
  * (architecture rule: never silently ignore). A launch line copied from Triton either means what
  * it meant there or stops with a message naming the flag. A refused flag whose value asks for
- * exactly what tensorgate does anyway (`--allow-sagemaker=false`, `--rate-limit=off`) is accepted:
+ * exactly what tensorgate does anyway (`--allow-sagemaker=false`, `--pinned-memory-pool-byte-size=0`) is accepted:
  * it changes nothing, so nothing is ignored.
  *
  * {@link TRITON_FLAGS} is `tritonserver --help`'s list (triton-inference-server/server
@@ -102,7 +102,7 @@ const NO_BACKEND_LIBRARIES =
  *
  * @example
  * ```ts
- * REFUSED_FLAGS.find((f) => f.flag === '--rate-limit')?.accepts?.test('off'); // true
+ * REFUSED_FLAGS.find((f) => f.flag === '--allow-sagemaker')?.accepts?.test('false'); // true
  * ```
  */
 export const REFUSED_FLAGS: readonly RefusedFlag[] = [
@@ -183,13 +183,6 @@ export const REFUSED_FLAGS: readonly RefusedFlag[] = [
     reason:
       'tensorgate loads no cache libraries: its caches (local, redis) are built in; choose one with --cache-config',
   },
-  {
-    flag: '--rate-limit',
-    valueName: 'mode',
-    reason: 'tensorgate has no rate limiter (execution_count); instances run requests as soon as they are free',
-    accepts: { test: (value) => value.trim().toLowerCase() === 'off', described: 'off' },
-  },
-  { flag: '--rate-limit-resource', valueName: 'name:count:device', reason: 'tensorgate has no rate limiter' },
   {
     flag: '--pinned-memory-pool-byte-size',
     valueName: 'bytes',

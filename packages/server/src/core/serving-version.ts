@@ -10,6 +10,7 @@ import type { ModelMetadata, ModelState, ModelStatistics, TensorMetadata } from 
 import { DirectScheduler, type ExecutionListener } from './scheduling/direct-scheduler.js';
 import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
 import type { Scheduler } from './scheduling/scheduler.js';
+import type { RegisteredVersion } from './scheduling/rate-limiter.js';
 import { ModelStats } from './stats/model-stats.js';
 import type { InferenceObserver, VersionInfo } from './observer.js';
 import type { OutputLabels } from './classification.js';
@@ -49,6 +50,8 @@ export class ServingVersion {
     private readonly observer: InferenceObserver,
     /** Class labels per output (`label_filename`), for the classification extension. */
     readonly labels: OutputLabels = new Map(),
+    /** Its place in the rate limiter (`--rate-limit execution_count`); unregistered when retired. */
+    readonly gate?: RegisteredVersion,
   ) {
     this.stats = new ModelStats(clock.wallMs);
     this.label = String(version);
@@ -64,13 +67,19 @@ export class ServingVersion {
     // priorities and preserve_ordering apply all the same.
     const db = config.dynamic_batching;
     this.scheduler = db
-      ? new DynamicBatcher(model.instances, clock, onExecution, {
-          name,
-          max_batch_size: config.max_batch_size,
-          input: config.input,
-          dynamic_batching: db,
-        })
-      : new DirectScheduler(model.instances, clock, onExecution, name);
+      ? new DynamicBatcher(
+          model.instances,
+          clock,
+          onExecution,
+          {
+            name,
+            max_batch_size: config.max_batch_size,
+            input: config.input,
+            dynamic_batching: db,
+          },
+          gate,
+        )
+      : new DirectScheduler(model.instances, clock, onExecution, name, gate);
   }
 
   /**

@@ -134,10 +134,7 @@ describe('unimplemented fields', () => {
     const cases: [Obj, string][] = [
       [{ sequence_batching: {} }, 'sequence_batching'],
       [{ model_operations: { op_library_filename: ['libcustom.so'] } }, 'model_operations'],
-      [
-        { instance_group: [{ ...group0, rate_limiter: { resources: [{ name: 'R', count: 1 }] } }] },
-        'instance_group[0].rate_limiter',
-      ],
+      [{ instance_group: [{ ...group0, host_policy: 'numa0' }] }, 'instance_group[0].host_policy'],
       [{ model_repository_agents: { agents: [{ name: 'checksum' }] } }, 'model_repository_agents'],
       [{ cc_model_filenames: { '8.0': 'model.js' } }, 'cc_model_filenames'],
       [{ metric_tags: { team: 'search' } }, 'metric_tags'],
@@ -200,11 +197,11 @@ describe('unimplemented fields', () => {
     assert.equal(row?.['state'], 'UNAVAILABLE');
     assert.match(row?.['reason'], /sequence_batching is not supported yet/);
 
-    await write('instance_group [{ kind: KIND_CPU count: 1 }, { kind: KIND_CPU rate_limiter { priority: 1 } }]');
+    await write('instance_group [{ kind: KIND_CPU count: 1 }, { kind: KIND_CPU passive: true }]');
     const r2 = await post(s.http, '/v2/repository/models/sequenced/load');
     assert.equal(
       ((await r2.json()) as Obj)['error'],
-      "model 'sequenced': instance_group[1].rate_limiter is not supported yet",
+      "model 'sequenced': instance_group[1].passive is not supported yet",
     );
 
     await write('response_cache { enable: false }\noptimization { }\nmodel_transaction_policy { decoupled: false }');

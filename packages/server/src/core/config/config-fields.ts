@@ -3,7 +3,7 @@
  * load-time check of `config-support.ts` and the table of docs/model-config.md (a test keeps the
  * two equal, and another fails when the proto gains a field this table does not classify).
  *
- * Keys are dotted proto field paths without indices or map keys (`instance_group.rate_limiter`,
+ * Keys are dotted proto field paths without indices or map keys (`instance_group.host_policy`,
  * `model_warmup.inputs.dims`). Every field reachable through fields that are not refused has an
  * entry; a refused entry covers everything below it.
  */
@@ -131,7 +131,12 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   'instance_group.name': impl('instance names'),
   'instance_group.kind': impl('KIND_CPU everywhere; KIND_GPU on onnxruntime with CUDA; KIND_AUTO resolved'),
   'instance_group.count': impl('instances per device'),
-  'instance_group.rate_limiter': refused('the rate limiter'),
+  'instance_group.rate_limiter': impl('with --rate-limit execution_count (core/scheduling/rate-limiter.ts)'),
+  'instance_group.rate_limiter.resources': impl('taken per execution (rate-limit-instances.ts)'),
+  'instance_group.rate_limiter.resources.name': impl('rate-limit-instances.ts'),
+  'instance_group.rate_limiter.resources.global': impl('rate-limit-resources.ts'),
+  'instance_group.rate_limiter.resources.count': impl('rate-limit-resources.ts'),
+  'instance_group.rate_limiter.priority': impl('rate-limiter.ts (executions x priority)'),
   'instance_group.gpus': impl('onnxruntime CUDA device ids'),
   'instance_group.secondary_devices': refused('NVDLA secondary devices'),
   'instance_group.profile': refused('TensorRT optimization profiles (Triton’s own message)'),

@@ -181,15 +181,6 @@ const refusal: fc.Arbitrary<Refusal> = fc.oneof(
       { metric_identifier: { family: 'nv_inference_request_duration' }, histogram_options: { buckets: [v] } },
     ],
   })),
-  inGroup(
-    'rate_limiter',
-    fc.oneof(
-      fc.record({ priority: fc.integer({ min: 1, max: 100 }) }),
-      fc.record({
-        resources: fc.array(fc.record({ name: word, count: fc.integer({ min: 1, max: 9 }) }), { minLength: 1 }),
-      }),
-    ),
-  ),
   inGroup('secondary_devices', fc.constant([{ kind: 'KIND_NVDLA', device_id: 0 }])),
   inGroup('passive', fc.constant(true)),
   inGroup('host_policy', word),

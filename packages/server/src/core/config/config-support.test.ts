@@ -72,13 +72,12 @@ describe('refused fields fail the load naming the field', () => {
     ['optimization.eager_batching', { optimization: { eager_batching: true } }],
     ['sequence_batching', { sequence_batching: {} }],
     ['sequence_batching', { sequence_batching: { max_sequence_idle_microseconds: 5000000 } }],
-    ['instance_group[0].rate_limiter', { instance_group: group({ rate_limiter: { priority: 2 } }) }],
     [
-      'instance_group[1].rate_limiter',
+      'instance_group[1].passive',
       {
         instance_group: [
           { kind: 'KIND_CPU', count: 1 },
-          { kind: 'KIND_CPU', count: 1, rate_limiter: { resources: [{ name: 'R1', count: 1 }] } },
+          { kind: 'KIND_CPU', count: 1, passive: true },
         ],
       },
     ],

@@ -1,12 +1,12 @@
 /**
  * Refuses, at load time, every config field tensorgate does not implement, naming it: a Triton
- * config that asks for the sequence batcher, the response cache, a rate limiter... fails with
- * UNSUPPORTED `model 'm': instance_group[0].rate_limiter is not supported yet` instead of loading
+ * config that asks for the sequence batcher, repository agents, host policies... fails with
+ * UNSUPPORTED `model 'm': instance_group[0].host_policy is not supported yet` instead of loading
  * and behaving as if the block were absent.
  *
  * The rule (docs/model-config.md): a field whose rule in `config-fields.ts` is `refused` fails the
  * load only when it holds something other than its default, judged on the normalized config. So a
- * config that spells defaults out (`response_cache { enable: false }`, `rate_limiter {}`, a
+ * config that spells defaults out (`response_cache { enable: false }`, `passive: false`, a
  * `host_policy: ""`), and the JSON of a config endpoint (Triton's or ours, which prints every
  * default) load; only a oneof scheduler choice (`sequence_batching`, `ensemble_scheduling`) is
  * refused as soon as it is there, since its presence alone selects a scheduler.

@@ -34,6 +34,8 @@ import { indexRows, newModelEntry, type ModelEntry } from './model-entry.js';
 import { createEnsembleBackend } from '../ensemble/ensemble-backend.js';
 import { EnsembleDependencies } from '../ensemble/ensemble-dependencies.js';
 import { isEnsembleConfig } from '../ensemble/ensemble-steps.js';
+import { limitedInstances } from '../scheduling/rate-limit-instances.js';
+import type { RateLimiter, RegisteredVersion } from '../scheduling/rate-limiter.js';
 
 export { RELOAD_FAILED_REASON } from './model-entry.js';
 
@@ -66,6 +68,8 @@ export interface ModelManagerOptions {
   loadRetryCount?: number;
   /** A start-up model that fails to load makes {@link ModelManager.start} throw (Triton's `--exit-on-error`). */
   exitOnError?: boolean;
+  /** The server's rate limiter (`--rate-limit execution_count`); none: instances run work at once. */
+  rateLimiter?: RateLimiter;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -321,12 +325,14 @@ export class ModelManager implements PollTarget {
               this.opts.observer.onInstanceRestart?.({ model: name, version: String(v), instance, reason }),
             ...(this.opts.models ? { models: this.opts.models } : {}),
           });
-          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
+          const gate = await this.limit(name, config, model);
+          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, gate));
           await warmUp(model, config, warmupSamples);
         }
       } catch (e) {
         const err = InferenceError.from(e);
         await Promise.all([...fresh.values()].map((s) => s.model.unload().catch(() => {})));
+        for (const s of fresh.values()) s.gate?.unregister();
         for (const v of versions) {
           if (!entry.serving.has(v)) entry.status.set(v, { state: 'UNAVAILABLE', reason: err.message });
           else entry.status.set(v, { state: 'READY', reason: '' });
@@ -364,7 +370,24 @@ export class ModelManager implements PollTarget {
     await s.drain();
     s.scheduler.close(unavailable(`model '${s.name}' version ${s.version} is unloading`));
     await s.model.unload().catch((e: unknown) => this.opts.logger.warn({ err: e, model: s.name }, 'unload failed'));
+    s.gate?.unregister();
     s.state = 'UNAVAILABLE';
+  }
+
+  /**
+   * Registers a loaded version's instances with the rate limiter (none for ensembles, which
+   * Triton's limiter does not schedule either); a version the resources cannot serve is unloaded
+   * and its load fails with Triton's message.
+   */
+  private async limit(name: string, config: ModelConfig, model: BackendModel): Promise<RegisteredVersion | undefined> {
+    const limiter = this.opts.rateLimiter;
+    if (!limiter || isEnsembleConfig(config)) return undefined;
+    try {
+      return limiter.register(name, limitedInstances(config, model.instances));
+    } catch (e) {
+      await model.unload().catch(() => {});
+      throw e;
+    }
   }
 
   /**

@@ -4,10 +4,16 @@
  * while queued leaves the queue at once and never executes. An instance that reports itself
  * unavailable (restarting) takes nothing; while no instance is available, requests are refused at
  * once with UNAVAILABLE instead of waiting out a restart back-off.
+ *
+ * With a rate limiter (`gate`, see execution-gate.ts) an instance takes each request only once it
+ * holds the resources for it: with `concurrency` > 1 it may hold them several times over (a request
+ * handed early holds its resources while it waits inside the instance), so with ample resources it
+ * keeps taking work early, and with scarce ones the next request waits for the copies.
  */
 import type { ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
 import { InferenceError } from '../errors.js';
+import { GatedDispatch, type ExecutionGate } from './execution-gate.js';
 import { noInstanceError, refuseEarly, type Scheduler, type SchedulerJob } from './scheduler.js';
 
 /** Called after every execution, for statistics. */
@@ -58,13 +64,21 @@ export class DirectScheduler implements Scheduler {
   /** Where the next search for the least-busy instance starts (spreads ties round-robin). */
   private cursor = 0;
   private closedWith: InferenceError | undefined;
+  /** Set with a rate limiter: every dispatch goes through it. */
+  private readonly gated: GatedDispatch | undefined;
+  /** With a rate limiter: the job being enqueued while nothing waits, taken if a grant comes at once. */
+  private incoming: SchedulerJob | undefined;
 
-  /** @param name the model's name, for the error when no instance is available */
+  /**
+   * @param name the model's name, for the error when no instance is available
+   * @param gate the rate limiter (`--rate-limit execution_count`); none: instances run work at once
+   */
   constructor(
     private readonly instances: readonly ModelInstance[],
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
     private readonly name = '',
+    gate?: ExecutionGate,
   ) {
     this.slots = instances.map((instance) => ({
       instance,
@@ -81,6 +95,7 @@ export class DirectScheduler implements Scheduler {
       }
       slot.instance.onAvailabilityChange?.(() => this.availabilityChanged(slot));
     }
+    this.gated = gate && this.gatedDispatch(gate);
   }
 
   get queued(): number {
@@ -95,10 +110,17 @@ export class DirectScheduler implements Scheduler {
       job.onDropped(noInstanceError(this.name, this.instances));
       return;
     }
-    if (this.head === this.queue.length && this.free > 0) {
+    if (this.head === this.queue.length && this.free > 0 && !this.gated) {
       // Fast path: nothing waits and a slot is free, so the job never sits in the queue.
       this.run(this.leastBusy(), job);
       return;
+    }
+    if (this.gated && this.head === this.queue.length) {
+      // The same with a rate limiter: a grant that comes at once takes the job unqueued.
+      this.incoming = job;
+      this.gated.pump();
+      if (this.incoming === undefined) return;
+      this.incoming = undefined;
     }
     const entry = new Entry(job);
     job.request.signal.addEventListener('abort', entry, { once: true });
@@ -108,6 +130,7 @@ export class DirectScheduler implements Scheduler {
 
   close(error: InferenceError): void {
     this.closedWith = error;
+    this.gated?.close();
     this.dropQueued(error);
   }
 
@@ -153,6 +176,7 @@ export class DirectScheduler implements Scheduler {
   }
 
   private pump(): void {
+    if (this.gated) return this.gated.pump();
     while (this.free > 0) {
       const entry = this.next();
       if (!entry) return;
@@ -181,36 +205,73 @@ export class DirectScheduler implements Scheduler {
     return best!;
   }
 
-  private run(slot: Slot, job: SchedulerJob): void {
+  /** `done`: gives the rate limiter's resources back, once the execution settled. */
+  private run(slot: Slot, job: SchedulerJob, done?: () => void): void {
     slot.outstanding++;
     this.free--;
     const instance = slot.instance;
     job.onStart(this.clock.nowNs());
+    let running: Promise<ExecutionTimings>;
+    try {
+      running = instance.execute([job.request]);
+    } catch (err) {
+      running = Promise.reject(err); // a backend that throws instead of rejecting still frees the slot
+    }
     // One `then` with both outcomes (no `finally`): one promise and one hop fewer per request.
-    instance.execute([job.request]).then(
+    running.then(
       (timings) => {
         try {
           this.onExecution(job.batchSize, timings);
           job.onExecuted({ timings });
         } finally {
-          this.release(slot);
+          this.release(slot, done);
         }
       },
       (err: unknown) => {
         try {
           job.onExecuted({ error: InferenceError.from(err) });
         } finally {
-          this.release(slot);
+          this.release(slot, done);
         }
       },
     );
   }
 
+  /** The rate limiter's side: idle instances, the queue, and a granted instance taking its job. */
+  private gatedDispatch(gate: ExecutionGate): GatedDispatch {
+    return new GatedDispatch(gate, {
+      idle: () => {
+        const idle: ModelInstance[] = [];
+        for (const s of this.slots) if (s.up && s.outstanding < s.capacity) idle.push(s.instance);
+        return idle;
+      },
+      ready: (staged) => this.queue.length - this.head + (this.incoming ? 1 : 0) > staged && !this.closedWith,
+      start: (instance, done) => {
+        const slot = this.slots.find((s) => s.instance === instance);
+        if (!slot?.up || slot.outstanding >= slot.capacity) return false;
+        let job = this.incoming;
+        if (job) this.incoming = undefined;
+        else {
+          const entry = this.next();
+          if (!entry) return false;
+          entry.done = true;
+          entry.unlisten();
+          job = entry.job;
+        }
+        this.run(slot, job, done);
+        return true;
+      },
+    });
+  }
+
   /** An instance slot is free again: it takes the next queued job (when available). */
-  private release(slot: Slot): void {
+  private release(slot: Slot, done?: () => void): void {
     slot.outstanding--;
-    if (!slot.up) return;
-    this.free++;
-    this.pump();
+    if (slot.up) {
+      this.free++;
+      this.pump();
+    }
+    // After pump: the instance is staged again before its resources go back (see execution-gate.ts).
+    done?.();
   }
 }

@@ -14,6 +14,9 @@
  * - An instance that reports itself unavailable (restarting) is given no batch; while no instance
  *   is available, requests are refused at once with UNAVAILABLE instead of waiting out a restart.
  * - Timing (batch delay, queue timeouts) runs on the injected clock with one timer at a time.
+ * - With a rate limiter (`gate`, see execution-gate.ts) a batch ready to go stages an idle instance
+ *   instead; the batch is formed when the instance holds its resources, from what is queued then
+ *   (so requests that arrive while it waits join it, as in Triton).
  */
 import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { Clock } from '../clock.js';
@@ -22,6 +25,7 @@ import { InferenceError } from '../errors.js';
 import { batchRules, formBatch, type BatchRules } from './batch-former.js';
 import { batchSignature, type SignatureOf } from './batch-signature.js';
 import type { ExecutionListener } from './direct-scheduler.js';
+import { GatedDispatch, type ExecutionGate } from './execution-gate.js';
 import { OrderedDelivery, type ExecutionOutcome, type OutcomeSink } from './ordered-delivery.js';
 import { EntryState, PriorityQueue, QueueEntry, type AbortSink } from './priority-queue.js';
 import { QueuePolicies } from './queue-policy.js';
@@ -63,6 +67,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   private pumping = false;
   private pumpAgain = false;
   private closedWith: InferenceError | undefined;
+  /** Set with a rate limiter: every dispatch goes through it. */
+  private readonly gated: GatedDispatch | undefined;
 
   constructor(
     /** Every instance, for availability. */
@@ -70,6 +76,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
     private readonly clock: Clock,
     private readonly onExecution: ExecutionListener,
     config: BatcherConfig,
+    /** The rate limiter (`--rate-limit execution_count`); none: idle instances take batches at once. */
+    gate?: ExecutionGate,
   ) {
     const db = config.dynamic_batching;
     this.name = config.name;
@@ -90,6 +98,7 @@ export class DynamicBatcher implements Scheduler, AbortSink {
       else this.down.add(instance);
       instance.onAvailabilityChange?.(() => this.availabilityChanged(instance));
     }
+    this.gated = gate && this.gatedDispatch(gate);
   }
 
   get queued(): number {
@@ -132,6 +141,7 @@ export class DynamicBatcher implements Scheduler, AbortSink {
 
   close(error: InferenceError): void {
     this.closedWith = error;
+    this.gated?.close();
     this.stopTimer();
     this.nextDeadlineNs = Infinity;
     this.dropQueued(error);
@@ -189,27 +199,55 @@ export class DynamicBatcher implements Scheduler, AbortSink {
   }
 
   private pumpOnce(): void {
-    const queue = this.queue;
-    while (this.idle.length > 0 && queue.size > 0 && !this.closedWith) {
+    if (this.gated) return this.gated.pump();
+    while (this.idle.length > 0 && this.queue.size > 0 && !this.closedWith) {
       const now = this.clock.nowNs();
-      if (now >= this.nextDeadlineNs) {
-        this.expire(now);
-        continue;
-      }
-      queue.peek(this.rules.maxBatchSize + 1, this.head);
-      const decision = formBatch(this.head, this.rules, now);
-      this.head.length = 0;
-      if (decision.count > 0) this.dispatch(decision.count, now);
-      else {
-        if (decision.waitUntilNs !== undefined) this.armTimer(decision.waitUntilNs, now);
-        return;
-      }
+      const count = this.batchNow(now);
+      if (count === 0) return;
+      this.dispatch(count, now);
     }
   }
 
-  /** Sends the first `count` queued requests to the longest-idle instance. */
-  private dispatch(count: number, now: number): void {
-    const instance = this.idle.shift()!;
+  /**
+   * The batch that would go now (count 0: none; then the timer is armed for when one may), after
+   * expiring timed-out requests.
+   */
+  private batchNow(now: number): number {
+    const queue = this.queue;
+    if (now >= this.nextDeadlineNs) this.expire(now);
+    if (queue.size === 0) return 0;
+    queue.peek(this.rules.maxBatchSize + 1, this.head);
+    const decision = formBatch(this.head, this.rules, now);
+    this.head.length = 0;
+    if (decision.count === 0 && decision.waitUntilNs !== undefined) this.armTimer(decision.waitUntilNs, now);
+    return decision.count;
+  }
+
+  /** The rate limiter's side: idle instances, a ready batch, and a granted instance taking it. */
+  private gatedDispatch(gate: ExecutionGate): GatedDispatch {
+    return new GatedDispatch(gate, {
+      idle: () => this.idle,
+      ready: (staged) =>
+        staged === 0 && !this.closedWith && this.idle.length > 0 && this.batchNow(this.clock.nowNs()) > 0,
+      start: (instance, done) => {
+        if (this.closedWith || this.down.has(instance) || this.executing.has(instance)) return false;
+        const now = this.clock.nowNs();
+        const count = this.batchNow(now);
+        if (count === 0) return false;
+        this.dispatch(count, now, instance, done);
+        return true;
+      },
+    });
+  }
+
+  /**
+   * Sends the first `count` queued requests to `chosen` (default: the longest-idle instance);
+   * `done` gives the rate limiter's resources back once the execution settled.
+   */
+  private dispatch(count: number, now: number, chosen?: ModelInstance, done?: () => void): void {
+    const instance = chosen ?? this.idle.shift()!;
+    const at = chosen ? this.idle.indexOf(chosen) : -1;
+    if (at >= 0) this.idle.splice(at, 1);
     this.executing.add(instance);
     const ordering = this.ordering;
     const sinks: OutcomeSink[] = [];
@@ -238,6 +276,8 @@ export class DynamicBatcher implements Scheduler, AbortSink {
         this.executing.delete(instance);
         if (!this.down.has(instance)) this.idle.push(instance);
         this.pump();
+        // After pump: the instance is staged again before its resources go back (see execution-gate.ts).
+        done?.();
       }
     };
     let running: Promise<ExecutionTimings>;
