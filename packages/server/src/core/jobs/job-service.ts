@@ -36,6 +36,7 @@ export function jobDocument(record: JobRecord, result: JobResult | undefined): R
     ...(record.startedMs === undefined ? {} : { started_at: iso(record.startedMs) }),
     ...(record.finishedMs === undefined ? {} : { finished_at: iso(record.finishedMs) }),
     attempts: record.attempts,
+    ...(record.runner === undefined ? {} : { runner: record.runner }),
   };
   if (record.error !== undefined) {
     doc['error'] = record.error.message;

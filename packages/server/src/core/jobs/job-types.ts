@@ -6,6 +6,7 @@
  * job can cross processes; the HTTP frontend supplies the {@link JobExecutor} that turns the bytes
  * into an inference and the response back into bytes.
  */
+import { hostname } from 'node:os';
 import type { CancelSignal } from '../cancel-signal.js';
 import { InferenceError, type ErrorCode } from '../errors.js';
 
@@ -51,6 +52,8 @@ export interface JobRecord {
   readonly finishedMs?: number | undefined;
   /** How many times a worker started it (above 1 after a replica running it died). */
   readonly attempts: number;
+  /** The replica that started it last ({@link RUNNER_ID}). */
+  readonly runner?: string | undefined;
   /** For a failed (or cancelled) job: the error's Triton code and message. */
   readonly error?: { readonly code: ErrorCode; readonly message: string } | undefined;
   /** The callback URL given at submission, if any. */
@@ -58,6 +61,9 @@ export interface JobRecord {
   /** Whether the result has binary sections (read it from `.../result`). */
   readonly binaryResult?: boolean | undefined;
 }
+
+/** This process as a job runner: `<hostname>:<pid>`, reported as a job's `runner`. */
+export const RUNNER_ID = `${hostname()}:${process.pid}`;
 
 /** What a submission carries besides the request. */
 export interface NewJob {

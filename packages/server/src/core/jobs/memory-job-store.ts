@@ -13,6 +13,7 @@ import {
   JobsBusyError,
   quotaFullMessage,
   RETRY_AFTER_SECS,
+  RUNNER_ID,
   type JobEvents,
   type JobExecutor,
   type JobLimits,
@@ -156,7 +157,7 @@ export class MemoryJobStore implements JobStore {
   private run(entry: Entry, request: JobRequest): void {
     const cancel = new CancelSource();
     entry.cancel = cancel;
-    entry.record = { ...entry.record, status: 'running', startedMs: this.clock.wallMs(), attempts: 1 };
+    entry.record = { ...entry.record, status: 'running', startedMs: this.clock.wallMs(), attempts: 1, runner: RUNNER_ID };
     this.running++;
     this.events?.onStarted(entry.record);
     this.executor(request, cancel).then(

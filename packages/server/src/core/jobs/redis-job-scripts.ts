@@ -6,7 +6,7 @@
  * starts, cancels or finishes a job, and however often a job is started.
  *
  * Hash fields: model, version, client, created, callback (static); status, live (1 while the job
- * counts against its client), attempts, started, finished, error (JSON), binary (1 when the result
+ * counts against its client), attempts, runner, started, finished, error (JSON), binary (1 when the result
  * has binary data), request, request_hl, result, result_hl. Counters: `<prefix>:queued`,
  * `<prefix>:client:<client>`.
  */
@@ -24,7 +24,7 @@ return 0
 `;
 
 /**
- * A worker took the job. KEYS: job hash, queued counter. ARGV: prefix, now (ms).
+ * A worker took the job. KEYS: job hash, queued counter. ARGV: prefix, now (ms), runner.
  * Returns 'running' (go on), or the final status / 'gone' (skip it).
  */
 export const START_SCRIPT = `
@@ -38,7 +38,7 @@ if st == 'cancelled' or st == 'succeeded' or st == 'failed' then
   end
   return st
 end
-redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[2])
+redis.call('HSET', KEYS[1], 'status', 'running', 'started', ARGV[2], 'runner', ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 return 'running'
 `;

@@ -19,6 +19,7 @@ import {
   JobsBusyError,
   quotaFullMessage,
   RETRY_AFTER_SECS,
+  RUNNER_ID,
   type JobEvents,
   type JobExecutor,
   type JobLimits,
@@ -61,6 +62,7 @@ const RECORD_FIELDS = [
   'finished',
   'error',
   'binary',
+  'runner',
 ] as const;
 
 type Scripted = Redis & {
@@ -270,7 +272,7 @@ export class RedisJobStore implements JobStore {
   private async process(job: Job, events: JobEvents, token: string | undefined): Promise<void> {
     const id = job.id ?? '';
     const key = this.jobKey(id);
-    const started = await this.redis.tgStart(key, this.queuedKey, this.prefix, this.clock.wallMs());
+    const started = await this.redis.tgStart(key, this.queuedKey, this.prefix, this.clock.wallMs(), RUNNER_ID);
     if (started !== 'running') return;
     const [body, hl] = await this.redis.hmgetBuffer(key, 'request', 'request_hl');
     const record = await this.get(id);
@@ -328,7 +330,7 @@ export class RedisJobStore implements JobStore {
 }
 
 function toRecord(id: string, values: Array<string | null>): JobRecord | undefined {
-  const [model, version, client, created, callback, status, attempts, started, finished, error, binary] = values;
+  const [model, version, client, created, callback, status, attempts, started, finished, error, binary, runner] = values;
   if (status === null || status === undefined || model === null || model === undefined) return undefined;
   return {
     id,
@@ -343,6 +345,7 @@ function toRecord(id: string, values: Array<string | null>): JobRecord | undefin
     error: error ? (JSON.parse(error) as JobRecord['error']) : undefined,
     callbackUrl: callback ? callback : undefined,
     binaryResult: binary === '1' ? true : binary === '0' ? false : undefined,
+    runner: runner ? runner : undefined,
   };
 }
 

@@ -11,6 +11,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { invalidArg, InferenceError, notFound, unsupported } from '../../core/errors.js';
 import type { InferenceCore } from '../../core/inference-core.js';
 import { jobDocument, jobPath, type JobService } from '../../core/jobs/job-service.js';
+import { validateRequest } from '../../core/validate-request.js';
 import { JobsBusyError, type JobRequest } from '../../core/jobs/job-types.js';
 import { INFER_HEADER_LENGTH_HEADER, parseHeaderLength } from './binary-extension.js';
 import { httpStatusFor, HttpStatusError } from './http-status.js';
@@ -84,10 +85,11 @@ export function jobHandlers(
         );
       }
       const headerLength = parseHeaderLength(request.headers[INFER_HEADER_LENGTH_HEADER], body.byteLength);
-      // Unknown models and malformed requests are refused now, not when the job runs.
-      core.modelConfig(model, version);
+      // Unknown models and malformed or invalid requests are refused now, not when the job runs
+      // (it is checked again then, against the version that runs it).
+      const config = core.modelConfig(model, version);
       const job: JobRequest = { model, version: version ?? '', body, headerLength };
-      decodeJobRequest(core, job);
+      validateRequest(decodeJobRequest(core, job).request, config);
       const callbackUrl = header(request, CALLBACK_URL_HEADER);
       let record;
       try {
