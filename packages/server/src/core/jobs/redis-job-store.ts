@@ -93,6 +93,8 @@ export class RedisJobStore implements JobStore {
   /** Jobs this replica runs, by id. */
   private readonly running = new Map<string, CancelSource>();
   private readonly channel: string;
+  /** Every connection opened, closed at the end (BullMQ leaves connections it was given open). */
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly executor: JobExecutor,
@@ -119,6 +121,7 @@ export class RedisJobStore implements JobStore {
       lazyConnect: false,
     });
     redis.on('error', (err: Error) => this.options.logger.debug({ err }, 'jobs: Redis connection error'));
+    this.connections.push(redis);
     return redis;
   }
 
@@ -260,8 +263,7 @@ export class RedisJobStore implements JobStore {
     this.stopTaking();
     await this.closingWorker;
     await this.queue.close().catch(() => undefined);
-    this.subscriber.disconnect();
-    this.redis.disconnect();
+    for (const connection of this.connections) connection.disconnect();
   }
 
   private ttlSecs(): number {
