@@ -108,6 +108,13 @@ routes:
     for (const id of ids) await get(`/sleep/jobs/${id}`, 'DELETE');
   });
 
+  test('the OpenAPI document lists the job operations', async () => {
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    assert.ok(doc.paths['/add/jobs']?.['post']);
+    assert.ok(doc.paths['/add/jobs/{id}']?.['get']);
+    assert.ok(doc.paths['/add/jobs/{id}']?.['delete']);
+  });
+
   test('a bad request body is the gateway\'s 400, before anything is queued', async () => {
     const res = await post('/add/jobs', { a: [1, 2] }, tenant('a'));
     assert.equal(res.status, 400);
