@@ -84,7 +84,7 @@ function metricSum(text, name, labels) {
 }
 
 async function finishedCount(metricsUrl, model, status) {
-  const text = await (await fetch(metricsUrl)).text();
+  const text = await (await globalThis.fetch(metricsUrl)).text();
   return metricSum(text, 'tensorgate_jobs_finished_total', [`model="${model}"`, `status="${status}"`]);
 }
 
@@ -97,14 +97,14 @@ async function waitUntil(check, what, timeoutMs) {
 }
 
 async function submitJob(base, model, body) {
-  const res = await fetch(`${base}/v2/models/${model}/jobs`, { method: 'POST', body });
+  const res = await globalThis.fetch(`${base}/v2/models/${model}/jobs`, { method: 'POST', body });
   const doc = await res.json();
   if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${JSON.stringify(doc)}`);
   return doc.id;
 }
 
 async function getJob(base, model, id) {
-  const res = await fetch(`${base}/v2/models/${model}/jobs/${id}`);
+  const res = await globalThis.fetch(`${base}/v2/models/${model}/jobs/${id}`);
   return res.json();
 }
 
@@ -136,7 +136,7 @@ async function round(server, opts) {
     }
   }
   const directMs = await closedLoop(opts.jobs, opts.inflight, async (i) => {
-    const res = await fetch(`${base}/v2/models/simple/infer`, { method: 'POST', body: simpleBody(i) });
+    const res = await globalThis.fetch(`${base}/v2/models/simple/infer`, { method: 'POST', body: simpleBody(i) });
     const doc = await res.json();
     if (res.status !== 200 || doc.outputs?.[0]?.data?.[0] !== i) throw new Error(`direct infer failed: ${res.status}`);
   });

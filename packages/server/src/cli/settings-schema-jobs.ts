@@ -53,7 +53,8 @@ export const JOBS_SETTINGS: readonly SettingEntry[] = [
     min: 1,
     max: 100000000,
     valueName: 'n',
-    description: 'Jobs waiting to run over the whole store (all replicas with Redis); more are refused with 429 and Retry-After.',
+    description:
+      'Jobs waiting to run over the whole store (all replicas with Redis); more are refused with 429 and Retry-After.',
   },
   {
     key: 'jobsMaxPerClient',
@@ -64,7 +65,8 @@ export const JOBS_SETTINGS: readonly SettingEntry[] = [
     min: 1,
     max: 100000000,
     valueName: 'n',
-    description: 'Queued or running jobs of one client (see --jobs-client-header); more are refused with 429 and Retry-After.',
+    description:
+      'Queued or running jobs of one client (see --jobs-client-header); more are refused with 429 and Retry-After.',
   },
   {
     key: 'jobsClientHeader',
@@ -86,7 +88,7 @@ export const JOBS_SETTINGS: readonly SettingEntry[] = [
     min: 1,
     max: 10000,
     valueName: 'n',
-    description: 'Jobs this replica runs at once (each is one inference through the model\'s scheduler).',
+    description: "Jobs this replica runs at once (each is one inference through the model's scheduler).",
   },
   {
     key: 'jobsResultTtlSecs',

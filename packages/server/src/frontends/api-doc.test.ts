@@ -12,7 +12,11 @@ import { OPENAI_ROUTES } from './openai/routes.js';
 
 const doc = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
 const docPath = (url: string): string =>
-  url.replace(':model', '{m}').replace(':version', '{v}').replace(':region', '{r}').replace(':repository', '{repo}')
+  url
+    .replace(':model', '{m}')
+    .replace(':version', '{v}')
+    .replace(':region', '{r}')
+    .replace(':repository', '{repo}')
     .replace(':id', '{id}');
 
 test('docs/api.md lists exactly the HTTP routes of the route tables (KServe and OpenAI)', () => {

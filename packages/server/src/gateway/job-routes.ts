@@ -35,8 +35,13 @@ async function fail(reply: FastifyReply, err: unknown, logger: Logger, route: Ro
     return;
   }
   const failure = toHttpFailure(err);
-  if (failure.status >= 500) logger.warn({ err, route: route.path, status: failure.status }, 'gateway job request failed');
-  if (failure.status === 429) reply.header('retry-after', String(Math.max(1, Math.ceil((err as InferenceServerError).retryAfterMs ?? 1000) / 1000)));
+  if (failure.status >= 500)
+    logger.warn({ err, route: route.path, status: failure.status }, 'gateway job request failed');
+  if (failure.status === 429)
+    reply.header(
+      'retry-after',
+      String(Math.max(1, Math.ceil((err as InferenceServerError).retryAfterMs ?? 1000) / 1000)),
+    );
   await reply.code(failure.status).send({ error: failure.error });
 }
 

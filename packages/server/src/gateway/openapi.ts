@@ -149,7 +149,7 @@ function jobOperations(route: RouteSpec): Record<string, Schema> {
             content: json({ type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' } } }),
           },
           '400': err('bad JSON or a value of the wrong type or shape, or the server refused the request'),
-          '429': err('the server\'s job backlog or this client\'s quota is full (see Retry-After)'),
+          '429': err("the server's job backlog or this client's quota is full (see Retry-After)"),
           '502': err('the upstream failed'),
           '503': err('the upstream is unavailable'),
         },

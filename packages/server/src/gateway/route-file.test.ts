@@ -188,9 +188,12 @@ describe('routes file', () => {
     assert.equal(file.corsOrigins, undefined);
   });
 
-  test('jobs: a route with jobs needs the file\'s jobs.upstream (an HTTP base URL) and mode unary', () => {
+  test("jobs: a route with jobs needs the file's jobs.upstream (an HTTP base URL) and mode unary", () => {
     const ok = validateRoutes(
-      { ...(minimal({ jobs: true }) as object), jobs: { upstream: 'http://10.0.0.5:8000', forwardHeaders: ['x-tenant'] } },
+      {
+        ...(minimal({ jobs: true }) as object),
+        jobs: { upstream: 'http://10.0.0.5:8000', forwardHeaders: ['x-tenant'] },
+      },
       { file: 'r' },
     );
     assert.equal(ok.routes[0]!.jobs, true);

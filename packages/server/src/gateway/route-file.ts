@@ -125,7 +125,10 @@ export function validateRoutes(doc: unknown, options: RouteFileOptions): RoutesF
       const route = parseRoute(raw, at, issues, readLabels);
       if (!route) return;
       if (route.jobs === true && jobs === undefined && doc['jobs'] === undefined) {
-        issues.add(`${at}.jobs`, 'needs the file\'s `jobs: { upstream: "http://host:8000" }` (the server\'s HTTP address)');
+        issues.add(
+          `${at}.jobs`,
+          'needs the file\'s `jobs: { upstream: "http://host:8000" }` (the server\'s HTTP address)',
+        );
       }
       const prev = seen.get(route.path);
       if (prev !== undefined) issues.add(`${at}.path`, `'${route.path}' is already used by routes[${prev}]`);

@@ -69,7 +69,7 @@ routes:
     return { status: res.status, doc: (await res.json()) as Record<string, unknown> };
   };
 
-  test('submit, poll and read the route\'s shaped reply', async () => {
+  test("submit, poll and read the route's shaped reply", async () => {
     const a = Array.from({ length: 16 }, (_, i) => i);
     const res = await post('/add/jobs', { a, b: Array(16).fill(10) }, tenant('a'));
     assert.equal(res.status, 202);
@@ -94,7 +94,7 @@ routes:
     assert.equal((await get('/sleep/jobs/no-such-job')).status, 404);
   });
 
-  test('the server\'s refusals come through: missing client header 400, quota 429 with Retry-After', async () => {
+  test("the server's refusals come through: missing client header 400, quota 429 with Retry-After", async () => {
     const noTenant = await post('/sleep/jobs', { ms: 1 }, { 'content-type': 'application/json' });
     assert.equal(noTenant.status, 400);
     assert.match(noTenant.doc['error'] as string, /x-tenant/);
@@ -109,13 +109,15 @@ routes:
   });
 
   test('the OpenAPI document lists the job operations', async () => {
-    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await (await fetch(`${base}/openapi.json`)).json()) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
     assert.ok(doc.paths['/add/jobs']?.['post']);
     assert.ok(doc.paths['/add/jobs/{id}']?.['get']);
     assert.ok(doc.paths['/add/jobs/{id}']?.['delete']);
   });
 
-  test('a bad request body is the gateway\'s 400, before anything is queued', async () => {
+  test("a bad request body is the gateway's 400, before anything is queued", async () => {
     const res = await post('/add/jobs', { a: [1, 2] }, tenant('a'));
     assert.equal(res.status, 400);
   });

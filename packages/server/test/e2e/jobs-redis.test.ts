@@ -55,7 +55,9 @@ describe('two servers on one Redis store', () => {
     const id = res.doc['id'] as string;
     const doc = await waitStatus(b.http, 'simple', id);
     assert.equal(doc['status'], 'succeeded');
-    const direct = await (await fetch(`${a.http}/v2/models/simple/infer`, { method: 'POST', body: simpleBody() })).json();
+    const direct = await (
+      await fetch(`${a.http}/v2/models/simple/infer`, { method: 'POST', body: simpleBody() })
+    ).json();
     assert.deepEqual(doc['response'], direct);
     const result = await fetch(`${b.http}/v2/models/simple/jobs/${id}/result`);
     assert.deepEqual(await result.json(), direct);
@@ -74,7 +76,8 @@ describe('two servers on one Redis store', () => {
     assert.equal(cancelledQueued.doc['status'], 'cancelled');
     assert.equal(cancelledQueued.doc['attempts'], 0);
     // One of the two runs on b: its cancel travels from a over Redis pub/sub.
-    for (const id of [r1, r2]) assert.equal((await jobDoc(a.http, 'sleep_ms', id, 'DELETE')).doc['status'], 'cancelled');
+    for (const id of [r1, r2])
+      assert.equal((await jobDoc(a.http, 'sleep_ms', id, 'DELETE')).doc['status'], 'cancelled');
     for (const id of [r1, r2]) {
       await eventually(async () => (await jobDoc(b.http, 'sleep_ms', id)).doc['finished_at'] !== undefined, 200, 100);
       const doc = (await jobDoc(b.http, 'sleep_ms', id)).doc;
@@ -87,7 +90,7 @@ describe('two servers on one Redis store', () => {
     assert.equal((await jobDoc(a.http, 'sleep_ms', q)).doc['started_at'], undefined);
   });
 
-  test('a client\'s quota counts its jobs on every server', async () => {
+  test("a client's quota counts its jobs on every server", async () => {
     const t = { 'x-tenant': 'quota' };
     const j1 = await submit(a.http, 'sleep_ms', sleepBody(60_000), t);
     const j2 = await submit(b.http, 'sleep_ms', sleepBody(60_000), t);
@@ -109,7 +112,7 @@ describe('two servers on one Redis store', () => {
     await eventually(async () => (await jobDoc(b.http, 'simple', id)).status === 404, 100, 100);
   });
 
-  test('the gauges report the store\'s totals', async () => {
+  test("the gauges report the store's totals", async () => {
     const text = await (await fetch(b.metrics)).text();
     assert.match(text, /^tensorgate_jobs_queued 0$/m);
     assert.match(text, /^tensorgate_jobs_finished_total\{model="simple",status="succeeded"\} /m);

@@ -23,7 +23,10 @@ after(async () => {
 describe('in-process jobs', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer(['--jobs-concurrency', '1', '--jobs-max-queued', '3', '--jobs-result-ttl-secs', '2'], repo.path);
+    s = await startServer(
+      ['--jobs-concurrency', '1', '--jobs-max-queued', '3', '--jobs-result-ttl-secs', '2'],
+      repo.path,
+    );
   });
   after(async () => {
     await s.close();
@@ -39,7 +42,9 @@ describe('in-process jobs', () => {
     assert.equal(doc['status'], 'succeeded');
     assert.equal(doc['attempts'], 1);
     assert.ok(typeof doc['runner'] === 'string');
-    const direct = await (await fetch(`${s.http}/v2/models/simple/infer`, { method: 'POST', body: simpleBody() })).json();
+    const direct = await (
+      await fetch(`${s.http}/v2/models/simple/infer`, { method: 'POST', body: simpleBody() })
+    ).json();
     assert.deepEqual(doc['response'], direct);
     const result = await fetch(`${s.http}${doc['result_url'] as string}`);
     assert.equal(result.status, 200);
@@ -109,10 +114,14 @@ describe('in-process jobs', () => {
     assert.match(gone.doc['error'] as string, /not found .*--jobs-result-ttl-secs/);
   });
 
-  test('bad submissions are refused at once, with the infer endpoint\'s errors', async () => {
+  test("bad submissions are refused at once, with the infer endpoint's errors", async () => {
     const unknown = await submit(s.http, 'nope', simpleBody());
     assert.equal(unknown.status, 404);
-    const badInput = await submit(s.http, 'simple', JSON.stringify({ inputs: [{ name: 'X', shape: [1], datatype: 'INT32', data: [1] }] }));
+    const badInput = await submit(
+      s.http,
+      'simple',
+      JSON.stringify({ inputs: [{ name: 'X', shape: [1], datatype: 'INT32', data: [1] }] }),
+    );
     assert.equal(badInput.status, 400);
     const shm = await submit(
       s.http,
@@ -202,10 +211,10 @@ describe('callbacks', () => {
         assert.equal(d.headers['tensorgate-job-id'], res.doc['id']);
         const doc = JSON.parse(d.body) as Record<string, unknown>;
         assert.equal(doc['status'], 'succeeded');
-        assert.deepEqual((doc['response'] as { outputs: Array<{ name: string }> }).outputs.map((o) => o.name), [
-          'OUTPUT0',
-          'OUTPUT1',
-        ]);
+        assert.deepEqual(
+          (doc['response'] as { outputs: Array<{ name: string }> }).outputs.map((o) => o.name),
+          ['OUTPUT0', 'OUTPUT1'],
+        );
       }
       await new Promise((r) => setTimeout(r, 300));
       assert.equal(receiver.deliveries.length, 2, 'no delivery after the accepted one');

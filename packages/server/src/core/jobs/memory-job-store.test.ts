@@ -6,7 +6,12 @@ import { ManualClock } from '../scheduling/manual-clock.test-helper.js';
 import { MemoryJobStore } from './memory-job-store.js';
 import { JobsBusyError, type JobEvents, type JobRecord, type JobRequest, type JobResult } from './job-types.js';
 
-const request = (tag: string): JobRequest => ({ model: 'm', version: '', body: Buffer.from(tag), headerLength: undefined });
+const request = (tag: string): JobRequest => ({
+  model: 'm',
+  version: '',
+  body: Buffer.from(tag),
+  headerLength: undefined,
+});
 
 /** An executor whose runs the test settles by hand. */
 function manualExecutor(): {

@@ -157,7 +157,13 @@ export class MemoryJobStore implements JobStore {
   private run(entry: Entry, request: JobRequest): void {
     const cancel = new CancelSource();
     entry.cancel = cancel;
-    entry.record = { ...entry.record, status: 'running', startedMs: this.clock.wallMs(), attempts: 1, runner: RUNNER_ID };
+    entry.record = {
+      ...entry.record,
+      status: 'running',
+      startedMs: this.clock.wallMs(),
+      attempts: 1,
+      runner: RUNNER_ID,
+    };
     this.running++;
     this.events?.onStarted(entry.record);
     this.executor(request, cancel).then(

@@ -38,11 +38,7 @@ export function parseJobsStore(value: string): { kind: 'memory' | 'none' } | { k
  * await jobs?.start();
  * ```
  */
-export function openJobService(
-  settings: JobsSettings,
-  executor: JobExecutor,
-  logger: Logger,
-): JobService | undefined {
+export function openJobService(settings: JobsSettings, executor: JobExecutor, logger: Logger): JobService | undefined {
   const store = parseJobsStore(settings.jobsStore);
   if (store.kind === 'none') return undefined;
   const webhooks = new WebhookSender({

@@ -332,7 +332,8 @@ export class RedisJobStore implements JobStore {
 }
 
 function toRecord(id: string, values: Array<string | null>): JobRecord | undefined {
-  const [model, version, client, created, callback, status, attempts, started, finished, error, binary, runner] = values;
+  const [model, version, client, created, callback, status, attempts, started, finished, error, binary, runner] =
+    values;
   if (status === null || status === undefined || model === null || model === undefined) return undefined;
   return {
     id,

@@ -21,15 +21,37 @@ test('allow-list entries must be bare http(s) origins', () => {
   assert.throws(() => parseWebhookAllow(['file:///etc/passwd']), /not an http or https origin/);
   assert.throws(() => parseWebhookAllow(['hooks']), /not a URL/);
   assert.throws(
-    () => new WebhookSender({ allow: ['https://a.example'], secret: undefined, attempts: 1, firstBackoffMs: 1, timeoutMs: 1, logger }),
+    () =>
+      new WebhookSender({
+        allow: ['https://a.example'],
+        secret: undefined,
+        attempts: 1,
+        firstBackoffMs: 1,
+        timeoutMs: 1,
+        logger,
+      }),
     /--jobs-webhook-secret/,
   );
 });
 
 test('callback URLs are refused unless their origin is allowed', () => {
-  const none = new WebhookSender({ allow: [], secret: undefined, attempts: 1, firstBackoffMs: 1, timeoutMs: 1, logger });
+  const none = new WebhookSender({
+    allow: [],
+    secret: undefined,
+    attempts: 1,
+    firstBackoffMs: 1,
+    timeoutMs: 1,
+    logger,
+  });
   assert.throws(() => none.check('http://127.0.0.1:9000/x'), /no origin is allowed/);
-  const some = new WebhookSender({ allow: ['http://127.0.0.1:9000'], secret: 'k', attempts: 1, firstBackoffMs: 1, timeoutMs: 1, logger });
+  const some = new WebhookSender({
+    allow: ['http://127.0.0.1:9000'],
+    secret: 'k',
+    attempts: 1,
+    firstBackoffMs: 1,
+    timeoutMs: 1,
+    logger,
+  });
   some.check('http://127.0.0.1:9000/done?job=1');
   assert.throws(() => some.check('http://127.0.0.1:9001/x'), /not allowed/);
   assert.throws(() => some.check('http://169.254.169.254/latest/meta-data'), /not allowed/);

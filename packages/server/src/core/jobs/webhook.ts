@@ -55,7 +55,9 @@ export function parseWebhookAllow(entries: readonly string[]): string[] {
     try {
       url = new URL(entry);
     } catch {
-      throw new Error(`--jobs-webhook-allow: '${entry}' is not a URL (write an origin such as https://hooks.example.com)`);
+      throw new Error(
+        `--jobs-webhook-allow: '${entry}' is not a URL (write an origin such as https://hooks.example.com)`,
+      );
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
       throw new Error(`--jobs-webhook-allow: '${entry}' is not an http or https origin`);

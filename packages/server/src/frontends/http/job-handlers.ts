@@ -52,7 +52,9 @@ function jobId(request: FastifyRequest): string {
 }
 
 function notFoundJob(id: string): InferenceError {
-  return notFound(`job '${id.slice(0, 100)}' not found (unknown, for another model, or expired after --jobs-result-ttl-secs)`);
+  return notFound(
+    `job '${id.slice(0, 100)}' not found (unknown, for another model, or expired after --jobs-result-ttl-secs)`,
+  );
 }
 
 /**
@@ -112,7 +114,10 @@ export function jobHandlers(
       const record = await jobs().get(model, version, id);
       if (record === undefined) throw notFoundJob(id);
       const result = record.status === 'succeeded' ? await jobs().result(id) : undefined;
-      await reply.code(200).type('application/json').send(JSON.stringify(jobDocument(record, result)));
+      await reply
+        .code(200)
+        .type('application/json')
+        .send(JSON.stringify(jobDocument(record, result)));
     },
     result: async (request, reply) => {
       const { model, version } = modelPath(request);
@@ -141,7 +146,10 @@ export function jobHandlers(
       const record = await jobs().cancel(model, version, id);
       if (record === undefined) throw notFoundJob(id);
       const result = record.status === 'succeeded' ? await jobs().result(id) : undefined;
-      await reply.code(200).type('application/json').send(JSON.stringify(jobDocument(record, result)));
+      await reply
+        .code(200)
+        .type('application/json')
+        .send(JSON.stringify(jobDocument(record, result)));
     },
   };
 }
