@@ -15,7 +15,7 @@ export interface Job {
   /** The version named at submission; undefined: the server's choice. */
   readonly version?: string;
   readonly status: JobStatus;
-  /** ISO 8601 times. */
+  /** ISO 8601 times (in the `Job` `submitJob` returns, `createdAt` is the client's clock at submission). */
   readonly createdAt: string;
   readonly startedAt?: string;
   readonly finishedAt?: string;

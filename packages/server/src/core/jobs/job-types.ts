@@ -13,9 +13,6 @@ import { InferenceError, type ErrorCode } from '../errors.js';
 /** Where a job is in its life. `queued` and `running` are live; the others are final. */
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
-/** The final statuses, for metric labels and checks. */
-export const FINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled'];
-
 /** The inference request a job runs, as received. */
 export interface JobRequest {
   readonly model: string;
