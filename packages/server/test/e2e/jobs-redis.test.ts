@@ -3,7 +3,8 @@
  * share one queue (a job submitted to one is read, cancelled and counted through another),
  * cancel reaches the replica running a job, per-client quotas hold across replicas, results
  * expire in Redis, and a replica killed with SIGKILL while running a job loses it to the other,
- * which runs it to completion (at least once: attempts 2).
+ * which runs it to completion (at least once: attempts 2), and a job survives the restart of the
+ * only replica.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -152,6 +153,39 @@ describe('failover', () => {
       assert.deepEqual((done['response'] as { outputs: Array<{ data: number[] }> }).outputs[0]!.data, [3000]);
     } finally {
       for (const r of replicas) await stopReplica(r);
+      await redis.kill();
+    }
+  });
+
+  test('a job survives the restart of the only replica: the running one runs again, the queued one runs', async () => {
+    const redis = await startRedis();
+    const args = [
+      '--model-repository',
+      repo.path,
+      '--jobs-store',
+      `redis://127.0.0.1:${redis.port}`,
+      '--jobs-concurrency',
+      '1',
+      '--jobs-lock-secs',
+      '1',
+    ];
+    let replica: Replica | undefined;
+    try {
+      replica = await startReplica(args);
+      const running = (await submit(replica.http, 'sleep_ms', sleepBody(2000))).doc['id'] as string;
+      const queued = (await submit(replica.http, 'sleep_ms', sleepBody(1))).doc['id'] as string;
+      await waitStatus(replica.http, 'sleep_ms', running, 'running');
+      replica.child.kill('SIGKILL');
+      await replica.exited;
+      replica = await startReplica(args);
+      const first = await waitStatus(replica.http, 'sleep_ms', running, undefined, 600);
+      assert.equal(first['status'], 'succeeded');
+      assert.equal(first['attempts'], 2);
+      const second = await waitStatus(replica.http, 'sleep_ms', queued, undefined, 600);
+      assert.equal(second['status'], 'succeeded');
+      assert.equal(second['attempts'], 1, 'the queued job ran once');
+    } finally {
+      if (replica) await stopReplica(replica);
       await redis.kill();
     }
   });
