@@ -7,7 +7,7 @@ import { ROOT } from './cli.mjs';
 
 /**
  * Starts tensorgate on `repository` (all ports 0 on 127.0.0.1) and resolves once it logs
- * "tensorgate started". Returns { port (gRPC, as grpcPort), httpPort, pid, child, stop(), sessionLogs }
+ * "tensorgate started". Returns { port (gRPC, as grpcPort), httpPort, metricsPort, pid, child, stop(), sessionLogs }
  * where sessionLogs holds the "onnx session ready" records (the ORT options each instance used).
  * Warnings and errors the server logs are copied to stderr; a model that fails to load makes the
  * caller's readiness check fail.
@@ -49,6 +49,7 @@ export function startTensorgate(repository, extraArgs = []) {
     port: ports.grpc,
     grpcPort: ports.grpc,
     httpPort: ports.http,
+    metricsPort: ports.metrics,
     sessionLogs,
   }));
 }

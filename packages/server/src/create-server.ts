@@ -39,6 +39,9 @@ import { parseRestrictions } from './frontends/restricted-apis.js';
 import { loadServerTls } from './frontends/tls-files.js';
 import { InflateBudget } from './frontends/inflate-budget.js';
 import { SharedMemoryRegistry } from './frontends/shared-memory/system-shared-memory.js';
+import { openJobService } from './core/jobs/open-job-service.js';
+import { httpJobExecutor } from './frontends/http/job-executor.js';
+import { registerJobMetrics } from './frontends/metrics/job-metrics.js';
 
 /** The server package version, reported by ServerMetadata. */
 export const SERVER_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string })
@@ -238,6 +241,9 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     maxRegions: settings.sharedMemoryMaxRegions,
     maxBytes: settings.sharedMemoryMaxBytes,
   });
+  // The async job API (docs/jobs.md): jobs run through the HTTP frontend's codecs and the core.
+  // Built before anything listens, so a bad --jobs-* value stops start-up.
+  const jobs = settings.allowHttp ? openJobService(settings, httpJobExecutor(core, traces), logger) : undefined;
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
   try {
@@ -250,6 +256,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         latencies: metricsConfig,
       });
       if (responseCache) registerCacheMetrics(metrics.registry, responseCache);
+      if (jobs) registerJobMetrics(metrics.registry, jobs);
       ports.metrics = await metrics.listen(settings.metricsPort, addresses.metrics);
       closers.push(() => metrics.close());
     }
@@ -289,6 +296,11 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         maxJsonInflationRatio: settings.httpMaxJsonInflationRatio,
         transferLimits: httpTransferLimitsOf(settings),
         sharedMemory,
+        jobs,
+        jobRoutes: {
+          clientHeader: settings.jobsClientHeader?.toLowerCase(),
+          maxRequestBytes: settings.jobsMaxRequestBytes,
+        },
       });
       // The OpenAI-compatible API shares the HTTP port, under /v1.
       mountOpenAiFrontend(http.server, core, { logger, apiKey: settings.openaiApiKey });
@@ -309,8 +321,14 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       ports.http = await http.listen(settings.httpPort, addresses.http);
       closers.push(() => http.close());
     }
+    if (jobs) {
+      // Workers start once the models are loaded; their close waits for running jobs (Redis).
+      await jobs.start();
+      closers.push(() => jobs.close());
+    }
   } catch (e) {
     await Promise.allSettled(closers.map((c) => c()));
+    await jobs?.close().catch(() => {});
     await manager.stop().catch(() => {});
     await traces.shutdown().catch(() => {});
     await responseCache?.store.close();
@@ -322,6 +340,8 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const shutdown = (reason = 'shutdown'): Promise<void> => {
     shuttingDown ??= (async () => {
       logger.info({ reason }, 'shutting down: draining in-flight requests');
+      // Before the core refuses requests: a job taken now would fail instead of waiting for another replica.
+      jobs?.stopTaking();
       core.markStopping();
       const deadline = new Promise<void>((r) => setTimeout(r, settings.exitTimeoutSecs * 1000).unref());
       // Frontends stop accepting first (gRPC and HTTP close wait for in-flight calls), then models unload.

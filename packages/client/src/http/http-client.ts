@@ -31,10 +31,14 @@ import type { HttpClientOptions } from './http-options.js';
 import { errorFromResponse, fetchFailure } from './http-errors.js';
 import { decodeInferBody, encodeInferBody, HEADER_LENGTH_HEADER } from './infer-body.js';
 import { readSseEvents } from './sse-parser.js';
+import type { Job, JobCallOptions, JobStatus, SubmitJobOptions, WaitJobOptions } from './job-types.js';
+import { jobFromDocument, sleep } from './job-document.js';
 
 /** One HTTP exchange's inputs. */
 interface Exchange {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The success status (default 200). */
+  readonly okStatus?: number;
   readonly path: string;
   readonly body?: Uint8Array | string;
   readonly headers?: Record<string, string>;
@@ -144,6 +148,98 @@ export class HttpInferenceClient implements InferenceClient {
 
   async infer(model: string, inputs: readonly InferInput[], options: InferOptions = {}): Promise<InferResult> {
     const requestId = options.requestId ?? '';
+    const { body, headers } = await this.inferBody(inputs, options);
+    const path = `${modelPath(model, options.modelVersion)}/infer`;
+    const idempotent = !inSequence(options);
+    return this.exchange({ method: 'POST', path, body, headers, requestId, idempotent }, options, async (res) => {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const lengthHeader = res.headers.get(HEADER_LENGTH_HEADER);
+      return decodeInferBody(bytes, lengthHeader === null ? undefined : Number(lengthHeader), requestId);
+    });
+  }
+
+  /**
+   * Queues an inference as an async job (tensorgate's job API, docs/jobs.md): the server answers
+   * at once with the job, which runs later; read it with {@link getJob} or {@link waitJob}. Not
+   * retried (a retry could queue it twice).
+   *
+   * @example
+   * ```ts
+   * const job = await client.submitJob('simple', [a, b]);
+   * const done = await client.waitJob('simple', job.id, { timeoutMs: 60_000 });
+   * done.result?.asTypedArray('OUTPUT0');
+   * ```
+   */
+  async submitJob(model: string, inputs: readonly InferInput[], options: SubmitJobOptions = {}): Promise<Job> {
+    const { body, headers } = await this.inferBody(inputs, options);
+    if (options.callbackUrl !== undefined) headers['Job-Callback-Url'] = options.callbackUrl;
+    const path = `${modelPath(model, options.modelVersion)}/jobs`;
+    const doc = (await this.exchange(
+      { method: 'POST', path, body, headers, okStatus: 202, idempotent: false },
+      options,
+      async (res) => (await res.json()) as { id: string; status: JobStatus },
+    )) as { id: string; status: JobStatus };
+    return {
+      id: doc.id,
+      model,
+      ...(options.modelVersion === undefined ? {} : { version: String(options.modelVersion) }),
+      status: doc.status,
+      createdAt: new Date().toISOString(),
+      attempts: 0,
+    };
+  }
+
+  /** A job's status; a succeeded job comes with its result. Fails with NOT_FOUND once it expired. */
+  async getJob(model: string, id: string, options: JobCallOptions = {}): Promise<Job> {
+    const path = jobPath(model, id, options);
+    const doc = (await this.json({ method: 'GET', path }, options)) as Record<string, unknown>;
+    const job = jobFromDocument(doc);
+    if (job.status !== 'succeeded') return job;
+    const result = await this.exchange({ method: 'GET', path: `${path}/result` }, options, async (res) => {
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      const lengthHeader = res.headers.get(HEADER_LENGTH_HEADER);
+      return decodeInferBody(bytes, lengthHeader === null ? undefined : Number(lengthHeader));
+    });
+    return { ...job, result };
+  }
+
+  /**
+   * Polls a job until it is final (succeeded, failed or cancelled) and returns it; `timeoutMs`
+   * bounds the whole wait (DEADLINE_EXCEEDED past it).
+   */
+  async waitJob(model: string, id: string, options: WaitJobOptions = {}): Promise<Job> {
+    const call = callSignal(options.timeoutMs ?? this.options.timeoutMs, options.signal, 'http');
+    const { timeoutMs: _unused, ...each } = options;
+    let wait = options.pollIntervalMs ?? 100;
+    try {
+      for (;;) {
+        const job = await this.getJob(model, id, { ...each, ...(call.signal ? { signal: call.signal } : {}) });
+        if (job.status !== 'queued' && job.status !== 'running') return job;
+        await sleep(wait, call.signal);
+        wait = Math.min(wait * 2, options.maxPollIntervalMs ?? 2000);
+      }
+    } catch (e) {
+      if (call.signal?.aborted) throw cancelledError(call.signal.reason, 'http', '');
+      throw e;
+    } finally {
+      call.dispose();
+    }
+  }
+
+  /** Cancels a job (a queued one never runs, a running one is cancelled) and returns it as it is then. */
+  async cancelJob(model: string, id: string, options: JobCallOptions = {}): Promise<Job> {
+    const doc = (await this.json({ method: 'DELETE', path: jobPath(model, id, options) }, options)) as Record<
+      string,
+      unknown
+    >;
+    return jobFromDocument(doc);
+  }
+
+  /** The infer request body and headers of `inputs`, compressed as configured. */
+  private async inferBody(
+    inputs: readonly InferInput[],
+    options: InferOptions,
+  ): Promise<{ body: Uint8Array | string; headers: Record<string, string> }> {
     const encoded = encodeInferBody(inputs, options);
     const headers: Record<string, string> = {};
     if (encoded.headerLength !== undefined) {
@@ -159,13 +255,7 @@ export class HttpInferenceClient implements InferenceClient {
       headers['Content-Encoding'] = request;
     }
     headers['Accept-Encoding'] = response === 'none' ? 'identity' : response;
-    const path = `${modelPath(model, options.modelVersion)}/infer`;
-    const idempotent = !inSequence(options);
-    return this.exchange({ method: 'POST', path, body, headers, requestId, idempotent }, options, async (res) => {
-      const bytes = new Uint8Array(await res.arrayBuffer());
-      const lengthHeader = res.headers.get(HEADER_LENGTH_HEADER);
-      return decodeInferBody(bytes, lengthHeader === null ? undefined : Number(lengthHeader), requestId);
-    });
+    return { body, headers };
   }
 
   /**
@@ -271,7 +361,7 @@ export class HttpInferenceClient implements InferenceClient {
           // 502 / 503: this replica cannot serve now (a proxy without upstream, a server draining).
           if (res.status === 502 || res.status === 503) this.picker.failed(base);
           else this.picker.succeeded(base);
-          if (res.status !== 200 && !ex.passStatus) throw await errorFromResponse(res, requestId);
+          if (res.status !== (ex.okStatus ?? 200) && !ex.passStatus) throw await errorFromResponse(res, requestId);
           try {
             return await read(res);
           } catch (e) {
@@ -311,6 +401,11 @@ function parseBaseUrls(baseUrl: string | readonly string[]): string[] {
   const list = (typeof baseUrl === 'string' ? baseUrl.split(',') : baseUrl).map((u) => u.trim()).filter((u) => u);
   if (list.length === 0) throw invalidArgument('the HTTP client needs at least one base URL');
   return list.map((u) => (/^[a-z][a-z0-9+.-]*:\/\//i.test(u) ? u : `http://${u}`).replace(/\/+$/, ''));
+}
+
+/** `/v2/models/{m}[/versions/{v}]/jobs/{id}`. */
+function jobPath(model: string, id: string, options: JobCallOptions): string {
+  return `${modelPath(model, options.modelVersion)}/jobs/${encodeURIComponent(id)}`;
 }
 
 /** `/v2/models/{m}[/versions/{v}]` with the name and version escaped. */

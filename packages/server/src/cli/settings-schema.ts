@@ -17,9 +17,10 @@ import {
   MODEL_LOADING_SETTINGS,
   type LaunchSettings,
 } from './settings-schema-launch.js';
+import { JOBS_SETTINGS, type JobsSettings } from './settings-schema-jobs.js';
 
 /** Everything the server needs to start, after flags, env vars and defaults are merged. */
-export interface ServerSettings extends LaunchSettings {
+export interface ServerSettings extends LaunchSettings, JobsSettings {
   modelRepository: string;
   modelControlMode: 'none' | 'poll' | 'explicit';
   loadModel: string[];
@@ -971,6 +972,7 @@ export const SETTINGS: readonly SettingEntry[] = [
     description: 'Metrics port (0 picks a free one).',
   },
   ...METRICS_SETTINGS,
+  ...JOBS_SETTINGS,
   {
     key: 'logLevel',
     flag: '--log-level',

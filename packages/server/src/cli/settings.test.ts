@@ -100,6 +100,15 @@ describe('parseSettings defaults', () => {
       backendConfig: [],
       metricsConfig: [],
       allowCpuMetrics: true,
+      jobsStore: 'memory',
+      jobsMaxQueued: 10000,
+      jobsMaxPerClient: 1000,
+      jobsConcurrency: 4,
+      jobsResultTtlSecs: 3600,
+      jobsMaxRequestBytes: 16 * 1024 * 1024,
+      jobsLockSecs: 30,
+      jobsWebhookAllow: [],
+      jobsWebhookAttempts: 5,
     } satisfies ServerSettings);
   });
 

@@ -13,10 +13,15 @@ import { OPENAI_ROUTES } from './openai/routes.js';
 
 const doc = readFileSync(new URL('../../../../docs/api.md', import.meta.url), 'utf8');
 const docPath = (url: string): string =>
-  url.replace(':model', '{m}').replace(':version', '{v}').replace(':region', '{r}').replace(':repository', '{repo}');
+  url
+    .replace(':model', '{m}')
+    .replace(':version', '{v}')
+    .replace(':region', '{r}')
+    .replace(':repository', '{repo}')
+    .replace(':id', '{id}');
 
 test('docs/api.md lists exactly the HTTP routes of the route tables (KServe, OpenAI and the console)', () => {
-  const documented = new Set([...doc.matchAll(/^\| `(GET|POST) (\/[^`]*)` \|/gm)].map((m) => `${m[1]} ${m[2]}`));
+  const documented = new Set([...doc.matchAll(/^\| `(GET|POST|DELETE) (\/[^`]*)` \|/gm)].map((m) => `${m[1]} ${m[2]}`));
   const served = new Set([...ROUTES, ...OPENAI_ROUTES, ...CONSOLE_ROUTES].map((r) => `${r.method} ${docPath(r.url)}`));
   for (const route of served) assert.ok(documented.has(route), `docs/api.md lacks ${route}`);
   for (const route of documented) assert.ok(served.has(route), `docs/api.md lists ${route}, which is not served`);

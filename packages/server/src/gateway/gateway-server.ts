@@ -20,6 +20,7 @@ import { renderDocsPage } from './docs-page.js';
 import type { GatewayTransport } from './gateway-transport.js';
 import { buildOpenApi } from './openapi.js';
 import { routeHandler } from './route-handler.js';
+import { registerJobRoutes } from './job-routes.js';
 import type { RoutesFile } from './route-types.js';
 import type { UpstreamPool } from './upstream-pool.js';
 
@@ -28,7 +29,7 @@ export const DEFAULT_GATEWAY_BODY_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link buildGatewayApp}. */
 export interface GatewayAppOptions {
-  readonly routes: Pick<RoutesFile, 'routes' | 'title'>;
+  readonly routes: Pick<RoutesFile, 'routes' | 'title'> & Partial<Pick<RoutesFile, 'jobs'>>;
   readonly pool: UpstreamPool<GatewayTransport>;
   readonly logger: Logger;
   /** Allowed CORS origins (`*` for any); empty: no CORS headers. */
@@ -113,6 +114,8 @@ export function buildGatewayApp(options: GatewayAppOptions): FastifyInstance {
 
   for (const route of options.routes.routes)
     app.post(route.path, routeHandler(route, { pool: options.pool, logger: options.logger }));
+  const closeJobs = registerJobRoutes(app, options.routes.routes, options.routes.jobs, options.logger);
+  app.addHook('onClose', async () => closeJobs());
 
   app.get('/health', async (_request, reply) => {
     const ready = options.pool.anyReady();

@@ -115,6 +115,63 @@ function operation(route: RouteSpec): Schema {
   };
 }
 
+/** The `<path>/jobs` operations of a route with `jobs: true` (job-routes.ts). */
+function jobOperations(route: RouteSpec): Record<string, Schema> {
+  const base = operation(route);
+  const id = route.path.slice(1).replace(/[^A-Za-z0-9]+/g, '_');
+  const json = (schema: Schema): Schema => ({ 'application/json': { schema } });
+  const err = (description: string): Schema => ({ description, content: json(ERROR_REF) });
+  const status: Schema = {
+    type: 'object',
+    properties: {
+      id: { type: 'string' },
+      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
+      created_at: { type: 'string' },
+      started_at: { type: 'string' },
+      finished_at: { type: 'string' },
+      error: { type: 'string' },
+      error_code: { type: 'string' },
+      result: { description: 'once succeeded: the reply the route itself would send', type: 'object' },
+    },
+  };
+  const idParam = [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }];
+  const notFound = err('no such job (unknown, or its result expired on the server)');
+  return {
+    [`${route.path}/jobs`]: {
+      post: {
+        operationId: `${id}_submit_job`,
+        summary: `${route.summary ?? route.model}: as an async job`,
+        description: `Queues the request as a job on the server's job API; poll \`${route.path}/jobs/{id}\`.`,
+        requestBody: base['requestBody'],
+        responses: {
+          '202': {
+            description: 'queued; `Location` names the job',
+            content: json({ type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' } } }),
+          },
+          '400': err('bad JSON or a value of the wrong type or shape, or the server refused the request'),
+          '429': err("the server's job backlog or this client's quota is full (see Retry-After)"),
+          '502': err('the upstream failed'),
+          '503': err('the upstream is unavailable'),
+        },
+      },
+    },
+    [`${route.path}/jobs/{id}`]: {
+      get: {
+        operationId: `${id}_get_job`,
+        summary: `${route.summary ?? route.model}: a job's status and result`,
+        parameters: idParam,
+        responses: { '200': { description: 'the job', content: json(status) }, '404': notFound },
+      },
+      delete: {
+        operationId: `${id}_cancel_job`,
+        summary: `${route.summary ?? route.model}: cancel a job`,
+        parameters: idParam,
+        responses: { '200': { description: 'the job after the cancel', content: json(status) }, '404': notFound },
+      },
+    },
+  };
+}
+
 /**
  * Builds the OpenAPI 3.0 document.
  *
@@ -134,7 +191,10 @@ export function buildOpenApi(
   components: Schema;
 } {
   const paths: Record<string, Schema> = {};
-  for (const route of file.routes) paths[route.path] = { post: operation(route) };
+  for (const route of file.routes) {
+    paths[route.path] = { post: operation(route) };
+    if (route.jobs === true) Object.assign(paths, jobOperations(route));
+  }
   paths['/health'] = {
     get: {
       operationId: 'health',

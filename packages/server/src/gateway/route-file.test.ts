@@ -133,7 +133,7 @@ describe('routes file', () => {
       'routes[0].inputs: expected an object mapping input tensor names to { from | value, datatype, shape }',
     ]);
     assert.deepEqual(issuesOf(minimal({ input: {} })), [
-      'routes[0].input: unknown field (known: path, model, version, mode, summary, description, timeoutMs, inputs, outputs, parameters, example)',
+      'routes[0].input: unknown field (known: path, model, version, mode, summary, description, timeoutMs, inputs, outputs, parameters, example, jobs)',
     ]);
     assert.deepEqual(issuesOf(minimal({ version: 'latest' })), ['routes[0].version: expected a positive integer']);
     assert.deepEqual(issuesOf(minimal({ parameters: { a: [1] } })), [
@@ -186,5 +186,28 @@ describe('routes file', () => {
     assert.deepEqual(r.parameters, { p: 1 });
     assert.equal(file.title, 'tensorgate gateway');
     assert.equal(file.corsOrigins, undefined);
+  });
+
+  test("jobs: a route with jobs needs the file's jobs.upstream (an HTTP base URL) and mode unary", () => {
+    const ok = validateRoutes(
+      {
+        ...(minimal({ jobs: true }) as object),
+        jobs: { upstream: 'http://10.0.0.5:8000', forwardHeaders: ['x-tenant'] },
+      },
+      { file: 'r' },
+    );
+    assert.equal(ok.routes[0]!.jobs, true);
+    assert.deepEqual(ok.jobs, { url: 'http://10.0.0.5:8000', forwardHeaders: ['x-tenant'] });
+    assert.deepEqual(issuesOf(minimal({ jobs: true })), [
+      'routes[0].jobs: needs the file\'s `jobs: { upstream: "http://host:8000" }` (the server\'s HTTP address)',
+    ]);
+    assert.deepEqual(
+      issuesOf({ ...(minimal({ jobs: true, mode: 'stream' }) as object), jobs: { upstream: 'http://h:8000' } }),
+      ['routes[0].jobs: jobs need mode unary (a job has one response; mode is stream)'],
+    );
+    assert.deepEqual(issuesOf({ ...(minimal({ jobs: 'yes' }) as object), jobs: { upstream: '10.0.0.5:8001' } }), [
+      "jobs.upstream: expected the server's HTTP base URL (http://host:port), got '10.0.0.5:8001'",
+      'routes[0].jobs: expected true or false',
+    ]);
   });
 });

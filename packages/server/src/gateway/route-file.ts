@@ -11,7 +11,14 @@ import { ALL_DATATYPES, type DataType } from '@tensorgate/protocol';
 import { JsonPathSyntaxError, parseJsonPath } from './json-path.js';
 import { parseOutputs } from './route-outputs.js';
 import { Issues, isRecord, type Obj } from './route-issues.js';
-import { RESERVED_PATHS, type InputMapping, type RouteMode, type RouteSpec, type RoutesFile } from './route-types.js';
+import {
+  RESERVED_PATHS,
+  type InputMapping,
+  type JobsUpstream,
+  type RouteMode,
+  type RouteSpec,
+  type RoutesFile,
+} from './route-types.js';
 
 /** A routes file that could not be read or is invalid; `issues` lists every problem with its location. */
 export class RoutesFileError extends Error {
@@ -86,7 +93,7 @@ export function validateRoutes(doc: unknown, options: RouteFileOptions): RoutesF
   if (!isRecord(doc)) {
     throw new RoutesFileError(options.file, ['(root): expected an object with a `routes` list']);
   }
-  issues.unknownKeys(doc, '', ['title', 'upstreams', 'healthIntervalMs', 'cors', 'routes']);
+  issues.unknownKeys(doc, '', ['title', 'upstreams', 'healthIntervalMs', 'cors', 'routes', 'jobs']);
   const upstreams = issues.stringList(doc, 'upstreams', '') ?? [];
   upstreams.forEach((u, i) => {
     if (!/^[^\s:]+:\d+$/.test(u) && !/^\[[0-9a-fA-F:]+\]:\d+$/.test(u))
@@ -102,6 +109,7 @@ export function validateRoutes(doc: unknown, options: RouteFileOptions): RoutesF
     } else issues.add('cors', 'expected an object like { origins: ["https://app.example"] }');
   }
   const title = issues.string(doc, 'title', '') ?? 'tensorgate gateway';
+  const jobs = parseJobsUpstream(doc['jobs'], issues);
 
   const routes: RouteSpec[] = [];
   const rawRoutes = doc['routes'];
@@ -116,6 +124,12 @@ export function validateRoutes(doc: unknown, options: RouteFileOptions): RoutesF
       }
       const route = parseRoute(raw, at, issues, readLabels);
       if (!route) return;
+      if (route.jobs === true && jobs === undefined && doc['jobs'] === undefined) {
+        issues.add(
+          `${at}.jobs`,
+          'needs the file\'s `jobs: { upstream: "http://host:8000" }` (the server\'s HTTP address)',
+        );
+      }
       const prev = seen.get(route.path);
       if (prev !== undefined) issues.add(`${at}.path`, `'${route.path}' is already used by routes[${prev}]`);
       seen.set(route.path, i);
@@ -129,7 +143,26 @@ export function validateRoutes(doc: unknown, options: RouteFileOptions): RoutesF
     routes,
     ...(healthIntervalMs !== undefined && { healthIntervalMs }),
     ...(corsOrigins !== undefined && { corsOrigins }),
+    ...(jobs !== undefined && { jobs }),
   };
+}
+
+/** `jobs: { upstream: "http://host:8000", forwardHeaders: [x-tenant] }`. */
+function parseJobsUpstream(raw: unknown, issues: Issues): JobsUpstream | undefined {
+  if (raw === undefined) return undefined;
+  if (!isRecord(raw)) {
+    issues.add('jobs', 'expected an object like { upstream: "http://10.0.0.5:8000" }');
+    return undefined;
+  }
+  issues.unknownKeys(raw, 'jobs', ['upstream', 'forwardHeaders']);
+  const url = issues.string(raw, 'upstream', 'jobs', true);
+  const forwardHeaders = issues.stringList(raw, 'forwardHeaders', 'jobs') ?? [];
+  if (url === undefined) return undefined;
+  if (!/^https?:\/\/[^\s/]+\/?$/.test(url)) {
+    issues.add('jobs.upstream', `expected the server's HTTP base URL (http://host:port), got '${url}'`);
+    return undefined;
+  }
+  return { url, forwardHeaders };
 }
 
 function parseRoute(
@@ -150,6 +183,7 @@ function parseRoute(
     'outputs',
     'parameters',
     'example',
+    'jobs',
   ]);
   const before = issues.list.length;
   const path = issues.string(raw, 'path', at, true);
@@ -180,6 +214,11 @@ function parseRoute(
         else issues.add(`${at}.parameters.${k}`, 'expected a string, number or boolean');
       }
   }
+  const jobs = raw['jobs'];
+  if (jobs !== undefined && typeof jobs !== 'boolean') issues.add(`${at}.jobs`, 'expected true or false');
+  if (jobs === true && modeRaw !== 'unary') {
+    issues.add(`${at}.jobs`, `jobs need mode unary (a job has one response; mode is ${modeRaw})`);
+  }
   if (issues.list.length > before || path === undefined || model === undefined) return undefined;
   return {
     path,
@@ -193,6 +232,7 @@ function parseRoute(
     ...(description !== undefined && { description }),
     ...(timeoutMs !== undefined && { timeoutMs }),
     ...(raw['example'] !== undefined && { example: raw['example'] }),
+    ...(jobs === true && { jobs: true }),
   };
 }
 

@@ -77,6 +77,16 @@ export interface RouteSpec {
   readonly parameters: Readonly<Record<string, string | number | boolean>>;
   /** Example request body, shown in the docs page and the OpenAPI document. */
   readonly example?: unknown;
+  /** Also serve `<path>/jobs` through the server's async job API (needs the file's `jobs.upstream`). */
+  readonly jobs?: boolean;
+}
+
+/** Where the gateway sends jobs (the job API is HTTP only). */
+export interface JobsUpstream {
+  /** The server's HTTP base URL, e.g. `http://10.0.0.5:8000` (a Service over replicas sharing a Redis store). */
+  readonly url: string;
+  /** Request headers passed on to the server (e.g. the one its `--jobs-client-header` names). */
+  readonly forwardHeaders: readonly string[];
 }
 
 /** A whole validated routes file. */
@@ -89,6 +99,8 @@ export interface RoutesFile {
   /** Title of the OpenAPI document and docs page. */
   readonly title: string;
   readonly routes: readonly RouteSpec[];
+  /** The async job API's upstream, for routes with `jobs: true`. */
+  readonly jobs?: JobsUpstream;
 }
 
 /** Paths the gateway serves itself; a route may not take them. */

@@ -93,6 +93,13 @@ test('README.md ensemble_image example: a JPEG file in, the top 3 classes out', 
   for (const c of classes) assert.match(c, /^\d+\.\d+:(\d+):class_\d{4}$/);
 });
 
+test('README.md async job example: submitJob, then waitJob', async () => {
+  const job = (await examples('README.md')).find((e) => e.includes('submitJob'));
+  assert.ok(job, 'README.md has the job example');
+  const log = await run(job, 'readme-job');
+  assert.equal(log, ['queued', 'succeeded 42'].join('\n'));
+});
+
 test('packages/client/README.md examples', async () => {
   const [infer, replicas, stream] = await examples('packages/client/README.md');
   assert.equal(await run(replicas!, 'client-replicas'), '[5,5,5,5]');

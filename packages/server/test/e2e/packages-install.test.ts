@@ -113,7 +113,12 @@ test('installed from the tarballs into an empty project: npx tensorgate serve an
         name: 'app',
         private: true,
         type: 'module',
-        allowScripts: { 'node-llama-cpp': false, 'onnxruntime-node': false, protobufjs: false },
+        allowScripts: {
+          'msgpackr-extract': false,
+          'node-llama-cpp': false,
+          'onnxruntime-node': false,
+          protobufjs: false,
+        },
         overrides,
       },
       null,

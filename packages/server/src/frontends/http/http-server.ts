@@ -18,6 +18,8 @@ import { INFER_HEADER_LENGTH_HEADER } from './binary-extension.js';
 import { installErrorHandling } from './error-handler.js';
 import { generateHandlers } from './generate-handler.js';
 import { inferHandler } from './infer-handler.js';
+import { jobHandlers, type JobRouteOptions } from './job-handlers.js';
+import type { JobService } from '../../core/jobs/job-service.js';
 import { modelHandlers } from './model-handlers.js';
 import { repositoryHandlers } from './repository-handlers.js';
 import { OTHER_METHODS, ROUTES, type HandlerName } from './routes.js';
@@ -78,6 +80,10 @@ export interface HttpFrontendOptions {
    * shared memory off (`--allow-client-shm` false).
    */
   sharedMemory?: SharedMemoryRegistry | undefined;
+  /** The async job API (docs/jobs.md); its routes answer 501 when absent (`--jobs-store none`). */
+  jobs?: JobService | undefined;
+  /** How the job routes name clients and bound bodies (default: the remote address, 16 MiB). */
+  jobRoutes?: JobRouteOptions | undefined;
 }
 
 /**
@@ -85,8 +91,14 @@ export interface HttpFrontendOptions {
  * JSON header's length in `Inference-Header-Content-Length`, both ways. The headers of
  * `--http-restricted-api` are added to the allowed ones.
  */
-const CORS_ALLOWED_HEADERS = ['Content-Type', 'Content-Encoding', 'Inference-Header-Content-Length', 'Authorization'];
-const CORS_EXPOSED_HEADERS = ['Inference-Header-Content-Length', 'Content-Encoding'];
+const CORS_ALLOWED_HEADERS = [
+  'Content-Type',
+  'Content-Encoding',
+  'Inference-Header-Content-Length',
+  'Authorization',
+  'Job-Callback-Url',
+];
+const CORS_EXPOSED_HEADERS = ['Inference-Header-Content-Length', 'Content-Encoding', 'Location', 'Retry-After'];
 
 /** A created (not yet listening) HTTP frontend. */
 export interface HttpFrontend {
@@ -105,6 +117,8 @@ function bindHandlers(
   logSettings: LogSettingsStore,
   traces: TraceManager,
   sharedMemory: SharedMemoryRegistry,
+  jobService: JobService | undefined,
+  jobRoutes: JobRouteOptions,
 ): Record<HandlerName, Handler> {
   const server = serverHandlers(core);
   const logging = loggingHandlers(logSettings);
@@ -112,6 +126,7 @@ function bindHandlers(
   const models = modelHandlers(core);
   const repo = repositoryHandlers(core);
   const generate = generateHandlers(core, traces);
+  const jobs = jobHandlers(core, jobService, jobRoutes);
   return {
     live: server.live,
     ready: server.ready,
@@ -133,6 +148,10 @@ function bindHandlers(
     updateLogging: logging.update,
     getTrace: trace.get,
     updateTrace: trace.update,
+    submitJob: jobs.submit,
+    getJob: jobs.get,
+    jobResult: jobs.result,
+    cancelJob: jobs.cancel,
   };
 }
 
@@ -234,7 +253,7 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
     // OPTIONS, and adds the headers to every reply, errors included.
     void app.register(cors, {
       origin: origins.includes('*') ? '*' : [...origins],
-      methods: ['GET', 'HEAD', 'POST'],
+      methods: ['GET', 'HEAD', 'POST', 'DELETE'],
       allowedHeaders: [...CORS_ALLOWED_HEADERS, ...restrictions.headers()],
       exposedHeaders: CORS_EXPOSED_HEADERS,
       maxAge: 600,
@@ -247,6 +266,8 @@ export function createHttpFrontend(core: InferenceCore, options: HttpFrontendOpt
       options.logSettings ?? new LogSettingsStore(options.logger),
       options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger: options.logger }),
       options.sharedMemory ?? new SharedMemoryRegistry(),
+      options.jobs,
+      options.jobRoutes ?? { clientHeader: undefined, maxRequestBytes: 16 * 1024 * 1024 },
     ),
   );
 

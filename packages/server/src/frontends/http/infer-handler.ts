@@ -30,11 +30,11 @@ import { CLIENT_SHM_DISABLED } from '../shared-memory/system-shared-memory.js';
 import { unsupported } from '../../core/errors.js';
 
 /**
- * Runs a request to its final response. Unary HTTP cannot carry several responses, so the core is
+ * Runs a request to its final response (the infer handler and the job executor). Unary HTTP cannot carry several responses, so the core is
  * told `allowDecoupled: false` (it rejects decoupled models with UNSUPPORTED); should more than one
  * response arrive anyway, the last one with outputs wins.
  */
-async function finalResponse(
+export async function finalResponse(
   core: InferenceCore,
   request: InferRequest,
   signal: CancelSignal,

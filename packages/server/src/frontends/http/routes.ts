@@ -26,11 +26,15 @@ export type HandlerName =
   | 'getLogging'
   | 'updateLogging'
   | 'getTrace'
-  | 'updateTrace';
+  | 'updateTrace'
+  | 'submitJob'
+  | 'getJob'
+  | 'jobResult'
+  | 'cancelJob';
 
 /** One row of the route table. */
 export interface RouteSpec {
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'DELETE';
   /** A find-my-way path: `:model` and `:version` are path parameters. */
   readonly url: string;
   readonly handler: HandlerName;
@@ -89,6 +93,15 @@ export const ROUTES: readonly RouteSpec[] = [
   { method: 'POST', url: '/v2/repository/:repository/models/:model/load', handler: 'namedRepository' },
   { method: 'POST', url: '/v2/repository/:repository/models/:model/unload', handler: 'namedRepository' },
   ...SHARED_MEMORY,
+  // The async job API (docs/jobs.md), tensorgate's own.
+  { method: 'POST', url: `${MODEL}/jobs`, handler: 'submitJob' },
+  { method: 'POST', url: `${VERSIONED}/jobs`, handler: 'submitJob' },
+  { method: 'GET', url: `${MODEL}/jobs/:id`, handler: 'getJob' },
+  { method: 'GET', url: `${VERSIONED}/jobs/:id`, handler: 'getJob' },
+  { method: 'DELETE', url: `${MODEL}/jobs/:id`, handler: 'cancelJob' },
+  { method: 'DELETE', url: `${VERSIONED}/jobs/:id`, handler: 'cancelJob' },
+  { method: 'GET', url: `${MODEL}/jobs/:id/result`, handler: 'jobResult' },
+  { method: 'GET', url: `${VERSIONED}/jobs/:id/result`, handler: 'jobResult' },
 ];
 
 /** Methods answered with 405 on a listed path they are not registered for. */

@@ -6,6 +6,7 @@ import { FAILURE_REASONS, METRICS } from './metric-names.js';
 import { MetricsObserver } from './metrics-observer.js';
 import { registerHostMetrics } from './host-metrics.js';
 import { registerCacheMetrics } from './cache-metrics.js';
+import { registerJobMetrics } from './job-metrics.js';
 import { ResponseCache } from '../../core/cache/response-cache.js';
 import { LocalCacheStore } from '../../core/cache/cache-store.js';
 import { systemClock } from '../../core/clock.js';
@@ -31,6 +32,7 @@ test('the table matches what the registry really exports', async () => {
   new MetricsObserver(registry).onPending('m', '1', 0);
   registerHostMetrics(registry);
   registerCacheMetrics(registry, new ResponseCache(new LocalCacheStore(1024), systemClock));
+  registerJobMetrics(registry, { observe: () => undefined, counts: async () => ({ queued: 0, running: 0 }) });
   const exported = await registry.getMetricsAsJSON();
   const byName = new Map(exported.map((m) => [m.name, m]));
   assert.equal(exported.length, Object.keys(METRICS).length);

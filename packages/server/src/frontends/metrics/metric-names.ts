@@ -177,6 +177,36 @@ export const METRICS = {
     kind: 'counter',
     labels: [],
   },
+  jobsQueued: {
+    name: 'tensorgate_jobs_queued',
+    help: 'Async jobs waiting to run, over the whole job store (every replica sharing a Redis store reports the same total)',
+    kind: 'gauge',
+    labels: [],
+  },
+  jobsRunning: {
+    name: 'tensorgate_jobs_running',
+    help: 'Async jobs running, over the whole job store (every replica sharing a Redis store reports the same total)',
+    kind: 'gauge',
+    labels: [],
+  },
+  jobsFinished: {
+    name: 'tensorgate_jobs_finished_total',
+    help: 'Count of async jobs this replica finished (ran, or cancelled), by model and final status (succeeded, failed, cancelled)',
+    kind: 'counter',
+    labels: ['model', 'status'],
+  },
+  jobsQueueSeconds: {
+    name: 'tensorgate_jobs_queue_duration_seconds',
+    help: 'Distribution of the time async jobs waited from submission until this replica started them, in seconds',
+    kind: 'histogram',
+    labels: ['model'],
+  },
+  jobsRunSeconds: {
+    name: 'tensorgate_jobs_run_duration_seconds',
+    help: 'Distribution of the time async jobs ran on this replica until they finished, in seconds',
+    kind: 'histogram',
+    labels: ['model'],
+  },
   pendingRequestCount: {
     name: 'nv_inference_pending_request_count',
     help: 'Requests of the model currently queued or executing',
