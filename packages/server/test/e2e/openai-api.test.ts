@@ -156,8 +156,22 @@ describe('chat completions', () => {
 describe('errors', () => {
   test('invalid requests are 400 BadRequestError with the offending param', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], n: 2 }),
+      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], n: 9 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'n',
+    );
+    // A field tensorgate does not know is refused, named, as OpenAI refuses one it does not know.
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'echo',
+        messages: [{ role: 'user', content: 'x' }],
+        reasoning_effort: 'high',
+      }),
+      (e: unknown) =>
+        e instanceof OpenAI.BadRequestError && e.param === 'reasoning_effort' && /Unrecognized/.test(e.message),
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], store: true }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'store',
     );
     await assert.rejects(
       client.chat.completions.create({
@@ -167,7 +181,7 @@ describe('errors', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError && /image_url/.test(e.message),
     );
     await assert.rejects(
-      client.completions.create({ model: 'echo', prompt: 'x', presence_penalty: 1 }),
+      client.completions.create({ model: 'echo', prompt: 'x', presence_penalty: 3 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'presence_penalty',
     );
     await assert.rejects(
