@@ -2,7 +2,8 @@
  * The OpenAI API features that need a real language model, through the official `openai` SDK
  * against the example `llm` (the tiny generated GGUF served by the llm backend): JSON output by
  * schema and json_object, function calling (forced and named, plain and streamed, and the round
- * trip with the tool result), log-probabilities (chat and completions), `n` > 1 and `logit_bias`.
+ * trip with the tool result), log-probabilities (chat and completions), `n` > 1 and `logit_bias`;
+ * and `/v1/embeddings` against the example `embedding` (the tiny generated embedding GGUF).
  * The tiny model's tokens are near-random, so these assert what the grammar and the API guarantee
  * (valid JSON matching the schema, shapes, counts), never the words.
  */
@@ -17,7 +18,7 @@ let repo: { path: string; remove(): Promise<void> };
 let client: OpenAI;
 
 before(async () => {
-  repo = await tempRepository(['llm']);
+  repo = await tempRepository(['llm', 'embedding']);
   s = await startServer([], repo.path);
   client = new OpenAI({ baseURL: `${s.http}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
@@ -309,6 +310,54 @@ describe('logprobs, n and logit_bias', () => {
     await assert.rejects(
       client.completions.create({ model: 'llm', prompt: 'Hi', logit_bias: { '999999': 1 } }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && /vocabulary/.test(e.message),
+    );
+  });
+});
+
+describe('embeddings', () => {
+  test('one vector of the model dimension per input, as floats and as the SDK’s default base64', async () => {
+    const models = (await client.models.list()).data.map((m) => m.id);
+    assert.deepEqual(models, ['embedding', 'llm']);
+    const one = await client.embeddings.create({ model: 'embedding', input: 'hello world', encoding_format: 'float' });
+    assert.equal(one.object, 'list');
+    assert.equal(one.data.length, 1);
+    assert.equal(one.data[0]!.embedding.length, 64);
+    assert.ok(one.data[0]!.embedding.every((x) => Number.isFinite(x)));
+    assert.ok(one.usage.prompt_tokens > 0);
+    assert.equal(one.usage.total_tokens, one.usage.prompt_tokens);
+
+    // The SDK asks for base64 by default and decodes it: the same numbers (float32).
+    const many = await client.embeddings.create({ model: 'embedding', input: ['hello world', 'a different text'] });
+    assert.deepEqual(
+      many.data.map((d) => d.index),
+      [0, 1],
+    );
+    for (const d of many.data) assert.equal(d.embedding.length, 64);
+    assert.deepEqual(many.data[0]!.embedding, one.data[0]!.embedding);
+    assert.notDeepEqual(many.data[1]!.embedding, many.data[0]!.embedding);
+    assert.equal((await client.embeddings.create({ model: 'embedding', input: 'x', dimensions: 64 })).data.length, 1);
+  });
+
+  test('refusals: a language model, token ids, other dimensions, empty input', async () => {
+    await assert.rejects(
+      client.embeddings.create({ model: 'llm', input: 'x' }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'model',
+    );
+    await assert.rejects(
+      client.embeddings.create({ model: 'embedding', input: [1, 2, 3] }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'input',
+    );
+    await assert.rejects(
+      client.embeddings.create({ model: 'embedding', input: 'x', dimensions: 32 }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'dimensions' && /64/.test(e.message),
+    );
+    await assert.rejects(
+      client.embeddings.create({ model: 'embedding', input: [] }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'input',
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: 'embedding', messages: [user('x')] }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && /not a language model/.test(e.message),
     );
   });
 });
