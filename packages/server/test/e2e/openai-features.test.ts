@@ -107,7 +107,8 @@ describe('response_format', () => {
           json_schema: { name: 'x', schema: { type: 'object', properties: { z: { type: 'string', pattern: '^a' } } } },
         },
       }),
-      (e: unknown) => e instanceof OpenAI.BadRequestError && /'pattern'/.test(e.message) && /\/properties\/z/.test(e.message),
+      (e: unknown) =>
+        e instanceof OpenAI.BadRequestError && /'pattern'/.test(e.message) && /\/properties\/z/.test(e.message),
     );
   });
 });
@@ -136,11 +137,7 @@ describe('tools', () => {
 
     const followUp = await client.chat.completions.create({
       model: 'llm',
-      messages: [
-        ...messages,
-        choice.message,
-        { role: 'tool', tool_call_id: call.id, content: '{"temperature": 21}' },
-      ],
+      messages: [...messages, choice.message, { role: 'tool', tool_call_id: call.id, content: '{"temperature": 21}' }],
       tools: TOOLS,
       tool_choice: 'auto',
       max_tokens: 8,
@@ -256,7 +253,13 @@ describe('logprobs, n and logit_bias', () => {
   });
 
   test('completions logprobs: the legacy object', async () => {
-    const r = await client.completions.create({ model: 'llm', prompt: 'Hi', logprobs: 2, max_tokens: 5, temperature: 0 });
+    const r = await client.completions.create({
+      model: 'llm',
+      prompt: 'Hi',
+      logprobs: 2,
+      max_tokens: 5,
+      temperature: 0,
+    });
     const lp = r.choices[0]!.logprobs!;
     assert.equal(lp.tokens!.length, 5);
     assert.equal(lp.tokens!.join(''), r.choices[0]!.text);

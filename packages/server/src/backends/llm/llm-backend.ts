@@ -33,14 +33,17 @@ function checkConfig(ctx: BackendModelContext): void {
       fail("declare either the output 'text_output' (a language model) or 'embedding' (an embedding model), not both");
     }
     for (const key of GENERATION_ONLY_PARAMETERS) {
-      if (c.parameters[key] !== undefined) fail(`the parameter '${key}' applies to language models, not embedding models`);
+      if (c.parameters[key] !== undefined)
+        fail(`the parameter '${key}' applies to language models, not embedding models`);
     }
   } else {
     if (!c.model_transaction_policy.decoupled) {
       fail('the llm backend streams its responses: set model_transaction_policy { decoupled: true }');
     }
     if (!c.output.some((o) => o.name === 'text_output'))
-      fail("the config must declare the output 'text_output' (TYPE_STRING), or 'embedding' (TYPE_FP32) for an embedding model");
+      fail(
+        "the config must declare the output 'text_output' (TYPE_STRING), or 'embedding' (TYPE_FP32) for an embedding model",
+      );
   }
   if (c.max_batch_size !== 0) fail('the llm backend batches internally: set max_batch_size: 0');
   for (const g of c.instance_group) {

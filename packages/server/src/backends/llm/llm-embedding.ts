@@ -9,12 +9,7 @@
 import { decodeBytesElements } from '@tensorgate/protocol';
 import type { Logger } from 'pino';
 import type { Llama, LlamaEmbeddingContext, LlamaModel } from 'node-llama-cpp';
-import type {
-  BackendResponse,
-  ExecutionRequest,
-  ExecutionTimings,
-  ModelInstance,
-} from '../../backend-api/backend.js';
+import type { BackendResponse, ExecutionRequest, ExecutionTimings, ModelInstance } from '../../backend-api/backend.js';
 import type { ModelConfig } from '../../core/config/model-config.js';
 import { InferenceError, invalidArg } from '../../core/errors.js';
 import type { LlmSettings } from './llm-settings.js';

@@ -5,8 +5,8 @@
  * drives generation through that sequence's `evaluate`. {@link recordProbabilities} replaces
  * `evaluate` on the one sequence a request owns with the same evaluation plus probabilities, so
  * LlamaCompletion keeps doing what it is good at (stop triggers, partial UTF-8, grammars, context
- * shift) and this module only writes the probabilities down. A test (llm-engine logprobs) fails
- * should a node-llama-cpp upgrade stop calling `evaluate`.
+ * shift) and this module only writes the probabilities down. The e2e test of chat logprobs
+ * (test/e2e/openai-features.test.ts) fails should a node-llama-cpp upgrade stop calling `evaluate`.
  *
  * The probabilities are those of llama.cpp's sampler chain after the request's sampling settings
  * (temperature, top-k, top-p, min-p, logit bias, grammar): with temperature 0 the model's full

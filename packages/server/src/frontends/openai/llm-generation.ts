@@ -157,7 +157,10 @@ export async function* generateChunks(
  * choiceSamplings({ seed: 7 }, 2) // [{ seed: 7 }, { seed: 8 }]
  * ```
  */
-export function choiceSamplings(sampling: Readonly<Record<string, unknown>>, n: number): Array<Record<string, unknown>> {
+export function choiceSamplings(
+  sampling: Readonly<Record<string, unknown>>,
+  n: number,
+): Array<Record<string, unknown>> {
   return Array.from({ length: n }, (_, i) => {
     const seed = sampling['seed'];
     return typeof seed === 'number' && i > 0 ? { ...sampling, seed: (seed + i) % 2 ** 32 } : { ...sampling };

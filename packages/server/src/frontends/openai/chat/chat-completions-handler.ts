@@ -71,16 +71,20 @@ function refuseUnsupportedValues(body: JsonBody): void {
     throw invalidParam('store', "'store' is not supported: tensorgate keeps no completions");
   }
   const metadata = body['metadata'];
-  if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Object.keys(metadata).length > 0)) {
+  if (
+    metadata !== undefined &&
+    metadata !== null &&
+    (typeof metadata !== 'object' || Object.keys(metadata).length > 0)
+  ) {
     throw invalidParam('metadata', "'metadata' is not supported (it tags stored completions; tensorgate stores none)");
   }
   const modalities = body['modalities'];
   if (modalities !== undefined && modalities !== null && JSON.stringify(modalities) !== '["text"]') {
-    throw invalidParam('modalities', "'modalities' must be [\"text\"]: the models served generate text");
+    throw invalidParam('modalities', '\'modalities\' must be ["text"]: the models served generate text');
   }
   const tier = body['service_tier'];
   if (tier !== undefined && tier !== null && tier !== 'auto' && tier !== 'default') {
-    throw invalidParam('service_tier', "'service_tier' must be \"auto\" or \"default\"");
+    throw invalidParam('service_tier', '\'service_tier\' must be "auto" or "default"');
   }
   readBoolean(body, 'parallel_tool_calls'); // at most one call per answer either way
 }

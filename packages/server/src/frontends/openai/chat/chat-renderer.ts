@@ -78,7 +78,11 @@ export function chatRenderer(model: string, tools: readonly ToolSpec[], mode: Ca
       const rest = s.calls.end();
       if (rest.args !== '') out.push(callDelta(s, s.calls.started ? undefined : rest.name, rest.args));
     }
-    const reason = c.final ? (c.finishReason === 'stop' && s.calls.started ? 'tool_calls' : (c.finishReason ?? 'stop')) : null;
+    const reason = c.final
+      ? c.finishReason === 'stop' && s.calls.started
+        ? 'tool_calls'
+        : (c.finishReason ?? 'stop')
+      : null;
     if (out.length === 0 && (c.final || c.logprobs !== undefined)) out.push({});
     return out.map((delta, i) =>
       event(index, delta, i === out.length - 1 ? reason : null, i === 0 ? c.logprobs : undefined, includeUsage),

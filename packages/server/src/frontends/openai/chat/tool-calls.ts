@@ -66,7 +66,10 @@ export function readTools(body: JsonBody): ToolSpec[] {
   return tools.map((t: unknown, i) => {
     const where = `tools[${i}]`;
     if (!isObject(t) || t['type'] !== 'function' || !isObject(t['function'])) {
-      throw invalidParam(where, `'${where}' must be {"type": "function", "function": {...}} (only function tools exist)`);
+      throw invalidParam(
+        where,
+        `'${where}' must be {"type": "function", "function": {...}} (only function tools exist)`,
+      );
     }
     const f = t['function'];
     const name = f['name'];

@@ -141,7 +141,8 @@ export function completionsHandler(
     const sampling = readSampling(body);
     const logprobs = readInteger(body, 'logprobs', 0, 5);
     if (logprobs !== undefined) {
-      if (echo) throw invalidParam('logprobs', "'logprobs' with 'echo' (log-probabilities of the prompt) is not supported");
+      if (echo)
+        throw invalidParam('logprobs', "'logprobs' with 'echo' (log-probabilities of the prompt) is not supported");
       sampling['logprobs'] = logprobs;
     }
     const user = readUser(body);
@@ -151,7 +152,8 @@ export function completionsHandler(
     await respond(
       reply,
       choiceSamplings(sampling, n).map(
-        (s) => (signal: AbortSignal) => generateChunks(core, { config, prompt, stream: options.stream, sampling: s }, signal),
+        (s) => (signal: AbortSignal) =>
+          generateChunks(core, { config, prompt, stream: options.stream, sampling: s }, signal),
       ),
       options,
       renderer(model, echo ? prompt : ''),

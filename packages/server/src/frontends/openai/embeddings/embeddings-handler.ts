@@ -29,7 +29,8 @@ function readInput(value: unknown): string[] {
     throw invalidParam('input', `'input' may hold at most ${MAX_EMBEDDING_INPUTS} texts`);
   }
   for (const t of texts) {
-    if (typeof t !== 'string') throw invalidParam('input', "'input' must hold strings (token-id inputs are not supported)");
+    if (typeof t !== 'string')
+      throw invalidParam('input', "'input' must hold strings (token-id inputs are not supported)");
     if (t === '') throw invalidParam('input', "'input' may not contain an empty string");
   }
   return texts as string[];
@@ -46,7 +47,10 @@ function resolveEmbeddingModel(core: InferenceCore, model: string): ModelConfig 
     throw e;
   }
   if (!isEmbeddingModel(config)) {
-    throw invalidParam('model', `model '${model}' is not an embedding model: it needs an input 'text_input' and an FP32 output 'embedding'`);
+    throw invalidParam(
+      'model',
+      `model '${model}' is not an embedding model: it needs an input 'text_input' and an FP32 output 'embedding'`,
+    );
   }
   return config;
 }
@@ -59,7 +63,9 @@ function resolveEmbeddingModel(core: InferenceCore, model: string): ModelConfig 
  * fastify.post('/v1/embeddings', embeddingsHandler(core));
  * ```
  */
-export function embeddingsHandler(core: InferenceCore): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
+export function embeddingsHandler(
+  core: InferenceCore,
+): (request: FastifyRequest, reply: FastifyReply) => Promise<void> {
   return async (request, reply) => {
     const body = parseJsonBody(request.body);
     refuseUnknownFields(body, FIELDS);
@@ -67,7 +73,7 @@ export function embeddingsHandler(core: InferenceCore): (request: FastifyRequest
     const texts = readInput(body['input']);
     const format = body['encoding_format'] ?? 'float';
     if (format !== 'float' && format !== 'base64') {
-      throw invalidParam('encoding_format', "'encoding_format' must be \"float\" or \"base64\"");
+      throw invalidParam('encoding_format', '\'encoding_format\' must be "float" or "base64"');
     }
     const dimensions = readInteger(body, 'dimensions', 1, 2 ** 31 - 1);
     const user = readUser(body);
@@ -87,7 +93,11 @@ export function embeddingsHandler(core: InferenceCore): (request: FastifyRequest
     reply.raw.once('close', onClose);
     let response;
     try {
-      for await (const r of core.infer(inferRequest, { signal: controller.signal, protocol: 'http', allowDecoupled: false })) {
+      for await (const r of core.infer(inferRequest, {
+        signal: controller.signal,
+        protocol: 'http',
+        allowDecoupled: false,
+      })) {
         if (r.error !== undefined) throw r.error;
         response = r;
       }
@@ -100,7 +110,10 @@ export function embeddingsHandler(core: InferenceCore): (request: FastifyRequest
     }
     const dims = out.shape[1]!;
     if (dimensions !== undefined && dimensions !== dims) {
-      throw invalidParam('dimensions', `model '${model}' makes ${dims}-dimensional embeddings; 'dimensions' cannot change that`);
+      throw invalidParam(
+        'dimensions',
+        `model '${model}' makes ${dims}-dimensional embeddings; 'dimensions' cannot change that`,
+      );
     }
     const bytes = Buffer.from(out.data.buffer, out.data.byteOffset, out.data.byteLength);
     const data = texts.map((_, index) => {
