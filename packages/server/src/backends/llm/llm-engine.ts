@@ -17,6 +17,7 @@ import type {
   Token,
 } from 'node-llama-cpp';
 import { InferenceError, invalidArg } from '../../core/errors.js';
+import { DeferredChunks, type StreamChunk } from './deferred-chunks.js';
 import type { GuidedDecoding } from './generation-controls.js';
 import type { ChatMessage, GenerationRequest } from './llm-request.js';
 import type { LlmSettings } from './llm-settings.js';
@@ -37,10 +38,7 @@ export interface GenerationResult {
 }
 
 /** A piece of generated text, with its tokens' log-probabilities when asked for. */
-export interface GeneratedChunk {
-  readonly text: string;
-  readonly logprobs?: TokenLogprob[];
-}
+export type GeneratedChunk = StreamChunk;
 
 /** The model input: tokens plus the stop triggers of the chat template. */
 interface RenderedPrompt {
@@ -79,6 +77,8 @@ export class LlmEngine {
     private readonly bosToken: Token | undefined,
     /** Number of tokens in the vocabulary (token ids are below it). */
     readonly vocabularySize: number,
+    /** Streamed chunks waiting for the next decode dispatch (deferred-chunks.ts). */
+    private readonly deferred: DeferredChunks,
   ) {}
 
   /** node-llama-cpp's generic JSON grammar, built on first use. */
@@ -113,10 +113,12 @@ export class LlmEngine {
       );
     }
     let model: LlamaModel | undefined;
+    const deferred = new DeferredChunks();
     try {
       model = await llama.loadModel({ modelPath: settings.modelFile, gpuLayers: settings.gpuLayers });
       const context = await model.createContext({
         sequences: settings.maxParallelSequences,
+        batching: { dispatchSchedule: deferred.schedule },
         threads: settings.threads,
         ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
         ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
@@ -131,7 +133,7 @@ export class LlmEngine {
           ? (tokens.bos ?? undefined)
           : undefined;
       const vocabularySize = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
-      return new LlmEngine(llama, model, context, chatWrapper, bos, vocabularySize);
+      return new LlmEngine(llama, model, context, chatWrapper, bos, vocabularySize, deferred);
     } catch (e) {
       // llama.cpp reports the reason through the log callback, just after the promise rejects.
       await new Promise((r) => setTimeout(r, 20));
@@ -226,6 +228,7 @@ export class LlmEngine {
     let outputTokens = 0;
     const allLogprobs: TokenLogprob[] = [];
     let chunkLogprobs: TokenLogprob[] | undefined;
+    const key = {}; // this generation, in the deferred chunks
     try {
       const penalize = s.repetitionPenalty !== 1 || s.presencePenalty !== 0 || s.frequencyPenalty !== 0;
       const result = await completion.generateCompletionWithMeta(prompt.tokens, {
@@ -256,8 +259,9 @@ export class LlmEngine {
           ? {}
           : {
               onTextChunk: (text: string) => {
-                onChunk(chunkLogprobs === undefined ? { text } : { text, logprobs: chunkLogprobs });
+                const chunk = chunkLogprobs === undefined ? { text } : { text, logprobs: chunkLogprobs };
                 chunkLogprobs = undefined;
+                this.deferred.push(key, chunk, onChunk);
               },
             }),
       });
@@ -270,6 +274,7 @@ export class LlmEngine {
         ...(recorder !== undefined && onChunk === undefined ? { logprobs: allLogprobs } : {}),
       };
     } finally {
+      this.deferred.flushOne(key); // the last text goes before the final response
       completion.dispose();
       await sequence.dispose();
     }

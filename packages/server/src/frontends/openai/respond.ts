@@ -11,6 +11,7 @@ import type { FastifyReply } from 'fastify';
 import type { LlmChunk, TokenLogprob, Usage } from './llm-generation.js';
 import { toOpenAiFailure } from './openai-errors.js';
 import type { StreamOptions } from './request-fields.js';
+import type { ServerResponse } from 'node:http';
 import { cancelOnDisconnect, SSE_HEADERS, writeSseData } from '../http-streaming.js';
 
 /** One finished choice of a non-streamed answer. */
@@ -62,6 +63,53 @@ async function* interleave(generators: ReadonlyArray<AsyncGenerator<LlmChunk>>):
   }
 }
 
+/** One generation, tagged as choice 0 (no racing needed). */
+async function* single(generator: AsyncGenerator<LlmChunk>): AsyncGenerator<Tagged> {
+  for await (const chunk of generator) yield { index: 0, chunk };
+}
+
+/** Merges adjacent chunks of the same choice (text and log-probabilities joined; the last one's end). */
+function coalesce(batch: readonly Tagged[]): Tagged[] {
+  const out: Tagged[] = [];
+  for (const t of batch) {
+    const prev = out[out.length - 1];
+    if (prev === undefined || prev.index !== t.index || prev.chunk.final) {
+      out.push(t);
+      continue;
+    }
+    const logprobs =
+      prev.chunk.logprobs === undefined && t.chunk.logprobs === undefined
+        ? undefined
+        : [...(prev.chunk.logprobs ?? []), ...(t.chunk.logprobs ?? [])];
+    const chunk = { ...t.chunk, text: prev.chunk.text + t.chunk.text, ...(logprobs ? { logprobs } : {}) };
+    out[out.length - 1] = { index: t.index, chunk };
+  }
+  return out;
+}
+
+/**
+ * Writes SSE events in one write and waits while the socket's buffer is full (backpressure, as
+ * writeSseData). Resolves to true when it had to wait: the client lags.
+ */
+async function writeEvents(res: ServerResponse, payloads: readonly string[]): Promise<boolean> {
+  if (res.destroyed || payloads.length === 0) return false;
+  let text = '';
+  for (const p of payloads) text += `data: ${p}\n\n`;
+  if (res.write(text)) return false;
+  await new Promise<void>((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+  return true;
+}
+
+const NOTHING_YET = Symbol('nothing yet');
+
 /** Usage of several choices: the prompt once, the completions summed (OpenAI's rule). */
 function addUsage(total: Usage | undefined, u: Usage): Usage {
   if (total === undefined) return { ...u };
@@ -93,7 +141,7 @@ export async function respond(
   const res = reply.raw;
   const release = cancelOnDisconnect(res, controller);
   const generators = generate.map((g) => g(controller.signal));
-  const chunks = interleave(generators);
+  const chunks = generators.length === 1 ? single(generators[0]!) : interleave(generators);
   const closeAll = async (): Promise<void> => {
     if (!controller.signal.aborted) controller.abort();
     await Promise.allSettled(generators.map((g) => g.return(undefined)));
@@ -149,14 +197,42 @@ export async function respond(
   const started = new Set<number>();
   let usage: Usage | undefined;
   try {
-    let next = first;
-    while (!next.done && !res.destroyed) {
-      const { index, chunk } = next.value;
-      const events = renderer.events(chunk, index, !started.has(index), options.includeUsage);
-      started.add(index);
-      for (const event of events) await writeSseData(res, JSON.stringify(event));
-      if (chunk.final && chunk.usage !== undefined) usage = addUsage(usage, chunk.usage);
-      next = await chunks.next();
+    let pending: Promise<IteratorResult<Tagged>> | undefined;
+    let batch: Tagged[] = first.done === true ? [] : [first.value];
+    let done = first.done === true;
+    while (batch.length > 0 && !res.destroyed) {
+      const payloads: string[] = [];
+      for (const { index, chunk } of coalesce(batch)) {
+        for (const event of renderer.events(chunk, index, !started.has(index), options.includeUsage)) {
+          payloads.push(JSON.stringify(event));
+        }
+        started.add(index);
+        if (chunk.final && chunk.usage !== undefined) usage = addUsage(usage, chunk.usage);
+      }
+      // A full socket buffer means the client lags: writeEvents waits for it, and whatever
+      // arrived meanwhile goes out together, as one write of coalesced events.
+      const lagging = await writeEvents(res, payloads);
+      if (done) break;
+      batch = [];
+      const r = await (pending ?? chunks.next());
+      pending = undefined;
+      if (r.done === true) break;
+      batch.push(r.value);
+      while (lagging) {
+        pending = chunks.next();
+        pending.catch(() => {}); // awaited below or, if the loop ends first, dropped with the stream
+        const more = await Promise.race([
+          pending,
+          new Promise<typeof NOTHING_YET>((r) => setImmediate(r, NOTHING_YET)),
+        ]);
+        if (more === NOTHING_YET) break;
+        pending = undefined;
+        if (more.done === true) {
+          done = true;
+          break;
+        }
+        batch.push(more.value);
+      }
     }
     if (options.includeUsage && usage !== undefined) await writeSseData(res, JSON.stringify(renderer.usage(usage)));
     await writeSseData(res, '[DONE]');
