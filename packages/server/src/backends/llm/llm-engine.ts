@@ -132,7 +132,8 @@ export class LlmEngine {
           tokens.shouldPrependBosToken)
           ? (tokens.bos ?? undefined)
           : undefined;
-      const vocabularySize = model.fileInfo.metadata.tokenizer.ggml.tokens.length;
+      // The token list node-llama-cpp read from the GGUF header (0 if absent: logit_bias is then refused).
+      const vocabularySize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
       return new LlmEngine(llama, model, context, chatWrapper, bos, vocabularySize, deferred);
     } catch (e) {
       // llama.cpp reports the reason through the log callback, just after the promise rejects.

@@ -1,0 +1,42 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeferredChunks, type StreamChunk } from './deferred-chunks.js';
+
+const lp = (token: string) => ({ token, logprob: -1, bytes: [...Buffer.from(token)], top_logprobs: [] });
+
+test('chunks wait for the next dispatch, then go out after it, coalesced per generation', async () => {
+  const deferred = new DeferredChunks();
+  const order: string[] = [];
+  const a = {};
+  const b = {};
+  const sent: Array<[string, StreamChunk]> = [];
+  deferred.push(a, { text: 'He', logprobs: [lp('He')] }, (c) => sent.push(['a', c]));
+  deferred.push(b, { text: 'x' }, (c) => sent.push(['b', c]));
+  deferred.push(a, { text: 'llo', logprobs: [lp('llo')] }, (c) => sent.push(['a', c]));
+  assert.deepEqual(sent, []);
+  await new Promise<void>((resolve) =>
+    deferred.schedule(() => {
+      order.push(`dispatch with ${sent.length} sent`);
+      setImmediate(resolve);
+    }),
+  );
+  assert.deepEqual(order, ['dispatch with 0 sent']);
+  assert.deepEqual(sent, [
+    ['a', { text: 'Hello', logprobs: [lp('He'), lp('llo')] }],
+    ['b', { text: 'x' }],
+  ]);
+});
+
+test('flushOne delivers one generation at once; the timer delivers what no dispatch follows', async () => {
+  const deferred = new DeferredChunks();
+  const sent: string[] = [];
+  const a = {};
+  deferred.push(a, { text: 'end' }, (c) => sent.push(c.text));
+  deferred.flushOne(a);
+  deferred.flushOne(a);
+  assert.deepEqual(sent, ['end']);
+  deferred.push(a, { text: 'late' }, (c) => sent.push(c.text));
+  const deadline = Date.now() + 5000;
+  while (sent.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  assert.deepEqual(sent, ['end', 'late']);
+});
