@@ -27,7 +27,7 @@ test('chunks wait for the next dispatch, then go out after it, coalesced per gen
   ]);
 });
 
-test('flushOne delivers one generation at once; the timer delivers what no dispatch follows', async () => {
+test('flushOne delivers one generation at once; the end of the turn delivers what no dispatch follows', async () => {
   const deferred = new DeferredChunks();
   const sent: string[] = [];
   const a = {};

@@ -7,7 +7,8 @@
  * llama.cpp decodes on its own thread. Chunks of one generation that pile up before a delivery (a
  * busy event loop) are coalesced into one: one response, one SSE event or gRPC message, instead
  * of one per token. A generation's last chunks are delivered before its final response
- * ({@link DeferredChunks.flushOne}); a timer makes sure nothing waits when no batch follows.
+ * ({@link DeferredChunks.flushOne}); nothing waits past the end of the event-loop turn it was
+ * queued in (or the scheduled dispatch that ends it).
  */
 import type { TokenLogprob } from './token-logprobs.js';
 
@@ -23,9 +24,6 @@ interface Pending {
   readonly deliver: (chunk: StreamChunk) => void;
 }
 
-/** The longest a queued chunk waits when no decode batch is dispatched after it. */
-export const MAX_DEFER_MS = 5;
-
 /**
  * @example
  * ```ts
@@ -37,13 +35,28 @@ export const MAX_DEFER_MS = 5;
  */
 export class DeferredChunks {
   private readonly pending = new Map<object, Pending>();
-  private timer: NodeJS.Timeout | undefined;
+  /** A flush queued for the end of this event-loop turn. */
+  private immediate: NodeJS.Immediate | undefined;
+  /** A batch dispatch node-llama-cpp scheduled through {@link schedule} and that has not run yet. */
+  private dispatchPending = false;
 
-  /** node-llama-cpp's `batching.dispatchSchedule`: dispatch the batch, then deliver the chunks. */
+  /**
+   * node-llama-cpp's `batching.dispatchSchedule`: dispatch the batch, then deliver the chunks. It
+   * is called when a decode is queued while no batch is being decoded (one stream, or streams out
+   * of step); while one is, node-llama-cpp dispatches the next batch itself as soon as every
+   * sequence has queued its token, in the same turn, and the end-of-turn flush comes after it.
+   */
   readonly schedule = (dispatch: () => void): void => {
+    this.dispatchPending = true;
     setImmediate(() => {
       dispatch();
-      this.flush();
+      // dispatch() only starts node-llama-cpp's batch task, which reaches the native decode a few
+      // awaits later: deliver in the next turn, by when the decode runs (measured by
+      // bench/llm-chunk-overlap.mjs).
+      setImmediate(() => {
+        this.dispatchPending = false;
+        this.flush();
+      });
     });
   };
 
@@ -56,10 +69,12 @@ export class DeferredChunks {
       queued.text += chunk.text;
       if (chunk.logprobs !== undefined) (queued.logprobs ??= []).push(...chunk.logprobs);
     }
-    this.timer ??= setTimeout(() => {
-      this.timer = undefined;
-      this.flush();
-    }, MAX_DEFER_MS);
+    // End of this turn: after the next batch was dispatched (unless a scheduled dispatch, still to
+    // run in this turn's check phase, will flush right after itself).
+    this.immediate ??= setImmediate(() => {
+      this.immediate = undefined;
+      if (!this.dispatchPending) this.flush();
+    });
   }
 
   /** Delivers the queued chunk of `key` now, if any. */
@@ -74,10 +89,6 @@ export class DeferredChunks {
 
   /** Delivers every queued chunk. */
   flush(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
     for (const key of [...this.pending.keys()]) this.flushOne(key);
   }
 }
