@@ -14,12 +14,8 @@ test('chunks wait for the next dispatch, then go out after it, coalesced per gen
   deferred.push(b, { text: 'x' }, (c) => sent.push(['b', c]));
   deferred.push(a, { text: 'llo', logprobs: [lp('llo')] }, (c) => sent.push(['a', c]));
   assert.deepEqual(sent, []);
-  await new Promise<void>((resolve) =>
-    deferred.schedule(() => {
-      order.push(`dispatch with ${sent.length} sent`);
-      setImmediate(resolve);
-    }),
-  );
+  deferred.schedule(() => order.push(`dispatch with ${sent.length} sent`));
+  while (sent.length < 2) await new Promise((r) => setImmediate(r));
   assert.deepEqual(order, ['dispatch with 0 sent']);
   assert.deepEqual(sent, [
     ['a', { text: 'Hello', logprobs: [lp('He'), lp('llo')] }],
