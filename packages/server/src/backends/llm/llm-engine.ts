@@ -15,6 +15,7 @@ import type {
   LlamaGrammar,
   LlamaModel,
   Token,
+  TokenBias,
 } from 'node-llama-cpp';
 import { InferenceError, invalidArg } from '../../core/errors.js';
 import { DeferredChunks, type StreamChunk } from './deferred-chunks.js';
@@ -184,10 +185,10 @@ export class LlmEngine {
     }
   }
 
-  private async tokenBias(bias: ReadonlyMap<number, number> | undefined): Promise<object | undefined> {
+  private async tokenBias(bias: ReadonlyMap<number, number> | undefined): Promise<TokenBias | undefined> {
     if (bias === undefined) return undefined;
-    const { TokenBias } = await nodeLlamaCpp();
-    const tokenBias = new TokenBias(this.model.tokenizer);
+    const nlc = await nodeLlamaCpp();
+    const tokenBias = new nlc.TokenBias(this.model.tokenizer);
     for (const [id, value] of bias) {
       if (id >= this.vocabularySize) {
         throw invalidArg(
@@ -247,7 +248,7 @@ export class LlmEngine {
           : false,
         customStopTriggers: [...s.stop, ...prompt.stopTriggers],
         ...(grammar === undefined ? {} : { grammar }),
-        ...(tokenBias === undefined ? {} : { tokenBias: tokenBias as never }),
+        ...(tokenBias === undefined ? {} : { tokenBias }),
         // onToken and onTextChunk are called one after the other for the same released tokens.
         onToken: (tokens) => {
           outputTokens += tokens.length;
