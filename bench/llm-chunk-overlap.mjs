@@ -30,6 +30,7 @@ main(async () => {
     maxParallelSequences: maxC,
     maxQueueSize: maxC,
     gpuLayers: 0,
+    streamIntervalMs: 0,
   };
   const engine = await LlmEngine.load(settings, pino({ level: 'silent' }));
   const native = engine.context._ctx;

@@ -11,6 +11,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
 import { Ajv } from 'ajv';
+import { cp, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { startServer, tempRepository, type TestServer } from '../helpers/servers.js';
 
 let s: TestServer;
@@ -19,6 +21,15 @@ let client: OpenAI;
 
 before(async () => {
   repo = await tempRepository(['llm', 'embedding']);
+  // The same model with a stream interval (deferred-chunks.ts).
+  const interval = join(repo.path, 'llm_interval');
+  await cp(join(repo.path, 'llm'), interval, { recursive: true });
+  const config = await readFile(join(interval, 'config.pbtxt'), 'utf8');
+  await writeFile(
+    join(interval, 'config.pbtxt'),
+    config.replace('name: "llm"', 'name: "llm_interval"') +
+      '\nparameters {\n  key: "stream_interval_ms"\n  value { string_value: "20" }\n}\n',
+  );
   s = await startServer([], repo.path);
   client = new OpenAI({ baseURL: `${s.http}/v1`, apiKey: 'unused', maxRetries: 0 });
 });
@@ -317,10 +328,41 @@ describe('logprobs, n and logit_bias', () => {
   });
 });
 
+describe('stream_interval_ms', () => {
+  test('the streamed text and usage are those of the model without an interval', async () => {
+    const run = async (model: string): Promise<{ text: string; chunks: number; usage: unknown }> => {
+      const stream = await client.completions.create({
+        model,
+        prompt: 'Once upon a time',
+        max_tokens: 24,
+        temperature: 0,
+        stream: true,
+        stream_options: { include_usage: true },
+      });
+      let text = '';
+      let chunks = 0;
+      let usage: unknown;
+      for await (const c of stream) {
+        if (c.choices.length > 0) {
+          text += c.choices[0]!.text;
+          chunks++;
+        }
+        usage = c.usage ?? usage;
+      }
+      return { text, chunks, usage };
+    };
+    const plain = await run('llm');
+    const merged = await run('llm_interval');
+    assert.equal(merged.text, plain.text);
+    assert.deepEqual(merged.usage, plain.usage);
+    assert.ok(merged.chunks >= 2 && merged.chunks <= plain.chunks, `${merged.chunks} chunks`);
+  });
+});
+
 describe('embeddings', () => {
   test('one vector of the model dimension per input, as floats and as the SDK’s default base64', async () => {
     const models = (await client.models.list()).data.map((m) => m.id);
-    assert.deepEqual(models, ['embedding', 'llm']);
+    assert.deepEqual(models, ['embedding', 'llm', 'llm_interval']);
     const one = await client.embeddings.create({ model: 'embedding', input: 'hello world', encoding_format: 'float' });
     assert.equal(one.object, 'list');
     assert.equal(one.data.length, 1);

@@ -9,7 +9,13 @@
  * of one per token. A generation's last chunks are delivered before its final response
  * ({@link DeferredChunks.flushOne}); nothing waits past the end of the event-loop turn it was
  * queued in (or the scheduled dispatch that ends it).
+ *
+ * With a stream interval (the model parameter `stream_interval_ms`), a generation gets at most one
+ * chunk per interval after its first: what is generated meanwhile waits and goes out as one chunk,
+ * trading inter-token latency for less work per token (the first chunk, hence the time to first
+ * token, is never held).
  */
+import { backgroundClock, type Clock } from '../../core/clock.js';
 import type { TokenLogprob } from './token-logprobs.js';
 
 /** A piece of streamed text and its tokens' log-probabilities. */
@@ -35,10 +41,20 @@ interface Pending {
  */
 export class DeferredChunks {
   private readonly pending = new Map<object, Pending>();
+  /** When each generation's last chunk went out (ns), with a stream interval only. */
+  private readonly lastSent = new Map<object, number>();
+  private cancelTimer: (() => void) | undefined;
+  private timerDueNs = Infinity;
   /** A flush queued for the end of this event-loop turn. */
   private immediate: NodeJS.Immediate | undefined;
   /** A batch dispatch node-llama-cpp scheduled through {@link schedule} and that has not run yet. */
   private dispatchPending = false;
+
+  constructor(
+    /** The least time between two chunks of one generation, in ms (0: every chunk at once). */
+    private readonly intervalMs = 0,
+    private readonly clock: Clock = backgroundClock,
+  ) {}
 
   /**
    * node-llama-cpp's `batching.dispatchSchedule`: dispatch the batch, then deliver the chunks. It
@@ -77,18 +93,43 @@ export class DeferredChunks {
     });
   }
 
-  /** Delivers the queued chunk of `key` now, if any. */
+  /** Delivers the queued chunk of `key` now, if any, and forgets the generation (its end). */
   flushOne(key: object): void {
+    this.deliver(key);
+    this.lastSent.delete(key);
+  }
+
+  /** Delivers every queued chunk that is due (all of them without a stream interval). */
+  flush(): void {
+    let nextDueNs = Infinity;
+    const now = this.intervalMs > 0 ? this.clock.nowNs() : 0;
+    for (const key of [...this.pending.keys()]) {
+      const last = this.lastSent.get(key);
+      const due = last === undefined ? now : last + this.intervalMs * 1e6;
+      if (due <= now) this.deliver(key);
+      else nextDueNs = Math.min(nextDueNs, due);
+    }
+    if (nextDueNs < this.timerDueNs) {
+      this.cancelTimer?.();
+      this.timerDueNs = nextDueNs;
+      this.cancelTimer = this.clock.setTimer(
+        () => {
+          this.cancelTimer = undefined;
+          this.timerDueNs = Infinity;
+          this.flush();
+        },
+        (nextDueNs - now) / 1e6,
+      );
+    }
+  }
+
+  private deliver(key: object): void {
     const queued = this.pending.get(key);
     if (queued === undefined) return;
     this.pending.delete(key);
+    if (this.intervalMs > 0) this.lastSent.set(key, this.clock.nowNs());
     queued.deliver(
       queued.logprobs === undefined ? { text: queued.text } : { text: queued.text, logprobs: queued.logprobs },
     );
-  }
-
-  /** Delivers every queued chunk. */
-  flush(): void {
-    for (const key of [...this.pending.keys()]) this.flushOne(key);
   }
 }

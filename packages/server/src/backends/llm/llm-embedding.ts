@@ -24,7 +24,7 @@ export function isEmbeddingConfig(config: ModelConfig): boolean {
 }
 
 /** Parameters of generative models that mean nothing for an embedding model (refused at load). */
-export const GENERATION_ONLY_PARAMETERS = ['max_parallel_sequences', 'max_queue_size'] as const;
+export const GENERATION_ONLY_PARAMETERS = ['max_parallel_sequences', 'max_queue_size', 'stream_interval_ms'] as const;
 
 /** At most this many texts per request. */
 export const MAX_EMBEDDING_INPUTS = 2048;

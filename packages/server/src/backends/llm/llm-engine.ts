@@ -114,7 +114,7 @@ export class LlmEngine {
       );
     }
     let model: LlamaModel | undefined;
-    const deferred = new DeferredChunks();
+    const deferred = new DeferredChunks(settings.streamIntervalMs);
     try {
       model = await llama.loadModel({ modelPath: settings.modelFile, gpuLayers: settings.gpuLayers });
       const context = await model.createContext({
