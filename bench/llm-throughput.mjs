@@ -43,6 +43,10 @@ const opts = parseCli(
     'medium-ff': { default: 1408, help: 'medium model: feed-forward width' },
     'medium-heads': { default: 8, help: 'medium model: attention heads' },
     'skip-perf': { type: 'boolean', help: 'do not run tensorgate perf --streaming' },
+    'stream-interval-ms': {
+      default: 0,
+      help: "the served model's stream_interval_ms parameter (0: a chunk per token)",
+    },
     child: { type: 'string', help: '(internal) run one client: sse | grpc' },
     port: { type: 'number', help: '(internal) server port' },
     requests: { type: 'number', help: '(internal) requests per stream' },
@@ -142,7 +146,8 @@ async function benchModel(kind) {
     f16: true,
   };
   const requests = kind === 'tiny' ? opts['requests-tiny'] : opts['requests-medium'];
-  const repo = await makeLlmRepository(kind, maxC, medium);
+  const interval = opts['stream-interval-ms'];
+  const repo = await makeLlmRepository(kind, maxC, medium, interval > 0 ? { stream_interval_ms: interval } : {});
   let server;
   let engine;
   const results = {}; // results[c][transport] = [round records]
