@@ -22,11 +22,12 @@ export function readLlmParameters(text) {
 
 /**
  * Builds a repository with one model `llm` of `kind` ('tiny' | 'medium'), served with
- * `sequences` parallel sequences. medium = gguf-gen TinyLlamaOptions overrides.
+ * `sequences` parallel sequences. medium = gguf-gen TinyLlamaOptions overrides; extraParameters =
+ * more config parameters of the served copy (e.g. stream_interval_ms).
  * Returns { path, modelFile, modelBytes, settings: { threads, contextSize, batchSize, sequences }, remove() }.
  */
-export async function makeLlmRepository(kind, sequences, medium) {
-  const edit = (text) => withParameters(text, { max_parallel_sequences: sequences });
+export async function makeLlmRepository(kind, sequences, medium, extraParameters = {}) {
+  const edit = (text) => withParameters(text, { max_parallel_sequences: sequences, ...extraParameters });
   const repo = makeRepository(LLM_EXAMPLE_DIR, [{ name: 'llm', edit }]);
   const modelFile = join(repo.path, 'llm', '1', 'model.gguf');
   if (kind === 'medium') {

@@ -2,12 +2,13 @@
  * The GGUF files of tensorgate's example model repository, generated rather than downloaded.
  */
 import type { GeneratedFile } from '@tensorgate/onnx-gen';
+import { tinyEmbeddingGguf } from './tiny-embedding.js';
 import { tinyLlamaGguf } from './tiny-llama.js';
 
 export { EXAMPLE_REPOSITORY, type GeneratedFile } from '@tensorgate/onnx-gen';
 
 /**
- * Every generated GGUF example file (today: the `llm` example's tiny model).
+ * Every generated GGUF example file: the `llm` example's tiny model and the `embedding` example's.
  *
  * @example
  * ```ts
@@ -15,5 +16,8 @@ export { EXAMPLE_REPOSITORY, type GeneratedFile } from '@tensorgate/onnx-gen';
  * ```
  */
 export function generateExampleFiles(): GeneratedFile[] {
-  return [{ path: 'llm/1/model.gguf', bytes: tinyLlamaGguf() }];
+  return [
+    { path: 'llm/1/model.gguf', bytes: tinyLlamaGguf() },
+    { path: 'embedding/1/model.gguf', bytes: tinyEmbeddingGguf() },
+  ];
 }

@@ -1,6 +1,6 @@
 /**
  * @tensorgate/gguf-gen: a small GGUF (llama.cpp model file) writer and the generator of
- * tensorgate's tiny example LLM. No downloads, byte-for-byte deterministic.
+ * tensorgate's tiny example LLM and embedding model. No downloads, byte-for-byte deterministic.
  */
 export { ByteWriter } from './byte-writer.js';
 export {
@@ -29,4 +29,5 @@ export {
   type TinyLlamaOptions,
   type TinyLlamaParts,
 } from './tiny-llama.js';
+export { TINY_EMBEDDING_DEFAULTS, tinyEmbeddingGguf, tinyEmbeddingParts } from './tiny-embedding.js';
 export { EXAMPLE_REPOSITORY, generateExampleFiles, type GeneratedFile } from './example-models.js';

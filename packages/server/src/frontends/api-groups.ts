@@ -70,6 +70,7 @@ export const API_GROUP_TABLE: ApiGroupTable = {
     retrieveModel: 'inference',
     completions: 'inference',
     chatCompletions: 'inference',
+    embeddings: 'inference',
   },
   grpc: {
     [`${INFERENCE}/ServerLive`]: 'health',

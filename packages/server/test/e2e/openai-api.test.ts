@@ -72,6 +72,33 @@ describe('completions', () => {
     assert.equal(logged['stream'], false);
   });
 
+  test('penalties, logit_bias, logprobs and user reach the model as sampling_parameters', async () => {
+    await client.completions.create({
+      model: 'echo',
+      prompt: 'x',
+      presence_penalty: 0.5,
+      frequency_penalty: -0.25,
+      logit_bias: { '12': -100, '7': 3 },
+      logprobs: 2,
+      user: 'user-42',
+      best_of: 1,
+    });
+    assert.deepEqual((await lastLoggedRequest())['sampling'], {
+      presence_penalty: 0.5,
+      frequency_penalty: -0.25,
+      logit_bias: { '12': -100, '7': 3 },
+      logprobs: 2,
+    });
+    await client.chat.completions.create({
+      model: 'echo',
+      messages: [{ role: 'user', content: 'x' }],
+      response_format: { type: 'json_object' },
+      logprobs: true,
+      top_logprobs: 4,
+    });
+    assert.deepEqual((await lastLoggedRequest())['sampling'], { guided_decoding: { json_object: true }, logprobs: 4 });
+  });
+
   test('max_tokens gives finish_reason length; stop gives stop; echo repeats the prompt', async () => {
     const long = await client.completions.create({ model: 'echo', prompt: 'a b c d e', max_tokens: 3 });
     assert.equal(long.choices[0]!.text, 'You said: a');
@@ -156,8 +183,22 @@ describe('chat completions', () => {
 describe('errors', () => {
   test('invalid requests are 400 BadRequestError with the offending param', async () => {
     await assert.rejects(
-      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], n: 2 }),
+      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], n: 9 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.status === 400 && e.param === 'n',
+    );
+    // A field tensorgate does not know is refused, named, as OpenAI refuses one it does not know.
+    await assert.rejects(
+      client.chat.completions.create({
+        model: 'echo',
+        messages: [{ role: 'user', content: 'x' }],
+        reasoning_effort: 'high',
+      }),
+      (e: unknown) =>
+        e instanceof OpenAI.BadRequestError && e.param === 'reasoning_effort' && /Unrecognized/.test(e.message),
+    );
+    await assert.rejects(
+      client.chat.completions.create({ model: 'echo', messages: [{ role: 'user', content: 'x' }], store: true }),
+      (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'store',
     );
     await assert.rejects(
       client.chat.completions.create({
@@ -167,7 +208,7 @@ describe('errors', () => {
       (e: unknown) => e instanceof OpenAI.BadRequestError && /image_url/.test(e.message),
     );
     await assert.rejects(
-      client.completions.create({ model: 'echo', prompt: 'x', presence_penalty: 1 }),
+      client.completions.create({ model: 'echo', prompt: 'x', presence_penalty: 3 }),
       (e: unknown) => e instanceof OpenAI.BadRequestError && e.param === 'presence_penalty',
     );
     await assert.rejects(

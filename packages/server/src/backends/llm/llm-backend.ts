@@ -7,6 +7,7 @@
 import type { Backend, BackendModel, BackendModelContext } from '../../backend-api/backend.js';
 import { invalidArg } from '../../core/errors.js';
 import { validateGgufFile } from './gguf-validation.js';
+import { EmbeddingModel, GENERATION_ONLY_PARAMETERS, isEmbeddingConfig } from './llm-embedding.js';
 import { LlmEngine } from './llm-engine.js';
 import { LlmInstance } from './llm-instance.js';
 import { nodeLlamaCpp } from './node-llama-cpp.js';
@@ -26,12 +27,25 @@ function checkConfig(ctx: BackendModelContext): void {
   const fail = (why: string): never => {
     throw invalidArg(`failed to load model '${ctx.name}': ${why}`);
   };
-  if (!c.model_transaction_policy.decoupled) {
-    fail('the llm backend streams its responses: set model_transaction_policy { decoupled: true }');
+  if (isEmbeddingConfig(c)) {
+    if (c.model_transaction_policy.decoupled) fail('an embedding model answers once: remove decoupled: true');
+    if (c.output.some((o) => o.name === 'text_output')) {
+      fail("declare either the output 'text_output' (a language model) or 'embedding' (an embedding model), not both");
+    }
+    for (const key of GENERATION_ONLY_PARAMETERS) {
+      if (c.parameters[key] !== undefined)
+        fail(`the parameter '${key}' applies to language models, not embedding models`);
+    }
+  } else {
+    if (!c.model_transaction_policy.decoupled) {
+      fail('the llm backend streams its responses: set model_transaction_policy { decoupled: true }');
+    }
+    if (!c.output.some((o) => o.name === 'text_output'))
+      fail(
+        "the config must declare the output 'text_output' (TYPE_STRING), or 'embedding' (TYPE_FP32) for an embedding model",
+      );
   }
   if (c.max_batch_size !== 0) fail('the llm backend batches internally: set max_batch_size: 0');
-  if (!c.output.some((o) => o.name === 'text_output'))
-    fail("the config must declare the output 'text_output' (TYPE_STRING)");
   for (const g of c.instance_group) {
     if (g.kind === 'KIND_GPU')
       fail("use the parameter 'gpu_layers' for GPU offload, not an instance group of KIND_GPU");
@@ -89,6 +103,14 @@ export function createLlmBackend(): Backend {
       const settings = await readLlmSettings(ctx.config, ctx);
       const summary = await validateGgufFile(settings.modelFile);
       const started = performance.now();
+      if (isEmbeddingConfig(ctx.config)) {
+        const embedding = await EmbeddingModel.load(settings, ctx.logger, ctx.name);
+        ctx.logger.info(
+          { ...summary, dimensions: embedding.dimensions, loadMs: Math.round(performance.now() - started) },
+          'GGUF embedding model loaded',
+        );
+        return { instances: [embedding], unload: () => embedding.dispose() };
+      }
       const engine = await LlmEngine.load(settings, ctx.logger);
       ctx.logger.info(
         {

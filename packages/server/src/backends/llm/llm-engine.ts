@@ -12,13 +12,18 @@ import type {
   Llama,
   LlamaCompletionGenerationOptions,
   LlamaContext,
+  LlamaGrammar,
   LlamaModel,
   Token,
+  TokenBias,
 } from 'node-llama-cpp';
-import { InferenceError } from '../../core/errors.js';
+import { InferenceError, invalidArg } from '../../core/errors.js';
+import { DeferredChunks, type StreamChunk } from './deferred-chunks.js';
+import type { GuidedDecoding } from './generation-controls.js';
 import type { ChatMessage, GenerationRequest } from './llm-request.js';
 import type { LlmSettings } from './llm-settings.js';
 import { nodeLlamaCpp } from './node-llama-cpp.js';
+import { LogprobRecorder, recordProbabilities, type TokenLogprob } from './token-logprobs.js';
 
 /** Why generation ended, as the contract's `finish_reason` names it. */
 export type FinishReason = 'stop' | 'length' | 'cancelled';
@@ -29,7 +34,12 @@ export interface GenerationResult {
   readonly finishReason: FinishReason;
   readonly inputTokens: number;
   readonly outputTokens: number;
+  /** Per output token, when the request asked for `logprobs`. */
+  readonly logprobs?: TokenLogprob[];
 }
+
+/** A piece of generated text, with its tokens' log-probabilities when asked for. */
+export type GeneratedChunk = StreamChunk;
 
 /** The model input: tokens plus the stop triggers of the chat template. */
 interface RenderedPrompt {
@@ -66,7 +76,14 @@ export class LlmEngine {
     readonly chatWrapper: ChatWrapper,
     /** The token node-llama-cpp puts before every completion input, if any. */
     private readonly bosToken: Token | undefined,
+    /** Number of tokens in the vocabulary (token ids are below it). */
+    readonly vocabularySize: number,
+    /** Streamed chunks waiting for the next decode dispatch (deferred-chunks.ts). */
+    private readonly deferred: DeferredChunks,
   ) {}
+
+  /** node-llama-cpp's generic JSON grammar, built on first use. */
+  private jsonGrammar: Promise<LlamaGrammar> | undefined;
 
   /**
    * Starts the runtime, loads the model and creates the context. Errors become INVALID_ARG with
@@ -97,10 +114,12 @@ export class LlmEngine {
       );
     }
     let model: LlamaModel | undefined;
+    const deferred = new DeferredChunks(settings.streamIntervalMs);
     try {
       model = await llama.loadModel({ modelPath: settings.modelFile, gpuLayers: settings.gpuLayers });
       const context = await model.createContext({
         sequences: settings.maxParallelSequences,
+        batching: { dispatchSchedule: deferred.schedule },
         threads: settings.threads,
         ...(settings.contextSize === undefined ? {} : { contextSize: settings.contextSize }),
         ...(settings.batchSize === undefined ? {} : { batchSize: settings.batchSize }),
@@ -114,7 +133,9 @@ export class LlmEngine {
           tokens.shouldPrependBosToken)
           ? (tokens.bos ?? undefined)
           : undefined;
-      return new LlmEngine(llama, model, context, chatWrapper, bos);
+      // The token list node-llama-cpp read from the GGUF header (0 if absent: logit_bias is then refused).
+      const vocabularySize = model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0;
+      return new LlmEngine(llama, model, context, chatWrapper, bos, vocabularySize, deferred);
     } catch (e) {
       // llama.cpp reports the reason through the log callback, just after the promise rejects.
       await new Promise((r) => setTimeout(r, 20));
@@ -149,6 +170,37 @@ export class LlmEngine {
     return { tokens, stopTriggers: state.stopGenerationTriggers };
   }
 
+  /** The grammar of `guided_decoding`; a schema node-llama-cpp cannot compile is INVALID_ARG. */
+  private async grammarFor(guided: GuidedDecoding | undefined): Promise<LlamaGrammar | undefined> {
+    if (guided === undefined) return undefined;
+    if (guided.kind === 'json_object') {
+      this.jsonGrammar ??= this.llama.getGrammarFor('json');
+      return this.jsonGrammar;
+    }
+    try {
+      // The schema was checked against node-llama-cpp's subset (json-schema-subset.ts).
+      return await this.llama.createGrammarForJsonSchema(guided.schema as never);
+    } catch (e) {
+      throw invalidArg(`sampling_parameters: guided_decoding.json cannot be compiled: ${(e as Error).message}`);
+    }
+  }
+
+  private async tokenBias(bias: ReadonlyMap<number, number> | undefined): Promise<TokenBias | undefined> {
+    if (bias === undefined) return undefined;
+    const nlc = await nodeLlamaCpp();
+    const tokenBias = new nlc.TokenBias(this.model.tokenizer);
+    for (const [id, value] of bias) {
+      if (id >= this.vocabularySize) {
+        throw invalidArg(
+          `sampling_parameters: 'logit_bias' names token ${id}, but the vocabulary has ${this.vocabularySize} tokens`,
+        );
+      }
+      // An added logit, as OpenAI's logit_bias (end-of-generation tokens are left alone by node-llama-cpp).
+      tokenBias.set(id as Token, { logit: value });
+    }
+    return tokenBias;
+  }
+
   /**
    * Generates on a free sequence of the context (the caller guarantees one is free), calling
    * `onChunk` with each new piece of text when given. Resolves with finish reason "cancelled"
@@ -157,7 +209,7 @@ export class LlmEngine {
   async generate(
     request: GenerationRequest,
     signal: AbortSignal,
-    onChunk: ((text: string) => void) | undefined,
+    onChunk: ((chunk: GeneratedChunk) => void) | undefined,
   ): Promise<GenerationResult> {
     const { LlamaCompletion } = await nodeLlamaCpp();
     const prompt = this.render(request);
@@ -169,9 +221,16 @@ export class LlmEngine {
       );
     }
     const s = request.sampling;
+    const grammar = await this.grammarFor(s.guidedDecoding);
+    const tokenBias = await this.tokenBias(s.logitBias);
     const sequence = this.context.getSequence();
+    const recorder = s.logprobs === undefined ? undefined : new LogprobRecorder(this.model, s.logprobs);
+    if (recorder !== undefined) recordProbabilities(sequence, recorder);
     const completion = new LlamaCompletion({ contextSequence: sequence });
     let outputTokens = 0;
+    const allLogprobs: TokenLogprob[] = [];
+    let chunkLogprobs: TokenLogprob[] | undefined;
+    const key = {}; // this generation, in the deferred chunks
     try {
       const penalize = s.repetitionPenalty !== 1 || s.presencePenalty !== 0 || s.frequencyPenalty !== 0;
       const result = await completion.generateCompletionWithMeta(prompt.tokens, {
@@ -188,10 +247,25 @@ export class LlmEngine {
           ? { penalty: s.repetitionPenalty, presencePenalty: s.presencePenalty, frequencyPenalty: s.frequencyPenalty }
           : false,
         customStopTriggers: [...s.stop, ...prompt.stopTriggers],
+        ...(grammar === undefined ? {} : { grammar }),
+        ...(tokenBias === undefined ? {} : { tokenBias }),
+        // onToken and onTextChunk are called one after the other for the same released tokens.
         onToken: (tokens) => {
           outputTokens += tokens.length;
+          if (recorder !== undefined) {
+            chunkLogprobs = recorder.take(tokens);
+            if (onChunk === undefined) allLogprobs.push(...chunkLogprobs);
+          }
         },
-        ...(onChunk === undefined ? {} : { onTextChunk: onChunk }),
+        ...(onChunk === undefined
+          ? {}
+          : {
+              onTextChunk: (text: string) => {
+                const chunk = chunkLogprobs === undefined ? { text } : { text, logprobs: chunkLogprobs };
+                chunkLogprobs = undefined;
+                this.deferred.push(key, chunk, onChunk);
+              },
+            }),
       });
       const reason = result.metadata.stopReason;
       return {
@@ -199,8 +273,10 @@ export class LlmEngine {
         finishReason: reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'cancelled' : 'stop',
         inputTokens,
         outputTokens,
+        ...(recorder !== undefined && onChunk === undefined ? { logprobs: allLogprobs } : {}),
       };
     } finally {
+      this.deferred.flushOne(key); // the last text goes before the final response
       completion.dispose();
       await sequence.dispose();
     }

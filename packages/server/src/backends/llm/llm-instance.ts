@@ -10,7 +10,7 @@ import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../ba
 import { toAbortSignal } from '../../core/cancel-signal.js';
 import { InferenceError } from '../../core/errors.js';
 import type { Parameters, Tensor } from '../../core/types.js';
-import type { GenerationResult, LlmEngine } from './llm-engine.js';
+import type { GeneratedChunk, GenerationResult, LlmEngine } from './llm-engine.js';
 import { decodeGenerationRequest } from './llm-request.js';
 import { SequenceAdmission } from './sequence-admission.js';
 
@@ -21,8 +21,17 @@ function textTensor(text: string): Tensor {
   return { name: TEXT_OUTPUT, datatype: 'BYTES', shape: [1], data: encodeBytesElements([text]) };
 }
 
+/** Response parameter carrying the JSON array of the response's token log-probabilities. */
+export const LOGPROBS_PARAMETER = 'logprobs';
+
 function finalParameters(r: GenerationResult): Parameters {
-  return { finish_reason: r.finishReason, num_input_tokens: r.inputTokens, num_output_tokens: r.outputTokens };
+  const p: Parameters = {
+    finish_reason: r.finishReason,
+    num_input_tokens: r.inputTokens,
+    num_output_tokens: r.outputTokens,
+  };
+  if (r.logprobs !== undefined) p[LOGPROBS_PARAMETER] = JSON.stringify(r.logprobs);
+  return p;
 }
 
 /** The sampling settings and sizes an instance runs with. */
@@ -94,8 +103,11 @@ export class LlmInstance implements ModelInstance {
     try {
       const stream = generation.stream;
       const onChunk = stream
-        ? (text: string): void => {
-            if (text !== '') sender.send({ outputs: [textTensor(text)] }, { final: false });
+        ? ({ text, logprobs }: GeneratedChunk): void => {
+            if (logprobs !== undefined && logprobs.length > 0) {
+              const parameters = { [LOGPROBS_PARAMETER]: JSON.stringify(logprobs) };
+              sender.send({ outputs: [textTensor(text)], parameters }, { final: false });
+            } else if (text !== '') sender.send({ outputs: [textTensor(text)] }, { final: false });
           }
         : undefined;
       const result = await this.engine.generate(generation, toAbortSignal(request.signal), onChunk);

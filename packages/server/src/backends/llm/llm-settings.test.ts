@@ -36,6 +36,7 @@ test('defaults: model.gguf, threads cores-1 (at least 1), 4 sequences, queue 64,
     maxParallelSequences: 4,
     maxQueueSize: 64,
     gpuLayers: 0,
+    streamIntervalMs: 0,
   });
   assert.equal(defaultThreads(1), 1);
   assert.equal(defaultThreads(8), 7);
@@ -52,13 +53,14 @@ test('values and errors', async () => {
       max_parallel_sequences: '2',
       max_queue_size: '0',
       gpu_layers: '99',
+      stream_interval_ms: '5',
     }),
     paths(),
   );
   assert.equal(s.modelFile, join(versionPath, 'q4.gguf'));
   assert.deepEqual(
-    [s.contextSize, s.threads, s.batchSize, s.maxParallelSequences, s.maxQueueSize, s.gpuLayers],
-    [2048, 3, 256, 2, 0, 99],
+    [s.contextSize, s.threads, s.batchSize, s.maxParallelSequences, s.maxQueueSize, s.gpuLayers, s.streamIntervalMs],
+    [2048, 3, 256, 2, 0, 99, 5],
   );
   const bad = (p: Record<string, string>, re: RegExp, defaultFile = ''): Promise<void> =>
     assert.rejects(
@@ -66,6 +68,7 @@ test('values and errors', async () => {
       (e: unknown) => e instanceof InferenceError && e.code === 'INVALID_ARG' && re.test(e.message),
     );
   await bad({ threads: '0' }, /parameter 'threads' must be an integer >= 1, got '0'/);
+  await bad({ stream_interval_ms: '-1' }, /'stream_interval_ms' must be an integer >= 0/);
   await bad({ max_parallel_sequences: 'four' }, /'max_parallel_sequences' must be an integer >= 1/);
   await bad({ context_size: '8' }, /'context_size' must be an integer >= 16/);
   const outside = (name: string, field: string) =>

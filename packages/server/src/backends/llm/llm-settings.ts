@@ -23,6 +23,8 @@ export interface LlmSettings {
   readonly maxQueueSize: number;
   /** Layers offloaded to the GPU (0: CPU only). */
   readonly gpuLayers: number;
+  /** The least time between two streamed chunks of one request, in ms (0: one chunk per token). */
+  readonly streamIntervalMs: number;
 }
 
 /** The GGUF file name when neither `model_file` nor `default_model_filename` says. */
@@ -37,6 +39,7 @@ export const LLM_PARAMETERS = [
   'max_parallel_sequences',
   'max_queue_size',
   'gpu_layers',
+  'stream_interval_ms',
 ] as const;
 
 /**
@@ -98,6 +101,7 @@ export async function readLlmSettings(
     maxParallelSequences: intParam(config, 'max_parallel_sequences', 1, 4),
     maxQueueSize: intParam(config, 'max_queue_size', 0, 64),
     gpuLayers: intParam(config, 'gpu_layers', 0, 0),
+    streamIntervalMs: intParam(config, 'stream_interval_ms', 0, 0),
   };
   const resolved = await resolveConfinedPath(file, {
     modelPath: paths.modelPath,

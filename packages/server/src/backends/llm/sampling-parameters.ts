@@ -5,9 +5,13 @@
  */
 import { invalidArg } from '../../core/errors.js';
 import { assertJsonLimits } from '../../core/json-limits.js';
+import { CONTROL_KEYS, readGenerationControls, type GenerationControls } from './generation-controls.js';
 
-/** Validated sampling settings, with the defaults applied. */
-export interface SamplingParameters {
+/**
+ * Validated sampling settings, with the defaults applied, plus the optional generation controls
+ * (`guided_decoding`, `logit_bias`, `logprobs`: generation-controls.ts).
+ */
+export interface SamplingParameters extends GenerationControls {
   /** 0 = greedy (deterministic). vLLM's default is 1. */
   readonly temperature: number;
   /** 1 = off. */
@@ -45,6 +49,7 @@ export const SAMPLING_KEYS: readonly string[] = [
   'max_tokens',
   'stop',
   'ignore_eos',
+  ...CONTROL_KEYS,
 ];
 
 const DEFAULTS: SamplingParameters = Object.freeze({
@@ -130,6 +135,7 @@ export function parseSamplingParameters(json: string | undefined): SamplingParam
     throw invalidArg("sampling_parameters: 'ignore_eos': true is not supported by the llm backend");
   }
   return {
+    ...readGenerationControls(obj),
     temperature: num(obj, 'temperature', (n) => n >= 0, 'a number >= 0') ?? DEFAULTS.temperature,
     topP: num(obj, 'top_p', (n) => n > 0 && n <= 1, 'a number in (0, 1]') ?? DEFAULTS.topP,
     topK: topK === undefined || topK < 0 ? 0 : topK,

@@ -28,9 +28,19 @@ export interface Usage {
   total_tokens: number;
 }
 
+/** One generated token's log-probability, as the llm backend reports it (OpenAI's chat shape). */
+export interface TokenLogprob {
+  readonly token: string;
+  readonly logprob: number;
+  readonly bytes: number[] | null;
+  readonly top_logprobs: ReadonlyArray<{ token: string; logprob: number; bytes: number[] | null }>;
+}
+
 /** A piece of generated text; the last one is `final` and carries why generation stopped. */
 export interface LlmChunk {
   readonly text: string;
+  /** The log-probabilities of this piece's tokens, when the request asked and the model reported them. */
+  readonly logprobs?: readonly TokenLogprob[];
   readonly final: boolean;
   /** On the final chunk: the model's `finish_reason` ("stop" when it gave none). */
   readonly finishReason?: string;
@@ -72,6 +82,19 @@ function buildRequest(call: LlmCall): InferRequest {
   };
 }
 
+/** The response parameter the llm backend reports log-probabilities in (a JSON array). */
+export const LOGPROBS_PARAMETER = 'logprobs';
+
+function readLogprobs(value: unknown): TokenLogprob[] | undefined {
+  if (typeof value !== 'string') return undefined;
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return Array.isArray(parsed) ? (parsed as TokenLogprob[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function count(v: unknown): number {
   return typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0;
 }
@@ -101,16 +124,18 @@ export async function* generateChunks(
         : decodeBytesElements(out.data)
             .map((b) => utf8.decode(b))
             .join('');
+    const p = response.parameters;
+    const logprobs = readLogprobs(p[LOGPROBS_PARAMETER]);
     if (!response.final) {
-      if (text !== '') yield { text, final: false };
+      if (text !== '' || logprobs !== undefined) yield { text, final: false, ...(logprobs ? { logprobs } : {}) };
       continue;
     }
-    const p = response.parameters;
     const promptTokens = count(p['num_input_tokens']);
     const completionTokens = count(p['num_output_tokens']);
     yield {
       text,
       final: true,
+      ...(logprobs ? { logprobs } : {}),
       finishReason: typeof p['finish_reason'] === 'string' ? p['finish_reason'] : 'stop',
       usage: {
         prompt_tokens: promptTokens,
@@ -120,4 +145,24 @@ export async function* generateChunks(
     };
     return;
   }
+}
+
+/**
+ * The sampling parameters of each of `n` choices: with a `seed`, choice i uses seed + i (mod 2^32)
+ * so the choices differ yet the answer stays reproducible; without one, each choice samples on
+ * its own.
+ *
+ * @example
+ * ```ts
+ * choiceSamplings({ seed: 7 }, 2) // [{ seed: 7 }, { seed: 8 }]
+ * ```
+ */
+export function choiceSamplings(
+  sampling: Readonly<Record<string, unknown>>,
+  n: number,
+): Array<Record<string, unknown>> {
+  return Array.from({ length: n }, (_, i) => {
+    const seed = sampling['seed'];
+    return typeof seed === 'number' && i > 0 ? { ...sampling, seed: (seed + i) % 2 ** 32 } : { ...sampling };
+  });
 }

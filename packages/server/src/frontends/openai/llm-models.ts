@@ -25,12 +25,27 @@ export function isLlmModel(config: ModelConfig): boolean {
   );
 }
 
-/** Names of the ready models that implement the contract, sorted. */
+/** The output of an embedding model (`/v1/embeddings`). */
+export const EMBEDDING_OUTPUT = 'embedding';
+
+/**
+ * True when the config is an embedding model: an input `text_input` (strings) and an output
+ * `embedding` (FP32, one vector per text), as the llm backend's embedding models have.
+ */
+export function isEmbeddingModel(config: ModelConfig): boolean {
+  return (
+    config.input.some((i) => i.name === LLM_INPUTS.text && i.data_type === 'TYPE_STRING') &&
+    config.output.some((o) => o.name === EMBEDDING_OUTPUT && o.data_type === 'TYPE_FP32')
+  );
+}
+
+/** Names of the ready models the OpenAI API serves (language and embedding models), sorted. */
 export async function listLlmModels(core: InferenceCore): Promise<string[]> {
   const names = new Set<string>();
   for (const entry of await core.repositoryIndex(true)) {
     try {
-      if (isLlmModel(core.modelConfig(entry.name))) names.add(entry.name);
+      const config = core.modelConfig(entry.name);
+      if (isLlmModel(config) || isEmbeddingModel(config)) names.add(entry.name);
     } catch {
       // Unloaded between the index and the lookup: not listed.
     }

@@ -1,5 +1,6 @@
 /**
- * The OpenAI-compatible API (`/v1/models`, `/v1/completions`, `/v1/chat/completions`), mounted on
+ * The OpenAI-compatible API (`/v1/models`, `/v1/completions`, `/v1/chat/completions`,
+ * `/v1/embeddings`), mounted on
  * the HTTP frontend's fastify instance at composition time. It runs in its own fastify
  * encapsulation context, so its API-key check, its OpenAI-shaped errors and its 404s apply to
  * `/v1` only, and the KServe routes keep theirs.
@@ -11,6 +12,7 @@ import { API_GROUP_TABLE } from '../api-groups.js';
 import { apiKeyCheck } from './api-key.js';
 import { chatCompletionsHandler } from './chat/chat-completions-handler.js';
 import { completionsHandler } from './completions/completions-handler.js';
+import { embeddingsHandler } from './embeddings/embeddings-handler.js';
 import { modelsHandlers } from './models-handler.js';
 import { OpenAiError, toOpenAiFailure } from './openai-errors.js';
 import { OPENAI_PREFIX, OPENAI_ROUTES, type OpenAiHandlerName } from './routes.js';
@@ -41,6 +43,7 @@ export function mountOpenAiFrontend(app: FastifyInstance, core: InferenceCore, o
     retrieveModel: models.retrieve,
     completions: completionsHandler(core),
     chatCompletions: chatCompletionsHandler(core),
+    embeddings: embeddingsHandler(core),
   };
   void app.register(
     async (scope) => {

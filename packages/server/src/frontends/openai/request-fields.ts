@@ -93,11 +93,51 @@ function refuseUnlessDefault(body: JsonBody, key: string, isDefault: (v: unknown
   if (v !== undefined && v !== null && !isDefault(v)) throw invalidParam(key, `'${key}' ${why}`);
 }
 
+/** The most choices one request may ask for (`n`): each is a generation of its own. */
+export const MAX_CHOICES = 8;
+
+/**
+ * Reads `n` (1..{@link MAX_CHOICES}); `best_of`, where given, must equal it (tensorgate does not
+ * rank extra candidates).
+ */
+export function readChoiceCount(body: JsonBody): number {
+  const n = optionalNumber(body, 'n', 1, MAX_CHOICES, true) ?? 1;
+  refuseUnlessDefault(body, 'best_of', (v) => v === n, `must equal 'n' (${n}): extra candidates are not ranked`);
+  return n;
+}
+
+function readLogitBias(body: JsonBody): Record<string, number> | undefined {
+  const v = body['logit_bias'];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) {
+    throw invalidParam('logit_bias', "'logit_bias' must be an object mapping token ids to a bias from -100 to 100");
+  }
+  const entries = Object.entries(v as JsonBody);
+  for (const [key, bias] of entries) {
+    if (!/^\d+$/.test(key)) throw invalidParam('logit_bias', `'logit_bias' keys must be token ids, got '${key}'`);
+    if (typeof bias !== 'number' || !Number.isFinite(bias) || bias < -100 || bias > 100) {
+      throw invalidParam('logit_bias', `'logit_bias["${key}"]' must be a number from -100 to 100`);
+    }
+  }
+  return entries.length === 0 ? undefined : (v as Record<string, number>);
+}
+
+/** `user`: an end-user id OpenAI uses for abuse monitoring; tensorgate logs it with the request. */
+export function readUser(body: JsonBody): string | undefined {
+  const v = body['user'];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string' || v.length > 256) {
+    throw invalidParam('user', "'user' must be a string of at most 256 characters");
+  }
+  return v;
+}
+
 /**
  * Builds the contract's sampling_parameters from OpenAI fields (`max_tokens` or, for chat,
- * `max_completion_tokens`, `temperature`, `top_p`, `seed`, `stop`) plus the vLLM extras `top_k`,
- * `min_p`, `repetition_penalty` and `ignore_eos`. `n` must be 1; non-zero presence/frequency
- * penalties are refused (the contract has `repetition_penalty` instead).
+ * `max_completion_tokens`, `temperature`, `top_p`, `seed`, `stop`, `presence_penalty`,
+ * `frequency_penalty`, `logit_bias`) plus the vLLM extras `top_k`, `min_p`, `repetition_penalty`
+ * and `ignore_eos`. Log-probabilities and output formats are added by the endpoint handlers
+ * (their fields differ between chat and completions).
  *
  * @example
  * ```ts
@@ -105,20 +145,6 @@ function refuseUnlessDefault(body: JsonBody, key: string, isDefault: (v: unknown
  * ```
  */
 export function readSampling(body: JsonBody): Record<string, unknown> {
-  refuseUnlessDefault(body, 'n', (v) => v === 1, 'must be 1: tensorgate generates one choice per request');
-  refuseUnlessDefault(body, 'best_of', (v) => v === 1, 'must be 1: tensorgate generates one choice per request');
-  for (const key of ['presence_penalty', 'frequency_penalty']) {
-    refuseUnlessDefault(body, key, (v) => v === 0, 'is not supported (only 0); use repetition_penalty instead');
-  }
-  refuseUnlessDefault(
-    body,
-    'logit_bias',
-    (v) => typeof v === 'object' && Object.keys(v as object).length === 0,
-    'is not supported',
-  );
-  refuseUnlessDefault(body, 'logprobs', (v) => v === false, 'is not supported');
-  refuseUnlessDefault(body, 'top_logprobs', (v) => v === 0, 'is not supported');
-
   const sampling: Record<string, unknown> = {};
   const maxTokens =
     optionalNumber(body, 'max_completion_tokens', 1, 2 ** 31 - 1, true) ??
@@ -127,10 +153,12 @@ export function readSampling(body: JsonBody): Record<string, unknown> {
   const fields: Array<[string, number, number, boolean]> = [
     ['temperature', 0, 2, false],
     ['top_p', 0, 1, false],
-    ['seed', -(2 ** 53), 2 ** 53, true],
+    ['seed', 0, 0xffffffff, true],
     ['top_k', -1, 2 ** 31 - 1, true],
     ['min_p', 0, 1, false],
     ['repetition_penalty', 0, 10, false],
+    ['presence_penalty', -2, 2, false],
+    ['frequency_penalty', -2, 2, false],
   ];
   for (const [key, min, max, integer] of fields) {
     const v = optionalNumber(body, key, min, max, integer);
@@ -138,7 +166,31 @@ export function readSampling(body: JsonBody): Record<string, unknown> {
   }
   const stop = readStop(body);
   if (stop !== undefined) sampling['stop'] = stop;
+  const logitBias = readLogitBias(body);
+  if (logitBias !== undefined) sampling['logit_bias'] = logitBias;
   const ignoreEos = optionalBool(body, 'ignore_eos');
   if (ignoreEos !== undefined) sampling['ignore_eos'] = ignoreEos;
   return sampling;
+}
+
+/** Reads an optional integer field in [min, max] (exported for the endpoint handlers). */
+export function readInteger(body: JsonBody, key: string, min: number, max: number): number | undefined {
+  return optionalNumber(body, key, min, max, true);
+}
+
+/** Reads an optional boolean field (exported for the endpoint handlers). */
+export function readBoolean(body: JsonBody, key: string): boolean | undefined {
+  return optionalBool(body, key);
+}
+
+/**
+ * Refuses fields the endpoint does not know, with OpenAI's own message ("Unrecognized request
+ * argument supplied"), so a newer or misspelt option is never silently ignored.
+ */
+export function refuseUnknownFields(body: JsonBody, known: readonly string[]): void {
+  for (const key of Object.keys(body)) {
+    if (!known.includes(key)) {
+      throw invalidParam(key, `Unrecognized request argument supplied: ${key} (tensorgate does not support it)`);
+    }
+  }
 }

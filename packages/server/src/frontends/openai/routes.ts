@@ -4,7 +4,7 @@
  */
 
 /** Names of the handlers an OpenAI route can point to. */
-export type OpenAiHandlerName = 'listModels' | 'retrieveModel' | 'completions' | 'chatCompletions';
+export type OpenAiHandlerName = 'listModels' | 'retrieveModel' | 'completions' | 'chatCompletions' | 'embeddings';
 
 /** One row of the OpenAI route table. */
 export interface OpenAiRouteSpec {
@@ -30,4 +30,5 @@ export const OPENAI_ROUTES: readonly OpenAiRouteSpec[] = [
   { method: 'GET', url: `${OPENAI_PREFIX}/models/:model`, handler: 'retrieveModel' },
   { method: 'POST', url: `${OPENAI_PREFIX}/completions`, handler: 'completions' },
   { method: 'POST', url: `${OPENAI_PREFIX}/chat/completions`, handler: 'chatCompletions' },
+  { method: 'POST', url: `${OPENAI_PREFIX}/embeddings`, handler: 'embeddings' },
 ];

@@ -1,9 +1,12 @@
 /**
  * Reads OpenAI chat `messages` into the contract's `chat_messages` form, `[{role, content}]` with
- * string content: an array of `{type: "text", text}` parts is joined with newlines; images, audio,
- * files and tool messages are refused with a 400 (the contract carries text only).
+ * string content: an array of `{type: "text", text}` parts is joined with newlines; images, audio
+ * and files are refused with a 400 (the contract carries text only). Function calling history is
+ * written as text (tool-calls.ts): an assistant's `tool_calls` as the JSON of each call, a `tool`
+ * message as a user turn reporting the result.
  */
 import { invalidParam } from '../openai-errors.js';
+import { toolCallText } from './tool-calls.js';
 
 /** One message as the model receives it. */
 export interface ChatMessage {
@@ -11,7 +14,7 @@ export interface ChatMessage {
   content: string;
 }
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant']);
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool']);
 
 function readContent(content: unknown, where: string, role: string): string {
   if (typeof content === 'string') return content;
@@ -47,6 +50,7 @@ export function readChatMessages(messages: unknown): ChatMessage[] {
   if (!Array.isArray(messages) || messages.length === 0) {
     throw invalidParam('messages', "'messages' must be a non-empty array");
   }
+  const callNames = new Map<string, string>();
   return messages.map((m: unknown, i) => {
     const where = `messages[${i}]`;
     if (typeof m !== 'object' || m === null || Array.isArray(m))
@@ -55,9 +59,38 @@ export function readChatMessages(messages: unknown): ChatMessage[] {
     if (typeof role !== 'string' || !ROLES.has(role)) {
       throw invalidParam(
         `${where}.role`,
-        `'${where}.role' must be one of system, developer, user, assistant (tools are not supported), got ${JSON.stringify(role)}`,
+        `'${where}.role' must be one of system, developer, user, assistant, tool, got ${JSON.stringify(role)}`,
       );
     }
-    return { role: role === 'developer' ? 'system' : role, content: readContent(content, where, role) };
+    if (role === 'tool') {
+      const id = (m as { tool_call_id?: unknown }).tool_call_id;
+      if (typeof id !== 'string' || id === '') {
+        throw invalidParam(`${where}.tool_call_id`, `'${where}.tool_call_id' must name the call this result answers`);
+      }
+      const name = callNames.get(id);
+      const result = readContent(content, where, role);
+      return { role: 'user', content: `Result of the call ${id}${name === undefined ? '' : ` to ${name}`}: ${result}` };
+    }
+    let text = readContent(content, where, role);
+    const calls = (m as { tool_calls?: unknown }).tool_calls;
+    if (calls !== undefined && calls !== null) {
+      if (role !== 'assistant' || !Array.isArray(calls)) {
+        throw invalidParam(`${where}.tool_calls`, `'${where}.tool_calls' must be an array on an assistant message`);
+      }
+      const lines = calls.map((c: unknown, j) => {
+        const call = c as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
+        const f = call?.function;
+        if (call?.type !== 'function' || typeof f?.name !== 'string' || typeof f.arguments !== 'string') {
+          throw invalidParam(
+            `${where}.tool_calls[${j}]`,
+            `'${where}.tool_calls[${j}]' must be {"id", "type": "function", "function": {"name", "arguments"}}`,
+          );
+        }
+        if (typeof call.id === 'string') callNames.set(call.id, f.name);
+        return toolCallText(f.name, f.arguments);
+      });
+      text = [text, ...lines].filter((line) => line !== '').join('\n');
+    }
+    return { role: role === 'developer' ? 'system' : role, content: text };
   });
 }
