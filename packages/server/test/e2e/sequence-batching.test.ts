@@ -5,7 +5,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grpcClient, streamAll, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
 import { GraphBuilder } from '@tensorgate/onnx-gen';
@@ -337,4 +339,44 @@ describe('onnxruntime', () => {
       await onnx.remove();
     }
   });
+});
+
+test('tracing: a sequence request has the core trace points in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tensorgate-seq-trace-'));
+  const file = join(dir, 'trace.json');
+  const t = await startServer([
+    '--model-control-mode',
+    'explicit',
+    '--load-model',
+    'simple_sequence',
+    '--trace-config',
+    `triton,file=${file}`,
+    '--trace-config',
+    'level=TIMESTAMPS',
+    '--trace-config',
+    'rate=1',
+  ]);
+  try {
+    for (const params of [
+      { sequence_id: 9, sequence_start: true },
+      { sequence_id: 9, sequence_end: true },
+    ]) {
+      const r = await fetch(`${t.http}/v2/models/simple_sequence/infer`, {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1], data: [1] }],
+          parameters: params,
+        }),
+      });
+      assert.equal(r.status, 200);
+    }
+    await t.close();
+    const records = JSON.parse(await readFile(file, 'utf8')) as Array<Record<string, any>>;
+    const stamps = records.filter((r) => 'timestamps' in r).flatMap((r) => r['timestamps'] as Array<{ name: string }>);
+    const points = ['QUEUE_START', 'COMPUTE_START', 'COMPUTE_END', 'REQUEST_END'];
+    for (const name of points) assert.equal(stamps.filter((s) => s.name === name).length, 2, name);
+  } finally {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });
