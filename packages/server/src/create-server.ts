@@ -204,6 +204,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,
     ...(rateLimiter ? { rateLimiter } : {}),
+    maxSequenceBacklog: settings.maxSequenceBacklog,
   });
   const responseCache = await openResponseCache(settings, logger);
   if (!responseCache) {

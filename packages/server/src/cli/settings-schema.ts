@@ -128,6 +128,8 @@ export interface ServerSettings extends LaunchSettings, JobsSettings {
   rateLimit: 'execution_count' | 'off';
   /** `--rate-limit-resource <name>:<count>[:<device>]` entries, as given (parsed by `cli/rate-limit-resource.ts`). */
   rateLimitResource: string[];
+  /** Sequences that may wait for a slot per sequence-batched model version (docs/sequence-batching.md). */
+  maxSequenceBacklog: number;
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -950,6 +952,20 @@ export const SETTINGS: readonly SettingEntry[] = [
       'CPU instances run, and GPU 0; N: GPU N). Once one is given, resources not given have no copies (models ' +
       'needing them fail to load); none given: each resource has the largest count an instance asks. ' +
       "Repeatable; the env var separates entries with ';'. Needs --rate-limit execution_count.",
+  },
+  {
+    key: 'maxSequenceBacklog',
+    flag: '--max-sequence-backlog',
+    env: 'TENSORGATE_MAX_SEQUENCE_BACKLOG',
+    type: 'int',
+    default: 1024,
+    min: 0,
+    max: 1_000_000,
+    valueName: 'count',
+    description:
+      'Sequences that may wait for a free sequence slot, per version of a sequence-batched model ' +
+      '(docs/sequence-batching.md); a new sequence beyond them is refused with RESOURCE_EXHAUSTED. Triton has no ' +
+      "bound; tensorgate's own.",
   },
   {
     key: 'allowMetrics',

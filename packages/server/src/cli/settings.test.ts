@@ -86,6 +86,7 @@ describe('parseSettings defaults', () => {
       cacheConfig: [],
       rateLimit: 'off',
       rateLimitResource: [],
+      maxSequenceBacklog: 1024,
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

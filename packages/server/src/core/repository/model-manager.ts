@@ -70,6 +70,8 @@ export interface ModelManagerOptions {
   exitOnError?: boolean;
   /** The server's rate limiter (`--rate-limit execution_count`); none: instances run work at once. */
   rateLimiter?: RateLimiter;
+  /** Sequences that may wait for a slot of a sequence-batched model version (`--max-sequence-backlog`). */
+  maxSequenceBacklog?: number;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -326,7 +328,12 @@ export class ModelManager implements PollTarget {
             ...(this.opts.models ? { models: this.opts.models } : {}),
           });
           const gate = await this.limit(name, config, model);
-          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, gate));
+          fresh.set(
+            v,
+            new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, gate, {
+              ...(this.opts.maxSequenceBacklog !== undefined && { maxSequenceBacklog: this.opts.maxSequenceBacklog }),
+            }),
+          );
           await warmUp(model, config, warmupSamples);
         }
       } catch (e) {
@@ -367,8 +374,11 @@ export class ModelManager implements PollTarget {
   }
 
   private async retire(s: ServingVersion): Promise<void> {
+    const unloading = unavailable(`model '${s.name}' version ${s.version} is unloading`);
+    // A scheduler that holds work no new request can finish (sequences waiting for a slot) ends it.
+    s.scheduler.retire?.(unloading);
     await s.drain();
-    s.scheduler.close(unavailable(`model '${s.name}' version ${s.version} is unloading`));
+    s.scheduler.close(unloading);
     await s.model.unload().catch((e: unknown) => this.opts.logger.warn({ err: e, model: s.name }, 'unload failed'));
     s.gate?.unregister();
     s.state = 'UNAVAILABLE';
