@@ -361,3 +361,43 @@ describe('sequence scheduler: oldest', () => {
     assert.equal(lanes[0]!.runs[1]!.batch[0]!.id, 'a2');
   });
 });
+
+describe('sequence batcher with the rate limiter', () => {
+  test('a ready lane waits for its grant, runs what is queued then, and gives the resources back', async () => {
+    const clock = new ManualClock();
+    const lane = manualInstance('seq_0');
+    const cfg = config(2, { direct: {} });
+    const calls: string[] = [];
+    let grant: (() => void) | undefined;
+    const gate = {
+      pick: (c: readonly ModelInstance[]) => c[0]!,
+      request: (i: ModelInstance, onGrant: () => void) => {
+        calls.push(`request ${i.name}`);
+        grant = onGrant;
+      },
+      withdraw: (i: ModelInstance) => calls.push(`withdraw ${i.name}`),
+      release: (i: ModelInstance, executed: boolean) => calls.push(`release ${i.name} ${executed}`),
+    };
+    const s = new SequenceScheduler([lane.inst], clock, () => {}, cfg, sequenceSettings(cfg, 8), gate);
+    const log: string[] = [];
+    s.enqueue(job('a', log, { sequence_id: 1, sequence_start: true }));
+    await tick();
+    assert.deepEqual(calls, ['request seq_0']);
+    assert.equal(lane.runs.length, 0, 'nothing runs before the grant');
+    s.enqueue(job('b', log, { sequence_id: 2, sequence_start: true }));
+    await tick();
+    assert.deepEqual(calls, ['request seq_0'], 'one request per lane while it waits');
+    grant!();
+    await tick();
+    assert.equal(lane.runs.length, 1);
+    assert.equal(lane.runs[0]!.batch.length, 2, 'the sequence that arrived while waiting joined the batch');
+    lane.runs[0]!.finish();
+    await tick();
+    assert.deepEqual(calls, ['request seq_0', 'release seq_0 true']);
+    s.enqueue(job('c', log, { sequence_id: 1 }));
+    await tick();
+    assert.deepEqual(calls.slice(2), ['request seq_0']);
+    s.close(new InferenceError('UNAVAILABLE', 'closed'));
+    assert.deepEqual(calls.slice(3), ['withdraw seq_0']);
+  });
+});
