@@ -228,12 +228,14 @@ export class LlmEngine {
     if (recorder !== undefined) recordProbabilities(sequence, recorder);
     const completion = new LlamaCompletion({ contextSequence: sequence });
     let outputTokens = 0;
+    /** ignore_eos: the tokens of the current completion, carried into the next one. */
+    const generatedTokens: Token[] = [];
     const allLogprobs: TokenLogprob[] = [];
     let chunkLogprobs: TokenLogprob[] | undefined;
     const key = {}; // this generation, in the deferred chunks
     try {
       const penalize = s.repetitionPenalty !== 1 || s.presencePenalty !== 0 || s.frequencyPenalty !== 0;
-      const result = await completion.generateCompletionWithMeta(prompt.tokens, {
+      const options: LlamaCompletionGenerationOptions = {
         signal,
         stopOnAbortSignal: true,
         maxTokens: s.maxTokens,
@@ -252,6 +254,7 @@ export class LlmEngine {
         // onToken and onTextChunk are called one after the other for the same released tokens.
         onToken: (tokens) => {
           outputTokens += tokens.length;
+          if (s.ignoreEos) generatedTokens.push(...tokens);
           if (recorder !== undefined) {
             chunkLogprobs = recorder.take(tokens);
             if (onChunk === undefined) allLogprobs.push(...chunkLogprobs);
@@ -266,11 +269,39 @@ export class LlmEngine {
                 this.deferred.push(key, chunk, onChunk);
               },
             }),
-      });
+      };
+      // ignore_eos: node-llama-cpp ends a completion at an end-of-generation token (and ignores
+      // token biases on them), so generation continues with a new completion over the same
+      // sequence: its input is the prompt, everything generated so far and that token, whose
+      // evaluated prefix the sequence keeps (only the new tokens are decoded).
+      let result = await completion.generateCompletionWithMeta(prompt.tokens, options);
+      if (s.ignoreEos) {
+        const eog = this.model.tokens.eos ?? this.model.tokens.eot;
+        const generated: Token[] = [];
+        let text = result.response;
+        while (
+          result.metadata.stopReason === 'eogToken' &&
+          eog !== null &&
+          outputTokens < s.maxTokens &&
+          !signal.aborted
+        ) {
+          generated.push(...generatedTokens.splice(0), eog);
+          outputTokens += 1; // the end-of-generation token counts, as in vLLM
+          if (outputTokens >= s.maxTokens) break;
+          result = await completion.generateCompletionWithMeta([...prompt.tokens, ...generated], {
+            ...options,
+            maxTokens: s.maxTokens - outputTokens,
+          });
+          text += result.response;
+        }
+        result = { ...result, response: text };
+      }
       const reason = result.metadata.stopReason;
+      // With ignore_eos, an end-of-generation token only ends the text at max_tokens.
+      const length = reason === 'maxTokens' || (s.ignoreEos === true && reason === 'eogToken');
       return {
         text: result.response,
-        finishReason: reason === 'maxTokens' ? 'length' : reason === 'abort' ? 'cancelled' : 'stop',
+        finishReason: length ? 'length' : reason === 'abort' ? 'cancelled' : 'stop',
         inputTokens,
         outputTokens,
         ...(recorder !== undefined && onChunk === undefined ? { logprobs: allLogprobs } : {}),

@@ -64,7 +64,6 @@ test('errors name the key and the expected value', () => {
     ['{"stop": 5}', /'stop' must be a string or an array of strings/],
     ['{"stop": ["ok", ""]}', /'stop' must be a string or an array of non-empty strings/],
     ['{"ignore_eos": "yes"}', /'ignore_eos' must be a boolean/],
-    ['{"ignore_eos": true}', /'ignore_eos': true is not supported/],
     ['{"n": 2}', /unknown key 'n' \(accepted: temperature, /],
     // A deep value would overflow JSON.stringify in the message naming it.
     [
@@ -79,4 +78,10 @@ test('errors name the key and the expected value', () => {
       json,
     );
   }
+});
+
+test('ignore_eos: true is carried as ignoreEos; false and absent leave it out', () => {
+  assert.equal(parseSamplingParameters('{"ignore_eos": true}').ignoreEos, true);
+  assert.equal('ignoreEos' in parseSamplingParameters('{"ignore_eos": false}'), false);
+  assert.equal('ignoreEos' in parseSamplingParameters(''), false);
 });

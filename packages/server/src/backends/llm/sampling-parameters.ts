@@ -30,6 +30,11 @@ export interface SamplingParameters extends GenerationControls {
   readonly maxTokens: number;
   /** Stop sequences; the text stops before the first one generated. */
   readonly stop: readonly string[];
+  /**
+   * vLLM's `ignore_eos`: keep generating past end-of-generation tokens until `maxTokens` (or a
+   * stop string). Benchmarks use it to get fixed-length outputs.
+   */
+  readonly ignoreEos?: boolean;
 }
 
 /** `max_tokens` when the request does not say. */
@@ -129,11 +134,6 @@ export function parseSamplingParameters(json: string | undefined): SamplingParam
   if (ignoreEos !== undefined && ignoreEos !== null && typeof ignoreEos !== 'boolean') {
     bad('ignore_eos', 'a boolean', ignoreEos);
   }
-  if (ignoreEos === true) {
-    // node-llama-cpp always ends a completion at an end-of-generation token (token biases on EOS
-    // are ignored), so honouring this would need a hand-written decode loop.
-    throw invalidArg("sampling_parameters: 'ignore_eos': true is not supported by the llm backend");
-  }
   return {
     ...readGenerationControls(obj),
     temperature: num(obj, 'temperature', (n) => n >= 0, 'a number >= 0') ?? DEFAULTS.temperature,
@@ -146,5 +146,6 @@ export function parseSamplingParameters(json: string | undefined): SamplingParam
     ...(seed === undefined ? {} : { seed }),
     maxTokens: num(obj, 'max_tokens', (n) => isInt(n) && n >= 1, 'an integer >= 1') ?? DEFAULTS.maxTokens,
     stop,
+    ...(ignoreEos === true ? { ignoreEos: true } : {}),
   };
 }
