@@ -116,6 +116,39 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   'dynamic_batching.priority_queue_policy.allow_timeout_override': impl('queue-policy.ts'),
   'dynamic_batching.priority_queue_policy.max_queue_size': impl('queue-policy.ts'),
   sequence_batching: refused('the sequence batcher (stateful models)', true),
+  'sequence_batching.state': {
+    status: 'backend',
+    note: 'implicit state: js and onnxruntime (core/scheduling/sequence/state-store.ts, [sequence-batching.md](sequence-batching.md#implicit-state))',
+  },
+  'sequence_batching.state.input_name': {
+    status: 'backend',
+    note: 'the model input the server feeds the state as (config/sequence-states.ts)',
+  },
+  'sequence_batching.state.output_name': {
+    status: 'backend',
+    note: 'the model output taken as the next state (config/sequence-states.ts)',
+  },
+  'sequence_batching.state.data_type': { status: 'backend', note: 'config/sequence-states.ts' },
+  'sequence_batching.state.dims': { status: 'backend', note: 'config/sequence-states.ts; -1 starts as 1' },
+  'sequence_batching.state.initial_state': {
+    status: 'backend',
+    note: 'state-config.ts; without it a state starts as zeros',
+  },
+  'sequence_batching.state.initial_state.data_type': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.dims': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.zero_data': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.data_file': {
+    status: 'backend',
+    note: 'state-config.ts (read from <model>/initial_state, confined-path.ts)',
+  },
+  'sequence_batching.state.initial_state.name': { status: 'backend', note: 'state-config.ts (required, as in Triton)' },
+  'sequence_batching.state.use_same_buffer_for_input_output': {
+    status: 'no-effect',
+    note: 'one GPU buffer for input and output state; tensorgate copies each state between executions',
+  },
+  'sequence_batching.state.use_growable_memory': refused(
+    'growable GPU state memory (needs KIND_GPU and CUDA virtual memory)',
+  ),
   ensemble_scheduling: impl('ensembles (core/ensemble/, docs/ensembles.md)'),
   'ensemble_scheduling.max_inflight_requests': refused(
     'a bound on in-flight ensemble requests (bound the composing models instead)',

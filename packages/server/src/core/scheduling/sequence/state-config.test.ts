@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { normalizeConfig, parseModelConfigText } from '../../config/index.js';
 import type { ModelConfig } from '../../config/model-config.js';
 import { InferenceError } from '../../errors.js';
-import { loadStateSpecs, stateSpecsOf } from './state-config.js';
+import { stateSpecsOf } from '../../config/sequence-states.js';
+import { loadStateSpecs } from './state-config.js';
 
 const IO = `input [ { name: "INPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
 output [ { name: "OUTPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]`;
