@@ -113,6 +113,11 @@ function initialOf(raw: Obj, state: StateSpec, where: string): StateSpec['initia
 export function stateSpecsOf(config: ModelConfig): StateSpec[] {
   const raws = rawStates(config);
   if (raws.length === 0) return [];
+  if (config.model_transaction_policy?.decoupled === true) {
+    throw unsupported(
+      `model '${config.name}': implicit state (sequence_batching.state) on a decoupled model is not supported: a decoupled model may answer a request with any number of responses, so which one carries the next state is not defined`,
+    );
+  }
   const inputs = new Set(config.input.map((i) => i.name));
   const controls = controlInputNames(config);
   const seenIn = new Set<string>();
