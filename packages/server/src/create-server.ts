@@ -193,6 +193,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     loadThreadCount: settings.modelLoadThreadCount,
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,
+    maxSequenceBacklog: settings.maxSequenceBacklog,
   });
   const responseCache = await openResponseCache(settings, logger);
   if (!responseCache) {

@@ -121,6 +121,8 @@ export interface ServerSettings extends LaunchSettings {
   traceConfig: string[];
   /** `--cache-config` entries, as given (parsed by `cli/cache-config.ts`; docs/response-cache.md). */
   cacheConfig: string[];
+  /** Sequences that may wait for a slot per sequence-batched model version (docs/sequence-batching.md). */
+  maxSequenceBacklog: number;
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -905,6 +907,20 @@ export const SETTINGS: readonly SettingEntry[] = [
       'redis,host=<host> redis,port=<port> [redis,user= redis,password= redis,db= redis,connect_timeout=<ms> ' +
       'redis,socket_timeout=<ms> redis,tls_enabled=true redis,cert= redis,key= redis,cacert= redis,sni=]. ' +
       "Used by models with response_cache { enable: true }. Repeatable; the env var separates entries with ';'.",
+  },
+  {
+    key: 'maxSequenceBacklog',
+    flag: '--max-sequence-backlog',
+    env: 'TENSORGATE_MAX_SEQUENCE_BACKLOG',
+    type: 'int',
+    default: 1024,
+    min: 0,
+    max: 1_000_000,
+    valueName: 'count',
+    description:
+      'Sequences that may wait for a free sequence slot, per version of a sequence-batched model ' +
+      '(docs/sequence-batching.md); a new sequence beyond them is refused with RESOURCE_EXHAUSTED. Triton has no ' +
+      "bound; tensorgate's own.",
   },
   {
     key: 'allowMetrics',

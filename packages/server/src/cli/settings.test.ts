@@ -83,6 +83,7 @@ describe('parseSettings defaults', () => {
       grpcRestrictedProtocol: [],
       traceConfig: [],
       cacheConfig: [],
+      maxSequenceBacklog: 1024,
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -9,11 +9,19 @@ import type { ModelConfig } from './config/model-config.js';
 import type { ModelMetadata, ModelState, ModelStatistics, TensorMetadata } from './protocol-shapes.js';
 import { DirectScheduler, type ExecutionListener } from './scheduling/direct-scheduler.js';
 import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
+import { SequenceScheduler } from './scheduling/sequence/sequence-scheduler.js';
+import { sequenceSettings } from './scheduling/sequence/sequence-settings.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
 import type { InferenceObserver, VersionInfo } from './observer.js';
 import type { OutputLabels } from './classification.js';
 import { isLlmModelConfig } from './llm-contract.js';
+
+/** Server-wide settings a version's scheduler takes. */
+export interface ServingOptions {
+  /** Sequences that may wait for a sequence slot, per version (`--max-sequence-backlog`). */
+  readonly maxSequenceBacklog?: number;
+}
 
 /**
  * @example
@@ -49,6 +57,8 @@ export class ServingVersion {
     private readonly observer: InferenceObserver,
     /** Class labels per output (`label_filename`), for the classification extension. */
     readonly labels: OutputLabels = new Map(),
+    /** Server-wide scheduling settings (`--max-sequence-backlog`). */
+    options: ServingOptions = {},
   ) {
     this.stats = new ModelStats(clock.wallMs);
     this.label = String(version);
@@ -63,14 +73,22 @@ export class ServingVersion {
     // max_batch_size 0 still gets the batcher (batches of one request): its queue policies,
     // priorities and preserve_ordering apply all the same.
     const db = config.dynamic_batching;
-    this.scheduler = db
-      ? new DynamicBatcher(model.instances, clock, onExecution, {
-          name,
-          max_batch_size: config.max_batch_size,
-          input: config.input,
-          dynamic_batching: db,
-        })
-      : new DirectScheduler(model.instances, clock, onExecution, name);
+    this.scheduler = config.sequence_batching
+      ? new SequenceScheduler(
+          model.instances,
+          clock,
+          onExecution,
+          config,
+          sequenceSettings(config, options.maxSequenceBacklog),
+        )
+      : db
+        ? new DynamicBatcher(model.instances, clock, onExecution, {
+            name,
+            max_batch_size: config.max_batch_size,
+            input: config.input,
+            dynamic_batching: db,
+          })
+        : new DirectScheduler(model.instances, clock, onExecution, name);
   }
 
   /**

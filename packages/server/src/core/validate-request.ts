@@ -12,7 +12,7 @@ import {
   TensorCodecError,
 } from '@tensorgate/protocol';
 import type { ModelConfig, ModelInputConfig } from './config/model-config.js';
-import { invalidArg } from './errors.js';
+import { invalidArg, type InferenceError } from './errors.js';
 import type { InferRequest, Tensor } from './types.js';
 import { reshapeTo } from './reshape.js';
 import { hasKeys } from './has-keys.js';
@@ -165,6 +165,18 @@ function reshaped(t: Tensor, cfg: ModelInputConfig, batching: boolean): Tensor {
   return cfg.reshape ? reshapeTo(t, cfg.reshape.shape, batching) : t;
 }
 
+/** The error for an input the config does not list; a sequence control input gets its own. */
+function unexpectedInput(name: string, config: ModelConfig): InferenceError {
+  const controls = config.sequence_batching?.['control_input'];
+  if (Array.isArray(controls) && controls.some((c: unknown) => (c as { name?: unknown })?.name === name)) {
+    return invalidArg(
+      `input '${name}' of a request for model '${config.name}' is a sequence control input: ` +
+        'the sequence batcher sets it, the client must not send it',
+    );
+  }
+  return invalidArg(`unexpected inference input '${name}' for model '${config.name}'`);
+}
+
 /**
  * Validates `req` against `config`. Throws INVALID_ARG with a precise message on the first problem.
  */
@@ -179,7 +191,7 @@ export function validateRequest(req: InferRequest, config: ModelConfig): Validat
   for (let i = 0; i < given.length; i++) {
     const t = given[i]!;
     const cfg = c.byName.get(t.name);
-    if (!cfg) throw invalidArg(`unexpected inference input '${t.name}' for model '${model}'`);
+    if (!cfg) throw unexpectedInput(t.name, config);
     for (let j = 0; j < i; j++) {
       if (given[j]!.name === t.name)
         throw invalidArg(`input '${t.name}' appears more than once in a request for model '${model}'`);

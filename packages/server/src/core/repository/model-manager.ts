@@ -66,6 +66,8 @@ export interface ModelManagerOptions {
   loadRetryCount?: number;
   /** A start-up model that fails to load makes {@link ModelManager.start} throw (Triton's `--exit-on-error`). */
   exitOnError?: boolean;
+  /** Sequences that may wait for a slot of a sequence-batched model version (`--max-sequence-backlog`). */
+  maxSequenceBacklog?: number;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -321,7 +323,12 @@ export class ModelManager implements PollTarget {
               this.opts.observer.onInstanceRestart?.({ model: name, version: String(v), instance, reason }),
             ...(this.opts.models ? { models: this.opts.models } : {}),
           });
-          fresh.set(v, new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels));
+          fresh.set(
+            v,
+            new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, {
+              ...(this.opts.maxSequenceBacklog !== undefined && { maxSequenceBacklog: this.opts.maxSequenceBacklog }),
+            }),
+          );
           await warmUp(model, config, warmupSamples);
         }
       } catch (e) {
