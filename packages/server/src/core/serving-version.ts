@@ -11,6 +11,7 @@ import { DirectScheduler, type ExecutionListener } from './scheduling/direct-sch
 import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
 import { SequenceScheduler } from './scheduling/sequence/sequence-scheduler.js';
 import { sequenceSettings } from './scheduling/sequence/sequence-settings.js';
+import type { LoadedStateSpec } from './scheduling/sequence/state-config.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import { ModelStats } from './stats/model-stats.js';
 import type { InferenceObserver, VersionInfo } from './observer.js';
@@ -21,6 +22,8 @@ import { isLlmModelConfig } from './llm-contract.js';
 export interface ServingOptions {
   /** Sequences that may wait for a sequence slot, per version (`--max-sequence-backlog`). */
   readonly maxSequenceBacklog?: number;
+  /** The model's implicit states with their initial values (`sequence_batching.state`). */
+  readonly stateSpecs?: readonly LoadedStateSpec[];
 }
 
 /**
@@ -80,6 +83,7 @@ export class ServingVersion {
           onExecution,
           config,
           sequenceSettings(config, options.maxSequenceBacklog),
+          options.stateSpecs,
         )
       : db
         ? new DynamicBatcher(model.instances, clock, onExecution, {

@@ -34,6 +34,7 @@ import { indexRows, newModelEntry, type ModelEntry } from './model-entry.js';
 import { createEnsembleBackend } from '../ensemble/ensemble-backend.js';
 import { EnsembleDependencies } from '../ensemble/ensemble-dependencies.js';
 import { isEnsembleConfig } from '../ensemble/ensemble-steps.js';
+import { loadStateSpecs, type LoadedStateSpec } from '../scheduling/sequence/state-config.js';
 
 export { RELOAD_FAILED_REASON } from './model-entry.js';
 
@@ -282,6 +283,7 @@ export class ModelManager implements PollTarget {
       let versions: number[];
       let labels: OutputLabels;
       let warmupSamples: WarmupSample[];
+      let stateSpecs: LoadedStateSpec[];
       try {
         ({ config, backend } = await resolveModelConfig({
           name,
@@ -301,6 +303,7 @@ export class ModelManager implements PollTarget {
         }
         labels = await loadOutputLabels(modelPath, config);
         warmupSamples = await buildWarmupSamples(config, modelPath);
+        stateSpecs = await loadStateSpecs(config, modelPath);
       } catch (e) {
         const err = InferenceError.from(e);
         entry.failure = err.message;
@@ -327,6 +330,7 @@ export class ModelManager implements PollTarget {
             v,
             new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, {
               ...(this.opts.maxSequenceBacklog !== undefined && { maxSequenceBacklog: this.opts.maxSequenceBacklog }),
+              stateSpecs,
             }),
           );
           await warmUp(model, config, warmupSamples);

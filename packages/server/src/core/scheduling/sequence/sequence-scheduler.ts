@@ -44,6 +44,9 @@ import { notStartedError, readSequenceRequest } from './sequence-request.js';
 import type { SequenceSettings } from './sequence-settings.js';
 import { directBatch, oldestBatch, type LaneDecision } from './slot-batch.js';
 import { SequenceTimers } from './sequence-timers.js';
+import type { LoadedStateSpec } from './state-config.js';
+import { withImplicitState } from './state-injection.js';
+import { SequenceStateStore } from './state-store.js';
 
 /**
  * @example
@@ -62,6 +65,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
   private readonly rules: BatchRules;
   private readonly timers: SequenceTimers;
   private closedWith: InferenceError | undefined;
+  /** The sequences' implicit states (`sequence_batching.state`), when the model has any. */
+  readonly states: SequenceStateStore | undefined;
 
   constructor(
     private readonly instances: readonly ModelInstance[],
@@ -69,7 +74,18 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     private readonly onExecution: ExecutionListener,
     config: Pick<ModelConfig, 'input' | 'max_batch_size'>,
     readonly settings: SequenceSettings,
+    /** The implicit states with their initial values (state-config.ts `loadStateSpecs`). */
+    stateSpecs: readonly LoadedStateSpec[] = [],
   ) {
+    // One sequence holds state per slot: that bounds the states' memory.
+    this.states =
+      stateSpecs.length > 0
+        ? new SequenceStateStore(stateSpecs, {
+            model: settings.name,
+            batching: settings.batching,
+            maxSequences: Math.max(1, instances.length) * settings.slotsPerInstance,
+          })
+        : undefined;
     this.signatureOf = batchSignature(config);
     this.rules = batchRules(settings.maxBatch, settings.preferredBatchSizes, settings.oldestDelayUs);
     this.lanes = instances.map((instance) => {
@@ -163,6 +179,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     for (const r of this.backlog) this.failQueued(r, error);
     this.backlog = [];
     this.live.clear();
+    this.states?.clear();
   }
 
   /** A waiting request's signal aborted: it and the rest of its sequence are cancelled. */
@@ -249,6 +266,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     if (!slot || !record.closed || record.inFlight || record.queue.length > 0) return;
     slot.record = undefined;
     record.slot = undefined;
+    // Its END executed, or it was released (idle, cancelled, instance lost): its states are freed.
+    this.states?.release(record);
     this.refill(slot);
     this.pump(slot.lane);
   }
@@ -331,18 +350,36 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     const requests: ExecutionRequest[] = [];
     let like: ExecutionRequest | undefined;
     for (const p of slots) if (p) like ??= p.job.request;
+    const states = this.states;
     for (const p of slots) {
       if (!p) {
-        requests.push(nullRequest(this.settings, like!));
+        const empty = nullRequest(this.settings, like!);
+        // An empty slot's row gets zero states, so the batch's state tensors stay rectangular.
+        requests.push(states ? { ...empty, inputs: [...empty.inputs, ...states.nullInputs()] } : empty);
         continue;
       }
       p.record.queue.shift();
       p.done = true;
       p.unlisten();
+      let request = assembleModelInputs(this.settings, p);
+      if (states) {
+        try {
+          request = withImplicitState(request, states, p.record, { start: p.start, end: p.end });
+        } catch (e) {
+          p.job.onDropped(InferenceError.from(e));
+          continue;
+        }
+      }
       p.record.inFlight = true;
       p.job.onStart(now);
       taken.push(p);
-      requests.push(assembleModelInputs(this.settings, p));
+      requests.push(request);
+    }
+    if (taken.length === 0) {
+      // Every request of the batch failed before it could execute (its states): nothing to run.
+      this.releaseInstance(lane);
+      this.pump(lane);
+      return;
     }
     const settle = (outcome: { timings: ExecutionTimings } | { error: InferenceError }): void => {
       try {

@@ -17,8 +17,12 @@ import type { LoadedStateSpec } from './state-config.js';
 /** Default bound of one sequence's state bytes (all its states together). */
 export const DEFAULT_MAX_STATE_BYTES_PER_SEQUENCE = 64 * 1024 * 1024;
 
-/** A sequence's correlation id as the batcher keys it (UINT64 ids as bigint or number, or strings). */
-export type SequenceKey = string | number | bigint;
+/**
+ * What the batcher keys a sequence's states by: its correlation id, or better the batcher's own
+ * record of the sequence (an object with the `id`), so that a new sequence reusing the id of one
+ * whose END still executes never shares its states.
+ */
+export type SequenceKey = string | number | bigint | { readonly id: string | number | bigint };
 
 /** Options of {@link SequenceStateStore}. */
 export interface StateStoreOptions {
@@ -38,7 +42,10 @@ interface Entry {
   bytes: number;
 }
 
-const keyText = (key: SequenceKey): string => (typeof key === 'string' ? `'${key}'` : String(key));
+const keyText = (key: SequenceKey): string => {
+  const id = typeof key === 'object' ? key.id : key;
+  return typeof id === 'string' ? `'${id}'` : String(id);
+};
 
 /**
  * @example
