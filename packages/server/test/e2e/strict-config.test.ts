@@ -132,7 +132,7 @@ describe('unimplemented fields', () => {
   test('refused by name in a load override; the serving version keeps serving', async () => {
     const group0 = simple['instance_group'][0] as Obj;
     const cases: [Obj, string][] = [
-      [{ sequence_batching: {} }, 'sequence_batching'],
+      [{ sequence_batching: { iterative_sequence: true } }, 'sequence_batching.iterative_sequence'],
       [{ model_operations: { op_library_filename: ['libcustom.so'] } }, 'model_operations'],
       [
         { instance_group: [{ ...group0, rate_limiter: { resources: [{ name: 'R', count: 1 }] } }] },
@@ -191,14 +191,17 @@ describe('unimplemented fields', () => {
       'input [{ name: "x" data_type: TYPE_FP32 dims: [1] }] output [{ name: "y" data_type: TYPE_FP32 dims: [1] }]';
     const write = (extra: string) =>
       writeFile(join(dir, 'config.pbtxt'), `name: "sequenced"\nbackend: "js"\nmax_batch_size: 4\n${io}\n${extra}\n`);
-    await write('sequence_batching { max_sequence_idle_microseconds: 5000000 }');
+    await write('sequence_batching { max_sequence_idle_microseconds: 5000000 iterative_sequence: true }');
     const r = await post(s.http, '/v2/repository/models/sequenced/load');
     assert.equal(r.status, 501);
-    assert.equal(((await r.json()) as Obj)['error'], "model 'sequenced': sequence_batching is not supported yet");
+    assert.equal(
+      ((await r.json()) as Obj)['error'],
+      "model 'sequenced': sequence_batching.iterative_sequence is not supported yet",
+    );
     const index = (await (await post(s.http, '/v2/repository/index')).json()) as Obj[];
     const row = index.find((m) => m['name'] === 'sequenced');
     assert.equal(row?.['state'], 'UNAVAILABLE');
-    assert.match(row?.['reason'], /sequence_batching is not supported yet/);
+    assert.match(row?.['reason'], /sequence_batching\.iterative_sequence is not supported yet/);
 
     await write('instance_group [{ kind: KIND_CPU count: 1 }, { kind: KIND_CPU rate_limiter { priority: 1 } }]');
     const r2 = await post(s.http, '/v2/repository/models/sequenced/load');

@@ -35,7 +35,7 @@ const doc = readFileSync(new URL('../../../../../docs/model-config.md', import.m
 const rows = new Map(
   doc
     .split('\n')
-    .map((line) => /^\| `([a-z_.]+)` \| ([a-z-]+) \|/.exec(line))
+    .map((line) => /^\| `([a-z0-9_.]+)` \| ([a-z-]+) \|/.exec(line))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => [m[1]!, m[2]!]),
 );

@@ -195,12 +195,11 @@ const refusal: fc.Arbitrary<Refusal> = fc.oneof(
   inGroup('host_policy', word),
   fc
     .oneof(
-      fc.constant({}),
-      fc.record({ max_sequence_idle_microseconds: fc.integer({ min: 1, max: 10_000_000 }) }),
-      fc.constant({ direct: {} }),
+      fc.constant({ state: [{ input_name: 'S', output_name: 'T', data_type: 'TYPE_FP32', dims: [1] }] }),
+      fc.constant({ iterative_sequence: true }),
     )
     .map((sb) => ({
-      path: () => 'sequence_batching',
+      path: () => `sequence_batching.${Object.keys(sb)[0]!}`,
       apply: (cfg: Obj) => {
         delete cfg['dynamic_batching'];
         cfg['sequence_batching'] = sb;

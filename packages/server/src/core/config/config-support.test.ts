@@ -70,8 +70,12 @@ describe('refused fields fail the load naming the field', () => {
     ],
     ['optimization.gather_kernel_buffer_threshold', { optimization: { gather_kernel_buffer_threshold: 8 } }],
     ['optimization.eager_batching', { optimization: { eager_batching: true } }],
-    ['sequence_batching', { sequence_batching: {} }],
-    ['sequence_batching', { sequence_batching: { max_sequence_idle_microseconds: 5000000 } }],
+    [
+      'sequence_batching.state',
+      { sequence_batching: { state: [{ input_name: 'I', output_name: 'O', data_type: 'TYPE_FP32', dims: [1] }] } },
+    ],
+    ['sequence_batching.iterative_sequence', { sequence_batching: { iterative_sequence: true } }],
+    ['sequence_batching.oldest.preserve_ordering', { sequence_batching: { oldest: { preserve_ordering: true } } }],
     ['instance_group[0].rate_limiter', { instance_group: group({ rate_limiter: { priority: 2 } }) }],
     [
       'instance_group[1].rate_limiter',
@@ -251,11 +255,13 @@ describe('default values load: configs that spell defaults out, as config endpoi
     checkConfigSupport(config, 'onnxruntime', ORT);
   });
 
-  test('a oneof scheduler choice is refused whatever it holds', () => {
+  test('sequence_batching is implemented, empty or with a strategy; implicit state is refused', () => {
     const config = normalizeConfig(base(), { modelName: 'm' });
+    checkConfigSupport({ ...config, sequence_batching: {} }, 'js', JS);
+    checkConfigSupport({ ...config, sequence_batching: { oldest: { max_candidate_sequences: 4 } } }, 'js', JS);
     assert.throws(
-      () => checkConfigSupport({ ...config, sequence_batching: {} }, 'js', JS),
-      /^InferenceError: model 'm': sequence_batching is not supported yet$/,
+      () => checkConfigSupport({ ...config, sequence_batching: { state: [{ input_name: 'S' }] } }, 'js', JS),
+      /^InferenceError: model 'm': sequence_batching\.state is not supported yet/,
     );
   });
 
