@@ -108,3 +108,9 @@ test('packages/client/README.md examples', async () => {
   );
   assert.equal(log.filter((l) => l.includes('failed:')).length, 1);
 });
+
+test('docs/sequence-batching.md client example: one sequence of simple_dyna_sequence', async () => {
+  const [example] = await examples('docs/sequence-batching.md');
+  const log = await run(example!, 'sequence-batching');
+  assert.equal(log, ['[12]', '[7]', '[1005]'].join('\n'));
+});

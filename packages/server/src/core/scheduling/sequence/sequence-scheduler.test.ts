@@ -166,7 +166,10 @@ describe('sequence scheduler: direct', () => {
     assert.deepEqual(controls(runs[1]!.batch[0]!), [1, 0, 1, 2n]);
     assert.deepEqual(runs[1]!.batch[0]!.inputs.at(-1)!.shape, [1], 'max_batch_size 0: [1]');
     s.enqueue(job('a2', log, { sequence_id: 1 }));
-    assert.match(log.at(-1)!, /^dropped a2 INVALID_ARG: inference request for sequence 1 to model 'seq' must specify the START/);
+    assert.match(
+      log.at(-1)!,
+      /^dropped a2 INVALID_ARG: inference request for sequence 1 to model 'seq' must specify the START/,
+    );
   });
 
   test('a request waiting or executing keeps its sequence from going idle', async () => {
@@ -235,7 +238,9 @@ describe('sequence scheduler: direct', () => {
   });
 
   test('direct delay with minimum_slot_utilization waits for a fuller batch, up to the delay', () => {
-    const { s, runs, clock } = setup(4, { direct: { max_queue_delay_microseconds: 100, minimum_slot_utilization: 0.5 } });
+    const { s, runs, clock } = setup(4, {
+      direct: { max_queue_delay_microseconds: 100, minimum_slot_utilization: 0.5 },
+    });
     const log: string[] = [];
     s.enqueue(job('a', log, { sequence_id: 1, sequence_start: true }));
     assert.equal(runs.length, 0, '1 of 4 slots < 0.5');
