@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grpcClient, streamAll, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
+import { GraphBuilder } from '@tensorgate/onnx-gen';
+import { onnxRepository } from '../helpers/onnx-models.js';
 import { sequenceRepository } from '../helpers/sequence-models.js';
 import { startServer, type TestServer } from '../helpers/servers.js';
 import { raw } from '../helpers/tensors.js';
@@ -214,4 +216,65 @@ test('statistics count sequence requests as for other schedulers', async () => {
   const r = await fetch(`${s.http}/v2/models/seq_direct/stats`);
   const stats = (await r.json()) as { model_stats: Array<{ inference_stats: { success: { count: number } } }> };
   assert.ok(stats.model_stats[0]!.inference_stats.success.count >= 4);
+});
+
+describe('onnxruntime', () => {
+  test("Triton's simple_sequence as an ONNX model: control inputs fed to the session, null rows merged into the batch", async () => {
+    const shape = ['batch', 1];
+    const bytes = new GraphBuilder('onnx_sequence_int32')
+      .input({ name: 'INPUT', type: 'int32', shape })
+      .input({ name: 'START', type: 'int32', shape })
+      .input({ name: 'READY', type: 'int32', shape })
+      .output({ name: 'OUTPUT', type: 'int32', shape })
+      .node('Add', ['INPUT', 'START'], ['SUM'])
+      .node('Mul', ['SUM', 'READY'], ['OUTPUT'])
+      .toBytes();
+    const controls = `control_input [
+      { name: "START" control [ { kind: CONTROL_SEQUENCE_START int32_false_true: [ 0, 1 ] } ] },
+      { name: "READY" control [ { kind: CONTROL_SEQUENCE_READY int32_false_true: [ 0, 1 ] } ] } ]`;
+    const io = `input [ { name: "INPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]
+      output [ { name: "OUTPUT" data_type: TYPE_INT32 dims: [ 1 ] } ]`;
+    const onnx = await onnxRepository({
+      onnx_sequence: {
+        bytes,
+        config: `name: "onnx_sequence"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\nsequence_batching { ${controls} }\n${io}`,
+      },
+      // A control the model does not have fails the load, naming it.
+      onnx_sequence_bad: {
+        bytes,
+        config: `name: "onnx_sequence_bad"\nplatform: "onnxruntime_onnx"\nmax_batch_size: 8\nsequence_batching { ${controls.replace(
+          ' ] } ] }',
+          ' ] } ] }, { name: "END" control [ { kind: CONTROL_SEQUENCE_END int32_false_true: [ 0, 1 ] } ] }',
+        )} }\n${io}`,
+      },
+    });
+    const o = await startServer(['--exit-on-error', 'false'], onnx.path);
+    try {
+      const infer = async (v: number, params: Record<string, unknown>): Promise<number> => {
+        const r = await fetch(`${o.http}/v2/models/onnx_sequence/infer`, {
+          method: 'POST',
+          body: JSON.stringify({
+            inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1], data: [v] }],
+            parameters: params,
+          }),
+        });
+        const body = (await r.json()) as { outputs: Array<{ data: number[] }> };
+        return body.outputs[0]!.data[0]!;
+      };
+      assert.equal(await infer(5, { sequence_id: 1, sequence_start: true }), 6);
+      assert.equal(await infer(100, { sequence_id: 2, sequence_start: true }), 101, 'slot 1, with a null row 0');
+      assert.equal(await infer(7, { sequence_id: 2 }), 7);
+      assert.equal(await infer(8, { sequence_id: 1, sequence_end: true }), 8);
+      const index = (await (await fetch(`${o.http}/v2/repository/index`, { method: 'POST' })).json()) as Array<
+        Record<string, string>
+      >;
+      assert.match(
+        index.find((m) => m['name'] === 'onnx_sequence_bad')!['reason']!,
+        /sequence control input 'END' is not an input of model\.onnx/,
+      );
+    } finally {
+      await o.close();
+      await onnx.remove();
+    }
+  });
 });

@@ -80,6 +80,30 @@ function checkOne(kind: 'input' | 'output', io: Io, info: OrtValueInfo, maxBatch
   }
 }
 
+type Obj = Record<string, unknown>;
+const items = (v: unknown): Obj[] => (Array.isArray(v) ? (v as Obj[]) : []);
+
+/**
+ * The sequence batcher's control inputs (`sequence_batching.control_input`) as the model receives
+ * them: one element per request, datatype from the control (`int32_false_true` → INT32,
+ * `fp32_false_true` → FP32, `bool_false_true` → BOOL, CORRID's `data_type`). The server adds them
+ * to every request, so the model has them as inputs though config.pbtxt does not list them.
+ */
+function controlInputs(config: ModelConfig): ModelInputConfig[] {
+  const out: ModelInputConfig[] = [];
+  for (const ci of items(config.sequence_batching?.['control_input'])) {
+    const c = items(ci['control'])[0];
+    if (!c) continue;
+    let dataType: string;
+    if (items(c['int32_false_true']).length > 0) dataType = 'TYPE_INT32';
+    else if (items(c['fp32_false_true']).length > 0) dataType = 'TYPE_FP32';
+    else if (items(c['bool_false_true']).length > 0) dataType = 'TYPE_BOOL';
+    else dataType = String(c['data_type'] ?? 'TYPE_UINT64');
+    out.push({ name: String(ci['name']), data_type: dataType, dims: [1] } as ModelInputConfig);
+  }
+  return out;
+}
+
 /**
  * Checks the config against the model.
  *
@@ -108,6 +132,16 @@ export function checkConfigAgainstModel(config: ModelConfig, meta: OnnxModelMeta
     checkOne('input', io, info, maxBatch, false);
   }
   const listed = new Set(config.input.map((i) => i.name));
+  for (const control of controlInputs(config)) {
+    const info = modelInputs.get(control.name);
+    if (!info) {
+      throw invalidArg(
+        `sequence control input '${control.name}' is not an input of model.onnx (its inputs: ${list(modelInputs)})`,
+      );
+    }
+    checkOne('input', control, info, maxBatch, false);
+    listed.add(control.name);
+  }
   // Implicit states (sequence_batching.state): inputs and outputs of the graph that the server
   // feeds and takes, which the config's input and output lists do not name.
   for (const state of stateSpecsOf(config)) {
