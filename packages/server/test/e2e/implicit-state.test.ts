@@ -68,7 +68,12 @@ async function addModel(name: string, backend: 'js' | 'onnxruntime', text: strin
 before(async () => {
   repo = await mkdtemp(join(tmpdir(), 'tensorgate-state-'));
   await addModel('acc_onnx', 'onnxruntime', config('acc_onnx', 'onnxruntime'));
-  await addModel('acc_js', 'js', config('acc_js', 'js'));
+  // Warmup runs on the instances directly: the states' initial values go with it.
+  await addModel(
+    'acc_js',
+    'js',
+    `${config('acc_js', 'js')}\nmodel_warmup [ { name: "w" batch_size: 1 inputs { key: "INPUT" value: { data_type: TYPE_INT32 dims: [ 1 ] zero_data: true } } } ]\n`,
+  );
   // One sequence slot: a second sequence gets state only once the first one's was freed.
   await addModel('one_slot', 'js', config('one_slot', 'js', { slots: 1 }));
   await addModel('one_slot_idle', 'onnxruntime', config('one_slot_idle', 'onnxruntime', { slots: 1, idleUs: 300000 }));

@@ -333,7 +333,17 @@ export class ModelManager implements PollTarget {
               stateSpecs,
             }),
           );
-          await warmUp(model, config, warmupSamples);
+          await warmUp(
+            model,
+            config,
+            warmupSamples,
+            stateSpecs.map((s) => ({
+              name: s.inputName,
+              datatype: s.datatype,
+              shape: s.initialShape,
+              data: s.initialData,
+            })),
+          );
         }
       } catch (e) {
         const err = InferenceError.from(e);
