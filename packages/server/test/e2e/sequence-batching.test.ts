@@ -5,13 +5,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { grpcClient, streamAll, unary, unaryError, type Msg } from '../helpers/grpc-client.js';
 import { GraphBuilder } from '@tensorgate/onnx-gen';
 import { onnxRepository } from '../helpers/onnx-models.js';
 import { sequenceRepository } from '../helpers/sequence-models.js';
-import { startServer, type TestServer } from '../helpers/servers.js';
+import { eventually, startServer, type TestServer } from '../helpers/servers.js';
 import { raw } from '../helpers/tensors.js';
 
 type Row = [start: number, end: number, ready: number, corrid: number | string, input: number];
@@ -157,6 +159,66 @@ describe('more sequences than slots', () => {
   });
 });
 
+describe('waiting requests: deadlines, timeouts, reloads', () => {
+  test("a waiting request's deadline cancels its sequence; a `timeout` parameter expires a waiting sequence", async () => {
+    assert.deepEqual(await http('seq_one', 1, { sequence_id: 'h', sequence_start: true }), [[1, 0, 1, 'h', 1]]);
+    const e = await unaryError(
+      client,
+      'ModelInfer',
+      grpcRequest('seq_one', 2, { sequence_id: { string_param: 'w' }, sequence_start: { bool_param: true } }),
+      { deadline: Date.now() + 300 },
+    );
+    assert.equal(e.code, 4); // DEADLINE_EXCEEDED
+    // Once the server has cancelled 'w', the backlog has room again: 'x' waits there until its
+    // 1 ms timeout expires it.
+    let x: Awaited<ReturnType<typeof http>> | undefined;
+    for (let i = 0; i < 100; i++) {
+      x = await http('seq_one', 3, { sequence_id: 'x', sequence_start: true, timeout: 1000 });
+      if (!Array.isArray(x) && x.status !== 429) break;
+      await sleep(20);
+    }
+    assert.deepEqual(x, { status: 503, error: 'timeout of the corresponding sequence has been expired' });
+    assert.deepEqual(await http('seq_one', 4, { sequence_id: 'h', sequence_end: true }), [[0, 1, 1, 'h', 4]]);
+    const w = await http('seq_one', 5, { sequence_id: 'w' });
+    assert.ok(!Array.isArray(w) && /sequence w to model 'seq_one' must specify the START flag/.test(w.error));
+  });
+
+  test('a reload fails the sequences waiting for a slot; live ones end with the old version', async () => {
+    const r = await startServer(['--model-control-mode', 'explicit', '--load-model', 'seq_one'], repo);
+    const call = async (v: number, params: Record<string, unknown>) => {
+      const res = await fetch(`${r.http}/v2/models/seq_one/infer`, {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1], data: [v] }],
+          parameters: params,
+        }),
+      });
+      return { status: res.status, body: (await res.json()) as { error?: string } };
+    };
+    try {
+      assert.equal((await call(1, { sequence_id: 'live', sequence_start: true })).status, 200);
+      const waiting = call(2, { sequence_id: 'waiting', sequence_start: true });
+      // Wait until the server holds 'waiting' in the backlog (pending gauge 1), so the reload finds it.
+      const pending = async () => {
+        const text = await (await fetch(r.metrics)).text();
+        return /nv_inference_pending_request_count\{model="seq_one",version="1"\} 1\b/.test(text);
+      };
+      await eventually(pending);
+      const load = await fetch(`${r.http}/v2/repository/models/seq_one/load`, { method: 'POST' });
+      assert.equal(load.status, 200, await load.text());
+      const w = await waiting;
+      assert.equal(w.status, 503);
+      assert.equal(w.body.error, "model 'seq_one' version 1 is unloading");
+      const after = await call(3, { sequence_id: 'live' });
+      assert.equal(after.status, 400);
+      assert.match(after.body.error!, /sequence live to model 'seq_one' must specify the START flag/);
+      assert.equal((await call(4, { sequence_id: 'new', sequence_start: true })).status, 200);
+    } finally {
+      await r.close();
+    }
+  });
+});
+
 describe('oldest', () => {
   test('gRPC stream: requests of two sequences batch together, at most one per sequence, in order', async () => {
     const p = (id: number, flags: Msg = {}): Msg => ({ sequence_id: { int64_param: id }, ...flags });
@@ -277,4 +339,44 @@ describe('onnxruntime', () => {
       await onnx.remove();
     }
   });
+});
+
+test('tracing: a sequence request has the core trace points in order', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'tensorgate-seq-trace-'));
+  const file = join(dir, 'trace.json');
+  const t = await startServer([
+    '--model-control-mode',
+    'explicit',
+    '--load-model',
+    'simple_sequence',
+    '--trace-config',
+    `triton,file=${file}`,
+    '--trace-config',
+    'level=TIMESTAMPS',
+    '--trace-config',
+    'rate=1',
+  ]);
+  try {
+    for (const params of [
+      { sequence_id: 9, sequence_start: true },
+      { sequence_id: 9, sequence_end: true },
+    ]) {
+      const r = await fetch(`${t.http}/v2/models/simple_sequence/infer`, {
+        method: 'POST',
+        body: JSON.stringify({
+          inputs: [{ name: 'INPUT', datatype: 'INT32', shape: [1, 1], data: [1] }],
+          parameters: params,
+        }),
+      });
+      assert.equal(r.status, 200);
+    }
+    await t.close();
+    const records = JSON.parse(await readFile(file, 'utf8')) as Array<Record<string, any>>;
+    const stamps = records.filter((r) => 'timestamps' in r).flatMap((r) => r['timestamps'] as Array<{ name: string }>);
+    const points = ['QUEUE_START', 'COMPUTE_START', 'COMPUTE_END', 'REQUEST_END'];
+    for (const name of points) assert.equal(stamps.filter((s) => s.name === name).length, 2, name);
+  } finally {
+    await t.close();
+    await rm(dir, { recursive: true, force: true });
+  }
 });

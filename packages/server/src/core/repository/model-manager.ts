@@ -382,8 +382,11 @@ export class ModelManager implements PollTarget {
   }
 
   private async retire(s: ServingVersion): Promise<void> {
+    const unloading = unavailable(`model '${s.name}' version ${s.version} is unloading`);
+    // A scheduler that holds work no new request can finish (sequences waiting for a slot) ends it.
+    s.scheduler.retire?.(unloading);
     await s.drain();
-    s.scheduler.close(unavailable(`model '${s.name}' version ${s.version} is unloading`));
+    s.scheduler.close(unloading);
     await s.model.unload().catch((e: unknown) => this.opts.logger.warn({ err: e, model: s.name }, 'unload failed'));
     s.state = 'UNAVAILABLE';
   }

@@ -38,6 +38,12 @@ export interface Scheduler {
   readonly queued: number;
   /** Drops every queued job with the given error and accepts no more. */
   close(error: InferenceError): void;
+  /**
+   * The version stops taking new requests (unload, or replaced by a reload); its in-flight requests
+   * are drained next, then it is closed. A scheduler whose queued work waits on requests that will
+   * no longer come (the sequence batcher's backlog) fails that work here with `error`.
+   */
+  retire?(error: InferenceError): void;
 }
 
 /**

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../../backend-api/backend.js';
 import type { ModelConfig } from '../../config/model-config.js';
+import { InferenceError } from '../../errors.js';
 import type { Parameters, Tensor } from '../../types.js';
 import { ManualClock } from '../manual-clock.test-helper.js';
 import type { SchedulerJob } from '../scheduler.js';
@@ -248,13 +249,70 @@ describe('sequence scheduler: direct', () => {
     assert.equal(runs.length, 1, 'the delay is over');
   });
 
+  test('retire (unload): backlogged sequences fail, queued requests of live ones still run, new sequences are refused', async () => {
+    const { s, runs } = setup(0);
+    const log: string[] = [];
+    s.enqueue(job('a1', log, { sequence_id: 1, sequence_start: true }));
+    s.enqueue(job('a2', log, { sequence_id: 1 }));
+    s.enqueue(job('b1', log, { sequence_id: 2, sequence_start: true }));
+    s.retire(new InferenceError('UNAVAILABLE', "model 'seq' version 1 is unloading"));
+    s.enqueue(job('c1', log, { sequence_id: 3, sequence_start: true }));
+    runs[0]!.finish();
+    await tick();
+    runs[1]!.finish();
+    await tick();
+    assert.deepEqual(log, [
+      'start a1',
+      "dropped b1 UNAVAILABLE: model 'seq' version 1 is unloading",
+      "dropped c1 UNAVAILABLE: model 'seq' version 1 is unloading",
+      'done a1',
+      'start a2',
+      'done a2',
+    ]);
+    assert.deepEqual(s.sequences, { active: 0, backlogged: 0 });
+  });
+
+  test('an instance that becomes unavailable ends its sequences; others take the new ones', async () => {
+    const clock = new ManualClock();
+    const listeners: Array<() => void> = [];
+    let down: InferenceError | undefined;
+    const runs: ExecutionRequest[][] = [];
+    const flaky: ModelInstance = {
+      name: 'flaky',
+      execute: (batch) => {
+        runs.push([...batch]);
+        return new Promise<ExecutionTimings>(() => {});
+      },
+      unavailable: () => down,
+      onAvailabilityChange: (l) => listeners.push(l),
+    };
+    const cfg = config(0, {});
+    const s = new SequenceScheduler([flaky], clock, () => {}, cfg, sequenceSettings(cfg, 4));
+    const log: string[] = [];
+    s.enqueue(job('a1', log, { sequence_id: 1, sequence_start: true }));
+    s.enqueue(job('a2', log, { sequence_id: 1 }));
+    down = new InferenceError('UNAVAILABLE', 'instance flaky is restarting');
+    for (const l of listeners) l();
+    assert.match(
+      log.at(-1)!,
+      /^dropped a2 UNAVAILABLE: model 'seq' has no instance that can serve the request now: instance flaky is restarting/,
+    );
+    s.enqueue(job('b1', log, { sequence_id: 2, sequence_start: true }));
+    assert.match(log.at(-1)!, /^dropped b1 UNAVAILABLE/);
+    down = undefined;
+    for (const l of listeners) l();
+    s.enqueue(job('a3', log, { sequence_id: 1 }));
+    assert.match(log.at(-1)!, /^dropped a3 INVALID_ARG: .*must specify the START flag/);
+  });
+
   test('close fails waiting requests and refuses new ones', () => {
     const { s } = setup(0);
     const log: string[] = [];
     s.enqueue(job('a', log, { sequence_id: 1, sequence_start: true }));
     s.enqueue(job('b', log, { sequence_id: 2, sequence_start: true }));
-    s.close(new (class extends Error {})() as never);
-    assert.equal(log.length, 2);
+    s.close(new InferenceError('UNAVAILABLE', 'closed'));
+    s.enqueue(job('c', log, { sequence_id: 1 }));
+    assert.deepEqual(log, ['start a', 'dropped b UNAVAILABLE: closed', 'dropped c UNAVAILABLE: closed']);
   });
 });
 

@@ -67,6 +67,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
   private closedWith: InferenceError | undefined;
   /** The sequences' implicit states (`sequence_batching.state`), when the model has any. */
   readonly states: SequenceStateStore | undefined;
+  /** Set once the version unloads: new sequences are refused with it. */
+  private retiredWith: InferenceError | undefined;
 
   constructor(
     private readonly instances: readonly ModelInstance[],
@@ -144,6 +146,10 @@ export class SequenceScheduler implements Scheduler, PendingSink {
         job.onDropped(notStartedError(seq.id, this.settings.name));
         return;
       }
+      if (this.retiredWith) {
+        job.onDropped(this.retiredWith);
+        return;
+      }
       const slot = this.freeSlot();
       if (!slot && this.backlog.length >= this.settings.backlogLimit) {
         job.onDropped(this.backlogFull(seq.id));
@@ -170,6 +176,21 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     }
     if (record.slot) this.timers.idleFrom(record);
     if (record.slot) this.pump(record.slot.lane);
+  }
+
+  /**
+   * The version is unloading: new sequences are refused, backlogged ones fail with `error` (no
+   * request can end the sequences holding the slots they wait for), and live sequences end once
+   * their queued requests have executed.
+   */
+  retire(error: InferenceError): void {
+    this.retiredWith = error;
+    for (const r of this.backlog.splice(0)) {
+      if (this.live.get(r.key) === r) this.live.delete(r.key);
+      r.closed = true;
+      this.failQueued(r, error);
+    }
+    for (const r of [...this.live.values()]) this.endSequence(r, undefined);
   }
 
   close(error: InferenceError): void {
