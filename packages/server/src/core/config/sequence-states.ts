@@ -8,7 +8,7 @@
  * (Triton's debugging aid). Backends read the specs here to accept the state tensors of a model
  * file that the config's input and output lists do not name.
  */
-import { fromConfigDataType, type DataType } from '@tensorgate/protocol';
+import { fromConfigDataType, toConfigDataType, type DataType } from '@tensorgate/protocol';
 import { invalidArg, unsupported } from '../errors.js';
 import type { ModelConfig } from './model-config.js';
 
@@ -64,7 +64,7 @@ function initialOf(raw: Obj, state: StateSpec, where: string): StateSpec['initia
     throw invalidArg(`${where}: initial_state must contain exactly one or zero element, found ${initials.length}`);
   }
   const init = initials[0]!;
-  if (str(init['data_type']) !== `TYPE_${state.datatype === 'BYTES' ? 'STRING' : state.datatype}`) {
+  if (str(init['data_type']) !== toConfigDataType(state.datatype)) {
     throw invalidArg(
       `${where}: initial_state data_type ${str(init['data_type']) || 'TYPE_INVALID'} does not match the state data_type`,
     );
