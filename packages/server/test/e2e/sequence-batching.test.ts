@@ -341,7 +341,7 @@ describe('onnxruntime', () => {
   });
 });
 
-test('tracing: a sequence request has the core trace points in order', async () => {
+test('tracing: sequence requests have the core trace points; a model without sequence_batching ignores sequence parameters', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'tensorgate-seq-trace-'));
   const file = join(dir, 'trace.json');
   const t = await startServer([
@@ -349,6 +349,8 @@ test('tracing: a sequence request has the core trace points in order', async () 
     'explicit',
     '--load-model',
     'simple_sequence',
+    '--load-model',
+    'simple',
     '--trace-config',
     `triton,file=${file}`,
     '--trace-config',
@@ -370,9 +372,24 @@ test('tracing: a sequence request has the core trace points in order', async () 
       });
       assert.equal(r.status, 200);
     }
+    // A model without sequence_batching ignores the sequence parameters, as Triton does.
+    const plain = await fetch(`${t.http}/v2/models/simple/infer`, {
+      method: 'POST',
+      body: JSON.stringify({
+        inputs: [
+          { name: 'INPUT0', datatype: 'INT32', shape: [1, 16], data: new Array(16).fill(1) },
+          { name: 'INPUT1', datatype: 'INT32', shape: [1, 16], data: new Array(16).fill(1) },
+        ],
+        parameters: { sequence_id: 5, sequence_end: true },
+      }),
+    });
+    assert.equal(plain.status, 200, await plain.clone().text());
     await t.close();
     const records = JSON.parse(await readFile(file, 'utf8')) as Array<Record<string, any>>;
-    const stamps = records.filter((r) => 'timestamps' in r).flatMap((r) => r['timestamps'] as Array<{ name: string }>);
+    const seqIds = new Set(records.filter((r) => r['model_name'] === 'simple_sequence').map((r) => r['id']));
+    const stamps = records
+      .filter((r) => 'timestamps' in r && seqIds.has(r['id']))
+      .flatMap((r) => r['timestamps'] as Array<{ name: string }>);
     const points = ['QUEUE_START', 'COMPUTE_START', 'COMPUTE_END', 'REQUEST_END'];
     for (const name of points) assert.equal(stamps.filter((s) => s.name === name).length, 2, name);
   } finally {

@@ -131,6 +131,10 @@ describe('validation: model level', () => {
       'sequence batching preferred batch size must be <= max batch size for m',
     );
     assert.equal(
+      failure(sb('oldest { max_candidate_sequences: 70000 }')),
+      'sequence batching max_candidate_sequences must be between 0 and 65536 for m, got 70000',
+    );
+    assert.equal(
       failure(sb('direct { minimum_slot_utilization: 1.5 }')),
       'sequence batching minimum slot utilization must be in range (0.0, 1.0] for m',
     );

@@ -10,6 +10,9 @@ import type { ModelConfig } from './model-config.js';
 import { stateSpecsOf } from './sequence-states.js';
 import { validateEnsembleGraph } from '../ensemble/ensemble-graph.js';
 
+/** Most sequence slots per instance under `oldest` (tensorgate's bound; Triton has none). */
+const MAX_CANDIDATE_SEQUENCES = 65536;
+
 export { validateModelIo } from './validate-io.js';
 
 type Obj = Record<string, unknown>;
@@ -157,6 +160,13 @@ function checkSequenceBatching(sb: Obj, name: string, maxBatch: number, cacheOn:
     }
   }
   const oldest = sb['oldest'] as Obj | undefined;
+  const candidates = num(oldest?.['max_candidate_sequences']);
+  if (candidates < 0 || candidates > MAX_CANDIDATE_SEQUENCES) {
+    // tensorgate's bound: every candidate is a sequence slot kept per instance.
+    throw invalidArg(
+      `sequence batching max_candidate_sequences must be between 0 and ${MAX_CANDIDATE_SEQUENCES} for ${name}, got ${candidates}`,
+    );
+  }
   for (const size of list(oldest?.['preferred_batch_size']) as number[]) {
     if (size <= 0) throw invalidArg(`sequence batching preferred batch size must be positive for ${name}`);
     if (size > maxBatch)
