@@ -194,6 +194,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     loadRetryCount: settings.modelLoadRetryCount,
     exitOnError: settings.exitOnError,
     maxSequenceBacklog: settings.maxSequenceBacklog,
+    maxSequenceStateBytes: settings.maxSequenceStateBytes,
   });
   const responseCache = await openResponseCache(settings, logger);
   if (!responseCache) {

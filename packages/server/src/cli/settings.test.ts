@@ -84,6 +84,7 @@ describe('parseSettings defaults', () => {
       traceConfig: [],
       cacheConfig: [],
       maxSequenceBacklog: 1024,
+      maxSequenceStateBytes: 64 * 1024 * 1024,
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -24,6 +24,8 @@ export interface ServingOptions {
   readonly maxSequenceBacklog?: number;
   /** The model's implicit states with their initial values (`sequence_batching.state`). */
   readonly stateSpecs?: readonly LoadedStateSpec[];
+  /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`). */
+  readonly maxSequenceStateBytes?: number;
 }
 
 /**
@@ -84,6 +86,7 @@ export class ServingVersion {
           config,
           sequenceSettings(config, options.maxSequenceBacklog),
           options.stateSpecs,
+          options.maxSequenceStateBytes,
         )
       : db
         ? new DynamicBatcher(model.instances, clock, onExecution, {

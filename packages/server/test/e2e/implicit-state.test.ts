@@ -31,7 +31,7 @@ export default class Accumulator {
 function config(
   name: string,
   backend: string,
-  opts: { slots?: number; idleUs?: number; initial?: string } = {},
+  opts: { slots?: number; idleUs?: number; initial?: string; stateDims?: string } = {},
 ): string {
   const strategy = opts.slots === undefined ? 'oldest { max_candidate_sequences: 8 }' : 'direct { }';
   return `name: "${name}"
@@ -47,12 +47,24 @@ sequence_batching {
     input_name: "INPUT_STATE"
     output_name: "OUTPUT_STATE"
     data_type: TYPE_INT32
-    dims: [ 1 ]
+    dims: ${opts.stateDims ?? '[ 1 ]'}
     ${opts.initial ? `initial_state { data_type: TYPE_INT32 dims: [ 1 ] data_file: "${opts.initial}" name: "start" }` : ''}
   } ]
 }
 `;
 }
+
+// The state grows by one element per request (dims [-1]): the history of the sequence's inputs.
+const JS_HISTORY = `
+export default class History {
+  execute(requests) {
+    return requests.map((r) => {
+      const next = Int32Array.from([...r.input('HIST').data, r.input('INPUT').data[0]]);
+      return { outputs: [{ name: 'OUTPUT', data: [next.length] }, { name: 'HIST_OUT', shape: [1, next.length], data: next }] };
+    });
+  }
+}
+`;
 
 let s: TestServer;
 let client: ReturnType<typeof grpcClient>;
@@ -80,7 +92,16 @@ before(async () => {
   await addModel('from_file', 'js', config('from_file', 'js', { initial: 'start.bin' }));
   await mkdir(join(repo, 'from_file', 'initial_state'));
   await writeFile(join(repo, 'from_file', 'initial_state', 'start.bin'), raw('INT32', [1000]));
-  s = await startServer(['--max-sequence-backlog', '0'], repo);
+  await addModel(
+    'history',
+    'js',
+    config('history', 'js', { stateDims: '[ -1 ]' })
+      .replace('"INPUT_STATE"', '"HIST"')
+      .replace('"OUTPUT_STATE"', '"HIST_OUT"'),
+  );
+  await writeFile(join(repo, 'history', '1', 'model.js'), JS_HISTORY);
+  // 12 bytes: three INT32 elements of state per sequence.
+  s = await startServer(['--max-sequence-backlog', '0', '--max-sequence-state-bytes', '12'], repo);
   client = grpcClient(s.grpcPort);
 });
 after(async () => {
@@ -204,6 +225,21 @@ describe('implicit state lifetime', () => {
     assert.equal(await httpSum('one_slot_idle', { id: 8, x: 1 }), 2);
     const { status, body } = await http('one_slot_idle', { id: 7, x: 1 });
     assert.equal(status, 400, JSON.stringify(body));
+  });
+
+  test('--max-sequence-state-bytes bounds a growing state: past it the request fails, the state stays', async () => {
+    // The state starts as one zero element ([-1] taken as 1), then grows by one per request.
+    assert.equal(await httpSum('history', { id: 5, x: 1, start: true }), 2);
+    assert.equal(await httpSum('history', { id: 5, x: 2 }), 3);
+    const { status, body } = await http('history', { id: 5, x: 3 });
+    assert.equal(status, 429, JSON.stringify(body));
+    assert.match(
+      body.error,
+      /would take 16 bytes, more than the 12 allowed per sequence \(--max-sequence-state-bytes\)/,
+    );
+    // The sequence goes on from its last good state (3 elements): the next request fails alike.
+    assert.match((await http('history', { id: 5, x: 4, end: true })).body.error, /would take 16 bytes/);
+    assert.equal(await httpSum('history', { id: 5, x: 1, start: true, end: true }), 2);
   });
 
   test('initial_state data_file: every sequence starts from the file', async () => {

@@ -69,6 +69,8 @@ export interface ModelManagerOptions {
   exitOnError?: boolean;
   /** Sequences that may wait for a slot of a sequence-batched model version (`--max-sequence-backlog`). */
   maxSequenceBacklog?: number;
+  /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`). */
+  maxSequenceStateBytes?: number;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -331,6 +333,9 @@ export class ModelManager implements PollTarget {
             new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, {
               ...(this.opts.maxSequenceBacklog !== undefined && { maxSequenceBacklog: this.opts.maxSequenceBacklog }),
               stateSpecs,
+              ...(this.opts.maxSequenceStateBytes !== undefined && {
+                maxSequenceStateBytes: this.opts.maxSequenceStateBytes,
+              }),
             }),
           );
           await warmUp(

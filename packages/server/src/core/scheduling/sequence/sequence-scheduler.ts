@@ -78,6 +78,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     readonly settings: SequenceSettings,
     /** The implicit states with their initial values (state-config.ts `loadStateSpecs`). */
     stateSpecs: readonly LoadedStateSpec[] = [],
+    /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`; default 64 MiB). */
+    maxStateBytes?: number,
   ) {
     // One sequence holds state per slot: that bounds the states' memory.
     this.states =
@@ -86,6 +88,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
             model: settings.name,
             batching: settings.batching,
             maxSequences: Math.max(1, instances.length) * settings.slotsPerInstance,
+            ...(maxStateBytes !== undefined && { maxBytesPerSequence: maxStateBytes }),
           })
         : undefined;
     this.signatureOf = batchSignature(config);

@@ -74,7 +74,7 @@ export class SequenceStateStore {
     if (this.initialBytes > this.maxBytes) {
       throw new InferenceError(
         'INVALID_ARG',
-        `model '${options.model}': the initial states of one sequence take ${this.initialBytes} bytes, more than the ${this.maxBytes} allowed per sequence`,
+        `model '${options.model}': the initial states of one sequence take ${this.initialBytes} bytes, more than the ${this.maxBytes} allowed per sequence (--max-sequence-state-bytes)`,
       );
     }
   }
@@ -177,7 +177,7 @@ export class SequenceStateStore {
     if (bytes > this.maxBytes) {
       throw new InferenceError(
         'RESOURCE_EXHAUSTED',
-        `model '${this.options.model}': the implicit states of sequence ${keyText(key)} would take ${bytes} bytes, more than the ${this.maxBytes} allowed per sequence`,
+        `model '${this.options.model}': the implicit states of sequence ${keyText(key)} would take ${bytes} bytes, more than the ${this.maxBytes} allowed per sequence (--max-sequence-state-bytes)`,
       );
     }
     this.totalBytes += bytes - entry.bytes;
