@@ -23,7 +23,7 @@
  *
  * Timing (idle release, backlog timeouts, batch delays) runs on the injected clock.
  */
-import type { ExecutionRequest, ExecutionTimings, ModelInstance } from '../../../backend-api/backend.js';
+import type { ModelInstance } from '../../../backend-api/backend.js';
 import type { Clock } from '../../clock.js';
 import type { ModelConfig } from '../../config/model-config.js';
 import { InferenceError } from '../../errors.js';
@@ -31,7 +31,8 @@ import { batchRules, type BatchRules } from '../batch-former.js';
 import { batchSignature, type SignatureOf } from '../batch-signature.js';
 import type { ExecutionListener } from '../direct-scheduler.js';
 import { noInstanceError, refuseEarly, type Scheduler, type SchedulerJob } from '../scheduler.js';
-import { assembleModelInputs, nullRequest } from './sequence-inputs.js';
+import { executeBatch, type BatchOutcome } from './execute-batch.js';
+import { buildLanes, lowestFreeSlot, slotted } from './sequence-lanes.js';
 import {
   PendingRequest,
   SequenceRecord,
@@ -45,7 +46,6 @@ import type { SequenceSettings } from './sequence-settings.js';
 import { directBatch, oldestBatch, type LaneDecision } from './slot-batch.js';
 import { SequenceTimers } from './sequence-timers.js';
 import type { LoadedStateSpec } from './state-config.js';
-import { withImplicitState } from './state-injection.js';
 import { SequenceStateStore } from './state-store.js';
 
 /**
@@ -93,12 +93,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
         : undefined;
     this.signatureOf = batchSignature(config);
     this.rules = batchRules(settings.maxBatch, settings.preferredBatchSizes, settings.oldestDelayUs);
-    this.lanes = instances.map((instance) => {
-      const lane: Lane = { instance, slots: [], busy: false, up: instance.unavailable?.() === undefined };
-      for (let i = 0; i < settings.slotsPerInstance; i++) lane.slots.push({ lane, index: i, record: undefined });
-      instance.onAvailabilityChange?.(() => this.availabilityChanged(lane));
-      return lane;
-    });
+    this.lanes = buildLanes(instances, settings.slotsPerInstance, (lane) => this.availabilityChanged(lane));
     this.timers = new SequenceTimers(clock, settings.idleNs, {
       forEach: (fn) => this.forEachTracked(fn),
       idle: (record) => this.releaseIdle(record),
@@ -109,22 +104,15 @@ export class SequenceScheduler implements Scheduler, PendingSink {
 
   get queued(): number {
     let n = 0;
-    const counted = new Set<SequenceRecord>();
-    const count = (r: SequenceRecord | undefined): void => {
-      if (r && !counted.has(r)) {
-        counted.add(r);
-        n += r.queue.length;
-      }
-    };
-    for (const lane of this.lanes) for (const slot of lane.slots) count(slot.record);
-    for (const r of this.backlog) count(r);
+    for (const r of slotted(this.lanes)) n += r.queue.length;
+    for (const r of this.backlog) n += r.queue.length;
     return n;
   }
 
   /** Sequences holding a slot or waiting for one (for tests and statistics). */
   get sequences(): { readonly active: number; readonly backlogged: number } {
     let active = 0;
-    for (const lane of this.lanes) for (const slot of lane.slots) if (slot.record) active++;
+    for (const _ of slotted(this.lanes)) active++;
     return { active, backlogged: this.backlog.length };
   }
 
@@ -153,7 +141,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
         job.onDropped(this.retiredWith);
         return;
       }
-      const slot = this.freeSlot();
+      const slot = lowestFreeSlot(this.lanes);
       if (!slot && this.backlog.length >= this.settings.backlogLimit) {
         job.onDropped(this.backlogFull(seq.id));
         return;
@@ -199,7 +187,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
   close(error: InferenceError): void {
     this.closedWith = error;
     this.timers.stop();
-    for (const lane of this.lanes) for (const slot of lane.slots) if (slot.record) this.failQueued(slot.record, error);
+    for (const r of slotted(this.lanes)) this.failQueued(r, error);
     for (const r of this.backlog) this.failQueued(r, error);
     this.backlog = [];
     this.live.clear();
@@ -220,26 +208,6 @@ export class SequenceScheduler implements Scheduler, PendingSink {
         `sequence ${String(record.id)} of model '${this.settings.name}' was cancelled: an earlier request of it was cancelled`,
       ),
     );
-  }
-
-  /** A free slot of an available instance: lowest index first, then the least occupied instance. */
-  private freeSlot(): SequenceSlot | undefined {
-    let best: SequenceSlot | undefined;
-    let bestLoad = Infinity;
-    for (const lane of this.lanes) {
-      if (!lane.up) continue;
-      let load = 0;
-      let first: SequenceSlot | undefined;
-      for (const slot of lane.slots) {
-        if (slot.record) load++;
-        else first ??= slot;
-      }
-      if (first && (!best || first.index < best.index || (first.index === best.index && load < bestLoad))) {
-        best = first;
-        bestLoad = load;
-      }
-    }
-    return best;
   }
 
   private assign(slot: SequenceSlot, record: SequenceRecord): void {
@@ -331,7 +299,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
 
   /** Every sequence holding a slot or waiting for one, for the timers. */
   private forEachTracked(fn: (record: SequenceRecord) => void): void {
-    for (const lane of this.lanes) for (const slot of lane.slots) if (slot.record) fn(slot.record);
+    for (const r of slotted(this.lanes)) fn(r);
     for (const r of this.backlog) fn(r);
   }
 
@@ -366,73 +334,33 @@ export class SequenceScheduler implements Scheduler, PendingSink {
       return;
     }
     if (!this.acquireInstance(lane)) return;
-    this.execute(lane, decision.slots, now);
+    executeBatch(
+      lane.instance,
+      decision.slots,
+      this.settings,
+      now,
+      (taken, outcome) => this.afterBatch(lane, taken, outcome),
+      this.states,
+    );
   }
 
-  private execute(lane: Lane, slots: readonly (PendingRequest | undefined)[], now: number): void {
-    const taken: PendingRequest[] = [];
-    const requests: ExecutionRequest[] = [];
-    let like: ExecutionRequest | undefined;
-    for (const p of slots) if (p) like ??= p.job.request;
-    const states = this.states;
-    for (const p of slots) {
-      if (!p) {
-        const empty = nullRequest(this.settings, like!);
-        // An empty slot's row gets zero states, so the batch's state tensors stay rectangular.
-        requests.push(states ? { ...empty, inputs: [...empty.inputs, ...states.nullInputs()] } : empty);
-        continue;
-      }
-      p.record.queue.shift();
-      p.done = true;
-      p.unlisten();
-      let request = assembleModelInputs(this.settings, p);
-      if (states) {
-        try {
-          request = withImplicitState(request, states, p.record, { start: p.start, end: p.end });
-        } catch (e) {
-          p.job.onDropped(InferenceError.from(e));
-          continue;
-        }
-      }
-      p.record.inFlight = true;
-      p.job.onStart(now);
-      taken.push(p);
-      requests.push(request);
-    }
-    if (taken.length === 0) {
-      // Every request of the batch failed before it could execute (its states): nothing to run.
-      this.releaseInstance(lane);
-      this.pump(lane);
-      return;
-    }
-    const settle = (outcome: { timings: ExecutionTimings } | { error: InferenceError }): void => {
-      try {
-        if ('timings' in outcome) this.onExecution(taken.length, outcome.timings);
-        for (const p of taken) p.job.onExecuted(outcome);
-      } finally {
-        this.releaseInstance(lane);
-        const doneNs = this.clock.nowNs();
-        for (const p of taken) {
-          const r = p.record;
-          r.inFlight = false;
-          // Idle time counts from the sequence's latest activity: an arrival or, here, a completion.
-          r.lastNs = doneNs;
-          this.releaseIfDone(r);
-          if (r.slot && !r.closed) this.timers.idleFrom(r);
-        }
-        this.pump(lane);
-      }
-    };
-    let running: Promise<ExecutionTimings>;
+  /** After a batch of `lane`: statistics, the sequences' idle clocks and slots, the next batch. */
+  private afterBatch(lane: Lane, taken: readonly PendingRequest[], outcome: BatchOutcome): void {
     try {
-      running = lane.instance.execute(requests);
-    } catch (err) {
-      running = Promise.reject(err);
+      if ('timings' in outcome) this.onExecution(taken.length, outcome.timings);
+    } finally {
+      this.releaseInstance(lane);
+      const doneNs = this.clock.nowNs();
+      for (const p of taken) {
+        const r = p.record;
+        r.inFlight = false;
+        // Idle time counts from the sequence's latest activity: an arrival or, here, a completion.
+        r.lastNs = doneNs;
+        this.releaseIfDone(r);
+        if (r.slot && !r.closed) this.timers.idleFrom(r);
+      }
+      this.pump(lane);
     }
-    running.then(
-      (timings) => settle({ timings }),
-      (err: unknown) => settle({ error: InferenceError.from(err) }),
-    );
   }
 
   /** An instance became available (its slots take sequences again) or unavailable (its sequences end). */
