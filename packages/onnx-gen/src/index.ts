@@ -13,7 +13,7 @@ export type { TensorData, ExternalLocation } from './tensor-encoding.js';
 export { onnx } from './onnx-proto.js';
 export { EXAMPLE_REPOSITORY, type GeneratedFile } from './example-models.js';
 export { runGeneratedFilesCli, runIfMain } from './generated-files-cli.js';
-export { addSubOnnx, addExternalWeightsOnnx, identityOnnx } from './test-fixtures.js';
+export { accumulatorStateOnnx, addSubOnnx, addExternalWeightsOnnx, identityOnnx } from './test-fixtures.js';
 
 /** Version of this package. */
 export const ONNX_GEN_VERSION = '0.1.0';

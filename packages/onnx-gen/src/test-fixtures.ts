@@ -50,3 +50,23 @@ export function addExternalWeightsOnnx(location: string, n = 4): Uint8Array {
     .node('Add', ['IN', 'W'], ['OUT'])
     .toBytes();
 }
+
+/**
+ * A stateful accumulator for implicit state (`sequence_batching { state [...] }`): `OUTPUT =
+ * INPUT + INPUT_STATE` and `OUTPUT_STATE = OUTPUT`, over `type` `[batch, n]` (`n` symbolic when a
+ * string). The server feeds `INPUT_STATE` and keeps `OUTPUT_STATE`; neither is in the config's
+ * input or output list, so each response is the running sum of the sequence's inputs.
+ *
+ * @example accumulatorStateOnnx() // int32 [batch, 1]
+ */
+export function accumulatorStateOnnx(type: OnnxElemType = 'int32', n: number | string = 1): Uint8Array {
+  const shape = ['batch', n];
+  return new GraphBuilder('accumulator_state')
+    .input({ name: 'INPUT', type, shape })
+    .input({ name: 'INPUT_STATE', type, shape })
+    .output({ name: 'OUTPUT', type, shape })
+    .output({ name: 'OUTPUT_STATE', type, shape })
+    .node('Add', ['INPUT', 'INPUT_STATE'], ['OUTPUT'])
+    .node('Identity', ['OUTPUT'], ['OUTPUT_STATE'])
+    .toBytes();
+}

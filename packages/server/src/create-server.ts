@@ -205,6 +205,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
     exitOnError: settings.exitOnError,
     ...(rateLimiter ? { rateLimiter } : {}),
     maxSequenceBacklog: settings.maxSequenceBacklog,
+    maxSequenceStateBytes: settings.maxSequenceStateBytes,
   });
   const responseCache = await openResponseCache(settings, logger);
   if (!responseCache) {

@@ -130,6 +130,8 @@ export interface ServerSettings extends LaunchSettings, JobsSettings {
   rateLimitResource: string[];
   /** Sequences that may wait for a slot per sequence-batched model version (docs/sequence-batching.md). */
   maxSequenceBacklog: number;
+  /** Most bytes of implicit state one sequence may hold (docs/sequence-batching.md#implicit-state). */
+  maxSequenceStateBytes: number;
   /** Serve gRPC over TLS (true also when grpcUseSslMutual is). */
   grpcUseSsl: boolean;
   /** Serve gRPC over TLS and require client certificates signed by grpcRootCert. */
@@ -966,6 +968,20 @@ export const SETTINGS: readonly SettingEntry[] = [
       'Sequences that may wait for a free sequence slot, per version of a sequence-batched model ' +
       '(docs/sequence-batching.md); a new sequence beyond them is refused with RESOURCE_EXHAUSTED. Triton has no ' +
       "bound; tensorgate's own.",
+  },
+  {
+    key: 'maxSequenceStateBytes',
+    flag: '--max-sequence-state-bytes',
+    env: 'TENSORGATE_MAX_SEQUENCE_STATE_BYTES',
+    type: 'int',
+    default: 64 * 1024 * 1024,
+    min: 1,
+    max: 2 ** 40,
+    valueName: 'bytes',
+    description:
+      'Most bytes of implicit state (sequence_batching.state) one sequence may hold, all its states together ' +
+      '(docs/sequence-batching.md#implicit-state); a model whose initial states are larger fails to load, a larger ' +
+      "state output fails its request with RESOURCE_EXHAUSTED. Triton has no bound; tensorgate's own.",
   },
   {
     key: 'allowMetrics',

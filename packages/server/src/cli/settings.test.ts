@@ -87,6 +87,7 @@ describe('parseSettings defaults', () => {
       rateLimit: 'off',
       rateLimitResource: [],
       maxSequenceBacklog: 1024,
+      maxSequenceStateBytes: 64 * 1024 * 1024,
       grpcUseSsl: false,
       grpcUseSslMutual: false,
       exitOnError: true,

@@ -11,6 +11,7 @@ import { DirectScheduler, type ExecutionListener } from './scheduling/direct-sch
 import { DynamicBatcher } from './scheduling/dynamic-batcher.js';
 import { SequenceScheduler } from './scheduling/sequence/sequence-scheduler.js';
 import { sequenceSettings } from './scheduling/sequence/sequence-settings.js';
+import type { LoadedStateSpec } from './scheduling/sequence/state-config.js';
 import type { Scheduler } from './scheduling/scheduler.js';
 import type { RegisteredVersion } from './scheduling/rate-limiter.js';
 import { ModelStats } from './stats/model-stats.js';
@@ -22,6 +23,10 @@ import { isLlmModelConfig } from './llm-contract.js';
 export interface ServingOptions {
   /** Sequences that may wait for a sequence slot, per version (`--max-sequence-backlog`). */
   readonly maxSequenceBacklog?: number;
+  /** The model's implicit states with their initial values (`sequence_batching.state`). */
+  readonly stateSpecs?: readonly LoadedStateSpec[];
+  /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`). */
+  readonly maxSequenceStateBytes?: number;
 }
 
 /**
@@ -83,6 +88,8 @@ export class ServingVersion {
           onExecution,
           config,
           sequenceSettings(config, options.maxSequenceBacklog),
+          options.stateSpecs,
+          options.maxSequenceStateBytes,
           gate,
         )
       : db

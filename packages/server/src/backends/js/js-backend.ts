@@ -80,7 +80,7 @@ export function createJsBackend(options: JsBackendOptions = {}): Backend {
     // Model code reads the config (initialize's model_config), so any parameter key is the model's
     // own; the backend itself reads execution_timeout_ms and memory_limit_mb (instance-limits.ts).
     // Requests of different shapes may share an execute call: each keeps its own tensors.
-    configSupport: { fields: ['input.allow_ragged_batch'], parameters: 'any' },
+    configSupport: { fields: ['input.allow_ragged_batch', 'sequence_batching.state'], parameters: 'any' },
     async loadModel(ctx: BackendModelContext): Promise<BackendModel> {
       const names = instanceNames(ctx.name, ctx.config.instance_group);
       const modelFile = await resolveModelFile(ctx);

@@ -62,7 +62,11 @@ export interface JsInputTensor {
 export interface JsModelRequest {
   /** The client's request id ('' when none). */
   readonly id: string;
-  /** Input tensors in the order the client sent them. */
+  /**
+   * Input tensors in the order the client sent them, then those the server adds: sequence control
+   * inputs and implicit state inputs (`sequence_batching.state`: the sequence's state, whose next
+   * value the model returns as the state's output; see docs/js-backend.md).
+   */
   readonly inputs: readonly JsInputTensor[];
   /** The input named `name`; throws when the request has no such input (an optional input). */
   input(name: string): JsInputTensor;
@@ -70,7 +74,10 @@ export interface JsModelRequest {
   findInput(name: string): JsInputTensor | undefined;
   /** Request parameters sent by the client. */
   readonly parameters: Parameters;
-  /** The outputs the client asked for (all outputs of the config when it named none). */
+  /**
+   * The outputs the client asked for (all outputs of the config when it named none), plus the
+   * implicit state outputs of a model with `sequence_batching.state`.
+   */
   readonly requestedOutputNames: readonly string[];
   /** Leading batch dimension of the inputs (1 when the model does not batch). */
   readonly batchSize: number;

@@ -14,6 +14,7 @@ import {
   type DataType,
 } from '@tensorgate/protocol';
 import type { ModelConfig } from '../../core/config/model-config.js';
+import { stateSpecsOf } from '../../core/config/sequence-states.js';
 import { InferenceError } from '../../core/errors.js';
 import type { Tensor } from '../../core/types.js';
 import type { WireTensor } from './worker-messages.js';
@@ -40,6 +41,11 @@ export class OutputValidator {
         // afterwards, so a shape that is not checked here would reach the client mislabelled.
         dims: o.reshape ? o.reshape.shape : o.dims,
       });
+    }
+    // Implicit states: the sequence batcher requests each state output (which the config's output
+    // list need not name) and keeps it as the sequence's next state.
+    for (const s of stateSpecsOf(config)) {
+      if (!this.rules.has(s.outputName)) this.rules.set(s.outputName, { datatype: s.datatype, dims: s.dims });
     }
   }
 

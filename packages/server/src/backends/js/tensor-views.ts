@@ -16,6 +16,7 @@ import {
   type DataType,
 } from '@tensorgate/protocol';
 import type { ModelConfig } from '../../core/config/model-config.js';
+import { stateSpecsOf } from '../../core/config/sequence-states.js';
 import type { JsInputTensor, JsOutputTensor, JsTensorData } from './model-api.js';
 import type { WireTensor } from './worker-messages.js';
 
@@ -73,6 +74,10 @@ export function outputSpecs(config: ModelConfig): Map<string, OutputSpec> {
   for (const o of config.output) {
     const datatype = fromConfigDataType(o.data_type);
     if (datatype) specs.set(o.name, { datatype, dims: o.reshape?.shape ?? o.dims });
+  }
+  // Implicit state outputs (sequence_batching.state) default like config outputs.
+  for (const s of stateSpecsOf(config)) {
+    if (!specs.has(s.outputName)) specs.set(s.outputName, { datatype: s.datatype, dims: s.dims });
   }
   return specs;
 }

@@ -15,6 +15,7 @@
  * with the model.
  */
 import type { ModelConfig } from '../../core/config/model-config.js';
+import { rawStates } from '../../core/config/sequence-states.js';
 import { invalidArg } from '../../core/errors.js';
 import { configTypeOfOrt, shapeText, wildcardDims, type OnnxModelMetadata, type OrtValueInfo } from './ort-types.js';
 
@@ -109,8 +110,20 @@ export function completeConfig(
       `autofill failed for model '${modelName}': model does not support batching while non-zero max_batch_size is specified (${blocker})`,
     );
   }
-  if (inputs === 0) cfg['input'] = meta.inputs.map((i) => ioEntry(modelName, 'input', i, maxBatch));
-  if (outputs === 0) cfg['output'] = meta.outputs.map((o) => ioEntry(modelName, 'output', o, maxBatch));
+  // Implicit state tensors (sequence_batching.state) are fed and taken by the server: never listed.
+  const states = rawStates(cfg as Partial<ModelConfig>);
+  const stateInputs = new Set(states.map((st) => st['input_name']));
+  const stateOutputs = new Set(states.map((st) => st['output_name']));
+  if (inputs === 0) {
+    cfg['input'] = meta.inputs
+      .filter((i) => !stateInputs.has(i.name))
+      .map((i) => ioEntry(modelName, 'input', i, maxBatch));
+  }
+  if (outputs === 0) {
+    cfg['output'] = meta.outputs
+      .filter((o) => !stateOutputs.has(o.name))
+      .map((o) => ioEntry(modelName, 'output', o, maxBatch));
+  }
   const report: CompletionReport = {
     skipped: false,
     ...(maxBatchFilled !== undefined ? { maxBatchFilled } : {}),

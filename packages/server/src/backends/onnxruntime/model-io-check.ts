@@ -6,6 +6,8 @@
  * Messages say what differs, on which side.
  */
 import type { ModelConfig, ModelInputConfig, ModelOutputConfig } from '../../core/config/model-config.js';
+import { toConfigDataType } from '@tensorgate/protocol';
+import { stateSpecsOf } from '../../core/config/sequence-states.js';
 import { invalidArg } from '../../core/errors.js';
 import { configTypeOfOrt, shapeText, wildcardDims, type OnnxModelMetadata, type OrtValueInfo } from './ort-types.js';
 
@@ -139,6 +141,26 @@ export function checkConfigAgainstModel(config: ModelConfig, meta: OnnxModelMeta
     }
     checkOne('input', control, info, maxBatch, false);
     listed.add(control.name);
+  }
+  // Implicit states (sequence_batching.state): inputs and outputs of the graph that the server
+  // feeds and takes, which the config's input and output lists do not name.
+  for (const state of stateSpecsOf(config)) {
+    const io = { name: state.inputName, data_type: toConfigDataType(state.datatype), dims: [...state.dims] };
+    const info = modelInputs.get(state.inputName);
+    if (!info) {
+      throw invalidArg(
+        `state input '${state.inputName}' (sequence_batching.state) is not an input of model.onnx (its inputs: ${list(modelInputs)})`,
+      );
+    }
+    checkOne('input', io as ModelInputConfig, info, maxBatch, false);
+    listed.add(state.inputName);
+    const outInfo = modelOutputs.get(state.outputName);
+    if (!outInfo) {
+      throw invalidArg(
+        `state output '${state.outputName}' (sequence_batching.state) is not an output of model.onnx (its outputs: ${list(modelOutputs)})`,
+      );
+    }
+    checkOne('output', { ...io, name: state.outputName } as ModelOutputConfig, outInfo, maxBatch, false);
   }
   const missing = meta.inputs.filter((i) => !listed.has(i.name)).map((i) => `'${i.name}'`);
   if (missing.length > 0) {

@@ -49,7 +49,7 @@ export function createOnnxRuntimeBackend(options: OnnxRuntimeBackendOptions = {}
     name: 'onnxruntime',
     platforms: ['onnxruntime_onnx'],
     configSupport: {
-      fields: ['optimization.graph'],
+      fields: ['optimization.graph', 'sequence_batching.state'],
       parameters: [...ORT_SESSION_PARAMETERS, EXECUTION_TIMEOUT_PARAM, MEMORY_LIMIT_PARAM, INITIALIZE_TIMEOUT_PARAM],
       unsupportedParameters: ORT_UNSUPPORTED_PARAMETERS,
     },

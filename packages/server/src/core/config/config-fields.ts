@@ -135,7 +135,39 @@ export const CONFIG_FIELDS: Readonly<Record<string, FieldRule>> = {
   'sequence_batching.oldest.preserve_ordering': refused(
     'ordering responses across sequences (each sequence is in order already: one request of it per batch)',
   ),
-  'sequence_batching.state': refused('implicit state'),
+  'sequence_batching.state': {
+    status: 'backend',
+    note: 'implicit state: js and onnxruntime (core/scheduling/sequence/state-store.ts, [sequence-batching.md](sequence-batching.md#implicit-state))',
+  },
+  'sequence_batching.state.input_name': {
+    status: 'backend',
+    note: 'the model input the server feeds the state as (config/sequence-states.ts)',
+  },
+  'sequence_batching.state.output_name': {
+    status: 'backend',
+    note: 'the model output taken as the next state (config/sequence-states.ts)',
+  },
+  'sequence_batching.state.data_type': { status: 'backend', note: 'config/sequence-states.ts' },
+  'sequence_batching.state.dims': { status: 'backend', note: 'config/sequence-states.ts; -1 starts as 1' },
+  'sequence_batching.state.initial_state': {
+    status: 'backend',
+    note: 'state-config.ts; without it a state starts as zeros',
+  },
+  'sequence_batching.state.initial_state.data_type': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.dims': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.zero_data': { status: 'backend', note: 'state-config.ts' },
+  'sequence_batching.state.initial_state.data_file': {
+    status: 'backend',
+    note: 'state-config.ts (read from <model>/initial_state, confined-path.ts)',
+  },
+  'sequence_batching.state.initial_state.name': { status: 'backend', note: 'state-config.ts (required, as in Triton)' },
+  'sequence_batching.state.use_same_buffer_for_input_output': {
+    status: 'no-effect',
+    note: 'one GPU buffer for input and output state; tensorgate copies each state between executions',
+  },
+  'sequence_batching.state.use_growable_memory': refused(
+    'growable GPU state memory (needs KIND_GPU and CUDA virtual memory)',
+  ),
   'sequence_batching.iterative_sequence': refused('iterative sequences (a decoupled model rescheduling a request)'),
   ensemble_scheduling: impl('ensembles (core/ensemble/, docs/ensembles.md)'),
   'ensemble_scheduling.max_inflight_requests': refused(

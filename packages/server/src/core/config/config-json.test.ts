@@ -101,14 +101,14 @@ describe('configToJson', () => {
   test('Triton-fixed 64-bit fields are numbers; the others stay protobuf JSON strings', () => {
     const c = norm(`backend: "python"\nmax_batch_size: 4${IO}
       sequence_batching { max_sequence_idle_microseconds: 7 oldest { max_queue_delay_microseconds: 5 }
-        state [ { input_name: "I" output_name: "O" data_type: TYPE_INT32 dims: [ -1 ] initial_state { data_type: TYPE_INT32 dims: [ 2 ] data_file: "f" } } ] }
+        state [ { input_name: "I" output_name: "O" data_type: TYPE_INT32 dims: [ -1 ] initial_state { data_type: TYPE_INT32 dims: [ 2 ] data_file: "f" name: "n" } } ] }
       instance_group { kind: KIND_CPU secondary_devices [ { kind: KIND_NVDLA device_id: 3 } ] }`);
     const json = configToJson(c) as Record<string, any>;
     assert.equal(json['sequence_batching'].max_sequence_idle_microseconds, 7);
     assert.equal(json['sequence_batching'].oldest.max_queue_delay_microseconds, 5);
     assert.deepEqual(json['sequence_batching'].state[0].dims, [-1]);
     assert.deepEqual(json['sequence_batching'].state[0].initial_state, [
-      { data_type: 'TYPE_INT32', dims: ['2'], data_file: 'f', name: '' },
+      { data_type: 'TYPE_INT32', dims: ['2'], data_file: 'f', name: 'n' },
     ]);
     assert.equal(json['sequence_batching'].direct, undefined);
     assert.deepEqual(json['instance_group'][0].secondary_devices, [{ kind: 'KIND_NVDLA', device_id: '3' }]);

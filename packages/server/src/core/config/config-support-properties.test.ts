@@ -184,18 +184,13 @@ const refusal: fc.Arbitrary<Refusal> = fc.oneof(
   inGroup('secondary_devices', fc.constant([{ kind: 'KIND_NVDLA', device_id: 0 }])),
   inGroup('passive', fc.constant(true)),
   inGroup('host_policy', word),
-  fc
-    .oneof(
-      fc.constant({ state: [{ input_name: 'S', output_name: 'T', data_type: 'TYPE_FP32', dims: [1] }] }),
-      fc.constant({ iterative_sequence: true }),
-    )
-    .map((sb) => ({
-      path: () => `sequence_batching.${Object.keys(sb)[0]!}`,
-      apply: (cfg: Obj) => {
-        delete cfg['dynamic_batching'];
-        cfg['sequence_batching'] = sb;
-      },
-    })),
+  fc.constant({ iterative_sequence: true }).map((sb) => ({
+    path: () => `sequence_batching.${Object.keys(sb)[0]!}`,
+    apply: (cfg: Obj) => {
+      delete cfg['dynamic_batching'];
+      cfg['sequence_batching'] = sb;
+    },
+  })),
   fc.constant<Refusal>({
     path: () => 'batch_input',
     apply: (cfg) => {

@@ -70,10 +70,6 @@ describe('refused fields fail the load naming the field', () => {
     ],
     ['optimization.gather_kernel_buffer_threshold', { optimization: { gather_kernel_buffer_threshold: 8 } }],
     ['optimization.eager_batching', { optimization: { eager_batching: true } }],
-    [
-      'sequence_batching.state',
-      { sequence_batching: { state: [{ input_name: 'I', output_name: 'O', data_type: 'TYPE_FP32', dims: [1] }] } },
-    ],
     ['sequence_batching.iterative_sequence', { sequence_batching: { iterative_sequence: true } }],
     ['sequence_batching.oldest.preserve_ordering', { sequence_batching: { oldest: { preserve_ordering: true } } }],
     [
@@ -254,13 +250,15 @@ describe('default values load: configs that spell defaults out, as config endpoi
     checkConfigSupport(config, 'onnxruntime', ORT);
   });
 
-  test('sequence_batching is implemented, empty or with a strategy; implicit state is refused', () => {
+  test('sequence_batching is implemented, empty or with a strategy; implicit state only where a backend lists it', () => {
     const config = normalizeConfig(base(), { modelName: 'm' });
     checkConfigSupport({ ...config, sequence_batching: {} }, 'js', JS);
     checkConfigSupport({ ...config, sequence_batching: { oldest: { max_candidate_sequences: 4 } } }, 'js', JS);
+    const state = { sequence_batching: { state: [{ input_name: 'S', output_name: 'T' }] } };
+    checkConfigSupport({ ...config, ...state }, 'js', { ...JS, fields: [...JS.fields!, 'sequence_batching.state'] });
     assert.throws(
-      () => checkConfigSupport({ ...config, sequence_batching: { state: [{ input_name: 'S' }] } }, 'js', JS),
-      /^InferenceError: model 'm': sequence_batching\.state is not supported yet/,
+      () => checkConfigSupport({ ...config, ...state }, 'llm', JS),
+      /^InferenceError: model 'm': sequence_batching\.state is not supported by the llm backend/,
     );
   });
 

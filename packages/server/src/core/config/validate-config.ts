@@ -7,6 +7,7 @@
 import { invalidArg } from '../errors.js';
 import { checkPlatformBackend, ENSEMBLE_PLATFORM } from './backend-autofill.js';
 import type { ModelConfig } from './model-config.js';
+import { stateSpecsOf } from './sequence-states.js';
 import { validateEnsembleGraph } from '../ensemble/ensemble-graph.js';
 
 /** Most sequence slots per instance under `oldest` (tensorgate's bound; Triton has none). */
@@ -74,6 +75,8 @@ export function validateModelConfig(config: ModelConfig, options: ValidateConfig
       }
     }
   }
+  // Implicit states (sequence_batching.state): Triton's rules, checked at load for every backend.
+  stateSpecsOf(config);
   const cacheOn = (config['response_cache'] as { enable?: boolean } | undefined)?.enable === true;
   if (config.sequence_batching) checkSequenceBatching(config.sequence_batching, name, maxBatch, cacheOn);
   if (config.ensemble_scheduling) checkEnsemble(config);

@@ -36,6 +36,7 @@ import { EnsembleDependencies } from '../ensemble/ensemble-dependencies.js';
 import { isEnsembleConfig } from '../ensemble/ensemble-steps.js';
 import { limitedInstances } from '../scheduling/rate-limit-instances.js';
 import type { RateLimiter, RegisteredVersion } from '../scheduling/rate-limiter.js';
+import { loadStateSpecs, type LoadedStateSpec } from '../scheduling/sequence/state-config.js';
 
 export { RELOAD_FAILED_REASON } from './model-entry.js';
 
@@ -72,6 +73,8 @@ export interface ModelManagerOptions {
   rateLimiter?: RateLimiter;
   /** Sequences that may wait for a slot of a sequence-batched model version (`--max-sequence-backlog`). */
   maxSequenceBacklog?: number;
+  /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`). */
+  maxSequenceStateBytes?: number;
 }
 
 /** How a model is loaded (see {@link ModelManager.load}). */
@@ -286,6 +289,7 @@ export class ModelManager implements PollTarget {
       let versions: number[];
       let labels: OutputLabels;
       let warmupSamples: WarmupSample[];
+      let stateSpecs: LoadedStateSpec[];
       try {
         ({ config, backend } = await resolveModelConfig({
           name,
@@ -305,6 +309,7 @@ export class ModelManager implements PollTarget {
         }
         labels = await loadOutputLabels(modelPath, config);
         warmupSamples = await buildWarmupSamples(config, modelPath);
+        stateSpecs = await loadStateSpecs(config, modelPath);
       } catch (e) {
         const err = InferenceError.from(e);
         entry.failure = err.message;
@@ -332,9 +337,23 @@ export class ModelManager implements PollTarget {
             v,
             new ServingVersion(name, v, config, model, this.opts.clock, this.opts.observer, labels, gate, {
               ...(this.opts.maxSequenceBacklog !== undefined && { maxSequenceBacklog: this.opts.maxSequenceBacklog }),
+              stateSpecs,
+              ...(this.opts.maxSequenceStateBytes !== undefined && {
+                maxSequenceStateBytes: this.opts.maxSequenceStateBytes,
+              }),
             }),
           );
-          await warmUp(model, config, warmupSamples);
+          await warmUp(
+            model,
+            config,
+            warmupSamples,
+            stateSpecs.map((s) => ({
+              name: s.inputName,
+              datatype: s.datatype,
+              shape: s.initialShape,
+              data: s.initialData,
+            })),
+          );
         }
       } catch (e) {
         const err = InferenceError.from(e);

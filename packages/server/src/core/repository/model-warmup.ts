@@ -15,6 +15,7 @@ import { byteSizeOf, elementCount, fromConfigDataType, type DataType } from '@te
 import type { BackendModel, BackendResponse, ExecutionRequest, ResponseSender } from '../../backend-api/backend.js';
 import { resolveConfinedPath } from '../../backend-api/confined-path.js';
 import type { ModelConfig } from '../config/model-config.js';
+import { stateSpecsOf } from '../config/sequence-states.js';
 import { InferenceError, invalidArg } from '../errors.js';
 import { reshapeTo } from '../reshape.js';
 import type { Tensor } from '../types.js';
@@ -173,9 +174,13 @@ export async function warmUp(
   model: BackendModel,
   config: ModelConfig,
   samples: readonly WarmupSample[],
+  stateInputs: readonly Tensor[] = [],
 ): Promise<void> {
   if (samples.length === 0) return;
-  const outputs = config.output.map((o) => o.name);
+  // A model with implicit state gets its states' initial values, as a sequence's START request
+  // does; its state outputs are produced and dropped with the rest.
+  const outputs = [...config.output.map((o) => o.name), ...stateSpecsOf(config).map((s) => s.outputName)];
+  const extra = (): Tensor[] => stateInputs.map((t) => ({ ...t, data: t.data.slice() }));
   const signal = new AbortController().signal;
   await Promise.all(
     model.instances.map(async (instance) => {
@@ -185,7 +190,7 @@ export async function warmUp(
           const batch: ExecutionRequest[] = senders.map((sender, i) => ({
             id: `warmup_${sample.name}_${i}`,
             // Each request gets its own copy: a backend may take (transfer) the buffers.
-            inputs: sample.inputs.map((t) => ({ ...t, data: t.data.slice() })),
+            inputs: [...sample.inputs.map((t) => ({ ...t, data: t.data.slice() })), ...extra()],
             requestedOutputs: outputs,
             parameters: {},
             batchSize: 1,

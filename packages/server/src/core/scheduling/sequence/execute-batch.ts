@@ -8,6 +8,8 @@ import { InferenceError } from '../../errors.js';
 import { assembleModelInputs, nullRequest } from './sequence-inputs.js';
 import type { PendingRequest } from './sequence-record.js';
 import type { SequenceSettings } from './sequence-settings.js';
+import { withImplicitState } from './state-injection.js';
+import type { SequenceStateStore } from './state-store.js';
 
 /** How an execution ended. */
 export type BatchOutcome = { timings: ExecutionTimings } | { error: InferenceError };
@@ -15,7 +17,10 @@ export type BatchOutcome = { timings: ExecutionTimings } | { error: InferenceErr
 /**
  * Executes `slots` (undefined = an empty `direct` slot) on `instance`. Every real request is marked
  * in flight and started at `nowNs`; when the execution settles, each gets `onExecuted`, then
- * `settled` runs (even if a callback threw) with the requests that ran.
+ * `settled` runs (even if a callback threw) with the requests that ran. With implicit state
+ * (`states`), each request carries its sequence's states (state-injection.ts) and an empty slot
+ * zero states; a request whose states cannot be fed is dropped with that error, and when no
+ * request is left nothing executes (`settled` gets no requests and the error).
  *
  * @example
  * ```ts
@@ -28,23 +33,41 @@ export function executeBatch(
   settings: SequenceSettings,
   nowNs: number,
   settled: (taken: readonly PendingRequest[], outcome: BatchOutcome) => void,
+  states?: SequenceStateStore,
 ): void {
   const taken: PendingRequest[] = [];
   const requests: ExecutionRequest[] = [];
   let like: ExecutionRequest | undefined;
   for (const p of slots) if (p) like ??= p.job.request;
+  let refused: InferenceError | undefined;
   for (const p of slots) {
     if (!p) {
-      requests.push(nullRequest(settings, like!));
+      const empty = nullRequest(settings, like!);
+      // An empty slot's row gets zero states, so the batch's state tensors stay rectangular.
+      requests.push(states ? { ...empty, inputs: [...empty.inputs, ...states.nullInputs()] } : empty);
       continue;
     }
     p.record.queue.shift();
     p.done = true;
     p.unlisten();
+    let request = assembleModelInputs(settings, p);
+    if (states) {
+      try {
+        request = withImplicitState(request, states, p.record, { start: p.start, end: p.end });
+      } catch (e) {
+        refused = InferenceError.from(e);
+        p.job.onDropped(refused);
+        continue;
+      }
+    }
     p.record.inFlight = true;
     p.job.onStart(nowNs);
     taken.push(p);
-    requests.push(assembleModelInputs(settings, p));
+    requests.push(request);
+  }
+  if (taken.length === 0 && refused) {
+    settled(taken, { error: refused });
+    return;
   }
   const settle = (outcome: BatchOutcome): void => {
     try {

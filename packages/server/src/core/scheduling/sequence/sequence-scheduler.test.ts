@@ -378,7 +378,7 @@ describe('sequence batcher with the rate limiter', () => {
       withdraw: (i: ModelInstance) => calls.push(`withdraw ${i.name}`),
       release: (i: ModelInstance, executed: boolean) => calls.push(`release ${i.name} ${executed}`),
     };
-    const s = new SequenceScheduler([lane.inst], clock, () => {}, cfg, sequenceSettings(cfg, 8), gate);
+    const s = new SequenceScheduler([lane.inst], clock, () => {}, cfg, sequenceSettings(cfg, 8), [], undefined, gate);
     const log: string[] = [];
     s.enqueue(job('a', log, { sequence_id: 1, sequence_start: true }));
     await tick();

@@ -51,6 +51,8 @@ import { notStartedError, readSequenceRequest } from './sequence-request.js';
 import type { SequenceSettings } from './sequence-settings.js';
 import { directBatch, oldestBatch, type LaneDecision } from './slot-batch.js';
 import { SequenceTimers } from './sequence-timers.js';
+import type { LoadedStateSpec } from './state-config.js';
+import { SequenceStateStore } from './state-store.js';
 
 /**
  * @example
@@ -69,6 +71,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
   private readonly rules: BatchRules;
   private readonly timers: SequenceTimers;
   private closedWith: InferenceError | undefined;
+  /** The sequences' implicit states (`sequence_batching.state`), when the model has any. */
+  readonly states: SequenceStateStore | undefined;
   /** Set once the version unloads: new sequences are refused with it. */
   private retiredWith: InferenceError | undefined;
   /** Lanes waiting for the rate limiter to grant their instance's resources. */
@@ -80,9 +84,23 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     private readonly onExecution: ExecutionListener,
     config: Pick<ModelConfig, 'input' | 'max_batch_size'>,
     readonly settings: SequenceSettings,
+    /** The implicit states with their initial values (state-config.ts `loadStateSpecs`). */
+    stateSpecs: readonly LoadedStateSpec[] = [],
+    /** Most bytes of implicit state per sequence (`--max-sequence-state-bytes`; default 64 MiB). */
+    maxStateBytes?: number,
     /** The version's place in the rate limiter; none: an idle instance executes at once. */
     private readonly gate?: ExecutionGate,
   ) {
+    // One sequence holds state per slot: that bounds the states' memory.
+    this.states =
+      stateSpecs.length > 0
+        ? new SequenceStateStore(stateSpecs, {
+            model: settings.name,
+            batching: settings.batching,
+            maxSequences: Math.max(1, instances.length) * settings.slotsPerInstance,
+            ...(maxStateBytes !== undefined && { maxBytesPerSequence: maxStateBytes }),
+          })
+        : undefined;
     this.signatureOf = batchSignature(config);
     this.rules = batchRules(settings.maxBatch, settings.preferredBatchSizes, settings.oldestDelayUs);
     this.lanes = buildLanes(instances, settings.slotsPerInstance, (lane) => this.availabilityChanged(lane));
@@ -185,6 +203,7 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     for (const r of this.backlog) this.failQueued(r, error);
     this.backlog = [];
     this.live.clear();
+    this.states?.clear();
   }
 
   /** A waiting request's signal aborted: it and the rest of its sequence are cancelled. */
@@ -251,6 +270,8 @@ export class SequenceScheduler implements Scheduler, PendingSink {
     if (!slot || !record.closed || record.inFlight || record.queue.length > 0) return;
     slot.record = undefined;
     record.slot = undefined;
+    // Its END executed, or it was released (idle, cancelled, instance lost): its states are freed.
+    this.states?.release(record);
     this.refill(slot);
     this.pump(slot.lane);
   }
@@ -355,8 +376,13 @@ export class SequenceScheduler implements Scheduler, PendingSink {
   }
 
   private run(lane: Lane, decision: Extract<LaneDecision, { slots: unknown }>, now: number, granted: boolean): void {
-    executeBatch(lane.instance, decision.slots, this.settings, now, (taken, outcome) =>
-      this.afterBatch(lane, taken, outcome, granted),
+    executeBatch(
+      lane.instance,
+      decision.slots,
+      this.settings,
+      now,
+      (taken, outcome) => this.afterBatch(lane, taken, outcome, granted),
+      this.states,
     );
   }
 
