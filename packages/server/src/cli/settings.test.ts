@@ -50,6 +50,7 @@ describe('parseSettings defaults', () => {
       grpcMaxMessageBytes: 68157440,
       grpcMaxSendMessageBytes: 2147483647,
       grpcTransport: 'native',
+      grpcServiceThreads: 2,
       grpcMaxConcurrentStreams: 1000,
       grpcMaxConcurrentCalls: 10000,
       decompressionBudgetBytes: 335544320,
