@@ -12,7 +12,7 @@ import { startWorker } from '../../../backends/js/worker-entry.js';
 import { PacketOutbox } from '../../../backends/js/message-batcher.js';
 import { ModelCalls } from '../../../backends/js/model-calls.js';
 import { Op, readCall } from '../../../backends/js/wire-codec.js';
-import { WireReader, type Packet } from '../../../backends/js/wire-packet.js';
+import { PACK_THRESHOLD_BYTES, WireReader, type Packet } from '../../../backends/js/wire-packet.js';
 import { backgroundClock, type Clock } from '../../../core/clock.js';
 import { InferenceError, type ErrorCode } from '../../../core/errors.js';
 import { toGrpcError, type GrpcError } from '../grpc-status.js';
@@ -57,13 +57,23 @@ export class HostCall {
     private readonly worker: ServiceWorker,
   ) {}
 
-  /** A request message from the client (copied into the worker's packet). */
+  /**
+   * A request message from the client. A large one that owns its whole buffer (both transports
+   * give every message past 64 KiB a buffer of its own, as ModelInfer's `inputBuffersOwned`
+   * relies on) moves to the worker; others are copied into the worker's packet.
+   */
   message(bytes: Uint8Array): void {
     if (this.closed) return;
     const p = this.worker.outbox.open();
     p.value(ServiceOp.Message);
     p.value(this.key);
-    p.bytes(bytes);
+    const buffer = bytes.buffer;
+    const whole =
+      bytes.byteLength >= PACK_THRESHOLD_BYTES &&
+      buffer instanceof ArrayBuffer &&
+      bytes.byteOffset === 0 &&
+      bytes.byteLength === buffer.byteLength;
+    p.bytes(bytes, whole ? buffer : undefined);
     this.worker.outbox.endOp();
   }
 

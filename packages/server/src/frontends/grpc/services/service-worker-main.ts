@@ -17,6 +17,7 @@ import { loadServiceModule, type ServiceHandler } from './service-module.js';
 import { MESSAGE_WINDOW, ServiceOp, type ServiceWorkerInit, type ServiceWorkerStatus } from './service-ops.js';
 import { loadServiceProto, rpcsOf, type RpcInfo } from './service-protos.js';
 import { RequestQueue } from './request-queue.js';
+import { decodePacked, packedFloatFields } from './packed-floats.js';
 
 const port = parentPort!;
 const init = workerData as ServiceWorkerInit;
@@ -27,6 +28,8 @@ interface WorkerRpc {
   readonly requestType: protobuf.Type;
   readonly responseType: protobuf.Type;
   readonly handler: ServiceHandler;
+  /** Packed float / double fields of the request, read as typed arrays (packed-floats.ts). */
+  readonly packed: ReturnType<typeof packedFloatFields>;
 }
 
 const rpcs = new Map<string, WorkerRpc>();
@@ -109,7 +112,7 @@ class WorkerCall {
 
   decode(bytes: Uint8Array): unknown {
     try {
-      return this.rpc.requestType.decode(bytes);
+      return decodePacked(this.rpc.requestType, this.rpc.packed, bytes);
     } catch (err) {
       throw new HandlerFailure({
         code: 3,
@@ -329,6 +332,7 @@ async function load(): Promise<void> {
       rpcs.set(info.path, {
         info,
         requestType: root.lookupType(info.requestType),
+        packed: packedFloatFields(root.lookupType(info.requestType)),
         responseType: root.lookupType(info.responseType),
         handler: handlers.get(info.path)!,
       });
