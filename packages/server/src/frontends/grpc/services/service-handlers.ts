@@ -90,8 +90,14 @@ function openCall(
     },
   });
   call.once('cancelled', () => {
-    end(1);
-    hostCall.cancel('cancelled by the client');
+    // Transports also cancel a call whose deadline passed: tell the handler which it was.
+    if (deadline >= 0 && clock.wallMs() >= deadline) {
+      end(4);
+      hostCall.cancel('deadline exceeded');
+    } else {
+      end(1);
+      hostCall.cancel('cancelled by the client');
+    }
   });
   if (deadline >= 0 && !hostCall.closed) {
     timer = clock.setTimer(() => {

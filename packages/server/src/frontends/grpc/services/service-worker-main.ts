@@ -64,14 +64,16 @@ function encode(rpc: WorkerRpc, value: unknown): Uint8Array {
       details: `handler ${rpc.info.method} returned ${value === null ? 'null' : typeof value}, not a ${type.fullName.slice(1)} object`,
     });
   }
-  let problem: string | null;
-  let message: protobuf.Message;
-  try {
-    message = type.fromObject(plain(value) as Record<string, unknown>);
-    problem = type.verify(message);
-  } catch (err) {
-    problem = err instanceof Error ? err.message : String(err);
-    message = undefined as unknown as protobuf.Message;
+  // Checked before fromObject, which would coerce ('abc' | 0 is 0) instead of refusing.
+  const object = plain(value) as Record<string, unknown>;
+  let problem = type.verify(object);
+  let message = undefined as unknown as protobuf.Message;
+  if (problem === null) {
+    try {
+      message = type.fromObject(object);
+    } catch (err) {
+      problem = err instanceof Error ? err.message : String(err);
+    }
   }
   if (problem !== null) {
     throw new HandlerFailure({
