@@ -116,8 +116,9 @@ function protoError(file: string, err: unknown): ServiceLoadError {
   const message = err instanceof Error ? err.message : String(err);
   const line = /\(line (\d+)\)\s*$/.exec(message);
   if (line !== null) return new ServiceLoadError(`${file}:${line[1]}: ${message.slice(0, line.index).trim()}`);
-  // "no such Type or Enum 'Foo' in Type .x.A": point at the first use of the name.
-  const missing = /no such \w+(?: or \w+)? '([^']+)'/.exec(message);
+  // "no such Type or Enum 'Foo' in Type .x.A" for a field's type, "no such type: Foo" for an rpc's
+  // ("no such type: Foo" for an rpc's message): point at the first use of the name.
+  const missing = /no such \w+(?: or \w+)?(?::\s*|\s+')([\w.]+)/.exec(message);
   if (missing !== null) {
     let text = '';
     try {
