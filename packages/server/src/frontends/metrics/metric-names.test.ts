@@ -9,6 +9,8 @@ import { registerCacheMetrics } from './cache-metrics.js';
 import { ResponseCache } from '../../core/cache/response-cache.js';
 import { LocalCacheStore } from '../../core/cache/cache-store.js';
 import { systemClock } from '../../core/clock.js';
+import { registerServiceMetrics } from './service-metrics.js';
+import { MethodStats } from '../grpc/services/service-stats.js';
 
 // packages/server/{src,dist}/frontends/metrics are both five levels below the repo root.
 const docs = readFileSync(new URL('../../../../../docs/metrics.md', import.meta.url), 'utf8');
@@ -31,6 +33,7 @@ test('the table matches what the registry really exports', async () => {
   new MetricsObserver(registry).onPending('m', '1', 0);
   registerHostMetrics(registry);
   registerCacheMetrics(registry, new ResponseCache(new LocalCacheStore(1024), systemClock));
+  registerServiceMetrics(registry, new Map([['/p.S/M', new MethodStats('p.S', 'M')]]));
   const exported = await registry.getMetricsAsJSON();
   const byName = new Map(exported.map((m) => [m.name, m]));
   assert.equal(exported.length, Object.keys(METRICS).length);
