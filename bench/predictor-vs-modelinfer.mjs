@@ -44,7 +44,8 @@ async function child(variant, port, concurrency, durationSec, warmupSec) {
     );
     check = (bytes) => {
       const r = Res.decode(bytes);
-      if (r.predictions.length !== 1000 || !(r.confidence > 0)) throw new Error(`Predict: bad reply ${JSON.stringify(r).slice(0, 200)}`);
+      if (r.predictions.length !== 1000 || !(r.confidence > 0))
+        throw new Error(`Predict: bad reply ${JSON.stringify(r).slice(0, 200)}`);
     };
   } else {
     const root = loadProtoRoot();
@@ -71,7 +72,14 @@ async function child(variant, port, concurrency, durationSec, warmupSec) {
   check(await call());
   const r = await closedLoop(call, { concurrency, warmupSec, durationSec });
   client.close();
-  reportToParent({ perSec: r.perSec, p50: r.p50, p99: r.p99, clientCpuUs: r.cpuUsPerCall | 0, total: r.total + 1, requestBytes: body.byteLength });
+  reportToParent({
+    perSec: r.perSec,
+    p50: r.p50,
+    p99: r.p99,
+    clientCpuUs: r.cpuUsPerCall | 0,
+    total: r.total + 1,
+    requestBytes: body.byteLength,
+  });
 }
 
 main(async () => {
@@ -94,7 +102,9 @@ main(async () => {
   const server = await startTensorgate(repo.path, ['--grpc-services', SERVICES, '--grpc-transport', opts.transport]);
   const results = Object.fromEntries(VARIANTS.map((v) => [v, []]));
   try {
-    const childOpts = ['--concurrency', opts.concurrency, '--duration', opts.duration, '--warmup', opts.warmup].map(String);
+    const childOpts = ['--concurrency', opts.concurrency, '--duration', opts.duration, '--warmup', opts.warmup].map(
+      String,
+    );
     for (let r = 0; r < opts.rounds; r++) {
       const order = r % 2 === 0 ? VARIANTS : [...VARIANTS].reverse();
       for (const v of order) {
@@ -119,7 +129,16 @@ main(async () => {
   );
   console.log(
     markdownTable(
-      ['rpc', 'request bytes', 'req/s', 'p50 ms', 'p99 ms', 'client CPU µs / req', 'server event loop µs / req', 'server other threads µs / req'],
+      [
+        'rpc',
+        'request bytes',
+        'req/s',
+        'p50 ms',
+        'p99 ms',
+        'client CPU µs / req',
+        'server event loop µs / req',
+        'server other threads µs / req',
+      ],
       VARIANTS.map((v) => [
         v === 'Predict' ? 'modelserving.Predictor/Predict' : 'GRPCInferenceService/ModelInfer',
         String(results[v][0].requestBytes),

@@ -245,6 +245,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         threads: settings.grpcServiceThreads,
         caller: models,
         logger: logger.child({ frontend: 'grpc-services' }),
+        traces,
       });
       const host = services;
       closers.push(() => host.close());

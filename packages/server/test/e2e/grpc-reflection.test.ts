@@ -41,7 +41,9 @@ function reflect(port: number, version: Version, request: object, metadata = new
 }
 
 function decodeFiles(res: any): any[] {
-  return res.file_descriptor_response.file_descriptor_proto.map((b: Buffer) => descriptor.FileDescriptorProto.decode(b));
+  return res.file_descriptor_response.file_descriptor_proto.map((b: Buffer) =>
+    descriptor.FileDescriptorProto.decode(b),
+  );
 }
 
 for (const transport of ['native', 'grpc-js'] as const) {
@@ -49,7 +51,16 @@ for (const transport of ['native', 'grpc-js'] as const) {
     let s: TestServer;
     before(async () => {
       s = await startServer(
-        ['--grpc-services', EXAMPLE_SERVICES, '--grpc-transport', transport, '--model-control-mode', 'explicit', '--load-model', 'image_classifier'],
+        [
+          '--grpc-services',
+          EXAMPLE_SERVICES,
+          '--grpc-transport',
+          transport,
+          '--model-control-mode',
+          'explicit',
+          '--load-model',
+          'image_classifier',
+        ],
         EXAMPLES,
       );
     });
@@ -117,7 +128,10 @@ for (const transport of ['native', 'grpc-js'] as const) {
 describe('server reflection and --grpc-restricted-protocol', () => {
   let s: TestServer;
   before(async () => {
-    s = await startServer(['--grpc-restricted-protocol', 'metadata:x-meta=m1', '--model-control-mode', 'explicit'], EXAMPLES);
+    s = await startServer(
+      ['--grpc-restricted-protocol', 'metadata:x-meta=m1', '--model-control-mode', 'explicit'],
+      EXAMPLES,
+    );
   });
   after(() => s?.close());
 

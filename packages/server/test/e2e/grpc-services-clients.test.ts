@@ -52,7 +52,13 @@ describe('the example Predictor clients', () => {
     await writeFile(image, await encode(patternPixels(240, 180), 240, 180, 'jpeg'));
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'examples/grpc_services/predictor/clients/predictor-client.ts', `127.0.0.1:${s.grpcPort}`, image],
+      [
+        '--import',
+        'tsx',
+        'examples/grpc_services/predictor/clients/predictor-client.ts',
+        `127.0.0.1:${s.grpcPort}`,
+        image,
+      ],
       { cwd: ROOT, timeout: 120_000 },
     );
     assert.match(stdout, /^Predict: class \d+, confidence 0\.\d{4}$/m);

@@ -16,7 +16,9 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const require = createRequire(import.meta.url);
 
 function block(text: string, name: string, lang: string): string {
-  const m = new RegExp(`<!-- grpc-services-example:${name} -->\\s*\`\`\`${lang}\\n([\\s\\S]*?)\`\`\`\\s*<!-- grpc-services-example:end -->`).exec(text);
+  const m = new RegExp(
+    `<!-- grpc-services-example:${name} -->\\s*\`\`\`${lang}\\n([\\s\\S]*?)\`\`\`\\s*<!-- grpc-services-example:end -->`,
+  ).exec(text);
   assert.ok(m, `no grpc-services-example:${name} block in docs/grpc-services.md`);
   return m[1]!;
 }
@@ -27,7 +29,10 @@ let doc: string;
 before(async () => {
   doc = await readFile(join(ROOT, 'docs/grpc-services.md'), 'utf8');
   folder = await servicesFolder({ greeter: [block(doc, 'proto', 'proto'), block(doc, 'js', 'js')] });
-  s = await startServer(['--grpc-services', folder.path, '--model-control-mode', 'explicit', '--load-model', 'simple'], EXAMPLES);
+  s = await startServer(
+    ['--grpc-services', folder.path, '--model-control-mode', 'explicit', '--load-model', 'simple'],
+    EXAMPLES,
+  );
 });
 after(async () => {
   await s?.close();
@@ -38,17 +43,26 @@ test('docs/grpc-services.md: the quick-start service answers Add, Countdown and 
   const c = protoLoaderClient(join(folder.path, 'greeter', 'service.proto'), 'demo.Greeter', s.grpcPort);
   const a = Array.from({ length: 16 }, (_, i) => i);
   const add = await unaryCall(c, 'Add', { a, b: Array(16).fill(1) });
-  assert.deepEqual(add.sum, a.map((x) => x + 1));
+  assert.deepEqual(
+    add.sum,
+    a.map((x) => x + 1),
+  );
   const bad = await unaryCall(c, 'Add', { a: [1], b: [1] });
   assert.equal(bad.code, 3); // simple refuses 1 element for [1, 16]: INVALID_ARGUMENT
   const countdown = await collect(c.Countdown({ a: [3] }));
-  assert.deepEqual(countdown.messages.map((m) => m.sum), [[3], [2], [1]]);
+  assert.deepEqual(
+    countdown.messages.map((m) => m.sum),
+    [[3], [2], [1]],
+  );
   const chat = c.Chat();
   const replies = collect(chat);
   chat.write({ a, b: a });
   chat.write({ a, b: Array(16).fill(0) });
   chat.end();
-  assert.deepEqual((await replies).messages.map((m) => m.sum), [a.map((x) => 2 * x), a]);
+  assert.deepEqual(
+    (await replies).messages.map((m) => m.sum),
+    [a.map((x) => 2 * x), a],
+  );
   c.close();
 });
 
@@ -67,7 +81,10 @@ test("docs/grpc-services.md: the page's Node client prints the sum", async () =>
     .replace("from '@grpc/proto-loader'", `from '${pathToFileURL(require.resolve('@grpc/proto-loader')).href}'`);
   await writeFile(path, resolved);
   const printed = await new Promise<unknown>((resolve) => {
-    (globalThis as unknown as { __grpcDocLog: (v: unknown, c: { close(): void }) => void }).__grpcDocLog = (v, client) => {
+    (globalThis as unknown as { __grpcDocLog: (v: unknown, c: { close(): void }) => void }).__grpcDocLog = (
+      v,
+      client,
+    ) => {
       client.close();
       resolve(v);
     };

@@ -79,11 +79,17 @@ for (const transport of ['native', 'grpc-js'] as const) {
 
     const predictor = (): grpc.Client & Record<string, any> =>
       protoLoaderClient(PREDICTOR_PROTO, 'modelserving.Predictor', s.grpcPort, SEED_CHANNEL);
-    const kinds = (): grpc.Client & Record<string, any> => protoLoaderClient(join(services.path, 'kinds', 'service.proto'), 'testsvc.Kinds', s.grpcPort);
+    const kinds = (): grpc.Client & Record<string, any> =>
+      protoLoaderClient(join(services.path, 'kinds', 'service.proto'), 'testsvc.Kinds', s.grpcPort);
 
     test('Predict classifies one CHW image through image_classifier (probabilities, confidence)', async () => {
       const c = predictor();
-      const res = await unaryCall(c, 'Predict', { model_name: 'image_classifier', tensor_data: IMAGE, width: 224, height: 224 });
+      const res = await unaryCall(c, 'Predict', {
+        model_name: 'image_classifier',
+        tensor_data: IMAGE,
+        width: 224,
+        height: 224,
+      });
       c.close();
       assert.equal(res.predictions.length, 1000, String(res.details));
       const sum = res.predictions.reduce((a: number, b: number) => a + b, 0);
@@ -146,7 +152,10 @@ for (const transport of ['native', 'grpc-js'] as const) {
       assert.equal(echo.value, 21); // 5 + 16 through simple
       assert.deepEqual(echo.values, [1.5, 2.5]); // packed floats arrive as a Float32Array and go back
       const count = await collect(c.Count({ value: 4 }));
-      assert.deepEqual(count.messages.map((m) => m.value), [0, 1, 2, 3]);
+      assert.deepEqual(
+        count.messages.map((m) => m.value),
+        [0, 1, 2, 3],
+      );
       const sum = await new Promise<any>((resolve) => {
         const call = c.Sum((err: unknown, res: unknown) => resolve(err ?? res));
         for (let i = 1; i <= 100; i++) call.write({ value: i });
@@ -157,7 +166,10 @@ for (const transport of ['native', 'grpc-js'] as const) {
       const doubled = collect(bidi);
       for (let i = 0; i < 50; i++) bidi.write({ value: i });
       bidi.end();
-      assert.deepEqual((await doubled).messages.map((m) => m.value), Array.from({ length: 50 }, (_, i) => i * 2));
+      assert.deepEqual(
+        (await doubled).messages.map((m) => m.value),
+        Array.from({ length: 50 }, (_, i) => i * 2),
+      );
       c.close();
     });
 
@@ -192,14 +204,17 @@ for (const transport of ['native', 'grpc-js'] as const) {
       assert.ok(Math.abs(seen.deadline - deadline) < 1000, `deadline ${seen.deadline} vs ${deadline}`);
 
       const byDeadline = join(tmpdir(), `tg-wait-${process.pid}-${transport}-deadline`);
-      const late = await unaryCall(c, 'Wait', { text: byDeadline }, new grpc.Metadata(), { deadline: Date.now() + 300 });
+      // Long enough for the call to reach its handler on a loaded machine.
+      const late = await unaryCall(c, 'Wait', { text: byDeadline }, new grpc.Metadata(), {
+        deadline: Date.now() + 4000,
+      });
       assert.equal(late.code, grpc.status.DEADLINE_EXCEEDED);
       await eventually(() => existsSync(byDeadline));
       assert.match(readFileSync(byDeadline, 'utf8'), /deadline/);
 
       const byCancel = join(tmpdir(), `tg-wait-${process.pid}-${transport}-cancel`);
       const call = c.Wait({ text: byCancel }, () => undefined);
-      await new Promise((r) => setTimeout(r, 200));
+      await eventually(() => existsSync(`${byCancel}.started`)); // the handler runs: cancel it
       call.cancel();
       await eventually(() => existsSync(byCancel));
       assert.match(readFileSync(byCancel, 'utf8'), /cancelled/);
@@ -208,17 +223,34 @@ for (const transport of ['native', 'grpc-js'] as const) {
 
     test('/metrics has requests, failures by status and a latency histogram per method', async () => {
       const text = await (await fetch(s.metrics)).text();
-      assert.match(text, /tensorgate_grpc_service_requests_total\{service="modelserving.Predictor",method="Predict"\} [1-9]/);
-      assert.match(text, /tensorgate_grpc_service_failures_total\{service="testsvc.Kinds",method="Fail",code="UNKNOWN"\} [1-9]/);
-      assert.match(text, /tensorgate_grpc_service_failures_total\{service="testsvc.Kinds",method="Fail",code="PERMISSION_DENIED"\} [1-9]/);
-      assert.match(text, /tensorgate_grpc_service_request_duration_seconds_count\{service="testsvc.Kinds",method="Sum"\} [1-9]/);
-      assert.match(text, /tensorgate_grpc_service_request_duration_seconds_bucket\{le="\+Inf",service="testsvc.Kinds",method="Echo"\} [1-9]/);
+      assert.match(
+        text,
+        /tensorgate_grpc_service_requests_total\{service="modelserving.Predictor",method="Predict"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /tensorgate_grpc_service_failures_total\{service="testsvc.Kinds",method="Fail",code="UNKNOWN"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /tensorgate_grpc_service_failures_total\{service="testsvc.Kinds",method="Fail",code="PERMISSION_DENIED"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /tensorgate_grpc_service_request_duration_seconds_count\{service="testsvc.Kinds",method="Sum"\} [1-9]/,
+      );
+      assert.match(
+        text,
+        /tensorgate_grpc_service_request_duration_seconds_bucket\{le="\+Inf",service="testsvc.Kinds",method="Echo"\} [1-9]/,
+      );
     });
 
     test('grpc.health.v1 knows the custom services', async () => {
       const { grpcClient } = await import('../helpers/grpc-client.js');
       const health = grpcClient(s.grpcPort, 'grpc.health.v1.Health');
-      const res = await new Promise<any>((resolve) => health.Check({ service: 'modelserving.Predictor' }, (e: unknown, r: unknown) => resolve(e ?? r)));
+      const res = await new Promise<any>((resolve) =>
+        health.Check({ service: 'modelserving.Predictor' }, (e: unknown, r: unknown) => resolve(e ?? r)),
+      );
       health.close();
       assert.equal(res.status, 'SERVING');
     });
@@ -231,7 +263,16 @@ describe('custom gRPC services and --grpc-restricted-protocol', () => {
   before(async () => {
     services = await servicesFolder({ kinds: [KINDS_PROTO, KINDS_MODULE] });
     s = await startServer(
-      ['--grpc-services', services.path, '--grpc-restricted-protocol', 'inference:x-key=s3cret', '--model-control-mode', 'explicit', '--load-model', 'simple'],
+      [
+        '--grpc-services',
+        services.path,
+        '--grpc-restricted-protocol',
+        'inference:x-key=s3cret',
+        '--model-control-mode',
+        'explicit',
+        '--load-model',
+        'simple',
+      ],
       EXAMPLES,
     );
   });
@@ -251,5 +292,50 @@ describe('custom gRPC services and --grpc-restricted-protocol', () => {
     md.add('triton-grpc-protocol-x-key', 's3cret');
     assert.equal((await unaryCall(c, 'Echo', { value: 1 }, md)).value, 17);
     c.close();
+  });
+});
+
+describe('custom gRPC services and tracing', () => {
+  test("a handler's model call is traced as a request of its own (--trace-config, Triton's file)", async () => {
+    const { mkdtemp, readFile, rm } = await import('node:fs/promises');
+    const dir = await mkdtemp(join(tmpdir(), 'tensorgate-service-traces-'));
+    const file = join(dir, 'trace.json');
+    const services = await servicesFolder({ kinds: [KINDS_PROTO, KINDS_MODULE] });
+    const s = await startServer(
+      [
+        '--grpc-services',
+        services.path,
+        '--model-control-mode',
+        'explicit',
+        '--load-model',
+        'simple',
+        '--trace-config',
+        `triton,file=${file}`,
+        '--trace-config',
+        'level=TIMESTAMPS',
+        '--trace-config',
+        'rate=1',
+      ],
+      EXAMPLES,
+    );
+    try {
+      const c = protoLoaderClient(join(services.path, 'kinds', 'service.proto'), 'testsvc.Kinds', s.grpcPort);
+      assert.equal((await unaryCall(c, 'Echo', { value: 2 })).value, 18);
+      c.close();
+    } finally {
+      await s.close();
+      await services.remove();
+    }
+    const records = JSON.parse(await readFile(file, 'utf8')) as Array<Record<string, any>>;
+    await rm(dir, { recursive: true, force: true });
+    const header = records.find((r) => r['model_name'] === 'simple');
+    assert.ok(header, `a trace of simple in ${JSON.stringify(records).slice(0, 300)}`);
+    const stamps = records.filter((r) => r['id'] === header['id'] && r['timestamps']).flatMap((r) => r['timestamps']);
+    for (const name of ['REQUEST_START', 'QUEUE_START', 'COMPUTE_START', 'COMPUTE_END', 'REQUEST_END']) {
+      assert.ok(
+        stamps.some((t: { name: string }) => t.name === name),
+        `${name} in ${JSON.stringify(stamps)}`,
+      );
+    }
   });
 });

@@ -75,6 +75,7 @@ export function Meta(request, ctx) {
 }
 
 export function Wait(request, { signal }) {
+  writeFileSync(request.text + '.started', '');
   return new Promise((resolve, reject) => {
     signal.addEventListener('abort', () => {
       writeFileSync(request.text, String(signal.reason?.message ?? signal.reason));
@@ -119,11 +120,15 @@ export function unaryCall(
   metadata = new grpc.Metadata(),
   options: grpc.CallOptions = {},
 ): Promise<any> {
-  return new Promise((resolve) => client[method](request, metadata, options, (err: unknown, res: unknown) => resolve(err ?? res)));
+  return new Promise((resolve) =>
+    client[method](request, metadata, options, (err: unknown, res: unknown) => resolve(err ?? res)),
+  );
 }
 
 /** Collects a server stream's messages and its end (OK) or error. */
-export function collect(call: grpc.ClientReadableStream<any> | grpc.ClientDuplexStream<any, any>): Promise<{ messages: any[]; error?: grpc.ServiceError }> {
+export function collect(
+  call: grpc.ClientReadableStream<any> | grpc.ClientDuplexStream<any, any>,
+): Promise<{ messages: any[]; error?: grpc.ServiceError }> {
   const messages: any[] = [];
   return new Promise((resolve) => {
     call.on('data', (m) => messages.push(m));

@@ -214,7 +214,10 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
   addReflection(
     {
       addService: (definition, implementation) =>
-        server.addService(definition, guardService(definition, implementation, restrictions, () => REFLECTION_GROUP)),
+        server.addService(
+          definition,
+          guardService(definition, implementation, restrictions, () => REFLECTION_GROUP),
+        ),
     },
     options.customServices?.folders ?? [],
   );

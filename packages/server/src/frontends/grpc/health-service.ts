@@ -48,7 +48,10 @@ export function createHealthService(
 ): HealthService {
   const watchers = new Map<WatchCall, NodeJS.Timeout>();
   const known = (service: string): boolean =>
-    service === '' || service === INFERENCE_SERVICE_NAME || service === LLM_SERVICE_NAME || customServices.includes(service);
+    service === '' ||
+    service === INFERENCE_SERVICE_NAME ||
+    service === LLM_SERVICE_NAME ||
+    customServices.includes(service);
   const current = (service: string): ServingStatusValue =>
     !known(service)
       ? ServingStatus.SERVICE_UNKNOWN

@@ -55,8 +55,7 @@ export function statusOfThrown(err: unknown): HandlerStatus {
     details?: unknown;
     message?: unknown;
   };
-  const message =
-    typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : String(err);
+  const message = typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : String(err);
   const code = e.code;
   if (typeof code === 'number' && Number.isInteger(code) && code >= 1 && code <= 16) {
     return { code, serverCode: '', details: message };

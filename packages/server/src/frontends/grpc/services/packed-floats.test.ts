@@ -5,18 +5,23 @@ import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { decodePacked, packedFloatFields } from './packed-floats.js';
 
-const root = protobuf.parse(
-  `syntax = "proto3";
+const root = protobuf
+  .parse(
+    `syntax = "proto3";
    message M { string name = 1; repeated float f = 2; int32 w = 3; repeated double d = 4; repeated int32 i = 5;
                repeated float u = 6 [packed = false]; }`,
-  { keepCase: true },
-).root.resolveAll(); // protobufjs settles proto3's packed default when it resolves
+    { keepCase: true },
+  )
+  .root.resolveAll(); // protobufjs settles proto3's packed default when it resolves
 const M = root.lookupType('M');
 const fields = packedFloatFields(M);
 
 describe('decodePacked', () => {
   test('finds the float and double fields (packed or not)', () => {
-    assert.deepEqual([...fields.values()].map((f) => f.name), ['f', 'd', 'u']);
+    assert.deepEqual(
+      [...fields.values()].map((f) => f.name),
+      ['f', 'd', 'u'],
+    );
   });
 
   test('equals protobufjs on any message; float and double fields come back as typed arrays', () => {

@@ -42,7 +42,8 @@ function typedArray(parts: readonly Uint8Array[], total: number, bytesPer: 4 | 8
   const Ctor = bytesPer === 4 ? Float32Array : Float64Array;
   const one = parts.length === 1 ? parts[0]! : undefined;
   // A view when aligned (the platform is little-endian, as the wire is); else one copy.
-  if (one !== undefined && one.byteOffset % bytesPer === 0) return new Ctor(one.buffer as ArrayBuffer, one.byteOffset, n);
+  if (one !== undefined && one.byteOffset % bytesPer === 0)
+    return new Ctor(one.buffer as ArrayBuffer, one.byteOffset, n);
   const out = new Ctor(n);
   new Uint8Array(out.buffer).set(concat(parts, total));
   return out;
@@ -58,7 +59,11 @@ function typedArray(parts: readonly Uint8Array[], total: number, bytesPer: 4 | 8
  * const msg = decodePacked(Req, fields, bytes); // msg.tensor_data: Float32Array
  * ```
  */
-export function decodePacked(type: protobuf.Type, fields: ReadonlyMap<number, PackedField>, bytes: Uint8Array): protobuf.Message {
+export function decodePacked(
+  type: protobuf.Type,
+  fields: ReadonlyMap<number, PackedField>,
+  bytes: Uint8Array,
+): protobuf.Message {
   if (fields.size === 0) return type.decode(bytes);
   const reader = protobuf.Reader.create(bytes);
   const rest: Uint8Array[] = [];

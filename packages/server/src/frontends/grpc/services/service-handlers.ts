@@ -86,7 +86,10 @@ function openCall(
     taken: (n) => sink.taken(n),
     finish: (error, response) => {
       end(error?.code ?? 0);
-      sink.finish(error === undefined ? undefined : { code: error.code, details: boundGrpcDetails(error.details) }, response);
+      sink.finish(
+        error === undefined ? undefined : { code: error.code, details: boundGrpcDetails(error.details) },
+        response,
+      );
     },
   });
   call.once('cancelled', () => {
@@ -100,13 +103,16 @@ function openCall(
     }
   });
   if (deadline >= 0 && !hostCall.closed) {
-    timer = clock.setTimer(() => {
-      timer = undefined;
-      if (hostCall.closed) return;
-      end(4);
-      hostCall.cancel('deadline exceeded');
-      sink.finish({ code: 4, details: 'Deadline exceeded' }, undefined);
-    }, Math.max(0, deadline - clock.wallMs()));
+    timer = clock.setTimer(
+      () => {
+        timer = undefined;
+        if (hostCall.closed) return;
+        end(4);
+        hostCall.cancel('deadline exceeded');
+        sink.finish({ code: 4, details: 'Deadline exceeded' }, undefined);
+      },
+      Math.max(0, deadline - clock.wallMs()),
+    );
   }
   return hostCall;
 }

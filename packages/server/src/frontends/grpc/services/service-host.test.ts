@@ -100,18 +100,25 @@ describe('service folders that do not load', () => {
     );
   });
 
-  test("a service tensorgate serves itself, a folder without service.js, an rpc defined twice", async () => {
+  test('a service tensorgate serves itself, a folder without service.js, an rpc defined twice', async () => {
     assert.match(
       await loadError({
-        'service.proto': 'syntax = "proto3";\npackage inference;\nmessage M {}\nservice GRPCInferenceService {\n  rpc X(M) returns (M);\n}\n',
+        'service.proto':
+          'syntax = "proto3";\npackage inference;\nmessage M {}\nservice GRPCInferenceService {\n  rpc X(M) returns (M);\n}\n',
         'service.js': 'export function X() { return {}; }\n',
       }),
       /^service\.proto:4: service inference\.GRPCInferenceService is served by tensorgate itself/,
     );
     assert.match(await loadError({ 'service.proto': PROTO }), /service\.js: missing/);
-    await withFolders({ a: { 'service.proto': PROTO, 'service.js': MODULE }, b: { 'service.proto': PROTO, 'service.js': MODULE } }, async (root) => {
-      await assert.rejects(ServiceHost.start(root, { threads: 1, caller: undefined, logger }), /\/t\.S\/Add is already defined at .*a\/service\.proto:5/);
-    });
+    await withFolders(
+      { a: { 'service.proto': PROTO, 'service.js': MODULE }, b: { 'service.proto': PROTO, 'service.js': MODULE } },
+      async (root) => {
+        await assert.rejects(
+          ServiceHost.start(root, { threads: 1, caller: undefined, logger }),
+          /\/t\.S\/Add is already defined at .*a\/service\.proto:5/,
+        );
+      },
+    );
   });
 });
 

@@ -15,13 +15,24 @@ import { Op, readCall } from '../../../backends/js/wire-codec.js';
 import { PACK_THRESHOLD_BYTES, WireReader, type Packet } from '../../../backends/js/wire-packet.js';
 import { backgroundClock, type Clock } from '../../../core/clock.js';
 import { InferenceError, type ErrorCode } from '../../../core/errors.js';
+import type { TraceManager } from '../../../core/trace/trace-manager.js';
 import { toGrpcError, type GrpcError } from '../grpc-status.js';
 import { ServiceOp, type ServiceWorkerInit, type ServiceWorkerStatus } from './service-ops.js';
-import { listServiceFolders, loadServiceProto, rpcsOf, ServiceLoadError, type RpcInfo, type ServiceFolder } from './service-protos.js';
+import {
+  listServiceFolders,
+  loadServiceProto,
+  rpcsOf,
+  ServiceLoadError,
+  type RpcInfo,
+  type ServiceFolder,
+} from './service-protos.js';
 
 const here = import.meta.url;
 /** The worker entry next to this module (`.ts` when running from source under tsx). */
-const SERVICE_WORKER_URL = new URL(here.endsWith('.ts') ? './service-worker-main.ts' : './service-worker-main.js', here);
+const SERVICE_WORKER_URL = new URL(
+  here.endsWith('.ts') ? './service-worker-main.ts' : './service-worker-main.js',
+  here,
+);
 
 /** Default number of service worker threads (`--grpc-service-threads`). */
 export const DEFAULT_SERVICE_THREADS = 2;
@@ -44,6 +55,8 @@ export interface ServiceHostOptions {
   readonly caller: ModelCaller | undefined;
   readonly logger: Logger;
   readonly clock?: Clock;
+  /** Tracing (`--trace-config`, the trace extension): handlers' model calls are sampled by model name. */
+  readonly traces?: TraceManager | undefined;
 }
 
 /** One call open in a worker. */
@@ -110,6 +123,7 @@ class ServiceWorker {
     logger: Logger,
     clock: Clock,
     caller: ModelCaller | undefined,
+    traces: TraceManager | undefined,
   ) {
     this.outbox = new PacketOutbox((packet) => worker.postMessage(packet, packet.transfer));
     this.modelCalls = new ModelCalls({
@@ -119,6 +133,8 @@ class ServiceWorker {
       clock,
       log: logger,
       parentSignal: () => undefined,
+      // A handler's call is a request of its own for tracing (there is no parent request).
+      ...(traces !== undefined ? { rootTrace: (model: string) => traces.startTrace(model, undefined) } : {}),
     });
     this.ready = new Promise((resolve, reject) => {
       const onStatus = (msg: ServiceWorkerStatus | Packet): void => {
@@ -228,7 +244,10 @@ class ServiceWorker {
     let error: GrpcError | undefined;
     if (code === -1) error = toGrpcError(new InferenceError(serverCode as ErrorCode, details));
     else if (code !== 0) error = { code, details };
-    call.sink.finish(error, bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    call.sink.finish(
+      error,
+      bytes === undefined ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    );
   }
 }
 
@@ -288,7 +307,13 @@ export class ServiceHost {
   }
 
   /** Opens a call of `rpc` on the least busy worker. */
-  open(rpc: RpcInfo, deadlineMs: number, metadata: Record<string, string[]>, peer: string, sink: ServiceCallSink): HostCall {
+  open(
+    rpc: RpcInfo,
+    deadlineMs: number,
+    metadata: Record<string, string[]>,
+    peer: string,
+    sink: ServiceCallSink,
+  ): HostCall {
     let worker = this.workers[0];
     for (const w of this.workers) if (worker === undefined || w.load < worker.load) worker = w;
     const key = this.nextKey++;
@@ -338,7 +363,12 @@ export class ServiceHost {
 
   private spawn(): ServiceWorker {
     const init: ServiceWorkerInit = {
-      folders: this.folders.map((f) => ({ name: f.name, dir: f.dir, protoFile: f.protoFile, moduleFile: f.moduleFile })),
+      folders: this.folders.map((f) => ({
+        name: f.name,
+        dir: f.dir,
+        protoFile: f.protoFile,
+        moduleFile: f.moduleFile,
+      })),
     };
     const w = new ServiceWorker(
       startWorker({ workerData: init }, SERVICE_WORKER_URL),
@@ -346,6 +376,7 @@ export class ServiceHost {
       this.options.logger,
       this.clock,
       this.options.caller,
+      this.options.traces,
     );
     this.workers.push(w);
     return w;

@@ -54,8 +54,7 @@ export async function loadServiceModule(
     throw importError(folder.moduleFile, err);
   }
   const text = readFileSync(folder.moduleFile, 'utf8');
-  const exportLine = (name: string): string =>
-    `${folder.moduleFile}:${lineOf(text, new RegExp(`\\b${name}\\b`)) ?? 1}`;
+  const exportLine = (name: string): string => `${folder.moduleFile}:${lineOf(text, new RegExp(`\\b${name}\\b`)) ?? 1}`;
   const handlers = new Map<string, ServiceHandler>();
   const used = new Set<string>();
   for (const rpc of rpcs) {

@@ -36,8 +36,14 @@ export const MESSAGE_WINDOW = 16;
 /** What a service worker receives as `workerData`. */
 export interface ServiceWorkerInit {
   /** The service folders (proto and module file of each). */
-  readonly folders: ReadonlyArray<{ readonly name: string; readonly dir: string; readonly protoFile: string; readonly moduleFile: string }>;
+  readonly folders: ReadonlyArray<{
+    readonly name: string;
+    readonly dir: string;
+    readonly protoFile: string;
+    readonly moduleFile: string;
+  }>;
 }
 
 /** Worker → main lifecycle messages (outside packets). */
-export type ServiceWorkerStatus = { readonly type: 'ready' } | { readonly type: 'load-error'; readonly message: string };
+export type ServiceWorkerStatus =
+  { readonly type: 'ready' } | { readonly type: 'load-error'; readonly message: string };

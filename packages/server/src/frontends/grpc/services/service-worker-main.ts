@@ -38,7 +38,8 @@ const models = new ModelCallClient({ open: () => outbox.open(), endOp: () => out
 
 /** Typed arrays (but bytes) become arrays, so protobufjs' fromObject takes them for repeated fields. */
 function plain(value: unknown): unknown {
-  if (ArrayBuffer.isView(value)) return value instanceof Uint8Array ? value : Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value))
+    return value instanceof Uint8Array ? value : Array.from(value as unknown as ArrayLike<number>);
   if (Array.isArray(value)) return value.some((v) => typeof v === 'object' && v !== null) ? value.map(plain) : value;
   if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
@@ -173,10 +174,7 @@ const calls = new Map<number, WorkerCall>();
 
 function isIterable(v: unknown): v is AsyncIterable<unknown> | Iterable<unknown> {
   return (
-    typeof v === 'object' &&
-    v !== null &&
-    (Symbol.asyncIterator in v || Symbol.iterator in v) &&
-    !ArrayBuffer.isView(v)
+    typeof v === 'object' && v !== null && (Symbol.asyncIterator in v || Symbol.iterator in v) && !ArrayBuffer.isView(v)
   );
 }
 
@@ -208,7 +206,12 @@ async function run(call: WorkerCall, first: unknown): Promise<void> {
     if (err instanceof HandlerFailure) call.finish(err.status, undefined);
     else {
       const status = statusOfThrown(err);
-      if (status.code === 2) log('error', `handler ${rpc.info.method} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, rpc.info.path);
+      if (status.code === 2)
+        log(
+          'error',
+          `handler ${rpc.info.method} threw: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+          rpc.info.path,
+        );
       call.finish(status, undefined);
     }
   }
