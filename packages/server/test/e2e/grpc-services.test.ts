@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXAMPLES, eventually, startServer, type TestServer } from '../helpers/servers.js';
 import {
   collect,
@@ -338,4 +339,51 @@ describe('custom gRPC services and tracing', () => {
       );
     }
   });
+});
+
+describe('custom gRPC services over TLS', () => {
+  const fixture = (name: string): string =>
+    fileURLToPath(new URL(`../../../../packages/server/test/fixtures/tls/${name}`, import.meta.url));
+  for (const transport of ['native', 'grpc-js'] as const) {
+    test(`${transport}: served on the TLS port like the inference service; plaintext clients fail`, async () => {
+      const services = await servicesFolder({ kinds: [KINDS_PROTO, KINDS_MODULE] });
+      const s = await startServer(
+        [
+          '--grpc-services',
+          services.path,
+          '--grpc-transport',
+          transport,
+          '--grpc-use-ssl',
+          '--grpc-server-cert',
+          fixture('server.crt'),
+          '--grpc-server-key',
+          fixture('server.key'),
+          '--model-control-mode',
+          'explicit',
+          '--load-model',
+          'simple',
+        ],
+        EXAMPLES,
+      );
+      try {
+        const proto = join(services.path, 'kinds', 'service.proto');
+        const secure = protoLoaderClient(
+          proto,
+          'testsvc.Kinds',
+          s.grpcPort,
+          { 'grpc.ssl_target_name_override': 'localhost' },
+          grpc.credentials.createSsl(readFileSync(fixture('ca.crt'))),
+        );
+        assert.equal((await unaryCall(secure, 'Echo', { value: 3 })).value, 19);
+        secure.close();
+        const plain = protoLoaderClient(proto, 'testsvc.Kinds', s.grpcPort);
+        const refused = await unaryCall(plain, 'Echo', { value: 3 }, new grpc.Metadata(), { deadline: Date.now() + 5000 });
+        plain.close();
+        assert.ok(refused instanceof Error && (refused as grpc.ServiceError).code !== grpc.status.OK);
+      } finally {
+        await s.close();
+        await services.remove();
+      }
+    });
+  }
 });
