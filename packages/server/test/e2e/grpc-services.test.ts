@@ -377,7 +377,9 @@ describe('custom gRPC services over TLS', () => {
         assert.equal((await unaryCall(secure, 'Echo', { value: 3 })).value, 19);
         secure.close();
         const plain = protoLoaderClient(proto, 'testsvc.Kinds', s.grpcPort);
-        const refused = await unaryCall(plain, 'Echo', { value: 3 }, new grpc.Metadata(), { deadline: Date.now() + 5000 });
+        const refused = await unaryCall(plain, 'Echo', { value: 3 }, new grpc.Metadata(), {
+          deadline: Date.now() + 5000,
+        });
         plain.close();
         assert.ok(refused instanceof Error && (refused as grpc.ServiceError).code !== grpc.status.OK);
       } finally {

@@ -13,6 +13,7 @@ import { Op, readCallResponse } from '../../../backends/js/wire-codec.js';
 import { WireReader, type Packet } from '../../../backends/js/wire-packet.js';
 import { ModelCallClient } from '../../../backends/js/worker-calls.js';
 import { INTERNAL, statusOfThrown, type HandlerStatus } from './handler-status.js';
+import { encodeResponse, HandlerFailure } from './response-encoding.js';
 import { loadServiceModule, type ServiceHandler } from './service-module.js';
 import { MESSAGE_WINDOW, ServiceOp, type ServiceWorkerInit, type ServiceWorkerStatus } from './service-ops.js';
 import { loadServiceProto, rpcsOf, type RpcInfo } from './service-protos.js';
@@ -35,56 +36,6 @@ interface WorkerRpc {
 const rpcs = new Map<string, WorkerRpc>();
 const outbox = new PacketOutbox((packet) => port.postMessage(packet, packet.transfer));
 const models = new ModelCallClient({ open: () => outbox.open(), endOp: () => outbox.endOp() });
-
-/** Typed arrays (but bytes) become arrays, so protobufjs' fromObject takes them for repeated fields. */
-function plain(value: unknown): unknown {
-  if (ArrayBuffer.isView(value))
-    return value instanceof Uint8Array ? value : Array.from(value as unknown as ArrayLike<number>);
-  if (Array.isArray(value)) return value.some((v) => typeof v === 'object' && v !== null) ? value.map(plain) : value;
-  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = plain(v);
-    return out;
-  }
-  return value;
-}
-
-class HandlerFailure extends Error {
-  constructor(readonly status: HandlerStatus) {
-    super(status.details);
-  }
-}
-
-/** Encodes a handler's response; an invalid one fails the call with INTERNAL. */
-function encode(rpc: WorkerRpc, value: unknown): Uint8Array {
-  const type = rpc.responseType;
-  if (typeof value !== 'object' || value === null) {
-    throw new HandlerFailure({
-      code: INTERNAL,
-      serverCode: '',
-      details: `handler ${rpc.info.method} returned ${value === null ? 'null' : typeof value}, not a ${type.fullName.slice(1)} object`,
-    });
-  }
-  // Checked before fromObject, which would coerce ('abc' | 0 is 0) instead of refusing.
-  const object = plain(value) as Record<string, unknown>;
-  let problem = type.verify(object);
-  let message = undefined as unknown as protobuf.Message;
-  if (problem === null) {
-    try {
-      message = type.fromObject(object);
-    } catch (err) {
-      problem = err instanceof Error ? err.message : String(err);
-    }
-  }
-  if (problem !== null) {
-    throw new HandlerFailure({
-      code: INTERNAL,
-      serverCode: '',
-      details: `handler ${rpc.info.method} returned an invalid ${type.fullName.slice(1)}: ${problem}`,
-    });
-  }
-  return type.encode(message).finish();
-}
 
 /** One call in this worker. */
 class WorkerCall {
@@ -134,7 +85,7 @@ class WorkerCall {
 
   /** Sends one streamed response, waiting while the window is full. */
   async reply(value: unknown): Promise<void> {
-    const bytes = encode(this.rpc, value);
+    const bytes = encodeResponse(this.rpc.responseType, this.rpc.info.method, value);
     while (this.unsent >= MESSAGE_WINDOW && !this.abort.signal.aborted) {
       await new Promise<void>((resolve) => (this.wakeSender = resolve));
     }
@@ -185,7 +136,7 @@ async function run(call: WorkerCall, first: unknown): Promise<void> {
   try {
     const result = rpc.handler(input, call.ctx);
     if (rpc.info.kind === 'unary' || rpc.info.kind === 'clientStream') {
-      const response = encode(rpc, await result);
+      const response = encodeResponse(rpc.responseType, rpc.info.method, await result);
       call.finish(undefined, response);
       return;
     }
