@@ -336,6 +336,15 @@ describe('TLS flags', () => {
   test('an empty path is refused', () => {
     rejects([...REPO, '--grpc-server-cert='], /Must not be empty/);
   });
+
+  test('--grpc-services without the gRPC frontend is ignored with a warning', () => {
+    const { warnings } = parseSettingsWithWarnings(
+      [...REPO, '--grpc-services', '/srv/services', '--allow-grpc', 'false'],
+      {},
+    );
+    assert.match(warnings.join('\n'), /--grpc-services ignored with --allow-grpc false/);
+    assert.deepEqual(parseSettingsWithWarnings([...REPO, '--grpc-services', '/srv/services'], {}).warnings, []);
+  });
 });
 
 describe('restricted APIs (--http-restricted-api, --grpc-restricted-protocol)', () => {
