@@ -15,7 +15,7 @@ export default tseslint.config(
   },
   {
     // Wire-level tests walk untyped JSON and protobuf objects.
-    files: ['**/*.test.ts', '**/test/**/*.ts', 'scripts/**', 'bench/**'],
+    files: ['**/*.test.ts', '**/test/**/*.ts', 'scripts/**', 'bench/**', 'examples/**/clients/*.ts'],
     rules: { 'no-console': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },
   {

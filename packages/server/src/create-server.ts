@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import type { Backend, ModelCaller } from './backend-api/backend.js';
 import { createJsBackend } from './backends/js/index.js';
 import { createLlmBackend } from './backends/llm/index.js';
@@ -32,6 +33,8 @@ import type { HttpTimeouts } from './frontends/http-timeouts.js';
 import type { TransferLimits } from './frontends/transfer-limits.js';
 import { createHttpFrontend } from './frontends/http/index.js';
 import { createMetricsFrontend } from './frontends/metrics/index.js';
+import { registerServiceMetrics } from './frontends/metrics/service-metrics.js';
+import { ServiceHost } from './frontends/grpc/services/service-host.js';
 import { mountOpenAiFrontend } from './frontends/openai/index.js';
 import { LiveStats, mountConsole } from './frontends/console/index.js';
 import { openAdminApisWarning } from './frontends/exposure-warning.js';
@@ -248,7 +251,22 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
   const jobs = settings.allowHttp ? openJobService(settings, httpJobExecutor(core, traces), logger) : undefined;
   const closers: Array<() => Promise<void>> = [];
   const ports: { http?: number; grpc?: number; metrics?: number } = {};
+  let metricsRegistry: Registry | undefined;
+  let services: ServiceHost | undefined;
   try {
+    if (settings.allowGrpc && settings.grpcServices !== undefined) {
+      // Custom gRPC services (docs/grpc-services.md): a proto or module that does not load stops
+      // start-up here, with its file:line, before any port is bound.
+      services = await ServiceHost.start(settings.grpcServices, {
+        threads: settings.grpcServiceThreads,
+        caller: models,
+        logger: logger.child({ frontend: 'grpc-services' }),
+        traces,
+      });
+      const host = services;
+      closers.push(() => host.close());
+      logger.info({ root: host.root, rpcs: host.rpcs.map((r) => r.path) }, 'custom gRPC services loaded');
+    }
     if (settings.allowMetrics) {
       const metrics = createMetricsFrontend(core, {
         logger,
@@ -259,6 +277,7 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
       });
       if (responseCache) registerCacheMetrics(metrics.registry, responseCache);
       if (jobs) registerJobMetrics(metrics.registry, jobs);
+      metricsRegistry = metrics.registry;
       ports.metrics = await metrics.listen(settings.metricsPort, addresses.metrics);
       closers.push(() => metrics.close());
     }
@@ -280,7 +299,11 @@ export async function createServer(settings: ServerSettings, deps: ServerDeps = 
         inflateBudget,
         transferLimits: grpcTransferLimitsOf(settings),
         sharedMemory,
+        customServices: services,
       });
+      if (metricsRegistry !== undefined && grpc.serviceStats.size > 0) {
+        registerServiceMetrics(metricsRegistry, grpc.serviceStats);
+      }
       ports.grpc = await grpc.listen(settings.grpcPort, addresses.grpc);
       closers.push(() => grpc.close(settings.exitTimeoutSecs * 1000));
     }

@@ -56,6 +56,10 @@ export interface ServerSettings extends LaunchSettings, JobsSettings {
   grpcMaxSendMessageBytes: number;
   /** The gRPC server transport: tensorgate's own on node:http2 (`native`) or @grpc/grpc-js. */
   grpcTransport: 'native' | 'grpc-js';
+  /** Folder of custom gRPC service folders (`<name>/service.proto` + `service.js`); none when absent. tensorgate's own. */
+  grpcServices?: string;
+  /** Worker threads running the custom gRPC services' handlers. tensorgate's own. */
+  grpcServiceThreads: number;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS of every gRPC connection (gRPC core's `grpc.max_concurrent_streams`). */
   grpcMaxConcurrentStreams: number;
   /** gRPC calls open at once over all connections; more are refused with REFUSED_STREAM. tensorgate's own. */
@@ -654,6 +658,30 @@ export const SETTINGS: readonly SettingEntry[] = [
     description:
       "gRPC server transport: native (tensorgate's own on node:http2, faster per call) or grpc-js " +
       '(@grpc/grpc-js). Both serve the same API.',
+  },
+  {
+    key: 'grpcServices',
+    flag: '--grpc-services',
+    env: 'TENSORGATE_GRPC_SERVICES',
+    type: 'string',
+    optional: true,
+    valueName: 'dir',
+    description:
+      'Folder of custom gRPC services served on the gRPC port next to the inference service: each ' +
+      'sub-folder holds service.proto and service.js (one handler per rpc; see docs/grpc-services.md). ' +
+      "A proto or module that does not load stops start-up with its file:line. tensorgate's own.",
+  },
+  {
+    key: 'grpcServiceThreads',
+    flag: '--grpc-service-threads',
+    env: 'TENSORGATE_GRPC_SERVICE_THREADS',
+    type: 'int',
+    default: 2,
+    min: 1,
+    max: 256,
+    valueName: 'count',
+    description:
+      "Worker threads running the handlers of --grpc-services (each loads every service; a call goes to the least busy). tensorgate's own.",
   },
   {
     key: 'grpcMaxConcurrentStreams',

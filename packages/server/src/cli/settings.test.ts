@@ -50,6 +50,7 @@ describe('parseSettings defaults', () => {
       grpcMaxMessageBytes: 68157440,
       grpcMaxSendMessageBytes: 2147483647,
       grpcTransport: 'native',
+      grpcServiceThreads: 2,
       grpcMaxConcurrentStreams: 1000,
       grpcMaxConcurrentCalls: 10000,
       decompressionBudgetBytes: 335544320,
@@ -348,6 +349,15 @@ describe('TLS flags', () => {
 
   test('an empty path is refused', () => {
     rejects([...REPO, '--grpc-server-cert='], /Must not be empty/);
+  });
+
+  test('--grpc-services without the gRPC frontend is ignored with a warning', () => {
+    const { warnings } = parseSettingsWithWarnings(
+      [...REPO, '--grpc-services', '/srv/services', '--allow-grpc', 'false'],
+      {},
+    );
+    assert.match(warnings.join('\n'), /--grpc-services ignored with --allow-grpc false/);
+    assert.deepEqual(parseSettingsWithWarnings([...REPO, '--grpc-services', '/srv/services'], {}).warnings, []);
   });
 });
 

@@ -256,6 +256,10 @@ function finish(raw: RawSettings, explicit: ReadonlySet<SettingKey>, env: NodeJS
       '--console ignored: the console is served on the HTTP port, and HTTP is disabled (--allow-http=false)',
     );
   }
+  if (settings.grpcServices !== undefined && !settings.allowGrpc) {
+    // Nothing would serve them: say so, as for other flags of a disabled frontend.
+    warnings.push('--grpc-services ignored with --allow-grpc false (custom gRPC services are served on the gRPC port)');
+  }
   checkGrpcJsLimits(settings, explicit);
   checkDecompressionBudget(settings, explicit);
   checkTraceConfig(settings, env);

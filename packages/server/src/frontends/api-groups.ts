@@ -105,6 +105,19 @@ export const API_GROUP_TABLE: ApiGroupTable = {
 };
 
 /**
+ * The group of every rpc of the custom gRPC services (`--grpc-services`, docs/grpc-services.md):
+ * `inference`, Triton's group for running models, which is what such services do. A deployment
+ * that guards inference with a header guards them with the same one.
+ */
+export const CUSTOM_SERVICE_GROUP: ApiGroup = 'inference';
+
+/**
+ * The group of gRPC server reflection (grpc.reflection.v1 / v1alpha): `metadata`, the group of
+ * ServerMetadata and ModelMetadata, since it describes what the server serves.
+ */
+export const REFLECTION_GROUP: ApiGroup = 'metadata';
+
+/**
  * The group of a gRPC method; throws for a method the table lacks, so a new RPC cannot be
  * served unassigned.
  */

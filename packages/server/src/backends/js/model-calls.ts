@@ -33,6 +33,11 @@ export interface ModelCallsOptions {
   readonly parentSignal: (key: number) => CancelSignal | undefined;
   /** The trace of this instance's in-flight request `key`, when it is traced (a call traces as its child). */
   readonly parentTrace?: (key: number) => RequestTrace | undefined;
+  /**
+   * Samples a call made for no request (parent key 0: a custom gRPC service's handler) for
+   * tracing; such a trace is the call's own, released when the call ends.
+   */
+  readonly rootTrace?: (model: string) => RequestTrace | undefined;
 }
 
 /** One call running in the core; its own listener for the parent request's abort. */
@@ -165,12 +170,13 @@ export class ModelCalls {
     };
     // The inputs are views over the buffers of the worker's packet, which nothing else reads: the
     // callee's instance may move its large ones on to its own worker.
+    const root = call.parentKey > 0 ? undefined : this.opts.rootTrace?.(call.model);
     const ctx: RequestContext = {
       signal: c.source,
       protocol: 'internal',
       allowDecoupled: call.stream,
       inputBuffersOwned: true,
-      trace: call.parentKey > 0 ? this.opts.parentTrace?.(call.parentKey)?.child() : undefined,
+      trace: call.parentKey > 0 ? this.opts.parentTrace?.(call.parentKey)?.child() : root,
     };
     let ended = false;
     try {
@@ -189,6 +195,7 @@ export class ModelCalls {
       this.answer(c, true, '', { error: err.message, code: err.code });
     } finally {
       this.finish(c);
+      root?.release();
     }
   }
 

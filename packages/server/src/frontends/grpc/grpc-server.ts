@@ -1,6 +1,6 @@
 /**
- * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService`, `llm.LLMService` and
- * `grpc.health.v1.Health` on one server, over the protocol-neutral InferenceCore. The server
+ * The gRPC frontend (Triton's port 8001): `inference.GRPCInferenceService`, `llm.LLMService`,
+ * `grpc.health.v1.Health`, server reflection and the custom services of `--grpc-services` on one server, over the protocol-neutral InferenceCore. The server
  * transport is tensorgate's own node:http2 one by default, or @grpc/grpc-js (see grpc-transport.ts).
  */
 import type { ServerOptions, ServerUnaryCall, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -33,6 +33,11 @@ import type { GrpcConnectionLimits } from './connection-limits.js';
 import { DEFAULT_MAX_CONCURRENT_CALLS, DEFAULT_MAX_CONCURRENT_STREAMS } from './call-limit.js';
 import { DEFAULT_DECOMPRESSION_BUDGET_BYTES, InflateBudget } from '../inflate-budget.js';
 import type { TransferLimits } from '../transfer-limits.js';
+import { CUSTOM_SERVICE_GROUP, REFLECTION_GROUP } from '../api-groups.js';
+import type { ServiceHost } from './services/service-host.js';
+import { customServices } from './services/service-handlers.js';
+import type { MethodStats } from './services/service-stats.js';
+import { addReflection } from './services/reflection.js';
 
 /**
  * Default largest message received, in bytes: 65 MiB, room for a 64 MiB tensor plus 1 MiB for the
@@ -118,10 +123,18 @@ export interface GrpcFrontendOptions {
    * shared memory off (`--allow-client-shm` false).
    */
   sharedMemory?: SharedMemoryRegistry | undefined;
+  /**
+   * The custom services of `--grpc-services` (docs/grpc-services.md), served next to the
+   * built-in ones with the same limits, TLS and restrictions (their rpcs are in the
+   * `inference` group); omitted, none.
+   */
+  customServices?: ServiceHost | undefined;
 }
 
 /** A started-or-not gRPC frontend. */
 export interface GrpcFrontend {
+  /** The numbers of each custom service rpc, by path (empty without custom services), for `/metrics`. */
+  readonly serviceStats: ReadonlyMap<string, MethodStats>;
   /** Binds and starts serving; resolves with the bound port (useful with port 0). */
   listen(port: number, host?: string): Promise<number>;
   /**
@@ -160,7 +173,14 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     connectionLimits: options.connectionLimits,
     transferLimits: options.transferLimits,
   });
-  const health = createHealthService(core);
+  const custom = options.customServices
+    ? customServices(options.customServices, systemClock)
+    : { services: [], stats: new Map<string, MethodStats>() };
+  const health = createHealthService(
+    core,
+    undefined,
+    custom.services.map((s) => s.name),
+  );
   const traces = options.traces ?? new TraceManager(DEFAULT_TRACE_STARTUP, { clock: systemClock, logger });
   const sharedMemory = options.sharedMemory ?? new SharedMemoryRegistry();
 
@@ -185,8 +205,25 @@ export function createGrpcFrontend(core: InferenceCore, options: GrpcFrontendOpt
     const definition = serviceDefinitionOf(name);
     server.addService(definition, guardService(definition, implementation, restrictions));
   }
+  for (const service of custom.services) {
+    server.addService(
+      service.definition,
+      guardService(service.definition, service.implementation, restrictions, () => CUSTOM_SERVICE_GROUP),
+    );
+  }
+  addReflection(
+    {
+      addService: (definition, implementation) =>
+        server.addService(
+          definition,
+          guardService(definition, implementation, restrictions, () => REFLECTION_GROUP),
+        ),
+    },
+    options.customServices?.folders ?? [],
+  );
 
   return {
+    serviceStats: custom.stats,
     async listen(port: number, host = '0.0.0.0'): Promise<number> {
       const bound = await server.listen(port, host);
       const tls = options.tls === undefined ? 'off' : options.tls.requireClientCert ? 'mutual' : 'on';

@@ -3,7 +3,8 @@
  * Triton does, for Kubernetes gRPC probes and grpc_health_probe.
  *
  * Check answers SERVING when the core is ready and NOT_SERVING otherwise, for the server as a
- * whole ('') and for `inference.GRPCInferenceService` and `llm.LLMService`; any other service is NOT_FOUND. Watch
+ * whole ('') and for `inference.GRPCInferenceService`, `llm.LLMService` and each custom service
+ * (`--grpc-services`); any other service is NOT_FOUND. Watch
  * sends the current status, then each change (polled once a second), until the client cancels
  * or the frontend closes; an unknown service is reported as SERVICE_UNKNOWN, as the health
  * protocol asks.
@@ -40,10 +41,17 @@ export interface HealthService {
  * server.addService(serviceDefinitionOf(HEALTH_SERVICE_NAME), health.implementation);
  * ```
  */
-export function createHealthService(core: InferenceCore, intervalMs = HEALTH_WATCH_INTERVAL_MS): HealthService {
+export function createHealthService(
+  core: InferenceCore,
+  intervalMs = HEALTH_WATCH_INTERVAL_MS,
+  customServices: readonly string[] = [],
+): HealthService {
   const watchers = new Map<WatchCall, NodeJS.Timeout>();
   const known = (service: string): boolean =>
-    service === '' || service === INFERENCE_SERVICE_NAME || service === LLM_SERVICE_NAME;
+    service === '' ||
+    service === INFERENCE_SERVICE_NAME ||
+    service === LLM_SERVICE_NAME ||
+    customServices.includes(service);
   const current = (service: string): ServingStatusValue =>
     !known(service)
       ? ServingStatus.SERVICE_UNKNOWN

@@ -10,7 +10,7 @@
  */
 import { status as GrpcStatus, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { grpcMethodGroup } from '../api-groups.js';
-import type { ApiRestrictions, Restriction } from '../restricted-apis.js';
+import type { ApiGroup, ApiRestrictions, Restriction } from '../restricted-apis.js';
 
 /** What the check reads of a call: grpc-js' `metadata`, or the native transport's view of it. */
 interface CallWithMetadata {
@@ -43,7 +43,9 @@ function guardStream(handler: StreamHandler, restriction: Restriction): StreamHa
 
 /**
  * Returns `implementation` with the handlers of restricted methods wrapped. Throws when a method
- * of `definition` has no API group, so an unassigned RPC cannot be served.
+ * of `definition` has no API group, so an unassigned RPC cannot be served. `groupOf` gives a
+ * method's group: by default the table of `api-groups.ts`; custom services and reflection pass
+ * their fixed group (`CUSTOM_SERVICE_GROUP`, `REFLECTION_GROUP`).
  *
  * @example
  * ```ts
@@ -54,10 +56,11 @@ export function guardService(
   definition: ServiceDefinition,
   implementation: UntypedServiceImplementation,
   restrictions: ApiRestrictions,
+  groupOf: (path: string) => ApiGroup = grpcMethodGroup,
 ): UntypedServiceImplementation {
   const guarded: UntypedServiceImplementation = { ...implementation };
   for (const [name, method] of Object.entries(definition)) {
-    const restriction = restrictions.get(grpcMethodGroup(method.path));
+    const restriction = restrictions.get(groupOf(method.path));
     if (restriction === undefined) continue;
     // Both transports look a handler up by name, then by its lower-camel originalName.
     const key = implementation[name] !== undefined ? name : method.originalName;

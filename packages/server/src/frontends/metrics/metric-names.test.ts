@@ -10,6 +10,8 @@ import { registerJobMetrics } from './job-metrics.js';
 import { ResponseCache } from '../../core/cache/response-cache.js';
 import { LocalCacheStore } from '../../core/cache/cache-store.js';
 import { systemClock } from '../../core/clock.js';
+import { registerServiceMetrics } from './service-metrics.js';
+import { MethodStats } from '../grpc/services/service-stats.js';
 
 // packages/server/{src,dist}/frontends/metrics are both five levels below the repo root.
 const docs = readFileSync(new URL('../../../../../docs/metrics.md', import.meta.url), 'utf8');
@@ -33,6 +35,7 @@ test('the table matches what the registry really exports', async () => {
   registerHostMetrics(registry);
   registerCacheMetrics(registry, new ResponseCache(new LocalCacheStore(1024), systemClock));
   registerJobMetrics(registry, { observe: () => undefined, counts: async () => ({ queued: 0, running: 0 }) });
+  registerServiceMetrics(registry, new Map([['/p.S/M', new MethodStats('p.S', 'M')]]));
   const exported = await registry.getMetricsAsJSON();
   const byName = new Map(exported.map((m) => [m.name, m]));
   assert.equal(exported.length, Object.keys(METRICS).length);

@@ -207,6 +207,24 @@ export const METRICS = {
     kind: 'histogram',
     labels: ['model'],
   },
+  grpcServiceRequests: {
+    name: 'tensorgate_grpc_service_requests_total',
+    help: 'Calls to an rpc of a custom gRPC service (--grpc-services), counted when they start',
+    kind: 'counter',
+    labels: ['service', 'method'],
+  },
+  grpcServiceFailures: {
+    name: 'tensorgate_grpc_service_failures_total',
+    help: 'Calls to an rpc of a custom gRPC service that ended with a status other than OK, by status',
+    kind: 'counter',
+    labels: ['service', 'method', 'code'],
+  },
+  grpcServiceDuration: {
+    name: 'tensorgate_grpc_service_request_duration_seconds',
+    help: 'Time from the start of a call to an rpc of a custom gRPC service to its status, in seconds',
+    kind: 'histogram',
+    labels: ['service', 'method'],
+  },
   pendingRequestCount: {
     name: 'nv_inference_pending_request_count',
     help: 'Requests of the model currently queued or executing',

@@ -37,7 +37,8 @@ import { CallTransport, type MessageLimits } from './call-transport.js';
 import { ConnectionGuard } from './connection-guard.js';
 import { NativeDuplexCall } from './duplex-call.js';
 import { trailersOnlyHeaders } from './grpc-headers.js';
-import { methodTable, type NativeMethod } from './native-method.js';
+import { methodTable, type NativeMethod, type NativeUnaryCallback } from './native-method.js';
+import { statusOfHandlerError } from './wire-status.js';
 import { NativeUnaryCall } from './unary-call.js';
 
 /** Options of {@link NativeGrpcServer}. */
@@ -76,6 +77,17 @@ export const CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
 
 const UNSUPPORTED_MEDIA_TYPE = { [http2.constants.HTTP2_HEADER_STATUS]: 415 };
 const END_STREAM = { endStream: true };
+
+/**
+ * The `callback(err, value)` of a client-streaming handler (grpc-js' `sendUnaryData`): the one
+ * response then OK, or the error's status.
+ */
+function clientStreamCallback(call: NativeDuplexCall): NativeUnaryCallback {
+  return (err, value) => {
+    if (err) call.endWith(statusOfHandlerError(err));
+    else call.end(value);
+  };
+}
 
 function ignoreStreamError(): void {
   // A stream error (RST from the client, write after close) always comes with 'close', which is
@@ -280,14 +292,15 @@ export class NativeGrpcServer {
       stream.resume();
       return;
     }
-    if (method.kind !== 'bidi') {
+    if (method.kind === 'unary' || method.kind === 'serverStream') {
       new NativeUnaryCall(method, stream, headers, this.messageLimits, guard);
       return;
     }
     const call = new NativeDuplexCall(new CallTransport(method, stream, headers, this.messageLimits, guard));
     call.start();
     try {
-      method.handler(call);
+      if (method.kind === 'clientStream') method.handler(call, clientStreamCallback(call));
+      else method.handler(call);
     } catch (err) {
       call.endWith({ code: GrpcStatus.UNKNOWN, details: `Server method handler threw error ${String(err)}` });
     }

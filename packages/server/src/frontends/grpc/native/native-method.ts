@@ -5,8 +5,8 @@
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { WireStatus } from './wire-status.js';
 
-/** The shapes of RPC the native transport serves (client streaming is unused by our protos). */
-export type NativeMethodKind = 'unary' | 'serverStream' | 'bidi';
+/** The shapes of RPC the native transport serves. */
+export type NativeMethodKind = 'unary' | 'serverStream' | 'clientStream' | 'bidi';
 
 /** What a unary handler answers with: grpc-js' `sendUnaryData` as our handlers call it. */
 export type NativeUnaryCallback = (err: Partial<WireStatus> | Error | null, value?: unknown) => void;
@@ -30,7 +30,7 @@ export interface NativeMethod {
 
 function unimplemented(path: string, kind: NativeMethodKind): NativeHandler {
   const error = { code: 12, details: `The server does not implement the method ${path}` };
-  return kind === 'unary'
+  return kind === 'unary' || kind === 'clientStream'
     ? (_call, callback) => callback?.(error)
     : (call) => (call as { emit(event: string, err: unknown): void }).emit('error', error);
 }
@@ -38,7 +38,6 @@ function unimplemented(path: string, kind: NativeMethodKind): NativeHandler {
 /**
  * Builds the method entries of one service, like grpc-js' `addService`: a method the
  * implementation lacks (by name or by its lower-camel `originalName`) answers UNIMPLEMENTED.
- * Throws for a client-streaming method, which the native transport does not serve.
  *
  * @example
  * ```ts
@@ -51,10 +50,13 @@ export function methodTable(
 ): NativeMethod[] {
   const methods: NativeMethod[] = [];
   for (const [name, def] of Object.entries(definition)) {
-    if (def.requestStream && !def.responseStream) {
-      throw new Error(`${def.path}: client-streaming methods are not supported by the native gRPC transport`);
-    }
-    const kind: NativeMethodKind = def.requestStream ? 'bidi' : def.responseStream ? 'serverStream' : 'unary';
+    const kind: NativeMethodKind = def.requestStream
+      ? def.responseStream
+        ? 'bidi'
+        : 'clientStream'
+      : def.responseStream
+        ? 'serverStream'
+        : 'unary';
     const impl =
       implementation[name] ?? (def.originalName !== undefined ? implementation[def.originalName] : undefined);
     methods.push({

@@ -23,4 +23,14 @@ export class RequestMetadata {
     if (value === undefined) return [];
     return Array.isArray(value) ? [...value] : [value];
   }
+
+  /** Every header as `{ key: [values] }`, as grpc-js' `Metadata.toJSON()` (pseudo-headers left out). */
+  toJSON(): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const [key, value] of Object.entries(this.headers)) {
+      if (key.startsWith(':') || value === undefined) continue;
+      out[key] = Array.isArray(value) ? [...value] : [value];
+    }
+    return out;
+  }
 }
