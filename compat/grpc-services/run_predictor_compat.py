@@ -9,7 +9,7 @@ alive by pings. Prints one PASS/FAIL line per check and `N passed, M failed`; ex
 
 The server needs image_classifier and image_preprocess loaded and, for --keepalive-ms pings on a
 quiet stream, --grpc-keepalive-permit-without-calls and
---grpc-http2-min-recv-ping-interval-without-data at most --keepalive-ms (docs/grpc-services.md#keepalive).
+--grpc-http2-min-recv-ping-interval-without-data at most half of --keepalive-ms (docs/grpc-services.md#keepalive).
 """
 import argparse
 import os

@@ -9,7 +9,7 @@ grpc_tools when it is installed, else Debian's protoc and grpc_python_plugin
 (apt-get install python3-grpcio python3-protobuf protobuf-compiler protobuf-compiler-grpc).
 
     tensorgate serve --model-repository examples/model_repository --grpc-services examples/grpc_services \\
-      --grpc-keepalive-permit-without-calls --grpc-http2-min-recv-ping-interval-without-data 10000
+      --grpc-keepalive-permit-without-calls --grpc-http2-min-recv-ping-interval-without-data 5000
     /usr/bin/python3 examples/grpc_services/predictor/clients/predictor_client.py --url 127.0.0.1:8001 --image cat.jpg
 """
 import argparse
