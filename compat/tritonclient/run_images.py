@@ -22,12 +22,12 @@ import argparse
 import os
 import re
 import subprocess
-import sys
 import tempfile
+
+from example_runner import check, finish
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-RESULTS = []
 
 
 def run(args, script, *argv):
@@ -71,11 +71,6 @@ def parse_image_client(output, names):
     for name, block in zip(names, blocks):
         result[name] = [(int(m.group(2)), float(m.group(1))) for m in re.finditer(r"^\s+([-\d.e]+) \((\d+)\) = (\S+)$", block, re.M)]
     return result
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print(f"{'PASS' if ok else 'FAIL'} {name}{(': ' + detail) if detail else ''}", flush=True)
 
 
 def main():
@@ -152,9 +147,7 @@ def main():
                 line = next((l for l in out.splitlines() if message in l), out[-300:])
                 check(f"{shown} fails with INVALID_ARG", ok, line.strip()[-300:])
 
-    passed = sum(RESULTS)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    finish()
 
 
 if __name__ == "__main__":

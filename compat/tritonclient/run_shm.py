@@ -16,25 +16,10 @@ refused while CUDA status lists none and CUDA unregister succeeds.
 
 Prints one PASS/FAIL line per check and "N passed, M failed"; exit status 1 if anything failed.
 """
-import argparse
 import os
-import subprocess
 import sys
 
-RESULTS = []
-
-
-def check(name, ok, detail=""):
-    RESULTS.append(ok)
-    print(f"{'PASS' if ok else 'FAIL'} {name}{(': ' + detail) if detail else ''}", flush=True)
-
-
-def error_of(fn):
-    try:
-        fn()
-    except Exception as e:  # noqa: BLE001 - the client's InferenceServerException
-        return str(e)
-    return None
+from example_runner import check, error_of, example_env, finish, parse_args, run_example
 
 
 def client_checks(args):
@@ -74,34 +59,17 @@ def client_checks(args):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--http-url", default="127.0.0.1:8000")
-    ap.add_argument("--grpc-url", default="127.0.0.1:8001")
-    ap.add_argument("--examples", default=os.environ.get("TRITON_EXAMPLES", "/opt/tc/src/python/examples"))
-    ap.add_argument("--timeout", type=float, default=120)
-    ap.add_argument("-v", action="store_true", help="print the clients' output")
-    args = ap.parse_args()
-    env = dict(os.environ)
-    lib = env.get("TRITONCLIENT_PATH", "/opt/tc/src/python/library")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in [lib, env.get("PYTHONPATH", "")] if p)
+    args = parse_args(__doc__)
+    env = example_env()
     for script, url in (
         ("simple_grpc_shm_client.py", args.grpc_url),
         ("simple_grpc_shm_string_client.py", args.grpc_url),
         ("simple_http_shm_client.py", args.http_url),
         ("simple_http_shm_string_client.py", args.http_url),
     ):
-        p = subprocess.run(
-            ["/usr/bin/python3", os.path.join(args.examples, script), "-u", url],
-            env=env, capture_output=True, text=True, timeout=args.timeout,
-        )
-        if args.v:
-            print(p.stdout + p.stderr)
-        ok = p.returncode == 0 and "PASS: system shared memory" in p.stdout
-        check(f"{script} -u {url}", ok, "" if ok else (p.stdout + p.stderr)[-600:])
+        run_example(args, env, script, url, "PASS: system shared memory")
     client_checks(args)
-    passed = sum(RESULTS)
-    print(f"{passed} passed, {len(RESULTS) - passed} failed")
-    sys.exit(0 if passed == len(RESULTS) else 1)
+    finish()
 
 
 if __name__ == "__main__":
