@@ -12,44 +12,20 @@
 // Failover (Redis): two replicas on one Redis, N `sleep_ms` jobs (`--sleep-ms` each); the replica
 // that ran the most jobs is killed with SIGKILL once `--kill-after` of them finished; every job
 // must then succeed on the survivor (read back one by one), and the jobs that ran twice are counted.
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT, main, parseCli, printCommand } from './lib/cli.mjs';
+import { startRedis as startRedisServer } from './lib/redis-process.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
 import { markdownTable, median, num } from './lib/stats.mjs';
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 async function startRedis() {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  await new Promise((resolve, reject) => {
-    child.once('error', (e) =>
-      reject(new Error(`redis-server did not start (apt-get install redis-server): ${e.message}`)),
-    );
-    child.once('spawn', resolve);
-  });
+  const redis = await startRedisServer();
+  // Give it a moment to accept connections before BullMQ's first command.
   await new Promise((r) => setTimeout(r, 300));
-  return { url: `redis://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+  return redis;
 }
 
 const simpleBody = (i) =>

@@ -11,8 +11,6 @@
 // process). Rounds interleave the variants (order flipped every other round); medians of the rounds.
 // Every response is checked against OUTPUT0 = INPUT0 + INPUT1 for the first request of each phase,
 // and the cached model's statistics must show the hits and misses the phase asked for.
-import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import * as grpc from '@grpc/grpc-js';
@@ -20,40 +18,12 @@ import { loadProtoRoot } from '@tensorgate/protocol';
 import { ROOT, main, parseCli, printCommand } from './lib/cli.mjs';
 import { assertModelsReady, modelStats } from './lib/grpc-control.mjs';
 import { makeRepository, setModelName } from './lib/model-repo.mjs';
+import { startRedis } from './lib/redis-process.mjs';
 import { startTensorgate } from './lib/server-process.mjs';
 import { median, markdownTable, num } from './lib/stats.mjs';
 
 const PATH = '/inference.GRPCInferenceService/ModelInfer';
 const VARIANTS = ['own', 'miss', 'hit'];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startRedis() {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: 'ignore',
-    },
-  );
-  await new Promise((resolve, reject) => {
-    child.once('error', (e) =>
-      reject(new Error(`redis-server did not start (apt-get install redis-server): ${e.message}`)),
-    );
-    child.once('spawn', resolve);
-  });
-  return { port, stop: () => child.kill('SIGTERM') };
-}
 
 function grpcClient(port) {
   const root = loadProtoRoot();
