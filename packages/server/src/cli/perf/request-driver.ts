@@ -7,7 +7,7 @@
 import { performance } from 'node:perf_hooks';
 import { InferenceServerError, type InferInput, type InferenceClient } from '@tensorgate/client';
 import type { GrpcInferenceClient, StreamInferRequest, StreamResponse } from '@tensorgate/client/grpc';
-import { LLM_RESPONSE_PARAMETERS } from '../../core/llm-contract.js';
+import { llmCompletionInfo } from '../../core/llm-contract.js';
 import type { RequestOutcome } from './window-recorder.js';
 
 /** Starts requests; `done` is called exactly once per request. */
@@ -24,13 +24,6 @@ export interface RequestTemplate {
   /** Prepared request inputs, used round robin. */
   readonly inputSets: readonly (readonly InferInput[])[];
   readonly timeoutMs?: number;
-}
-
-/** `num_output_tokens` of a response's parameters (the LLM contract), when present. */
-export function outputTokensOf(parameters: Readonly<Record<string, unknown>>): number | undefined {
-  const v = parameters[LLM_RESPONSE_PARAMETERS.outputTokens];
-  const n = typeof v === 'bigint' ? Number(v) : v;
-  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
 
 function failure(startMs: number, err: unknown): RequestOutcome {
@@ -51,7 +44,7 @@ export function unaryDriver(client: InferenceClient, t: RequestTemplate): Reques
       const startMs = performance.now();
       client.infer(t.model, inputs, options).then(
         (result) => {
-          const outputTokens = outputTokensOf(result.parameters);
+          const { outputTokens } = llmCompletionInfo(result.parameters);
           done({
             startMs,
             endMs: performance.now(),
@@ -147,7 +140,7 @@ export function streamingDriver(client: GrpcInferenceClient, t: RequestTemplate)
       p.done(failure(p.startMs, msg.error));
       return;
     }
-    const tokens = outputTokensOf(msg.result.parameters);
+    const tokens = llmCompletionInfo(msg.result.parameters).outputTokens;
     if (tokens !== undefined) p.outputTokens = tokens;
     if (msg.result.outputNames.length > 0) {
       p.responses++;
