@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { parse as parseJs } from 'acorn';
+import { syntaxLocationOf } from '../../../backends/js/syntax-location.js';
 import { lineOf, ServiceLoadError, type RpcInfo, type ServiceFolder } from './service-protos.js';
 
 /** A handler as a module exports it; its shape depends on the rpc kind (docs/grpc-services.md). */
@@ -13,20 +13,14 @@ export type ServiceHandler = (first: unknown, ctx: unknown) => unknown;
 
 /**
  * Where an import failed: a SyntaxError thrown by the ESM loader carries no position, so the
- * source is parsed again with acorn (module grammar) for the line; any other error's stack names
+ * source is parsed again (syntax-location.ts, the JS backend's) for the line; any other error's stack names
  * the module's own frame.
  */
 function importError(file: string, err: unknown): ServiceLoadError {
   const e = err instanceof Error ? err : new Error(String(err));
   if (e.name === 'SyntaxError') {
-    try {
-      parseJs(readFileSync(file, 'utf8'), { ecmaVersion: 'latest', sourceType: 'module', locations: true });
-    } catch (syntax) {
-      const loc = (syntax as { loc?: { line: number; column: number } }).loc;
-      if (loc !== undefined) {
-        return new ServiceLoadError(`${file}:${loc.line}:${loc.column + 1}: SyntaxError: ${e.message}`);
-      }
-    }
+    const at = syntaxLocationOf(readFileSync(file, 'utf8'));
+    if (at !== undefined) return new ServiceLoadError(`${file}:${at.line}:${at.column}: SyntaxError: ${e.message}`);
   }
   const url = pathToFileURL(file).href;
   const frame = (e.stack ?? '').split('\n').find((l) => l.includes(url) || l.includes(file));
